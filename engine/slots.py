@@ -1,0 +1,352 @@
+"""Bookable slots from working time and busy time, in one sweep per provider.
+
+This module is the availability engine of DESIGN.md section 5. It knows nothing
+about Odoo: the Odoo layer (``models/booking_availability.py``) turns records
+into plain numbers, calls :func:`compute_slots` and turns the answer back into
+datetimes. Keeping it pure lets it be tested exhaustively (property tests
+against :func:`brute_force_starts`) and benchmarked on its own.
+
+All instants are integers: seconds since the Unix epoch, UTC. An interval is a
+half-open pair ``(start, stop)``.
+
+What "bookable" means for a provider and a start ``t``:
+
+1. ``t`` lies on the grid ``ws + k * step`` of the working interval
+   ``[ws, we)`` it belongs to (a working interval is one maximal contiguous
+   stretch of working time, time off already removed);
+2. ``[t, t + duration)`` lies inside that working interval;
+3. the buffered range ``[t - before, t + duration + after)`` overlaps no busy
+   range of the provider (busy ranges are already buffered);
+4. ``earliest <= t < latest`` (minimum notice and booking horizon).
+"""
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """What the service and the page ask of a slot, in seconds."""
+
+    duration: int
+    earliest: int
+    latest: int
+    buffer_before: int = 0
+    buffer_after: int = 0
+    step: int = 0  # 0 means "the service duration"
+
+    def __post_init__(self):
+        if self.duration <= 0:
+            raise ValueError("duration must be positive")
+        if self.step < 0 or self.buffer_before < 0 or self.buffer_after < 0:
+            raise ValueError("step and buffers cannot be negative")
+
+    @property
+    def grid(self):
+        return self.step or self.duration
+
+
+@dataclass(slots=True)
+class ProviderInput:
+    """One provider's time, as the Odoo layer fetched it.
+
+    ``busy`` holds buffered ranges of time-holding appointments (and, once
+    calendars sync, busy calendar events); ``last_booked`` is the epoch of the
+    provider's most recent booking, used to break ties in "any available".
+    """
+
+    provider_id: int
+    work: list
+    busy: list = field(default_factory=list)
+    last_booked: int | None = None
+
+
+# ---------------------------------------------------------------------------
+# Intervals
+# ---------------------------------------------------------------------------
+
+
+def normalize(intervals):
+    """Sort intervals and merge the ones that overlap or touch.
+
+    Touching intervals merge because a working interval is a *maximal*
+    contiguous stretch: 09:00-12:00 and 12:00-17:00 are one day of work and
+    the slot grid runs through noon.
+    """
+    merged = []
+    for start, stop in sorted(intervals):
+        if stop <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], stop)
+        else:
+            merged.append([start, stop])
+    return [(start, stop) for start, stop in merged]
+
+
+def subtract(intervals, holes):
+    """``intervals`` minus ``holes``; both are normalised first."""
+    result = []
+    holes = normalize(holes)
+    j = 0
+    for start, stop in normalize(intervals):
+        while j < len(holes) and holes[j][1] <= start:
+            j += 1
+        cursor = start
+        k = j
+        while k < len(holes) and holes[k][0] < stop:
+            if holes[k][0] > cursor:
+                result.append((cursor, holes[k][0]))
+            cursor = max(cursor, holes[k][1])
+            k += 1
+        if cursor < stop:
+            result.append((cursor, stop))
+    return result
+
+
+# ---------------------------------------------------------------------------
+# The sweep
+# ---------------------------------------------------------------------------
+
+
+def provider_starts(work, busy, rules):
+    """Every bookable start of one provider, sorted, in one pass.
+
+    A busy range ``[bs, be)`` forbids exactly the starts in the open interval
+    ``(bs - duration - after, be + before)``. Busy ranges are merged and
+    sorted, so the forbidden intervals come sorted too and one pointer walks
+    them alongside the working intervals. Within each free stretch the grid
+    points are produced by ``range``, so the cost is linear in the number of
+    intervals plus the number of slots, with no per-candidate overlap test.
+    """
+    duration = rules.duration
+    step = rules.grid
+    reach_back = duration + rules.buffer_after
+    reach_fwd = rules.buffer_before
+    forbidden = [(bs - reach_back, be + reach_fwd) for bs, be in normalize(busy)]
+    n_forbidden = len(forbidden)
+    earliest, latest = rules.earliest, rules.latest
+    starts = []
+    extend = starts.extend
+    j = 0
+    for ws, we in normalize(work):
+        lo = ws if ws >= earliest else earliest
+        hi = we - duration
+        if hi >= latest:
+            hi = latest - 1
+        if hi < lo:
+            continue
+        while j < n_forbidden and forbidden[j][1] <= lo:
+            j += 1
+        cursor = lo
+        k = j
+        while k < n_forbidden and forbidden[k][0] < hi:
+            fs, fe = forbidden[k]
+            if fs >= cursor:
+                first = cursor + (-(cursor - ws)) % step
+                extend(range(first, fs + 1, step))
+            cursor = max(cursor, fe)
+            k += 1
+        if cursor <= hi:
+            first = cursor + (-(cursor - ws)) % step
+            extend(range(first, hi + 1, step))
+    return starts
+
+
+def brute_force_starts(work, busy, rules):
+    """The definition of "bookable", checked candidate by candidate.
+
+    Quadratic and obviously right; the sweep must always agree with it.
+    """
+    starts = []
+    busy = [(bs, be) for bs, be in busy if be > bs]
+    for ws, we in normalize(work):
+        t = ws
+        while t + rules.duration <= we:
+            lo = t - rules.buffer_before
+            hi = t + rules.duration + rules.buffer_after
+            if (
+                rules.earliest <= t < rules.latest
+                and not any(bs < hi and lo < be for bs, be in busy)
+            ):
+                starts.append(t)
+            t += rules.grid
+    return starts
+
+
+# ---------------------------------------------------------------------------
+# Local days, ranking and the whole answer
+# ---------------------------------------------------------------------------
+
+
+def as_zone(tz):
+    return ZoneInfo(tz) if isinstance(tz, str) else tz
+
+
+def epoch(dt):
+    """Epoch seconds of an aware datetime (or of a naive one taken as UTC)."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return int(dt.timestamp())
+
+
+def local_midnights(tz, date_from, date_to):
+    """Epochs of local midnight for each day of ``[date_from, date_to + 1]``.
+
+    The list has one more entry than there are days, so day ``i`` is
+    ``[m[i], m[i + 1])``; on DST days that is 23 or 25 hours long.
+    """
+    zone = as_zone(tz)
+    days = (date_to - date_from).days + 2
+    return [
+        epoch(datetime.combine(date_from + timedelta(days=i), time.min, tzinfo=zone))
+        for i in range(days)
+    ]
+
+
+def daily_load(busy, midnights):
+    """Busy seconds per local day index, for "least loaded" ranking."""
+    load = [0] * (len(midnights) - 1)
+    last = len(load) - 1
+    for bs, be in busy:
+        day = bisect_right(midnights, bs) - 1
+        if 0 <= day <= last:
+            load[day] += be - bs
+    return load
+
+
+def compute_slots(providers, rules, tz, date_from, date_to):
+    """All bookable ``(start, stop, provider_id)`` whose local date is in range.
+
+    Sorted by start; at equal starts, providers come in "any available" order:
+    least loaded that local day, then least recently booked, then lowest id.
+    So the first entry of each start is the provider "any" assigns.
+    """
+    midnights = local_midnights(tz, date_from, date_to)
+    window = Rules(
+        duration=rules.duration,
+        buffer_before=rules.buffer_before,
+        buffer_after=rules.buffer_after,
+        step=rules.step,
+        earliest=max(rules.earliest, midnights[0]),
+        latest=min(rules.latest, midnights[-1]),
+    )
+    per_provider = [
+        (p, provider_starts(p.work, p.busy, window)) for p in providers
+    ]
+    if len(per_provider) == 1:
+        p, starts = per_provider[0]
+        d = rules.duration
+        return [(s, s + d, p.provider_id) for s in starts]
+
+    n_days = len(midnights) - 1
+    loads = [daily_load(p.busy, midnights) for p, _ in per_provider]
+    ranks = []  # ranks[day][provider index]
+    for day in range(n_days):
+        order = sorted(
+            range(len(per_provider)),
+            key=lambda i: (
+                loads[i][day],
+                per_provider[i][0].last_booked if per_provider[i][0].last_booked is not None else -1,
+                per_provider[i][0].provider_id,
+            ),
+        )
+        rank = [0] * len(per_provider)
+        for position, i in enumerate(order):
+            rank[i] = position
+        ranks.append(rank)
+
+    width = len(per_provider)
+    keys = []
+    for i, (_p, starts) in enumerate(per_provider):
+        day = 0
+        boundary = midnights[1]
+        for s in starts:
+            while s >= boundary:
+                day += 1
+                boundary = midnights[day + 1]
+            keys.append(s * width + ranks[day][i])
+    keys.sort()
+    rank_to_index = [[0] * width for _ in range(n_days)]
+    for day in range(n_days):
+        for i, r in enumerate(ranks[day]):
+            rank_to_index[day][r] = i
+    d = rules.duration
+    result = []
+    day = 0
+    boundary = midnights[1]
+    for key in keys:
+        s, r = divmod(key, width)
+        while s >= boundary:
+            day += 1
+            boundary = midnights[day + 1]
+        result.append((s, s + d, per_provider[rank_to_index[day][r]][0].provider_id))
+    return result
+
+
+def pick_provider(slots, start):
+    """The provider "any available" assigns at ``start``, or None."""
+    for s, _stop, provider_id in slots:
+        if s == start:
+            return provider_id
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Weekly hours (tests, benchmark, reference)
+# ---------------------------------------------------------------------------
+
+
+def weekly_work_intervals(schedule, tz, date_from, date_to, time_off=()):
+    """Working intervals from weekly hours, expressed in a time zone.
+
+    ``schedule`` maps a weekday (Monday is 0) to ``[(from, to), ...]`` of
+    ``datetime.time`` in local wall-clock time (``time.max`` or ``None`` as
+    ``to`` means midnight at the end of the day). Each local time is resolved
+    to UTC on its own date, so a DST change neither adds nor removes working
+    time beyond what the wall clock says. ``time_off`` is subtracted.
+    The Odoo layer gets the same from ``resource.calendar``.
+    """
+    zone = as_zone(tz)
+    intervals = []
+    day = date_from
+    while day <= date_to:
+        for start, stop in schedule.get(day.weekday(), ()):
+            begin = datetime.combine(day, start, tzinfo=zone)
+            if stop is None or stop == time.max:
+                end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+            else:
+                end = datetime.combine(day, stop, tzinfo=zone)
+            intervals.append((epoch(begin), epoch(end)))
+        day += timedelta(days=1)
+    return subtract(intervals, time_off) if time_off else normalize(intervals)
+
+
+def to_datetime(ts):
+    """An aware UTC datetime from epoch seconds."""
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def local_date(ts, tz):
+    return datetime.fromtimestamp(ts, as_zone(tz)).date()
+
+
+__all__ = [
+    "ProviderInput",
+    "Rules",
+    "brute_force_starts",
+    "compute_slots",
+    "daily_load",
+    "epoch",
+    "local_date",
+    "local_midnights",
+    "normalize",
+    "pick_provider",
+    "provider_starts",
+    "subtract",
+    "to_datetime",
+    "weekly_work_intervals",
+]

@@ -1,0 +1,356 @@
+"""Tests of the pure availability engine (no Odoo needed)."""
+
+from datetime import date, datetime, time, timedelta
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from engine.slots import ProviderInput
+from engine.slots import Rules
+from engine.slots import brute_force_starts
+from engine.slots import compute_slots
+from engine.slots import epoch
+from engine.slots import local_date
+from engine.slots import normalize
+from engine.slots import pick_provider
+from engine.slots import provider_starts
+from engine.slots import subtract
+from engine.slots import weekly_work_intervals
+
+H = 3600
+M = 60
+PARIS = ZoneInfo("Europe/Paris")
+NEW_YORK = ZoneInfo("America/New_York")
+MON = date(2025, 6, 2)  # a Monday, no DST change around it
+
+
+def at(day, hh, mm=0, tz=PARIS):
+    return epoch(datetime.combine(day, time(hh, mm), tzinfo=tz))
+
+
+def local_times(starts, tz=PARIS):
+    return [datetime.fromtimestamp(s, tz).strftime("%H:%M") for s in starts]
+
+
+def rules(duration=60 * M, **kw):
+    kw.setdefault("earliest", 0)
+    kw.setdefault("latest", 2**40)
+    return Rules(duration=duration, **kw)
+
+
+WEEKDAYS_9_TO_5_WITH_LUNCH = {
+    d: [(time(9), time(12)), (time(13), time(17))] for d in range(5)
+}
+
+
+# ---------------------------------------------------------------------------
+# Interval helpers
+# ---------------------------------------------------------------------------
+
+
+def test_normalize_merges_overlapping_and_touching_intervals():
+    assert normalize([(5, 7), (1, 3), (3, 4), (6, 9), (10, 10)]) == [(1, 4), (5, 9)]
+
+
+def test_subtract_cuts_holes():
+    assert subtract([(0, 10), (20, 30)], [(2, 3), (8, 22), (29, 40)]) == [
+        (0, 2),
+        (3, 8),
+        (22, 29),
+    ]
+
+
+# ---------------------------------------------------------------------------
+# The sweep, rule by rule
+# ---------------------------------------------------------------------------
+
+
+def test_working_hours_with_a_lunch_break():
+    work = weekly_work_intervals(WEEKDAYS_9_TO_5_WITH_LUNCH, PARIS, MON, MON)
+    starts = provider_starts(work, [], rules())
+    assert local_times(starts) == ["09:00", "10:00", "11:00", "13:00", "14:00", "15:00", "16:00"]
+
+
+def test_a_slot_never_straddles_the_break():
+    work = weekly_work_intervals(WEEKDAYS_9_TO_5_WITH_LUNCH, PARIS, MON, MON)
+    starts = provider_starts(work, [], rules(duration=90 * M, step=30 * M))
+    assert "11:00" not in local_times(starts)
+    assert local_times(starts) == [
+        "09:00", "09:30", "10:00", "10:30",
+        "13:00", "13:30", "14:00", "14:30", "15:00", "15:30",
+    ]
+
+
+def test_contiguous_attendances_form_one_working_interval():
+    schedule = {0: [(time(9), time(12)), (time(12), time(15))]}
+    work = weekly_work_intervals(schedule, PARIS, MON, MON)
+    assert len(work) == 1
+    starts = provider_starts(work, [], rules(duration=90 * M))
+    assert local_times(starts) == ["09:00", "10:30", "12:00", "13:30"]
+
+
+def test_time_off_splits_the_day_and_restarts_the_grid():
+    off = [(at(MON, 10, 30), at(MON, 11, 15))]
+    work = weekly_work_intervals(WEEKDAYS_9_TO_5_WITH_LUNCH, PARIS, MON, MON, time_off=off)
+    starts = provider_starts(work, [], rules(duration=30 * M))
+    # 11:15-12:00 is its own working interval: one start at 11:15, none at
+    # 11:45 (it would run into lunch), and nothing inside the time off
+    assert local_times(starts)[:6] == ["09:00", "09:30", "10:00", "11:15", "13:00", "13:30"]
+
+
+def test_time_off_covering_a_whole_day():
+    off = [(at(MON, 0), at(MON + timedelta(days=1), 0))]
+    work = weekly_work_intervals(WEEKDAYS_9_TO_5_WITH_LUNCH, PARIS, MON, MON + timedelta(days=1), off)
+    starts = provider_starts(work, [], rules())
+    assert {local_date(s, PARIS) for s in starts} == {MON + timedelta(days=1)}
+
+
+def test_busy_range_removes_overlapping_starts_only():
+    work = weekly_work_intervals(WEEKDAYS_9_TO_5_WITH_LUNCH, PARIS, MON, MON)
+    busy = [(at(MON, 10), at(MON, 11))]
+    starts = provider_starts(work, busy, rules())
+    assert local_times(starts) == ["09:00", "11:00", "13:00", "14:00", "15:00", "16:00"]
+
+
+def test_buffers_widen_the_new_booking_against_existing_busy_time():
+    work = weekly_work_intervals(WEEKDAYS_9_TO_5_WITH_LUNCH, PARIS, MON, MON)
+    busy = [(at(MON, 10), at(MON, 11))]
+    r = rules(duration=30 * M, step=15 * M, buffer_before=15 * M, buffer_after=30 * M)
+    times = local_times(provider_starts(work, busy, r))
+    # before 10:00 a start must end, plus its 30 min after-buffer, by 10:00;
+    # after 11:00 it must begin, minus its 15 min before-buffer, at 11:00 or later
+    assert times[:4] == ["09:00", "11:15", "11:30", "13:00"]
+    assert "09:15" not in times and "11:00" not in times
+
+
+def test_buffers_before_and_after_are_not_confused():
+    work = [(0, 10 * H)]
+    busy = [(5 * H, 6 * H)]
+    r = rules(duration=H, buffer_before=0, buffer_after=H)
+    # a start at 3h ends at 4h plus 1h after-buffer = 5h: touches, allowed
+    assert 3 * H in provider_starts(work, busy, r)
+    assert 4 * H not in provider_starts(work, busy, r)
+    assert 6 * H in provider_starts(work, busy, r)
+    r = rules(duration=H, buffer_before=H, buffer_after=0)
+    assert 4 * H in provider_starts(work, busy, r)
+    assert 6 * H not in provider_starts(work, busy, r)
+    assert 7 * H in provider_starts(work, busy, r)
+
+
+def test_minimum_notice_filters_but_keeps_the_grid():
+    work = weekly_work_intervals(WEEKDAYS_9_TO_5_WITH_LUNCH, PARIS, MON, MON)
+    now = at(MON, 9, 20)
+    starts = provider_starts(work, [], rules(earliest=now + 2 * H))
+    # 11:20 is the earliest; the grid still starts at 09:00, so 13:00 is next
+    assert local_times(starts) == ["13:00", "14:00", "15:00", "16:00"]
+
+
+def test_horizon_is_exclusive():
+    work = weekly_work_intervals(WEEKDAYS_9_TO_5_WITH_LUNCH, PARIS, MON, MON)
+    starts = provider_starts(work, [], rules(latest=at(MON, 14)))
+    assert local_times(starts) == ["09:00", "10:00", "11:00", "13:00"]
+
+
+def test_step_defaults_to_the_duration_and_can_be_finer():
+    work = [(0, 3 * H)]
+    assert provider_starts(work, [], rules(duration=H)) == [0, H, 2 * H]
+    assert provider_starts(work, [], rules(duration=H, step=30 * M)) == [
+        0, 30 * M, H, 90 * M, 2 * H,
+    ]
+
+
+def test_rules_reject_nonsense():
+    with pytest.raises(ValueError):
+        Rules(duration=0, earliest=0, latest=1)
+    with pytest.raises(ValueError):
+        Rules(duration=60, earliest=0, latest=1, step=-1)
+
+
+# ---------------------------------------------------------------------------
+# Time zones and DST
+# ---------------------------------------------------------------------------
+
+
+def test_provider_in_another_time_zone_than_the_page():
+    # Page in Paris, provider works 9-17 in New York: in Paris that is 15-23.
+    schedule = {d: [(time(9), time(17))] for d in range(5)}
+    work = weekly_work_intervals(schedule, NEW_YORK, MON - timedelta(days=1), MON + timedelta(days=1))
+    provider = ProviderInput(1, work)
+    slots = compute_slots([provider], rules(), PARIS, MON, MON)
+    assert local_times([s for s, _e, _p in slots], PARIS) == [
+        "15:00", "16:00", "17:00", "18:00", "19:00", "20:00", "21:00", "22:00",
+    ]
+    assert local_times([s for s, _e, _p in slots], NEW_YORK)[0] == "09:00"
+
+
+def test_page_day_filter_uses_the_page_time_zone():
+    # New York provider working 18:00-22:00 local: in Paris those slots fall
+    # after midnight, so they belong to the next Paris day.
+    schedule = {d: [(time(18), time(22))] for d in range(7)}
+    work = weekly_work_intervals(schedule, NEW_YORK, MON - timedelta(days=1), MON + timedelta(days=2))
+    slots = compute_slots([ProviderInput(1, work)], rules(), PARIS, MON, MON)
+    assert {local_date(s, PARIS) for s, _e, _p in slots} == {MON}
+    # Paris Monday 00:00-04:00 is New York Sunday 18:00-22:00
+    assert local_times([s for s, _e, _p in slots], PARIS) == ["00:00", "01:00", "02:00", "03:00"]
+
+
+@pytest.mark.parametrize(
+    "tz,day,hours",
+    [
+        (NEW_YORK, date(2025, 3, 9), 5),  # spring forward: 02:00 does not exist
+        (NEW_YORK, date(2025, 11, 2), 7),  # fall back: 01:00 happens twice
+        (PARIS, date(2025, 3, 30), 5),
+        (PARIS, date(2025, 10, 26), 7),
+    ],
+)
+def test_dst_night_shift_has_exactly_the_real_working_time(tz, day, hours):
+    schedule = {day.weekday(): [(time(0), time(6))]}
+    work = weekly_work_intervals(schedule, tz, day, day)
+    assert work[0][1] - work[0][0] == hours * H
+    slots = compute_slots([ProviderInput(1, work)], rules(), tz, day, day)
+    starts = [s for s, _e, _p in slots]
+    assert len(starts) == hours
+    assert len(set(starts)) == hours
+    assert all(b - a == H for a, b in pairwise(starts))
+
+
+@pytest.mark.parametrize(
+    "tz,day",
+    [
+        (NEW_YORK, date(2025, 3, 9)),
+        (NEW_YORK, date(2025, 11, 2)),
+        (PARIS, date(2025, 3, 30)),
+        (PARIS, date(2025, 10, 26)),
+    ],
+)
+def test_dst_day_keeps_the_same_wall_clock_slots(tz, day):
+    schedule = {d: [(time(9), time(12)), (time(13), time(17))] for d in range(7)}
+    before = day - timedelta(days=7)
+    for d in (before, day):
+        work = weekly_work_intervals(schedule, tz, d, d)
+        slots = compute_slots([ProviderInput(1, work)], rules(), tz, d, d)
+        assert local_times([s for s, _e, _p in slots], tz) == [
+            "09:00", "10:00", "11:00", "13:00", "14:00", "15:00", "16:00",
+        ]
+
+
+def test_dst_week_slots_lie_on_their_local_day():
+    schedule = {d: [(time(8), time(20))] for d in range(7)}
+    first, last = date(2025, 3, 28), date(2025, 4, 1)
+    work = weekly_work_intervals(schedule, PARIS, first, last)
+    slots = compute_slots([ProviderInput(1, work)], rules(), PARIS, first, last)
+    per_day = {}
+    for s, _e, _p in slots:
+        per_day.setdefault(local_date(s, PARIS), []).append(s)
+    assert sorted(per_day) == [first + timedelta(days=i) for i in range(5)]
+    assert all(len(v) == 12 for v in per_day.values())
+
+
+# ---------------------------------------------------------------------------
+# Several providers, "any available"
+# ---------------------------------------------------------------------------
+
+
+def test_any_available_prefers_the_least_loaded_provider_of_the_day():
+    work = weekly_work_intervals(WEEKDAYS_9_TO_5_WITH_LUNCH, PARIS, MON, MON)
+    busy_a = [(at(MON, 9), at(MON, 10)), (at(MON, 14), at(MON, 15))]
+    busy_b = [(at(MON, 9), at(MON, 10))]
+    a = ProviderInput(1, work, busy_a, last_booked=100)
+    b = ProviderInput(2, work, busy_b, last_booked=900)
+    slots = compute_slots([a, b], rules(), PARIS, MON, MON)
+    assert pick_provider(slots, at(MON, 10)) == 2
+    # only A is free at 9? no: both busy at 9
+    assert pick_provider(slots, at(MON, 9)) is None
+    # at 14:00 only B is free
+    assert pick_provider(slots, at(MON, 14)) == 2
+    # one entry per (start, provider)
+    assert [p for s, _e, p in slots if s == at(MON, 10)] == [2, 1]
+
+
+def test_any_available_ties_go_to_the_least_recently_booked():
+    work = weekly_work_intervals(WEEKDAYS_9_TO_5_WITH_LUNCH, PARIS, MON, MON)
+    a = ProviderInput(1, work, [], last_booked=500)
+    b = ProviderInput(2, work, [], last_booked=100)
+    c = ProviderInput(3, work, [], last_booked=None)
+    slots = compute_slots([a, b, c], rules(), PARIS, MON, MON)
+    assert [p for s, _e, p in slots if s == at(MON, 9)] == [3, 2, 1]
+
+
+def test_load_is_counted_per_local_day():
+    days = [MON, MON + timedelta(days=1)]
+    work = weekly_work_intervals(WEEKDAYS_9_TO_5_WITH_LUNCH, PARIS, days[0], days[1])
+    # A is loaded on Monday only, B on Tuesday only
+    a = ProviderInput(1, work, [(at(days[0], 9), at(days[0], 12))])
+    b = ProviderInput(2, work, [(at(days[1], 9), at(days[1], 12))])
+    slots = compute_slots([a, b], rules(), PARIS, days[0], days[1])
+    assert pick_provider(slots, at(days[0], 13)) == 2
+    assert pick_provider(slots, at(days[1], 13)) == 1
+
+
+def test_slots_are_sorted_and_match_each_providers_own_answer():
+    work = weekly_work_intervals(WEEKDAYS_9_TO_5_WITH_LUNCH, PARIS, MON, MON + timedelta(days=4))
+    providers = [
+        ProviderInput(i, work, [(at(MON, 9 + i), at(MON, 10 + i))], last_booked=i)
+        for i in range(1, 5)
+    ]
+    r = rules(duration=45 * M, step=15 * M)
+    slots = compute_slots(providers, r, PARIS, MON, MON + timedelta(days=4))
+    assert [s for s, _e, _p in slots] == sorted(s for s, _e, _p in slots)
+    for p in providers:
+        assert [s for s, _e, q in slots if q == p.provider_id] == provider_starts(p.work, p.busy, r)
+
+
+# ---------------------------------------------------------------------------
+# Property: the sweep is the definition
+# ---------------------------------------------------------------------------
+
+small = st.integers(min_value=0, max_value=400)
+
+
+@st.composite
+def scenarios(draw):
+    work = draw(st.lists(st.tuples(small, st.integers(1, 120)), max_size=8))
+    busy = draw(st.lists(st.tuples(small, st.integers(0, 60)), max_size=12))
+    r = Rules(
+        duration=draw(st.integers(1, 60)),
+        step=draw(st.integers(0, 45)),
+        buffer_before=draw(st.integers(0, 20)),
+        buffer_after=draw(st.integers(0, 20)),
+        earliest=draw(st.integers(-10, 300)),
+        latest=draw(st.integers(0, 600)),
+    )
+    return [(s, s + d) for s, d in work], [(s, s + d) for s, d in busy], r
+
+
+@settings(max_examples=1500, deadline=None)
+@given(scenarios())
+def test_sweep_agrees_with_brute_force(case):
+    work, busy, r = case
+    assert provider_starts(work, busy, r) == brute_force_starts(work, busy, r)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.lists(st.tuples(small, st.integers(1, 90)), max_size=6), min_size=1, max_size=4),
+    st.integers(20, 60),
+)
+def test_compute_slots_is_the_union_of_brute_force_answers(busy_lists, duration):
+    day = MON
+    work = [(at(day, 8), at(day, 18))]
+    base = at(day, 8)
+    providers = [
+        ProviderInput(i + 1, work, [(base + s * M, base + (s + d) * M) for s, d in busy])
+        for i, busy in enumerate(busy_lists)
+    ]
+    r = rules(duration=duration * M, step=15 * M)
+    slots = compute_slots(providers, r, PARIS, day, day)
+    expected = sorted(
+        (s, p.provider_id)
+        for p in providers
+        for s in brute_force_starts(p.work, p.busy, r)
+    )
+    assert sorted((s, p) for s, _e, p in slots) == expected
