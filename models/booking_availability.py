@@ -1,0 +1,208 @@
+from collections import defaultdict
+from collections import namedtuple
+from datetime import datetime, time, timedelta
+
+import pytz
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..engine import slots as engine
+
+# States in which an appointment holds its provider's time (DESIGN.md section 3).
+# The exclusion constraint of booking.appointment uses the very same tuple.
+TIME_HOLDING_STATES = ("pending_payment", "pending", "confirmed", "checked_in", "done")
+
+Slot = namedtuple("Slot", ["start", "stop", "provider_id"])
+"""A bookable slot: naive UTC datetimes, as Odoo stores them, and a provider id."""
+
+
+def to_epoch(value):
+    """Epoch seconds of an Odoo datetime (naive means UTC)."""
+    return engine.epoch(value)
+
+
+def from_epoch(value):
+    """A naive UTC datetime, Odoo's storage format, from epoch seconds."""
+    return datetime.fromtimestamp(value, pytz.utc).replace(tzinfo=None)
+
+
+class BookingAvailability(models.AbstractModel):
+    """The Odoo side of the availability engine.
+
+    It turns records into the plain numbers of ``engine.slots`` and back, with
+    a fixed number of SQL queries per request, whatever the number of
+    providers or days: working time comes from
+    ``resource.calendar._work_intervals_batch`` (one batch per calendar), busy
+    time from one query on ``booking_appointment``. Everything that decides
+    whether a time is bookable lives in the engine, so what a customer is
+    shown is exactly what a booking is checked against.
+    """
+
+    _name = "booking.availability"
+    _description = "Booking Availability"
+
+    # === DATA FETCHING === #
+
+    @api.model
+    def _get_work_intervals(self, providers, start, stop):
+        """Working intervals (time off removed) per provider id, as epochs.
+
+        :param start, stop: naive UTC datetimes bounding the search.
+        """
+        start = pytz.utc.localize(start)
+        stop = pytz.utc.localize(stop)
+        result = {provider.id: [] for provider in providers}
+        by_calendar = defaultdict(lambda: self.env["booking.provider"])
+        for provider in providers:
+            if provider.resource_calendar_id:
+                by_calendar[provider.resource_calendar_id] |= provider
+        for calendar, group in by_calendar.items():
+            intervals = calendar._work_intervals_batch(start, stop, resources=group.resource_id)
+            for provider in group:
+                result[provider.id] = [
+                    (to_epoch(begin), to_epoch(end)) for begin, end, _meta in intervals[provider.resource_id.id]
+                ]
+        return result
+
+    @api.model
+    def _get_busy_ranges(self, providers, start, stop, exclude_ids=()):
+        """Buffered busy ranges per provider id, as epochs, in one query.
+
+        :param exclude_ids: appointments to ignore (the one being moved).
+        """
+        Appointment = self.env["booking.appointment"]
+        Appointment.flush_model(["provider_id", "busy_start", "busy_stop", "state"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT provider_id, busy_start, busy_stop
+                  FROM booking_appointment
+                 WHERE provider_id = ANY(%(providers)s)
+                   AND state IN %(states)s
+                   AND busy_start < %(stop)s
+                   AND busy_stop > %(start)s
+                   AND id != ALL(%(exclude)s)
+              ORDER BY provider_id, busy_start
+                """,
+                providers=list(providers.ids),
+                states=TIME_HOLDING_STATES,
+                start=start,
+                stop=stop,
+                exclude=list(exclude_ids),
+            )
+        )
+        result = {provider.id: [] for provider in providers}
+        for provider_id, busy_start, busy_stop in self.env.cr.fetchall():
+            result[provider_id].append((to_epoch(busy_start), to_epoch(busy_stop)))
+        return result
+
+    @api.model
+    def _get_last_booked(self, providers):
+        """When each provider was last booked (epoch), for "any available" ties."""
+        self.env["booking.appointment"].flush_model(["provider_id", "state"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT provider_id, MAX(create_date)
+                  FROM booking_appointment
+                 WHERE provider_id = ANY(%(providers)s) AND state IN %(states)s
+              GROUP BY provider_id
+                """,
+                providers=list(providers.ids),
+                states=TIME_HOLDING_STATES,
+            )
+        )
+        return {provider_id: to_epoch(last) for provider_id, last in self.env.cr.fetchall()}
+
+    # === SLOTS === #
+
+    @api.model
+    def _get_rules(self, page, service, now, strict=True):
+        """The engine's rules for ``service`` on ``page`` at ``now``.
+
+        ``strict`` applies the page's minimum notice and horizon (customers);
+        without it only "not in the past" remains (staff booking a walk-in).
+        """
+        now_epoch = to_epoch(now)
+        if strict:
+            earliest = now_epoch + round(page.min_notice_hours * 3600)
+            latest = now_epoch + page.max_advance_days * 86400
+        else:
+            earliest = now_epoch
+            latest = now_epoch + 10 * 366 * 86400
+        return engine.Rules(
+            duration=service.duration_minutes * 60,
+            buffer_before=service.buffer_before_minutes * 60,
+            buffer_after=service.buffer_after_minutes * 60,
+            step=page._get_slot_step_minutes(service) * 60,
+            earliest=earliest,
+            latest=latest,
+        )
+
+    @api.model
+    def _local_day_bounds(self, page, date_from, date_to):
+        """Naive UTC datetimes of local midnight of ``date_from`` and of the day after ``date_to``."""
+        tz = pytz.timezone(page.tz)
+        begin = tz.localize(datetime.combine(date_from, time.min)).astimezone(pytz.utc).replace(tzinfo=None)
+        end = tz.localize(datetime.combine(date_to + timedelta(days=1), time.min))
+        return begin, end.astimezone(pytz.utc).replace(tzinfo=None)
+
+    @api.model
+    def _get_slots(self, page, service, date_from, date_to, providers=None, now=None, strict=True, exclude_ids=()):
+        """Bookable slots of ``service`` on ``page`` whose local date lies in range.
+
+        :param providers: restrict to these providers (default: every active
+            provider of the page who delivers the service).
+        :param exclude_ids: appointments whose time counts as free (a move).
+        :return: list of :data:`Slot`, sorted by start; at equal starts the
+            provider "any available" would assign comes first.
+        """
+        now = now or fields.Datetime.now()
+        bookable = page._get_bookable_providers(service)
+        providers = bookable if providers is None else providers & bookable
+        if not providers or date_to < date_from:
+            return []
+        begin, end = self._local_day_bounds(page, date_from, date_to)
+        # a day of margin on both sides: the grid starts where a working
+        # interval starts, so intervals must not be clipped by the window
+        fetch_from, fetch_to = begin - timedelta(days=1), end + timedelta(days=1)
+        work = self._get_work_intervals(providers, fetch_from, fetch_to)
+        busy = self._get_busy_ranges(providers, fetch_from, fetch_to, exclude_ids=exclude_ids)
+        last_booked = self._get_last_booked(providers) if len(providers) > 1 else {}
+        inputs = [
+            engine.ProviderInput(provider.id, work[provider.id], busy[provider.id], last_booked.get(provider.id))
+            for provider in providers
+        ]
+        rules = self._get_rules(page, service, now, strict=strict)
+        found = engine.compute_slots(inputs, rules, page.tz, date_from, date_to)
+        return [Slot(from_epoch(start), from_epoch(stop), provider_id) for start, stop, provider_id in found]
+
+    @api.model
+    def _local_date(self, page, value):
+        """The date of the naive UTC datetime ``value`` in the page's time zone."""
+        return pytz.utc.localize(value).astimezone(pytz.timezone(page.tz)).date()
+
+    @api.model
+    def _find_slot(self, page, service, start, provider=None, now=None, strict=True, exclude_ids=()):
+        """The slot starting at ``start`` with ``provider`` (or "any"), or None.
+
+        With no provider, the one "any available" assigns is returned.
+        """
+        day = self._local_date(page, start)
+        providers = provider if provider else None
+        for slot in self._get_slots(
+            page, service, day, day, providers=providers, now=now, strict=strict, exclude_ids=exclude_ids
+        ):
+            if slot.start == start:
+                return slot
+            if slot.start > start:
+                break
+        return None
+
+    @api.model
+    def _fits_working_time(self, provider, start, stop):
+        """Whether ``[start, stop)`` lies inside one of the provider's working intervals."""
+        work = self._get_work_intervals(provider, start - timedelta(days=1), stop + timedelta(days=1))
+        begin, end = to_epoch(start), to_epoch(stop)
+        return any(ws <= begin and end <= we for ws, we in engine.normalize(work[provider.id]))

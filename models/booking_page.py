@@ -1,0 +1,202 @@
+import re
+
+from odoo import api, fields, models
+from odoo.addons.base.models.res_partner import _tz_get
+from odoo.exceptions import ValidationError
+from odoo.tools import is_html_empty
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_MAX_LENGTH = 64
+
+
+class BookingPage(models.Model):
+    """A merchant's public booking page, served at ``/p/<slug>``.
+
+    The page is the unit a customer sees: which services and providers are
+    offered, in which time zone, under which rules (notice, horizon, slot
+    grid, approval, guests) and which cancellation policy.
+    """
+
+    _name = "booking.page"
+    _inherit = ["website.published.multi.mixin", "website.seo.metadata", "mail.thread"]
+    _description = "Booking Page"
+    _order = "sequence, name, id"
+    _check_company_auto = True
+
+    # === IDENTITY === #
+    name = fields.Char(required=True, translate=True, tracking=True)
+    slug = fields.Char(
+        required=True,
+        copy=False,
+        index=True,
+        tracking=True,
+        help="The page address: /p/<slug>. Lower-case letters, digits and dashes.",
+    )
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Business Address",
+        default=lambda self: self.env.company.partner_id,
+        check_company=True,
+        help="Address, phone and e-mail shown on the page and in messages.",
+    )
+    tz = fields.Selection(
+        _tz_get,
+        string="Time Zone",
+        required=True,
+        default=lambda self: self.env.user.tz or self.env.company.partner_id.tz or "UTC",
+        help="Times on the page, in messages and in the portal are shown in this time zone.",
+    )
+    description = fields.Html(translate=True, sanitize_attributes=True, help="Introduction shown on the page.")
+    currency_id = fields.Many2one(related="company_id.currency_id")
+
+    # === OFFER === #
+    service_ids = fields.Many2many(
+        "booking.service", "booking_page_service_rel", "page_id", "service_id", string="Services", check_company=True
+    )
+    provider_ids = fields.Many2many(
+        "booking.provider",
+        "booking_page_provider_rel",
+        "page_id",
+        "provider_id",
+        string="Providers",
+        check_company=True,
+    )
+    show_providers = fields.Boolean(
+        default=True, help="Let customers see and choose providers; otherwise one is assigned."
+    )
+
+    # === RULES === #
+    auto_confirm = fields.Boolean(
+        string="Confirm Automatically",
+        default=True,
+        help="Confirm bookings at once, even for services that normally need approval.",
+    )
+    allow_guest_booking = fields.Boolean(
+        string="Guest Booking", default=True, help="Customers may book without signing in."
+    )
+    cancellation_policy_id = fields.Many2one(
+        "booking.cancellation.policy",
+        default=lambda self: self.env.ref(
+            "self_serve_booking.booking_cancellation_policy_standard", raise_if_not_found=False
+        ),
+        check_company=True,
+    )
+    min_notice_hours = fields.Float(string="Minimum Notice (hours)", default=2.0)
+    max_advance_days = fields.Integer(string="Book Up To (days ahead)", default=60)
+    slot_step_minutes = fields.Integer(
+        string="Slot Interval (minutes)",
+        help="Distance between two proposed start times. Empty: the duration of the service.",
+    )
+
+    # === FOLLOW-UP === #
+    appointment_ids = fields.One2many("booking.appointment", "page_id", string="Appointments")
+    appointment_count = fields.Integer(compute="_compute_appointment_count")
+
+    _sql_constraints = [
+        ("slug_unique", "UNIQUE(slug)", "This page address is already used by another page."),
+    ]
+
+    # === COMPUTES === #
+
+    @api.depends("slug")
+    def _compute_website_url(self):
+        for page in self:
+            page.website_url = f"/p/{page.slug}" if page.slug else "#"
+
+    def _compute_appointment_count(self):
+        counts = dict(
+            self.env["booking.appointment"]._read_group([("page_id", "in", self.ids)], ["page_id"], ["__count"])
+        )
+        for page in self:
+            page.appointment_count = counts.get(page, 0)
+
+    # === CONSTRAINTS === #
+
+    @api.constrains("slug")
+    def _check_slug(self):
+        for page in self:
+            if len(page.slug) > SLUG_MAX_LENGTH or not SLUG_RE.match(page.slug):
+                raise ValidationError(
+                    self.env._(
+                        "The page address %(slug)r may only hold lower-case letters, digits and single dashes "
+                        "(at most %(max)s characters), e.g. serenity-spa.",
+                        slug=page.slug,
+                        max=SLUG_MAX_LENGTH,
+                    )
+                )
+
+    @api.constrains("min_notice_hours", "max_advance_days", "slot_step_minutes")
+    def _check_rules(self):
+        for page in self:
+            if page.min_notice_hours < 0:
+                raise ValidationError(self.env._("The minimum notice cannot be negative."))
+            if not 1 <= page.max_advance_days <= 730:
+                raise ValidationError(self.env._("Bookings can be taken from 1 to 730 days ahead."))
+            if page.slot_step_minutes and not 5 <= page.slot_step_minutes <= 24 * 60:
+                raise ValidationError(self.env._("The slot interval lies between 5 minutes and 24 hours."))
+
+    # === CRUD === #
+
+    @api.model
+    def _slug_from_name(self, name, exclude_ids=()):
+        """A free slug derived from ``name`` (``spa``, ``spa-2``, ...)."""
+        base = self.env["ir.http"]._slugify(name or "", max_length=SLUG_MAX_LENGTH - 4) or "booking"
+        candidate, n = base, 1
+        while self.with_context(active_test=False).search_count(
+            [("slug", "=", candidate), ("id", "not in", list(exclude_ids))], limit=1
+        ):
+            n += 1
+            candidate = f"{base}-{n}"
+        return candidate
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("slug"):
+                vals["slug"] = vals["slug"].strip().lower()
+            else:
+                vals["slug"] = self._slug_from_name(vals.get("name"))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get("slug"):
+            vals["slug"] = vals["slug"].strip().lower()
+        return super().write(vals)
+
+    def copy_data(self, default=None):
+        vals_list = super().copy_data(default=default)
+        for page, vals in zip(self, vals_list, strict=True):
+            vals["name"] = self.env._("%s (copy)", page.name)
+        return vals_list
+
+    @api.onchange("name")
+    def _onchange_name(self):
+        if self.name and not self.slug:
+            self.slug = self._slug_from_name(self.name, exclude_ids=self._origin.ids)
+
+    # === BUSINESS METHODS === #
+
+    def _get_bookable_services(self):
+        """Published, active services of this page that somebody can deliver."""
+        self.ensure_one()
+        providers = self._get_bookable_providers()
+        return self.service_ids.filtered(lambda s: s.is_published and s.active and s.provider_ids & providers)
+
+    def _get_bookable_providers(self, service=None):
+        """Active providers of this page, restricted to ``service`` if given."""
+        self.ensure_one()
+        providers = self.provider_ids.filtered("active")
+        if service:
+            providers &= service.provider_ids
+        return providers
+
+    def _get_slot_step_minutes(self, service):
+        self.ensure_one()
+        return self.slot_step_minutes or service.duration_minutes
+
+    def _has_description(self):
+        self.ensure_one()
+        return not is_html_empty(self.description)

@@ -1,0 +1,110 @@
+from odoo import api, fields, models
+
+
+class BookingProvider(models.Model):
+    """A person or a resource (a room, a chair) who delivers services.
+
+    Built on ``resource.mixin`` so that working hours, time zone and time off
+    are Odoo's own (``resource.calendar`` and ``resource.calendar.leaves``):
+    what HR or a manager already maintains there is what customers can book.
+    """
+
+    _name = "booking.provider"
+    _inherit = ["resource.mixin", "image.mixin", "mail.thread"]
+    _description = "Service Provider"
+    _order = "sequence, name, id"
+    _check_company_auto = True
+
+    # === IDENTITY === #
+    name = fields.Char(related="resource_id.name", store=True, readonly=False, required=True)
+    active = fields.Boolean(related="resource_id.active", store=True, readonly=False, default=True)
+    sequence = fields.Integer(default=10)
+    color = fields.Integer(help="Colour of this provider's appointments in the calendar.")
+    user_id = fields.Many2one(
+        "res.users",
+        check_company=True,
+        help="Backend user of this provider, if any: their calendar, their notifications.",
+    )
+    job_title = fields.Char(translate=True)
+    bio = fields.Html(string="Public Bio", translate=True, sanitize_attributes=True)
+
+    # === WHAT THEY DO === #
+    service_ids = fields.Many2many(
+        "booking.service",
+        "booking_provider_service_rel",
+        "provider_id",
+        "service_id",
+        string="Services",
+        check_company=True,
+    )
+    page_ids = fields.Many2many(
+        "booking.page", "booking_page_provider_rel", "provider_id", "page_id", string="Pages", check_company=True
+    )
+
+    # === FOLLOW-UP === #
+    appointment_ids = fields.One2many("booking.appointment", "provider_id", string="Appointments")
+    time_off_count = fields.Integer(compute="_compute_time_off_count")
+
+    # === COMPUTES === #
+
+    def _compute_time_off_count(self):
+        counts = dict(
+            self.env["resource.calendar.leaves"]._read_group(
+                [("resource_id", "in", self.resource_id.ids), ("date_to", ">=", fields.Datetime.now())],
+                ["resource_id"],
+                ["__count"],
+            )
+        )
+        for provider in self:
+            provider.time_off_count = counts.get(provider.resource_id, 0)
+
+    # === ACTIONS === #
+
+    def _time_off_context(self):
+        self.ensure_one()
+        return {
+            "default_resource_id": self.resource_id.id,
+            "default_calendar_id": self.resource_calendar_id.id,
+            "default_company_id": self.company_id.id,
+            "default_time_type": "leave",
+        }
+
+    def action_block_time(self):
+        """Open a new time-off entry for this provider: blocked time is time off."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Block Time for %(provider)s", provider=self.name),
+            "res_model": "resource.calendar.leaves",
+            "view_mode": "form",
+            "views": [(self.env.ref("self_serve_booking.booking_time_off_view_form").id, "form")],
+            "target": "new",
+            "context": dict(self._time_off_context(), default_name=self.env._("Blocked")),
+        }
+
+    def action_view_time_off(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Time Off of %(provider)s", provider=self.name),
+            "res_model": "resource.calendar.leaves",
+            "view_mode": "list,form",
+            "views": [
+                (self.env.ref("self_serve_booking.booking_time_off_view_list").id, "list"),
+                (self.env.ref("self_serve_booking.booking_time_off_view_form").id, "form"),
+            ],
+            "domain": [("resource_id", "=", self.resource_id.id)],
+            "context": self._time_off_context(),
+        }
+
+    def action_view_appointments(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("self_serve_booking.booking_appointment_action")
+        action["domain"] = [("provider_id", "=", self.id)]
+        action["context"] = {"default_provider_id": self.id}
+        return action
+
+    @api.onchange("resource_calendar_id")
+    def _onchange_resource_calendar_id(self):
+        if self.resource_calendar_id and not self.tz:
+            self.tz = self.resource_calendar_id.tz

@@ -1,0 +1,119 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class BookingService(models.Model):
+    """Something a customer can book: how long it takes, what it costs, what
+    deposit secures it and how much time it blocks around it."""
+
+    _name = "booking.service"
+    _inherit = ["website.published.mixin", "image.mixin"]
+    _description = "Bookable Service"
+    _order = "sequence, name, id"
+    _check_company_auto = True
+
+    # === BASICS === #
+    name = fields.Char(required=True, translate=True)
+    description = fields.Text(translate=True, help="Shown to customers on the booking page.")
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    color = fields.Integer()
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
+
+    # === TIME === #
+    duration_minutes = fields.Integer(string="Duration (minutes)", required=True, default=60)
+    buffer_before_minutes = fields.Integer(
+        string="Buffer Before (minutes)",
+        help="Preparation time blocked before each appointment (set-up, travel).",
+    )
+    buffer_after_minutes = fields.Integer(
+        string="Buffer After (minutes)",
+        help="Time blocked after each appointment (cleaning, notes, travel).",
+    )
+
+    # === MONEY === #
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    price = fields.Monetary(currency_field="currency_id")
+    product_id = fields.Many2one(
+        "product.product",
+        string="Invoicing Product",
+        check_company=True,
+        domain="[('type', '=', 'service')]",
+        help="Service product used on the invoices of this service's appointments.",
+    )
+    deposit_type = fields.Selection(
+        selection=[("none", "No deposit"), ("percent", "Percentage of the price"), ("fixed", "Fixed amount")],
+        string="Deposit",
+        required=True,
+        default="none",
+    )
+    deposit_value = fields.Float()
+    deposit_amount = fields.Monetary(compute="_compute_deposit_amount", currency_field="currency_id")
+
+    # === RULES === #
+    requires_approval = fields.Boolean(
+        help="Bookings wait for a merchant's approval, unless the page confirms automatically.",
+    )
+
+    # === RELATIONS === #
+    provider_ids = fields.Many2many(
+        "booking.provider",
+        "booking_provider_service_rel",
+        "service_id",
+        "provider_id",
+        string="Providers",
+        check_company=True,
+    )
+    page_ids = fields.Many2many(
+        "booking.page", "booking_page_service_rel", "service_id", "page_id", string="Pages", check_company=True
+    )
+
+    # === COMPUTES === #
+
+    @api.depends("price", "deposit_type", "deposit_value", "currency_id")
+    def _compute_deposit_amount(self):
+        for service in self:
+            service.deposit_amount = service._get_deposit_amount()
+
+    # === CONSTRAINTS === #
+
+    @api.constrains("duration_minutes", "buffer_before_minutes", "buffer_after_minutes")
+    def _check_durations(self):
+        for service in self:
+            if not 0 < service.duration_minutes <= 24 * 60:
+                raise ValidationError(
+                    self.env._("The duration of %(service)s must lie between 1 minute and 24 hours.",
+                               service=service.name)
+                )
+            if service.buffer_before_minutes < 0 or service.buffer_after_minutes < 0:
+                raise ValidationError(self.env._("Buffers cannot be negative."))
+
+    @api.constrains("price", "deposit_type", "deposit_value")
+    def _check_deposit(self):
+        for service in self:
+            if service.price < 0:
+                raise ValidationError(self.env._("A price cannot be negative."))
+            if service.deposit_type == "none":
+                continue
+            if service.deposit_value <= 0:
+                raise ValidationError(self.env._("A deposit must be positive."))
+            if service.deposit_type == "percent" and service.deposit_value > 100:
+                raise ValidationError(self.env._("A deposit cannot exceed 100% of the price."))
+            if service.deposit_type == "fixed" and service.currency_id.compare_amounts(
+                service.deposit_value, service.price
+            ) > 0:
+                raise ValidationError(
+                    self.env._("The deposit of %(service)s is larger than its price.", service=service.name)
+                )
+
+    # === BUSINESS METHODS === #
+
+    def _get_deposit_amount(self, price=None):
+        """The deposit for ``price`` (default: the service price), rounded in the currency."""
+        self.ensure_one()
+        price = self.price if price is None else price
+        if self.deposit_type == "percent":
+            return self.currency_id.round(price * self.deposit_value / 100.0)
+        if self.deposit_type == "fixed":
+            return self.currency_id.round(min(self.deposit_value, price))
+        return 0.0

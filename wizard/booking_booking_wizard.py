@@ -1,0 +1,150 @@
+
+import pytz
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+
+from ..exceptions import SlotUnavailableError
+
+
+class BookingBookingWizard(models.TransientModel):
+    """Staff book a phone call or a walk-in through the same engine and
+    constraint as customers: the assistant lists the free times of a day and
+    books the chosen one, or books "now" for someone at the desk."""
+
+    _name = "booking.booking.wizard"
+    _description = "Booking Assistant"
+
+    page_id = fields.Many2one(
+        "booking.page",
+        required=True,
+        default=lambda self: self.env["booking.appointment"]._default_page_id(),
+        domain="[('company_id', 'in', allowed_company_ids)]",
+    )
+    service_id = fields.Many2one("booking.service", required=True, domain="[('id', 'in', allowed_service_ids)]")
+    allowed_service_ids = fields.Many2many("booking.service", compute="_compute_allowed")
+    provider_id = fields.Many2one(
+        "booking.provider",
+        domain="[('id', 'in', allowed_provider_ids)]",
+        help="Empty: whoever is free, least busy first.",
+    )
+    allowed_provider_ids = fields.Many2many("booking.provider", compute="_compute_allowed")
+    date = fields.Date(required=True, default=fields.Date.context_today)
+    partner_id = fields.Many2one("res.partner", string="Customer")
+    channel = fields.Selection(
+        selection=[("phone", "Phone"), ("walk_in", "Walk-in"), ("other", "In person")],
+        required=True,
+        default="phone",
+    )
+    note = fields.Text()
+    waitlist_id = fields.Many2one("booking.waitlist")
+    slot_ids = fields.One2many("booking.booking.wizard.slot", "wizard_id", string="Free Times")
+    searched = fields.Boolean()
+
+    @api.depends("page_id", "service_id")
+    def _compute_allowed(self):
+        for wizard in self:
+            wizard.allowed_service_ids = wizard.page_id.service_ids.filtered("active")
+            wizard.allowed_provider_ids = wizard.page_id._get_bookable_providers(wizard.service_id or None)
+
+    @api.onchange("page_id", "service_id", "provider_id", "date")
+    def _onchange_search_criteria(self):
+        if self.service_id and self.service_id not in self.allowed_service_ids:
+            self.service_id = False
+        if self.provider_id and self.provider_id not in self.allowed_provider_ids:
+            self.provider_id = False
+        self.slot_ids = [Command.clear()]
+        self.searched = False
+
+    # === ACTIONS === #
+
+    def _reopen(self):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": self.env._("New Booking"),
+        }
+
+    def _open_appointment(self, appointment):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "booking.appointment",
+            "res_id": appointment.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+        }
+
+    def action_search(self):
+        """List the free times of the chosen day (one line per start)."""
+        self.ensure_one()
+        slots = self.env["booking.availability"]._get_slots(
+            self.page_id, self.service_id, self.date, self.date, providers=self.provider_id or None, strict=False
+        )
+        tz = pytz.timezone(self.page_id.tz)
+        lines, seen = [Command.clear()], set()
+        for slot in slots:
+            if slot.start in seen:
+                continue
+            seen.add(slot.start)
+            local = pytz.utc.localize(slot.start).astimezone(tz)
+            local_end = pytz.utc.localize(slot.stop).astimezone(tz)
+            lines.append(Command.create({
+                "sequence": len(lines),
+                "start": slot.start,
+                "stop": slot.stop,
+                "provider_id": slot.provider_id,
+                "label": f"{local:%H:%M} – {local_end:%H:%M}",
+            }))
+        self.write({"slot_ids": lines, "searched": True})
+        return self._reopen()
+
+    def action_book_walk_in(self):
+        """Book from now for a customer at the desk, with the first provider free."""
+        self.ensure_one()
+        now = fields.Datetime.now().replace(second=0, microsecond=0)
+        providers = self.provider_id or self.allowed_provider_ids
+        if not providers:
+            raise UserError(self.env._("Nobody on this page delivers %(service)s.", service=self.service_id.name))
+        slots = self.env["booking.availability"]._get_slots(
+            self.page_id, self.service_id, self.env["booking.availability"]._local_date(self.page_id, now),
+            self.env["booking.availability"]._local_date(self.page_id, now), providers=providers, strict=False,
+        )
+        ranked = list(dict.fromkeys(slot.provider_id for slot in slots))
+        ranked += [p for p in providers.ids if p not in ranked]
+        errors = []
+        for provider in self.env["booking.provider"].browse(ranked):
+            try:
+                appointment = self.with_context(walk_in=True)._book(now, provider, channel="walk_in")
+            except SlotUnavailableError as error:
+                errors.append(error.args[0])
+                continue
+            return self._open_appointment(appointment)
+        raise UserError(
+            self.env._("Nobody can take a walk-in for %(service)s right now.", service=self.service_id.name)
+            + "\n" + "\n".join(errors[:3])
+        )
+
+    def _book(self, start, provider, channel=None):
+        self.ensure_one()
+        if not self.partner_id:
+            raise UserError(self.env._("Choose the customer first."))
+        vals = {
+            "page_id": self.page_id.id,
+            "service_id": self.service_id.id,
+            "provider_id": provider.id,
+            "partner_id": self.partner_id.id,
+            "start": start,
+            "source": "backend",
+            "channel": channel or self.channel,
+            "note": self.note,
+        }
+        if self.waitlist_id:
+            return self.waitlist_id.action_book(
+                start=start, provider=provider, by_staff=True, extra_vals={"channel": vals["channel"]}
+            )
+        return self.env["booking.appointment"].create(vals)
+
