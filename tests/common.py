@@ -1,0 +1,156 @@
+from datetime import date, datetime, time, timedelta
+
+import pytz
+
+from odoo import Command
+from odoo.addons.mail.tests.common import mail_new_test_user
+from odoo.tests.common import TransactionCase
+
+PARIS = "Europe/Paris"
+# A Monday with no DST change nearby; tests freeze "now" on the Sunday before.
+MONDAY = date(2025, 6, 2)
+NOW = datetime(2025, 6, 1, 10, 0)  # Sunday 12:00 in Paris, naive UTC
+
+
+def local_to_utc(day, hour, minute=0, tz=PARIS):
+    """Naive UTC datetime of ``day`` at ``hour:minute`` wall-clock time in ``tz``."""
+    zone = pytz.timezone(tz)
+    return zone.localize(datetime.combine(day, time(hour, minute))).astimezone(pytz.utc).replace(tzinfo=None)
+
+
+class BookingCommon(TransactionCase):
+    """A small salon: Mon-Fri 9:00-12:00 and 13:00-17:00 in Paris, two
+    providers, a plain service, a buffered one, one with a deposit and one
+    needing approval; staff, a manager and two portal customers."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, mail_create_nosubscribe=True))
+        cls.company = cls.env.company
+        cls.calendar = cls._create_calendar("Salon week", PARIS, range(5), [(9, 12), (13, 17)])
+        cls.policy = cls.env["booking.cancellation.policy"].create({
+            "name": "Test policy",
+            "cancel_limit_hours": 0,
+            "reschedule_limit_hours": 2,
+            "tier_ids": [
+                Command.create({"min_notice_hours": 24, "refund_percent": 100}),
+                Command.create({"min_notice_hours": 2, "refund_percent": 50}),
+                Command.create({"min_notice_hours": 0, "refund_percent": 0}),
+            ],
+        })
+        Service = cls.env["booking.service"]
+        cls.service = Service.create({"name": "Cut", "duration_minutes": 60, "price": 100, "is_published": True})
+        cls.service_buffered = Service.create({
+            "name": "Colour",
+            "duration_minutes": 30,
+            "buffer_before_minutes": 15,
+            "buffer_after_minutes": 15,
+            "price": 80,
+            "is_published": True,
+        })
+        cls.service_deposit = Service.create({
+            "name": "Massage",
+            "duration_minutes": 60,
+            "price": 100,
+            "deposit_type": "percent",
+            "deposit_value": 40,
+            "is_published": True,
+        })
+        cls.service_approval = Service.create({
+            "name": "Consultation",
+            "duration_minutes": 60,
+            "price": 50,
+            "requires_approval": True,
+            "is_published": True,
+        })
+        cls.services = cls.service | cls.service_buffered | cls.service_deposit | cls.service_approval
+        Provider = cls.env["booking.provider"]
+        cls.provider_a = Provider.create({
+            "name": "Alice",
+            "resource_calendar_id": cls.calendar.id,
+            "tz": PARIS,
+            "service_ids": [Command.set(cls.services.ids)],
+        })
+        cls.provider_b = Provider.create({
+            "name": "Bob",
+            "resource_calendar_id": cls.calendar.id,
+            "tz": PARIS,
+            "service_ids": [Command.set(cls.services.ids)],
+        })
+        cls.page = cls.env["booking.page"].create({
+            "name": "Test Salon",
+            "slug": "test-salon",
+            "tz": PARIS,
+            "auto_confirm": False,
+            "min_notice_hours": 2,
+            "max_advance_days": 60,
+            "cancellation_policy_id": cls.policy.id,
+            "service_ids": [Command.set(cls.services.ids)],
+            "provider_ids": [Command.set((cls.provider_a | cls.provider_b).ids)],
+            "is_published": True,
+        })
+        cls.customer = cls.env["res.partner"].create({"name": "Carla Customer", "email": "carla@example.com"})
+
+        cls.user_staff = mail_new_test_user(
+            cls.env, login="booking_staff", name="Stacy Staff",
+            groups="base.group_user,self_serve_booking.group_booking_user",
+        )
+        cls.user_manager = mail_new_test_user(
+            cls.env, login="booking_manager", name="Manny Manager",
+            groups="base.group_user,self_serve_booking.group_booking_manager",
+        )
+        cls.user_portal_1 = mail_new_test_user(cls.env, login="portal_one", name="Paula Portal",
+                                               groups="base.group_portal")
+        cls.user_portal_2 = mail_new_test_user(cls.env, login="portal_two", name="Pete Portal",
+                                               groups="base.group_portal")
+
+    @classmethod
+    def _create_calendar(cls, name, tz, weekdays, hours):
+        return cls.env["resource.calendar"].create({
+            "name": name,
+            "tz": tz,
+            "attendance_ids": [Command.clear()] + [
+                Command.create({
+                    "name": f"{day}-{start}",
+                    "dayofweek": str(day),
+                    "hour_from": start,
+                    "hour_to": end,
+                    "day_period": "morning" if start < 12 else "afternoon",
+                })
+                for day in weekdays
+                for start, end in hours
+            ],
+        })
+
+    def _book(self, start, provider=None, service=None, **vals):
+        """Create an appointment as the staff user would (confirmed, backend)."""
+        return self.env["booking.appointment"].create({
+            "page_id": self.page.id,
+            "service_id": (service or self.service).id,
+            "provider_id": (provider or self.provider_a).id,
+            "partner_id": vals.pop("partner_id", self.customer.id),
+            "start": start,
+            **vals,
+        })
+
+    @staticmethod
+    def at(hour, minute=0, day=MONDAY, tz=PARIS):
+        return local_to_utc(day, hour, minute, tz)
+
+    def local_times(self, slots, tz=PARIS):
+        zone = pytz.timezone(tz)
+        return [pytz.utc.localize(slot.start).astimezone(zone).strftime("%H:%M") for slot in slots]
+
+    def slots(self, service=None, day=MONDAY, last=None, providers=None, now=NOW, **kw):
+        return self.env["booking.availability"]._get_slots(
+            self.page, service or self.service, day, last or day, providers=providers, now=now, **kw
+        )
+
+    def assertLastMessageContains(self, record, text):
+        last = record.message_ids.sorted("id")[-1:]
+        self.assertIn(text, str(last.body), f"last chatter message of {record.display_name}: {last.body}")
+
+    @staticmethod
+    def days(n):
+        return timedelta(days=n)
