@@ -1,0 +1,523 @@
+"""The public booking API's contract: JSON Schemas, their validator, the OpenAPI document.
+
+Pure Python, no Odoo import. The controllers validate every request against
+these schemas, and ``openapi.json`` is generated from the very same ones, so
+the document and the behaviour cannot drift apart.
+
+The validator implements the part of JSON Schema 2020-12 the contract uses:
+``type`` (with ``"null"`` in a list for optional values), ``properties``,
+``required``, ``additionalProperties: false``, ``minLength``/``maxLength``,
+``minimum``/``maximum``, ``enum``, ``pattern``, ``format`` (``date``,
+``date-time`` with an explicit offset, ``email``, ``time``) and ``$ref`` to
+the components. Errors come back as ``{"field.path": "message"}``.
+"""
+
+import re
+from datetime import date, datetime, time
+
+API_PREFIX = "/booking/api/v1"
+API_VERSION = "1.0.0"
+MAX_BODY_BYTES = 16 * 1024
+
+EMAIL_RE = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+\.[^@\s<>(),;:\"\[\]]{2,}$")
+TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+
+# ---------------------------------------------------------------------------
+# Components
+# ---------------------------------------------------------------------------
+
+REF = "#/components/schemas/"
+
+
+def ref(name):
+    return {"$ref": REF + name}
+
+
+SCHEMAS = {
+    "Customer": {
+        "type": "object",
+        "description": "Who the booking is for. At least an e-mail or a phone. Ignored for a signed-in customer.",
+        "additionalProperties": False,
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string", "minLength": 2, "maxLength": 120},
+            "email": {"type": ["string", "null"], "format": "email", "maxLength": 254},
+            "phone": {
+                "type": ["string", "null"],
+                "maxLength": 32,
+                "description": "Any format; normalised to E.164 with the page's country as default.",
+            },
+        },
+    },
+    "BookingRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["service_id", "start"],
+        "properties": {
+            "service_id": {"type": "integer", "minimum": 1},
+            "provider_id": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "description": "null: any available provider (the least loaded that day).",
+            },
+            "start": {
+                "type": "string",
+                "format": "date-time",
+                "maxLength": 40,
+                "description": "A start returned by the slots route, ISO 8601 with Z or an offset.",
+            },
+            "customer": ref("Customer"),
+            "note": {"type": ["string", "null"], "maxLength": 2000},
+        },
+    },
+    "WaitlistRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["service_id", "date"],
+        "properties": {
+            "service_id": {"type": "integer", "minimum": 1},
+            "provider_id": {"type": ["integer", "null"], "minimum": 1},
+            "date": {"type": "string", "format": "date", "description": "Preferred day, in the page's time zone."},
+            "time_from": {"type": ["string", "null"], "format": "time", "description": "HH:MM, local time."},
+            "time_to": {"type": ["string", "null"], "format": "time", "description": "HH:MM, local time."},
+            "customer": ref("Customer"),
+            "note": {"type": ["string", "null"], "maxLength": 2000},
+        },
+    },
+    "Deposit": {
+        "type": "object",
+        "required": ["type", "amount"],
+        "properties": {
+            "type": {"type": "string", "enum": ["none", "percent", "fixed"]},
+            "value": {"type": "number"},
+            "amount": {"type": "number"},
+        },
+    },
+    "Service": {
+        "type": "object",
+        "required": ["id", "name", "duration_minutes", "price", "currency", "deposit"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "description": {"type": ["string", "null"]},
+            "duration_minutes": {"type": "integer"},
+            "price": {"type": "number"},
+            "currency": {"type": "string", "description": "ISO 4217 code"},
+            "deposit": ref("Deposit"),
+            "requires_approval": {"type": "boolean"},
+            "provider_ids": {"type": "array", "items": {"type": "integer"}},
+        },
+    },
+    "Provider": {
+        "type": "object",
+        "required": ["id", "name"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "job_title": {"type": ["string", "null"]},
+            "bio": {"type": ["string", "null"], "description": "Plain text."},
+            "image_url": {"type": "string"},
+            "service_ids": {"type": "array", "items": {"type": "integer"}},
+        },
+    },
+    "Page": {
+        "type": "object",
+        "required": ["id", "slug", "name", "timezone", "currency"],
+        "properties": {
+            "id": {"type": "integer"},
+            "slug": {"type": "string"},
+            "name": {"type": "string"},
+            "url": {"type": "string"},
+            "timezone": {"type": "string", "description": "IANA time zone of the page."},
+            "currency": {"type": "string"},
+            "description": {"type": ["string", "null"]},
+            "address": {"type": ["string", "null"]},
+            "phone": {"type": ["string", "null"]},
+            "email": {"type": ["string", "null"]},
+            "allow_guest_booking": {"type": "boolean"},
+            "show_providers": {"type": "boolean"},
+            "min_notice_hours": {"type": "number"},
+            "max_advance_days": {"type": "integer"},
+            "last_bookable_date": {"type": "string", "format": "date"},
+            "cancellation_policy": {"type": ["string", "null"], "description": "Plain text summary."},
+        },
+    },
+    "PageResponse": {
+        "type": "object",
+        "required": ["page", "services", "providers"],
+        "properties": {
+            "page": ref("Page"),
+            "services": {"type": "array", "items": ref("Service")},
+            "providers": {
+                "type": "array",
+                "items": ref("Provider"),
+                "description": "Empty when the page assigns providers itself.",
+            },
+        },
+    },
+    "Slot": {
+        "type": "object",
+        "required": ["start", "end", "provider_id"],
+        "properties": {
+            "start": {"type": "string", "format": "date-time", "description": "UTC, with Z."},
+            "end": {"type": "string", "format": "date-time"},
+            "provider_id": {"type": "integer"},
+        },
+    },
+    "SlotsResponse": {
+        "type": "object",
+        "required": ["timezone", "slots"],
+        "properties": {
+            "timezone": {"type": "string"},
+            "slots": {
+                "type": "array",
+                "items": ref("Slot"),
+                "description": "Sorted by start. At equal starts, the provider 'any available' assigns comes "
+                "first.",
+            },
+        },
+    },
+    "Booking": {
+        "type": "object",
+        "required": ["id", "reference", "state", "start", "end", "provider_id", "manage_url"],
+        "properties": {
+            "id": {"type": "integer"},
+            "reference": {"type": "string"},
+            "state": {
+                "type": "string",
+                "enum": [
+                    "pending_payment", "pending", "confirmed", "checked_in", "done",
+                    "cancelled", "rejected", "expired", "no_show",
+                ],
+            },
+            "start": {"type": "string", "format": "date-time"},
+            "end": {"type": "string", "format": "date-time"},
+            "service_id": {"type": "integer"},
+            "provider_id": {"type": "integer"},
+            "manage_url": {"type": "string", "description": "The customer's page for this booking (access token)."},
+            "confirmation_url": {"type": "string"},
+            "ics_url": {"type": "string"},
+            "payment_url": {"type": ["string", "null"], "description": "Where to pay the deposit, if one is due."},
+        },
+    },
+    "BookingResponse": {"type": "object", "required": ["booking"], "properties": {"booking": ref("Booking")}},
+    "WaitlistResponse": {
+        "type": "object",
+        "required": ["waitlist"],
+        "properties": {
+            "waitlist": {
+                "type": "object",
+                "required": ["id", "state"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "reference": {"type": "string"},
+                    "state": {"type": "string", "enum": ["waiting", "offered", "booked", "expired", "cancelled"]},
+                },
+            }
+        },
+    },
+    "Error": {
+        "type": "object",
+        "required": ["error", "message"],
+        "properties": {
+            "error": {
+                "type": "string",
+                "description": "Stable code: validation, malformed_json, unsupported_media_type, payload_too_large, "
+                "length_required, not_found, login_required, slot_unavailable, rate_limited, method_not_allowed, "
+                "internal_error.",
+            },
+            "message": {"type": "string", "description": "For people; may be translated."},
+            "fields": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "validation only: message per field (dotted path for nested fields).",
+            },
+            "alternatives": {
+                "type": "array",
+                "items": ref("Slot"),
+                "description": "slot_unavailable only: up to three nearest free slots.",
+            },
+            "retry_after": {"type": "integer", "description": "rate_limited only: seconds to wait."},
+        },
+    },
+}
+
+QUERY_PARAMETERS = {
+    "slots": {
+        "service_id": {"type": "integer", "minimum": 1},
+        "provider_id": {"type": "integer", "minimum": 1},
+        "date_from": {"type": "string", "format": "date"},
+        "date_to": {"type": "string", "format": "date"},
+    },
+}
+REQUIRED_QUERY_PARAMETERS = {"slots": ["service_id", "date_from"]}
+
+# ---------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------
+
+PY_TYPES = {
+    "string": str,
+    "integer": int,
+    "number": (int, float),
+    "boolean": bool,
+    "object": dict,
+    "array": list,
+    "null": type(None),
+}
+
+
+def resolve(schema):
+    while "$ref" in schema:
+        schema = SCHEMAS[schema["$ref"][len(REF):]]
+    return schema
+
+
+def _type_ok(value, expected):
+    types = expected if isinstance(expected, list) else [expected]
+    for name in types:
+        if name in ("integer", "number") and isinstance(value, bool):
+            continue
+        if isinstance(value, PY_TYPES[name]):
+            return True
+    return False
+
+
+def parse_datetime(value):
+    """An aware datetime from ISO 8601, or ValueError (naive values included)."""
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError("naive")
+    return parsed
+
+
+def _format_error(value, fmt):
+    if fmt == "date-time":
+        try:
+            parse_datetime(value)
+        except ValueError as error:
+            if str(error) == "naive":
+                return "must include a time zone: Z or an offset like +02:00"
+            return "must be an ISO 8601 date and time, e.g. 2025-06-02T09:00:00Z"
+    elif fmt == "date":
+        try:
+            date.fromisoformat(value)
+            if len(value) != 10:
+                raise ValueError(value)
+        except ValueError:
+            return "must be a date as YYYY-MM-DD"
+    elif fmt == "time" and not TIME_RE.match(value):
+        return "must be a time as HH:MM"
+    elif fmt == "email" and not EMAIL_RE.match(value):
+        return "is not a valid e-mail address"
+    return None
+
+
+def validate(value, schema, path=""):
+    """Validate ``value`` against ``schema``; return ``{path: message}`` (empty when valid)."""
+    schema = resolve(schema)
+    errors = {}
+    label = path or "body"
+    expected = schema.get("type")
+    if expected and not _type_ok(value, expected):
+        names = expected if isinstance(expected, list) else [expected]
+        wanted = " or ".join(
+            "null" if n == "null" else f"an {n}" if n[0] in "aeiou" else f"a {n}" for n in names
+        )
+        return {label: f"must be {wanted}"}
+    if value is None:
+        return errors
+    if "enum" in schema and value not in schema["enum"]:
+        return {label: "must be one of " + ", ".join(map(str, schema["enum"]))}
+    if isinstance(value, str):
+        if "minLength" in schema and len(value.strip()) < schema["minLength"]:
+            return {label: "is required" if not value.strip() else f"must be at least {schema['minLength']} characters"}
+        if "maxLength" in schema and len(value) > schema["maxLength"]:
+            return {label: f"must be at most {schema['maxLength']} characters"}
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            return {label: "has an invalid format"}
+        if "format" in schema:
+            message = _format_error(value, schema["format"])
+            if message:
+                return {label: message}
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if "minimum" in schema and value < schema["minimum"]:
+            return {label: f"must be at least {schema['minimum']}"}
+        if "maximum" in schema and value > schema["maximum"]:
+            return {label: f"must be at most {schema['maximum']}"}
+    if isinstance(value, dict):
+        properties = schema.get("properties", {})
+        for name in schema.get("required", []):
+            if name not in value or value[name] is None:
+                errors[f"{path}.{name}" if path else name] = "is required"
+        if schema.get("additionalProperties") is False:
+            for name in value:
+                if name not in properties:
+                    errors[f"{path}.{name}" if path else name] = "is not an accepted field"
+        for name, sub in properties.items():
+            key = f"{path}.{name}" if path else name
+            if name in value and key not in errors:
+                errors.update(validate(value[name], sub, key))
+    if isinstance(value, list) and "items" in schema:
+        for index, item in enumerate(value):
+            errors.update(validate(item, schema["items"], f"{path}[{index}]"))
+    return errors
+
+
+def parse_query(route, args):
+    """Typed query parameters of ``route`` from strings, and errors per parameter."""
+    params = QUERY_PARAMETERS[route]
+    values, errors = {}, {}
+    for name in REQUIRED_QUERY_PARAMETERS.get(route, []):
+        if not args.get(name):
+            errors[name] = "is required"
+    for name in args:
+        if name not in params:
+            errors[name] = "is not an accepted parameter"
+    for name, schema in params.items():
+        raw = args.get(name)
+        if raw in (None, "") or name in errors:
+            continue
+        value = raw
+        if schema["type"] == "integer":
+            if not re.fullmatch(r"\d{1,9}", raw):
+                errors[name] = "must be an integer"
+                continue
+            value = int(raw)
+        found = validate(value, schema, name)
+        if found:
+            errors.update(found)
+            continue
+        if schema.get("format") == "date":
+            value = date.fromisoformat(value)
+        values[name] = value
+    return values, errors
+
+
+def parse_time(value):
+    """``HH:MM`` (``24:00`` allowed) as float hours."""
+    if value == "24:00":
+        return 24.0
+    parsed = time.fromisoformat(value)
+    return parsed.hour + parsed.minute / 60.0
+
+
+# ---------------------------------------------------------------------------
+# The OpenAPI document
+# ---------------------------------------------------------------------------
+
+
+def _error_response(description, example_code):
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": ref("Error"), "example": {"error": example_code, "message": "..."}}},
+    }
+
+
+def _json(name, description):
+    return {"description": description, "content": {"application/json": {"schema": ref(name)}}}
+
+
+SLUG_PARAMETER = {
+    "name": "slug", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z0-9-]+$"},
+    "description": "The page address, as in /p/<slug>.",
+}
+
+
+def build_document(server_url=""):
+    """The OpenAPI 3.1 document of the public API, from the schemas above."""
+    write_errors = {
+        "400": _error_response("Invalid input: see `fields`, or malformed JSON.", "validation"),
+        "403": _error_response("This page takes bookings from signed-in customers only.", "login_required"),
+        "404": _error_response("Unknown or unpublished page.", "not_found"),
+        "411": _error_response("No Content-Length header.", "length_required"),
+        "413": _error_response("Body larger than 16 KB.", "payload_too_large"),
+        "415": _error_response("The body must be application/json.", "unsupported_media_type"),
+        "429": {
+            **_error_response("Too many requests from this address.", "rate_limited"),
+            "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}},
+        },
+    }
+    slots_parameters = [SLUG_PARAMETER] + [
+        {
+            "name": name,
+            "in": "query",
+            "required": name in REQUIRED_QUERY_PARAMETERS["slots"],
+            "schema": dict(schema),
+        }
+        for name, schema in QUERY_PARAMETERS["slots"].items()
+    ]
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Self-Serve Booking public API",
+            "version": API_VERSION,
+            "description": "Browse a merchant's services, read live availability, book and join the waitlist. "
+            "JSON in, JSON out; errors carry a stable `error` code. Times are UTC with Z.",
+        },
+        "servers": [{"url": f"{server_url}{API_PREFIX}"}],
+        "paths": {
+            "/openapi.json": {
+                "get": {
+                    "operationId": "getOpenApi",
+                    "summary": "This document",
+                    "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}},
+                }
+            },
+            "/pages/{slug}": {
+                "get": {
+                    "operationId": "getPage",
+                    "summary": "A booking page with its services and providers",
+                    "parameters": [SLUG_PARAMETER],
+                    "responses": {
+                        "200": _json("PageResponse", "The page"),
+                        "404": _error_response("Unknown or unpublished page.", "not_found"),
+                    },
+                }
+            },
+            "/pages/{slug}/slots": {
+                "get": {
+                    "operationId": "getSlots",
+                    "summary": "Bookable slots of a service between two local dates",
+                    "description": "Dates are in the page's time zone, range at most 62 days, ending before the "
+                    "page's horizon. Without provider_id, every provider is listed.",
+                    "parameters": slots_parameters,
+                    "responses": {
+                        "200": _json("SlotsResponse", "The slots"),
+                        "400": _error_response("Bad ids or dates, or a range beyond the horizon.", "validation"),
+                        "404": _error_response("Unknown or unpublished page.", "not_found"),
+                    },
+                }
+            },
+            "/pages/{slug}/bookings": {
+                "post": {
+                    "operationId": "createBooking",
+                    "summary": "Book a slot",
+                    "parameters": [SLUG_PARAMETER],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": ref("BookingRequest")}},
+                    },
+                    "responses": {
+                        "201": _json("BookingResponse", "Booked (state pending_payment, pending or confirmed)"),
+                        **write_errors,
+                        "409": _error_response("The slot is taken or no longer bookable; see `alternatives`.",
+                                               "slot_unavailable"),
+                    },
+                }
+            },
+            "/pages/{slug}/waitlist": {
+                "post": {
+                    "operationId": "joinWaitlist",
+                    "summary": "Join the waitlist for a day",
+                    "parameters": [SLUG_PARAMETER],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": ref("WaitlistRequest")}},
+                    },
+                    "responses": {"201": _json("WaitlistResponse", "On the waitlist"), **write_errors},
+                }
+            },
+        },
+        "components": {"schemas": SCHEMAS},
+    }
