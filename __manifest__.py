@@ -13,6 +13,7 @@
         "website",
         "resource",
         "phone_validation",
+        "sms",
         "product",
     ],
     "external_dependencies": {"python": ["phonenumbers"]},
@@ -31,9 +32,18 @@
         "wizard/booking_booking_wizard_views.xml",
         "views/res_partner_views.xml",
         "views/booking_menus.xml",
+        "views/booking_page_templates.xml",
     ],
     "demo": [
         "demo/booking_demo.xml",
     ],
+    "assets": {
+        "web.assets_frontend": [
+            "self_serve_booking/static/src/booking_widget/**/*",
+        ],
+        "web.assets_tests": [
+            "self_serve_booking/static/tests/tours/**/*",
+        ],
+    },
     "application": True,
 }

@@ -1,11 +1,11 @@
 """Errors the booking domain raises on purpose.
 
-They subclass Odoo's ``ValidationError``, so the backend shows them as a clean
-message, while controllers can tell them apart and answer with the right HTTP
-status instead of a generic error.
+They subclass Odoo's ``ValidationError``/``UserError``, so the backend shows
+them as a clean message, while controllers can tell them apart and answer
+with the right HTTP status and a stable error code instead of a generic error.
 """
 
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 
 class SlotUnavailableError(ValidationError):
@@ -13,5 +13,25 @@ class SlotUnavailableError(ValidationError):
 
     Raised both when the availability engine does not offer the slot and when
     PostgreSQL's exclusion constraint refuses an overlapping booking, which is
-    the last word across workers and nodes.
+    the last word across workers and nodes. ``alternatives`` may hold the
+    nearest free slots to propose instead.
     """
+
+    def __init__(self, message, alternatives=()):
+        super().__init__(message)
+        self.alternatives = list(alternatives)
+
+
+class BookingInputError(ValidationError):
+    """Customer input that cannot be booked, with a message per field.
+
+    ``fields`` maps a field path (``start``, ``customer.email``) to a message.
+    """
+
+    def __init__(self, fields, message=None):
+        self.fields = dict(fields)
+        super().__init__(message or "; ".join(f"{name}: {text}" for name, text in self.fields.items()))
+
+
+class LoginRequiredError(UserError):
+    """The page takes bookings from signed-in customers only."""

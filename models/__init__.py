@@ -2,8 +2,10 @@ from . import booking_appointment
 from . import booking_availability
 from . import booking_cancellation_policy
 from . import booking_cancellation_policy_tier
+from . import booking_frontdesk
 from . import booking_page
 from . import booking_provider
+from . import booking_rate_limit
 from . import booking_service
 from . import booking_waitlist
 from . import res_partner

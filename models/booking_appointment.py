@@ -1,4 +1,5 @@
 import logging
+from collections import defaultdict
 from datetime import timedelta
 
 import psycopg2
@@ -341,6 +342,7 @@ class BookingAppointment(models.Model):
                 appointments = super().create(vals_list)
         except psycopg2.errors.ExclusionViolation:
             raise self._slot_taken_error() from None
+        appointments._notify_availability()
         return appointments
 
     def _new_drafts(self, vals_list):
@@ -365,6 +367,7 @@ class BookingAppointment(models.Model):
         before = {a.id: (a.start, a.provider_id) for a in self} if moving else {}
         if not SLOT_FIELDS & vals.keys():
             return super().write(vals)
+        days_before = {(a.page_id, a._local_day()) for a in self}
         try:
             with self.env.cr.savepoint():
                 result = super().write(vals)
@@ -373,6 +376,7 @@ class BookingAppointment(models.Model):
                 self._check_no_overlap()
         except psycopg2.errors.ExclusionViolation:
             raise self._slot_taken_error() from None
+        self._notify_availability(extra_days=days_before)
         for appointment in self.filtered(lambda a: a.id in before):
             old_start, old_provider = before[appointment.id]
             if (old_start, old_provider) != (appointment.start, appointment.provider_id):
@@ -444,6 +448,26 @@ class BookingAppointment(models.Model):
             when=self._format_local(self.start),
             state=self._state_label(),
         )
+
+    def _notify_availability(self, extra_days=()):
+        """Tell open booking pages which local days just changed availability.
+
+        Sent on the page's public bus channel when the transaction commits
+        (Odoo's bus is transactional), so widgets refresh those days without a
+        reload. The payload is public information: a page id and dates.
+        """
+        days_per_page = defaultdict(set)
+        for page, day in {(a.page_id, a._local_day()) for a in self} | set(extra_days):
+            if page and day:
+                days_per_page[page].add(day.isoformat())
+        for page, days in days_per_page.items():
+            self.env["bus.bus"]._sendone(
+                page._bus_channel(), "self_serve_booking/availability", {"page_id": page.id, "dates": sorted(days)}
+            )
+
+    def _local_day(self):
+        self.ensure_one()
+        return self._local_start().date() if self.start and self.page_id else False
 
     # === HELPERS === #
 

@@ -149,12 +149,15 @@ class BookingAvailability(models.AbstractModel):
         return begin, end.astimezone(pytz.utc).replace(tzinfo=None)
 
     @api.model
-    def _get_slots(self, page, service, date_from, date_to, providers=None, now=None, strict=True, exclude_ids=()):
+    def _get_slots(self, page, service, date_from, date_to, providers=None, now=None, strict=True, exclude_ids=(),
+                   ignore_busy=False):
         """Bookable slots of ``service`` on ``page`` whose local date lies in range.
 
         :param providers: restrict to these providers (default: every active
             provider of the page who delivers the service).
         :param exclude_ids: appointments whose time counts as free (a move).
+        :param ignore_busy: the slots as if nobody had booked (tells a taken
+            slot from a time that was never bookable).
         :return: list of :data:`Slot`, sorted by start; at equal starts the
             provider "any available" would assign comes first.
         """
@@ -168,8 +171,11 @@ class BookingAvailability(models.AbstractModel):
         # interval starts, so intervals must not be clipped by the window
         fetch_from, fetch_to = begin - timedelta(days=1), end + timedelta(days=1)
         work = self._get_work_intervals(providers, fetch_from, fetch_to)
-        busy = self._get_busy_ranges(providers, fetch_from, fetch_to, exclude_ids=exclude_ids)
-        last_booked = self._get_last_booked(providers) if len(providers) > 1 else {}
+        if ignore_busy:
+            busy = {provider.id: [] for provider in providers}
+        else:
+            busy = self._get_busy_ranges(providers, fetch_from, fetch_to, exclude_ids=exclude_ids)
+        last_booked = self._get_last_booked(providers) if len(providers) > 1 and not ignore_busy else {}
         inputs = [
             engine.ProviderInput(provider.id, work[provider.id], busy[provider.id], last_booked.get(provider.id))
             for provider in providers
@@ -184,7 +190,8 @@ class BookingAvailability(models.AbstractModel):
         return pytz.utc.localize(value).astimezone(pytz.timezone(page.tz)).date()
 
     @api.model
-    def _find_slot(self, page, service, start, provider=None, now=None, strict=True, exclude_ids=()):
+    def _find_slot(self, page, service, start, provider=None, now=None, strict=True, exclude_ids=(),
+                   ignore_busy=False):
         """The slot starting at ``start`` with ``provider`` (or "any"), or None.
 
         With no provider, the one "any available" assigns is returned.
@@ -192,13 +199,31 @@ class BookingAvailability(models.AbstractModel):
         day = self._local_date(page, start)
         providers = provider if provider else None
         for slot in self._get_slots(
-            page, service, day, day, providers=providers, now=now, strict=strict, exclude_ids=exclude_ids
+            page, service, day, day, providers=providers, now=now, strict=strict, exclude_ids=exclude_ids,
+            ignore_busy=ignore_busy,
         ):
             if slot.start == start:
                 return slot
             if slot.start > start:
                 break
         return None
+
+    @api.model
+    def _nearest_slots(self, page, service, start, provider=None, limit=3, now=None, days=3):
+        """Up to ``limit`` free slots closest in time to ``start`` (one per start).
+
+        Looks ``days`` days either side of the requested local date; with no
+        provider, each start comes with the provider "any available" assigns.
+        """
+        day = self._local_date(page, start)
+        slots = self._get_slots(page, service, day - timedelta(days=days), day + timedelta(days=days),
+                                providers=provider or None, now=now)
+        first_per_start = {}
+        for slot in slots:
+            first_per_start.setdefault(slot.start, slot)
+        ranked = sorted(first_per_start.values(), key=lambda slot: (abs((slot.start - start).total_seconds()),
+                                                                     slot.start))
+        return sorted(ranked[:limit], key=lambda slot: slot.start)
 
     @api.model
     def _fits_working_time(self, provider, start, stop):

@@ -1,9 +1,14 @@
 import re
+from datetime import datetime, timedelta
+from urllib.parse import quote as url_quote
+
+import pytz
 
 from odoo import api, fields, models
-from odoo.addons.base.models.res_partner import _tz_get
 from odoo.exceptions import ValidationError
-from odoo.tools import is_html_empty
+from odoo.tools import html2plaintext, is_html_empty
+
+from odoo.addons.base.models.res_partner import _tz_get
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MAX_LENGTH = 64
@@ -91,6 +96,14 @@ class BookingPage(models.Model):
         help="Distance between two proposed start times. Empty: the duration of the service.",
     )
 
+    # === ABUSE LIMITS === #
+    rate_limit_count = fields.Integer(
+        string="Bookings per Visitor",
+        default=5,
+        help="How many bookings and waitlist requests one address may send in the window. 0: no limit.",
+    )
+    rate_limit_minutes = fields.Integer(string="Per (minutes)", default=10)
+
     # === FOLLOW-UP === #
     appointment_ids = fields.One2many("booking.appointment", "page_id", string="Appointments")
     appointment_count = fields.Integer(compute="_compute_appointment_count")
@@ -128,7 +141,8 @@ class BookingPage(models.Model):
                     )
                 )
 
-    @api.constrains("min_notice_hours", "max_advance_days", "slot_step_minutes")
+    @api.constrains("min_notice_hours", "max_advance_days", "slot_step_minutes", "rate_limit_count",
+                    "rate_limit_minutes")
     def _check_rules(self):
         for page in self:
             if page.min_notice_hours < 0:
@@ -137,6 +151,10 @@ class BookingPage(models.Model):
                 raise ValidationError(self.env._("Bookings can be taken from 1 to 730 days ahead."))
             if page.slot_step_minutes and not 5 <= page.slot_step_minutes <= 24 * 60:
                 raise ValidationError(self.env._("The slot interval lies between 5 minutes and 24 hours."))
+            if page.rate_limit_count < 0 or not 1 <= page.rate_limit_minutes <= 24 * 60:
+                raise ValidationError(
+                    self.env._("The booking limit is a number of requests per 1 minute to 24 hours.")
+                )
 
     # === CRUD === #
 
@@ -200,3 +218,83 @@ class BookingPage(models.Model):
     def _has_description(self):
         self.ensure_one()
         return not is_html_empty(self.description)
+
+    def _bus_channel(self):
+        """Public bus channel of the page: availability changes are announced there."""
+        self.ensure_one()
+        return f"self_serve_booking.page.{self.id}"
+
+    def _local_today(self):
+        """Today's date in the page's time zone."""
+        self.ensure_one()
+        return datetime.now(pytz.timezone(self.tz)).date()
+
+    def _last_bookable_date(self):
+        """The last local date with a possible slot: the horizon's day."""
+        self.ensure_one()
+        horizon = datetime.now(pytz.utc) + timedelta(days=self.max_advance_days)
+        return horizon.astimezone(pytz.timezone(self.tz)).date()
+
+    def _get_country(self):
+        """Country used to read phone numbers given without an international prefix."""
+        self.ensure_one()
+        return self.partner_id.country_id or self.company_id.country_id
+
+    def _get_address_text(self):
+        self.ensure_one()
+        partner = self.partner_id
+        if not partner:
+            return ""
+        parts = [partner.street, partner.street2, " ".join(filter(None, [partner.zip, partner.city])),
+                 partner.state_id.name, partner.country_id.name]
+        return ", ".join(part for part in parts if part)
+
+    def _get_map_url(self):
+        self.ensure_one()
+        address = self._get_address_text()
+        return f"https://www.google.com/maps/search/?api=1&query={url_quote(address)}" if address else ""
+
+    def _get_opening_hours(self):
+        """Weekly opening hours: the union of the providers' attendances, per weekday.
+
+        :return: list of ``(weekday name, [(from, to), ...])`` with ``HH:MM``
+            strings, Monday first; days without hours are listed as closed.
+        """
+        self.ensure_one()
+        per_day = {day: [] for day in range(7)}
+        calendars = self._get_bookable_providers().resource_calendar_id
+        for attendance in calendars.attendance_ids.filtered(lambda a: not a.display_type and a.day_period != "lunch"):
+            if attendance.resource_id or (attendance.date_to and attendance.date_to < fields.Date.today()):
+                continue
+            per_day[int(attendance.dayofweek)].append((attendance.hour_from, attendance.hour_to))
+        names = dict(self.env["resource.calendar.attendance"]._fields["dayofweek"]._description_selection(self.env))
+
+        def hhmm(value):
+            hours, minutes = divmod(round(value * 60), 60)
+            return f"{hours:02d}:{minutes:02d}"
+
+        hours = []
+        for day in range(7):
+            merged = []
+            for start, stop in sorted(per_day[day]):
+                if merged and start <= merged[-1][1]:
+                    merged[-1][1] = max(merged[-1][1], stop)
+                else:
+                    merged.append([start, stop])
+            hours.append((names[str(day)], [(hhmm(a), hhmm(b)) for a, b in merged]))
+        return hours
+
+    def _default_website_meta(self):
+        res = super()._default_website_meta()
+        description = self.website_meta_description or html2plaintext(self.description or "")[:300]
+        res["default_opengraph"].update({
+            "og:title": self.website_meta_title or self.name,
+            "og:description": description,
+            "og:url": f"{self.get_base_url()}{self.website_url}",
+        })
+        if not self.website_meta_og_img and self.company_id.logo:
+            res["default_opengraph"]["og:image"] = f"{self.get_base_url()}/logo.png?company={self.company_id.id}"
+        res["default_twitter"].update({"twitter:title": self.website_meta_title or self.name,
+                                       "twitter:description": description})
+        res["default_meta_description"] = description
+        return res

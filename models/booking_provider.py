@@ -10,7 +10,7 @@ class BookingProvider(models.Model):
     """
 
     _name = "booking.provider"
-    _inherit = ["resource.mixin", "image.mixin", "mail.thread"]
+    _inherit = ["resource.mixin", "avatar.mixin", "mail.thread"]
     _description = "Service Provider"
     _order = "sequence, name, id"
     _check_company_auto = True

@@ -1,0 +1,337 @@
+from datetime import timedelta
+
+import pytz
+
+from odoo import api, fields, models, tools
+from odoo.exceptions import UserError
+from odoo.tools import html2plaintext
+
+from odoo.addons.phone_validation.tools import phone_validation
+
+from ..exceptions import BookingInputError
+from ..exceptions import LoginRequiredError
+from ..exceptions import SlotUnavailableError
+
+MAX_SLOT_RANGE_DAYS = 62
+
+
+def iso_utc(value):
+    """ISO 8601 with Z for a naive UTC datetime."""
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class BookingFrontdesk(models.AbstractModel):
+    """The rules of customer self-service, in one place.
+
+    The website widget, the JSON API and the customer portal all book, join
+    the waitlist (and later cancel or reschedule) through these methods, so
+    they give the same answers for the same request. Methods take records the
+    caller resolved and raise :class:`BookingInputError` (400, a message per
+    field), :class:`SlotUnavailableError` (409, with alternatives) or
+    :class:`LoginRequiredError`; they work as superuser on the booking models
+    once the checks are done, because public visitors have no access rights
+    on them.
+    """
+
+    _name = "booking.frontdesk"
+    _description = "Booking Front Desk"
+
+    # === LOOK-UPS === #
+
+    @api.model
+    def _get_page(self, slug, website=None, preview=False):
+        """The published page at ``slug`` for ``website``, or an empty recordset.
+
+        :param preview: also return unpublished pages (managers previewing).
+        """
+        if not slug or len(slug) > 64:
+            return self.env["booking.page"]
+        page = self.env["booking.page"].sudo().search([("slug", "=", slug)], limit=1)
+        if not page or not (page.is_published or preview):
+            return self.env["booking.page"]
+        if website and page.website_id and page.website_id != website:
+            return self.env["booking.page"]
+        return page
+
+    @api.model
+    def _get_service(self, page, service_id, field="service_id"):
+        service = page._get_bookable_services().filtered(lambda s: s.id == service_id)
+        if not service:
+            raise BookingInputError({field: self.env._("is not a service offered on this page")})
+        return service
+
+    @api.model
+    def _get_provider(self, page, service, provider_id, field="provider_id"):
+        """The provider asked for, or an empty recordset for "any available"."""
+        if not provider_id:
+            return self.env["booking.provider"].sudo()
+        if not page.show_providers:
+            raise BookingInputError({field: self.env._("cannot be chosen on this page: leave it empty")})
+        provider = page._get_bookable_providers(service).filtered(lambda p: p.id == provider_id)
+        if not provider:
+            raise BookingInputError({field: self.env._("does not deliver this service on this page")})
+        return provider
+
+    # === SLOTS === #
+
+    @api.model
+    def _get_slots(self, page, service, provider, date_from, date_to):
+        """Slots between two local dates, after checking the range is sensible."""
+        date_to = date_to or date_from
+        errors = {}
+        if date_to < date_from:
+            errors["date_to"] = self.env._("must not be before date_from")
+        elif (date_to - date_from).days >= MAX_SLOT_RANGE_DAYS:
+            errors["date_to"] = self.env._("is more than %(days)s days after date_from", days=MAX_SLOT_RANGE_DAYS)
+        last = page._last_bookable_date()
+        if date_from > last:
+            errors["date_from"] = self.env._("is beyond the booking horizon (%(date)s)", date=last.isoformat())
+        elif date_to > last:
+            errors["date_to"] = self.env._("is beyond the booking horizon (%(date)s)", date=last.isoformat())
+        if errors:
+            raise BookingInputError(errors)
+        return self.env["booking.availability"].sudo()._get_slots(
+            page, service, date_from, date_to, providers=provider or None
+        )
+
+    # === BOOKING === #
+
+    @api.model
+    def _check_start(self, page, start, field="start"):
+        """Refuse starts in the past, within the minimum notice or beyond the horizon."""
+        now = fields.Datetime.now()
+        if start <= now:
+            raise BookingInputError({field: self.env._("is in the past")})
+        if start < now + timedelta(hours=page.min_notice_hours):
+            hours = f"{page.min_notice_hours:g}"
+            raise BookingInputError({field: self.env._("is too soon: bookings need %(hours)s hours' notice",
+                                                       hours=hours)})
+        if start >= now + timedelta(days=page.max_advance_days):
+            raise BookingInputError({field: self.env._("is too far ahead: bookings open %(days)s days in advance",
+                                                       days=page.max_advance_days)})
+
+    @api.model
+    def _find_slot_or_raise(self, page, service, provider, start, exclude_ids=()):
+        """The slot at ``start``: 400 when it never was one, 409 when it is taken."""
+        Availability = self.env["booking.availability"].sudo()
+        slot = Availability._find_slot(page, service, start, provider or None, exclude_ids=exclude_ids)
+        if slot:
+            return slot
+        if Availability._find_slot(page, service, start, provider or None, ignore_busy=True):
+            raise self._slot_taken(page, service, provider, start)
+        raise BookingInputError({"start": self.env._("is not an available start time for this service")})
+
+    @api.model
+    def _slot_taken(self, page, service, provider, start):
+        alternatives = self.env["booking.availability"].sudo()._nearest_slots(page, service, start, provider or None)
+        return SlotUnavailableError(
+            self.env._("This time has just been taken. Please choose another one."), alternatives=alternatives
+        )
+
+    @api.model
+    def _book(self, page, service, provider, start, customer=None, note=None, source="website", partner=None):
+        """Book ``start`` (naive UTC) for a customer, following every rule.
+
+        :param provider: a provider, or an empty recordset for "any available".
+        :param dict customer: ``name``, ``email``, ``phone`` of a guest.
+        :param partner: the signed-in customer's partner (then ``customer`` is ignored).
+        :return: the new appointment (sudo).
+        """
+        if not partner and not page.allow_guest_booking:
+            raise LoginRequiredError(self.env._("Please sign in to book on this page."))
+        self._check_start(page, start)
+        slot = self._find_slot_or_raise(page, service, provider, start)
+        Appointment = self.env["booking.appointment"].sudo()
+        try:
+            with self.env.cr.savepoint():
+                partner = partner or self._find_or_create_customer(page, customer or {})
+                appointment = Appointment.create({
+                    "page_id": page.id,
+                    "service_id": service.id,
+                    "provider_id": slot.provider_id,
+                    "partner_id": partner.id,
+                    "start": slot.start,
+                    "note": (note or "").strip() or False,
+                    "source": source,
+                    "channel": "online",
+                    "state": Appointment._get_initial_state(page, service, source),
+                })
+        except SlotUnavailableError:
+            # taken between our check and the insert: the constraint decided
+            raise self._slot_taken(page, service, provider, start) from None
+        return appointment
+
+    @api.model
+    def _find_or_create_customer(self, page, customer):
+        """The partner of a guest: matched by e-mail, else by phone in E.164, else created."""
+        errors = {}
+        name = (customer.get("name") or "").strip()
+        email = (customer.get("email") or "").strip()
+        phone = (customer.get("phone") or "").strip()
+        if not name:
+            errors["customer.name"] = self.env._("is required")
+        email_normalized = tools.email_normalize(email) if email else False
+        if email and not email_normalized:
+            errors["customer.email"] = self.env._("is not a valid e-mail address")
+        phone_e164 = False
+        if phone:
+            country = page._get_country()
+            try:
+                phone_e164 = phone_validation.phone_format(
+                    phone, country.code or None, country.phone_code or None, force_format="E164",
+                    raise_exception=True,
+                )
+            except UserError:
+                errors["customer.phone"] = self.env._("is not a valid phone number")
+        if not email and not phone:
+            errors["customer.email"] = self.env._("an e-mail or a phone number is required")
+        if errors:
+            raise BookingInputError(errors)
+        Partner = self.env["res.partner"].sudo().with_context(active_test=False)
+        partner = Partner.browse()
+        if email_normalized:
+            partner = Partner.search([("email_normalized", "=", email_normalized), ("active", "=", True)],
+                                     order="id", limit=1)
+        if not partner and phone_e164:
+            partner = Partner.search([("phone_sanitized", "=", phone_e164), ("active", "=", True)], order="id",
+                                     limit=1)
+        if partner:
+            missing = {}
+            if phone_e164 and not partner.phone:
+                missing["phone"] = phone_e164
+            if email_normalized and not partner.email:
+                missing["email"] = email
+            if missing:
+                partner.write(missing)
+            return partner
+        return Partner.create({
+            "name": name,
+            "email": email or False,
+            "phone": phone_e164 or False,
+            "company_id": False,
+            "lang": self.env.lang if self.env.lang in dict(self.env["res.lang"].get_installed()) else False,
+        })
+
+    # === WAITLIST === #
+
+    @api.model
+    def _join_waitlist(self, page, service, provider, day, time_from=None, time_to=None, customer=None, note=None,
+                       source="website", partner=None):
+        """Put a customer on the waitlist for ``day`` (local), optionally in a window."""
+        if not partner and not page.allow_guest_booking:
+            raise LoginRequiredError(self.env._("Please sign in to join the waitlist on this page."))
+        errors = {}
+        if day < page._local_today():
+            errors["date"] = self.env._("is in the past")
+        elif day > page._last_bookable_date():
+            errors["date"] = self.env._("is beyond the booking horizon")
+        if time_from is not None and time_to is not None and time_from >= time_to:
+            errors["time_to"] = self.env._("must be after time_from")
+        if errors:
+            raise BookingInputError(errors)
+        with self.env.cr.savepoint():
+            partner = partner or self._find_or_create_customer(page, customer or {})
+            duplicate = self.env["booking.waitlist"].sudo().search([
+                ("page_id", "=", page.id), ("service_id", "=", service.id), ("partner_id", "=", partner.id),
+                ("date", "=", day), ("state", "in", ("waiting", "offered")),
+            ], limit=1)
+            if duplicate:
+                return duplicate
+            return self.env["booking.waitlist"].sudo().create({
+                "page_id": page.id,
+                "service_id": service.id,
+                "provider_id": provider.id or False,
+                "partner_id": partner.id,
+                "date": day,
+                "time_from": time_from or 0.0,
+                "time_to": time_to or 0.0,
+                "note": (note or "").strip() or False,
+                "source": source,
+            })
+
+    # === PAYLOADS === #
+
+    @api.model
+    def _page_payload(self, page):
+        services = page._get_bookable_services()
+        providers = page._get_bookable_providers() if page.show_providers else self.env["booking.provider"]
+        policy = page.cancellation_policy_id
+        partner = page.partner_id
+        return {
+            "page": {
+                "id": page.id,
+                "slug": page.slug,
+                "name": page.name,
+                "url": page.website_url,
+                "timezone": page.tz,
+                "currency": page.currency_id.name,
+                "description": html2plaintext(page.description or "").strip() or None,
+                "address": page._get_address_text() or None,
+                "phone": partner.phone or None,
+                "email": partner.email or None,
+                "allow_guest_booking": page.allow_guest_booking,
+                "show_providers": page.show_providers,
+                "min_notice_hours": page.min_notice_hours,
+                "max_advance_days": page.max_advance_days,
+                "last_bookable_date": page._last_bookable_date().isoformat(),
+                "cancellation_policy": "; ".join(policy._get_tier_summary()) if policy else None,
+            },
+            "services": [self._service_payload(page, service) for service in services],
+            "providers": [
+                {
+                    "id": provider.id,
+                    "name": provider.name,
+                    "job_title": provider.job_title or None,
+                    "bio": html2plaintext(provider.bio or "").strip() or None,
+                    "image_url": f"/p/{page.slug}/image/provider/{provider.id}",
+                    "service_ids": (provider.service_ids & services).ids,
+                }
+                for provider in providers
+            ],
+        }
+
+    @api.model
+    def _service_payload(self, page, service):
+        providers = page._get_bookable_providers(service)
+        return {
+            "id": service.id,
+            "name": service.name,
+            "description": service.description or None,
+            "duration_minutes": service.duration_minutes,
+            "price": service.price,
+            "currency": service.currency_id.name,
+            "deposit": {
+                "type": service.deposit_type,
+                "value": service.deposit_value,
+                "amount": service._get_deposit_amount(),
+            },
+            "requires_approval": bool(service.requires_approval and not page.auto_confirm),
+            "provider_ids": providers.ids if page.show_providers else [],
+        }
+
+    @api.model
+    def _slot_payload(self, slot):
+        return {"start": iso_utc(slot.start), "end": iso_utc(slot.stop), "provider_id": slot.provider_id}
+
+    @api.model
+    def _booking_payload(self, appointment):
+        appointment = appointment.sudo()
+        token_query = f"access_token={appointment._portal_ensure_token()}"
+        base = f"/p/{appointment.page_id.slug}/booking/{appointment.id}"
+        return {
+            "id": appointment.id,
+            "reference": appointment.name,
+            "state": appointment.state,
+            "start": iso_utc(appointment.start),
+            "end": iso_utc(appointment.stop),
+            "service_id": appointment.service_id.id,
+            "provider_id": appointment.provider_id.id,
+            "manage_url": appointment.get_portal_url(),
+            "confirmation_url": f"{base}?{token_query}",
+            "ics_url": f"{base}/ics?{token_query}",
+            "payment_url": None,
+        }
+
+    @api.model
+    def _local_datetime(self, page, value):
+        return pytz.utc.localize(value).astimezone(pytz.timezone(page.tz))

@@ -1,0 +1,80 @@
+import contextlib
+import math
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+RETENTION_HOURS = 24
+
+
+class BookingRateLimit(models.Model):
+    """Hits of rate-limited public actions, counted in PostgreSQL.
+
+    Counting in the database (not in a worker's memory) makes the limit hold
+    across workers and nodes. Each check runs in a short transaction of its
+    own, at READ COMMITTED and under an advisory lock on the key, so
+    concurrent requests from one client see each other's hits at once and
+    cannot all slip under the limit together; the hit is kept even when the
+    request it belongs to fails, which is the point of a limit.
+    """
+
+    _name = "booking.rate.limit"
+    _description = "Booking Rate Limit Hit"
+    _log_access = False
+
+    key = fields.Char(required=True, index=True)
+    hit_at = fields.Datetime(required=True, index=True)
+
+    @contextlib.contextmanager
+    def _own_cursor(self):
+        if self.env.registry.in_test_mode():
+            # tests run in one shared transaction: a savepoint stands in for it
+            with self.env.cr.savepoint(flush=False):
+                yield self.env.cr
+            return
+        with self.env.registry.cursor() as cr:
+            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            yield cr
+
+    @api.model
+    def _hit(self, key, limit, window_minutes):
+        """Record a hit for ``key`` unless ``limit`` hits happened in the window.
+
+        :return: ``(allowed, retry_after_seconds)``
+        """
+        if limit <= 0:
+            return True, 0
+        window = f"{int(window_minutes)} minutes"
+        with self._own_cursor() as cr:
+            cr.execute(SQL("SELECT pg_advisory_xact_lock(hashtext(%s))", f"booking.rate.limit:{key}"))
+            cr.execute(
+                SQL(
+                    """
+                    SELECT count(*), EXTRACT(EPOCH FROM MIN(hit_at) + %(window)s::interval
+                                                       - (now() AT TIME ZONE 'UTC'))
+                      FROM booking_rate_limit
+                     WHERE key = %(key)s AND hit_at > (now() AT TIME ZONE 'UTC') - %(window)s::interval
+                    """,
+                    key=key,
+                    window=window,
+                )
+            )
+            count, remaining = cr.fetchone()
+            if count >= limit:
+                return False, max(1, math.ceil(remaining or 1))
+            cr.execute(
+                SQL(
+                    "INSERT INTO booking_rate_limit (key, hit_at) VALUES (%s, now() AT TIME ZONE 'UTC')",
+                    key,
+                )
+            )
+        return True, 0
+
+    @api.autovacuum
+    def _gc_old_hits(self):
+        self.env.cr.execute(
+            SQL(
+                "DELETE FROM booking_rate_limit WHERE hit_at < (now() AT TIME ZONE 'UTC') - %s::interval",
+                f"{RETENTION_HOURS} hours",
+            )
+        )
