@@ -1,0 +1,249 @@
+"""The public JSON booking API, /booking/api/v1 (DESIGN.md section 6).
+
+Every request is validated against the schemas of ``booking_api/schema.py``,
+from which ``openapi.json`` is generated too. Every answer is JSON: errors
+carry a stable ``error`` code, and nothing is written when a request fails
+(rate-limit hits aside, which are the point of a limit).
+"""
+
+import functools
+import json
+import logging
+from datetime import UTC, date
+
+import psycopg2
+from werkzeug.exceptions import NotFound
+
+from odoo import http
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
+from odoo.http import request
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+
+from ..booking_api import schema as contract
+from ..exceptions import BookingInputError
+from ..exceptions import LoginRequiredError
+from ..exceptions import SlotUnavailableError
+
+_logger = logging.getLogger(__name__)
+
+API = contract.API_PREFIX
+JSON_HEADERS = [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store")]
+
+
+class ApiError(Exception):
+    """An answer other than 2xx, raised from anywhere in a handler."""
+
+    def __init__(self, status, code, message, headers=None, **extra):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or []
+        self.extra = extra
+
+
+def json_response(payload, status=200, headers=None):
+    return request.make_response(
+        json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+        headers=JSON_HEADERS + list(headers or []),
+        status=status,
+    )
+
+
+def api_endpoint(methods):
+    """Wrap a handler: method check, and every failure turned into a JSON error.
+
+    Concurrency errors are re-raised untouched, so that Odoo retries the whole
+    request in a new transaction as it does for any route; anything else that
+    goes wrong rolls the transaction back before answering.
+    """
+
+    def decorator(handler):
+        @functools.wraps(handler)
+        def wrapper(self, *args, **kwargs):
+            env = request.env
+            try:
+                if request.httprequest.method not in methods:
+                    raise ApiError(405, "method_not_allowed", env._("Use %(methods)s here.",
+                                                                    methods=", ".join(methods)),
+                                   headers=[("Allow", ", ".join(methods))])
+                return handler(self, *args, **kwargs)
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                raise
+            except ApiError as error:
+                failure = error
+            except BookingInputError as error:
+                failure = ApiError(400, "validation", env._("Some fields are invalid."), fields=error.fields)
+            except SlotUnavailableError as error:
+                frontdesk = env["booking.frontdesk"]
+                failure = ApiError(409, "slot_unavailable", error.args[0],
+                                   alternatives=[frontdesk._slot_payload(slot) for slot in error.alternatives])
+            except LoginRequiredError as error:
+                failure = ApiError(403, "login_required", error.args[0])
+            except (ValidationError, UserError) as error:
+                failure = ApiError(400, "validation", error.args[0], fields={})
+            except (AccessError, MissingError, NotFound):
+                failure = ApiError(404, "not_found", env._("Not found."))
+            except psycopg2.Error:
+                _logger.exception("Booking API: database error on %s", request.httprequest.path)
+                failure = ApiError(500, "internal_error", env._("Something went wrong on our side."))
+            except Exception:
+                _logger.exception("Booking API: unexpected error on %s", request.httprequest.path)
+                failure = ApiError(500, "internal_error", env._("Something went wrong on our side."))
+            request.env.cr.rollback()
+            return json_response(
+                {"error": failure.code, "message": failure.message, **failure.extra},
+                status=failure.status,
+                headers=failure.headers,
+            )
+
+        return wrapper
+
+    return decorator
+
+
+class BookingApiController(http.Controller):
+    # === HELPERS === #
+
+    def _page_or_404(self, slug):
+        page = request.env["booking.frontdesk"]._get_page(slug, request.env["website"].get_current_website())
+        if not page:
+            raise ApiError(404, "not_found", request.env._("No booking page at this address."))
+        return page
+
+    def _read_json_body(self):
+        """The request body as a dict, or the right 4xx.
+
+        Read with ``get_data(cache=True)``: when Odoo retries a request after a
+        serialization failure, the handler runs again on the same request and
+        must find the same body.
+        """
+        httprequest = request.httprequest
+        env = request.env
+        if httprequest.mimetype != "application/json":
+            raise ApiError(415, "unsupported_media_type", env._("Send the body as application/json."))
+        if httprequest.content_length is None:
+            raise ApiError(411, "length_required", env._("Send a Content-Length header."))
+        if httprequest.content_length > contract.MAX_BODY_BYTES:
+            raise ApiError(413, "payload_too_large", env._("The body is larger than 16 KB."))
+        try:
+            return json.loads(httprequest.get_data(cache=True).decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise ApiError(400, "malformed_json", env._("The body is not valid JSON.")) from None
+
+    def _validated_body(self, schema_name):
+        body = self._read_json_body()
+        errors = contract.validate(body, contract.ref(schema_name))
+        if errors:
+            raise BookingInputError(errors)
+        return body
+
+    def _rate_limit(self, page):
+        """Count this write against the client's address; 429 beyond the page's limit.
+
+        Counted once per request, even when Odoo retries it after a
+        serialization failure (the marker lives on the request's environ).
+        """
+        environ = request.httprequest.environ
+        if environ.get("self_serve_booking.rate_limit_counted"):
+            return
+        address = request.httprequest.remote_addr or "unknown"
+        allowed, retry_after = request.env["booking.rate.limit"].sudo()._hit(
+            f"page:{page.id}:{address}", page.rate_limit_count, page.rate_limit_minutes
+        )
+        environ["self_serve_booking.rate_limit_counted"] = True
+        if not allowed:
+            raise ApiError(
+                429, "rate_limited",
+                request.env._("Too many requests from your address. Try again in %(minutes)s minute(s).",
+                              minutes=max(1, round(retry_after / 60))),
+                headers=[("Retry-After", str(retry_after))],
+                retry_after=retry_after,
+            )
+
+    def _signed_in_partner(self):
+        user = request.env.user
+        return user.partner_id if not user._is_public() else None
+
+    # === ROUTES === #
+
+    @http.route(f"{API}/openapi.json", type="http", auth="public", csrf=False, cors="*", readonly=True,
+                save_session=False)
+    @api_endpoint(("GET",))
+    def openapi(self):
+        return json_response(contract.build_document(request.httprequest.host_url.rstrip("/")))
+
+    @http.route(f"{API}/pages/<string:slug>", type="http", auth="public", csrf=False, cors="*", readonly=True,
+                save_session=False)
+    @api_endpoint(("GET",))
+    def page(self, slug):
+        page = self._page_or_404(slug)
+        return json_response(request.env["booking.frontdesk"]._page_payload(page))
+
+    @http.route(f"{API}/pages/<string:slug>/slots", type="http", auth="public", csrf=False, cors="*",
+                readonly=True, save_session=False)
+    @api_endpoint(("GET",))
+    def slots(self, slug, **query):
+        page = self._page_or_404(slug)
+        values, errors = contract.parse_query("slots", query)
+        if errors:
+            raise BookingInputError(errors)
+        frontdesk = request.env["booking.frontdesk"]
+        service = frontdesk._get_service(page, values["service_id"])
+        provider = frontdesk._get_provider(page, service, values.get("provider_id"))
+        slots = frontdesk._get_slots(page, service, provider, values["date_from"], values.get("date_to"))
+        return json_response({"timezone": page.tz, "slots": [frontdesk._slot_payload(slot) for slot in slots]})
+
+    @http.route(f"{API}/pages/<string:slug>/bookings", type="http", auth="public", csrf=False, cors="*",
+                save_session=False)
+    @api_endpoint(("POST",))
+    def create_booking(self, slug):
+        page = self._page_or_404(slug)
+        self._rate_limit(page)
+        body = self._validated_body("BookingRequest")
+        frontdesk = request.env["booking.frontdesk"]
+        service = frontdesk._get_service(page, body["service_id"])
+        provider = frontdesk._get_provider(page, service, body.get("provider_id"))
+        partner = self._signed_in_partner()
+        if not partner and not body.get("customer"):
+            raise BookingInputError({"customer": request.env._("is required")})
+        start = _to_naive_utc(body["start"])
+        source = "website" if request.httprequest.headers.get("X-Booking-Widget") else "api"
+        appointment = frontdesk._book(page, service, provider, start, customer=body.get("customer"),
+                                      note=body.get("note"), source=source, partner=partner)
+        payload = frontdesk._booking_payload(appointment)
+        return json_response({"booking": payload}, status=201, headers=[("Location", payload["confirmation_url"])])
+
+    @http.route(f"{API}/pages/<string:slug>/waitlist", type="http", auth="public", csrf=False, cors="*",
+                save_session=False)
+    @api_endpoint(("POST",))
+    def join_waitlist(self, slug):
+        page = self._page_or_404(slug)
+        self._rate_limit(page)
+        body = self._validated_body("WaitlistRequest")
+        frontdesk = request.env["booking.frontdesk"]
+        service = frontdesk._get_service(page, body["service_id"])
+        provider = frontdesk._get_provider(page, service, body.get("provider_id"))
+        partner = self._signed_in_partner()
+        if not partner and not body.get("customer"):
+            raise BookingInputError({"customer": request.env._("is required")})
+        time_from = contract.parse_time(body["time_from"]) if body.get("time_from") else None
+        time_to = contract.parse_time(body["time_to"]) if body.get("time_to") else None
+        source = "website" if request.httprequest.headers.get("X-Booking-Widget") else "api"
+        entry = frontdesk._join_waitlist(
+            page, service, provider, date.fromisoformat(body["date"]), time_from=time_from, time_to=time_to,
+            customer=body.get("customer"), note=body.get("note"), source=source, partner=partner,
+        )
+        return json_response({"waitlist": {"id": entry.id, "reference": entry.name, "state": entry.state}},
+                             status=201)
+
+    @http.route([API, f"{API}/<path:rest>"], type="http", auth="public", csrf=False, cors="*", readonly=True,
+                save_session=False)
+    @api_endpoint(("GET", "POST", "PATCH", "PUT", "DELETE"))
+    def unknown(self, rest=None):
+        raise ApiError(404, "not_found", request.env._("No such API route."))
+
+
+def _to_naive_utc(value):
+    """Naive UTC (Odoo's storage) from a validated ISO 8601 string with an offset."""
+    return contract.parse_datetime(value).astimezone(UTC).replace(tzinfo=None)

@@ -1,0 +1,188 @@
+import json
+from datetime import UTC, datetime
+
+from werkzeug.exceptions import NotFound
+
+from odoo import http
+from odoo.http import request
+from odoo.tools import consteq
+
+from ..booking_api.schema import API_PREFIX
+
+
+def _ics_escape(value):
+    return (value or "").replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _ics_fold(line):
+    """Fold a content line at 75 octets, as RFC 5545 asks."""
+    data = line.encode("utf-8")
+    if len(data) <= 75:
+        return line
+    parts, chunk = [], b""
+    for char in line:
+        encoded = char.encode("utf-8")
+        if len(chunk) + len(encoded) > (75 if not parts else 74):
+            parts.append(chunk.decode("utf-8"))
+            chunk = b""
+        chunk += encoded
+    parts.append(chunk.decode("utf-8"))
+    return "\r\n ".join(parts)
+
+
+class BookingPageController(http.Controller):
+    """The public booking page ``/p/<slug>`` and the pages around a booking."""
+
+    def sitemap_booking_pages(env, rule, qs):
+        website = env["website"].get_current_website()
+        domain = [("is_published", "=", True), ("website_id", "in", (False, website.id))]
+        for page in env["booking.page"].sudo().search(domain):
+            loc = f"/p/{page.slug}"
+            if not qs or qs.lower() in loc:
+                yield {"loc": loc}
+
+    # === HELPERS === #
+
+    def _get_page(self, slug):
+        preview = request.env.user.has_group("self_serve_booking.group_booking_manager")
+        page = request.env["booking.frontdesk"]._get_page(slug, request.website, preview=preview)
+        if not page:
+            raise NotFound()
+        return page
+
+    def _get_booking(self, page, appointment_id, access_token):
+        """The appointment, if the token (or the signed-in customer or staff) may see it."""
+        appointment = request.env["booking.appointment"].sudo().browse(appointment_id).exists()
+        if not appointment or appointment.page_id != page:
+            raise NotFound()
+        user = request.env.user
+        allowed = (
+            (access_token and appointment.access_token and consteq(appointment.access_token, access_token))
+            or (not user._is_public() and appointment.partner_id == user.partner_id)
+            or user.has_group("self_serve_booking.group_booking_user")
+        )
+        if not allowed:
+            raise NotFound()
+        return appointment
+
+    def _widget_props(self, page, service_id=None):
+        user = request.env.user
+        customer = None
+        if not user._is_public():
+            partner = user.partner_id
+            customer = {"name": partner.name or "", "email": partner.email or "", "phone": partner.phone or ""}
+        redirect = f"/p/{page.slug}"
+        currency = page.currency_id
+        signup_enabled = request.env["res.users"].sudo()._get_signup_invitation_scope() == "b2c"
+        return {
+            "slug": page.slug,
+            "pageId": page.id,
+            "pageName": page.name,
+            "apiBase": API_PREFIX,
+            "timezone": page.tz,
+            "showProviders": page.show_providers,
+            "allowGuest": page.allow_guest_booking,
+            "lastBookableDate": page._last_bookable_date().isoformat(),
+            "today": page._local_today().isoformat(),
+            "serviceId": service_id or 0,
+            "customer": customer,
+            "loginUrl": f"/web/login?redirect={redirect}",
+            "signupUrl": f"/web/signup?redirect={redirect}" if signup_enabled else "",
+            "currency": {"symbol": currency.symbol, "position": currency.position,
+                         "digits": currency.decimal_places},
+            "lang": request.env.lang or "en_US",
+        }
+
+    # === ROUTES === #
+
+    @http.route("/p/<string:slug>", type="http", auth="public", website=True, sitemap=sitemap_booking_pages,
+                readonly=True)
+    def booking_page(self, slug, service=None, **kwargs):
+        page = self._get_page(slug)
+        frontdesk = request.env["booking.frontdesk"]
+        services = page._get_bookable_services()
+        service_id = int(service) if service and str(service).isdigit() else None
+        if service_id not in services.ids:
+            service_id = None
+        return request.render("self_serve_booking.booking_page", {
+            "page": page,
+            "main_object": page,
+            "services": services,
+            "providers": page._get_bookable_providers() if page.show_providers else page.provider_ids.browse(),
+            "opening_hours": page._get_opening_hours(),
+            "policy_lines": page.cancellation_policy_id._get_tier_summary() if page.cancellation_policy_id else [],
+            "deposits": {service.id: service._get_deposit_amount() for service in services},
+            "widget_props": json.dumps(self._widget_props(page, service_id)),
+            "frontdesk": frontdesk,
+        })
+
+    @http.route("/p/<string:slug>/booking/<int:appointment_id>", type="http", auth="public", website=True,
+                sitemap=False)
+    def booking_confirmation(self, slug, appointment_id, access_token=None, **kwargs):
+        page = self._get_page(slug)
+        appointment = self._get_booking(page, appointment_id, access_token)
+        token = appointment._portal_ensure_token()
+        return request.render("self_serve_booking.booking_confirmation", {
+            "page": page,
+            "appointment": appointment,
+            "local_start": appointment._local_start(),
+            "ics_url": f"/p/{page.slug}/booking/{appointment.id}/ics?access_token={token}",
+            "manage_url": appointment.get_portal_url(),
+            "show_signup": request.env.user._is_public()
+            and request.env["res.users"].sudo()._get_signup_invitation_scope() == "b2c",
+        })
+
+    @http.route("/p/<string:slug>/booking/<int:appointment_id>/ics", type="http", auth="public", website=True,
+                sitemap=False)
+    def booking_ics(self, slug, appointment_id, access_token=None, **kwargs):
+        page = self._get_page(slug)
+        appointment = self._get_booking(page, appointment_id, access_token)
+        base_url = page.get_base_url()
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        lines = [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:-//Self-Serve Booking//Odoo 18//EN",
+            "CALSCALE:GREGORIAN",
+            "METHOD:PUBLISH",
+            "BEGIN:VEVENT",
+            f"UID:booking-{appointment.id}-{appointment.name}@{request.httprequest.host}",
+            f"DTSTAMP:{stamp}",
+            f"DTSTART:{appointment.start:%Y%m%dT%H%M%SZ}",
+            f"DTEND:{appointment.stop:%Y%m%dT%H%M%SZ}",
+            "SUMMARY:" + _ics_escape(f"{appointment.service_id.name} · {page.name}"),
+            "LOCATION:" + _ics_escape(page._get_address_text()),
+            "DESCRIPTION:" + _ics_escape(
+                f"{appointment.service_id.name} with {appointment.provider_id.name}\n"
+                f"Reference: {appointment.name}\n"
+                f"Manage your booking: {base_url}{appointment.get_portal_url()}"
+            ),
+            f"URL:{base_url}{appointment.get_portal_url()}",
+            "STATUS:" + ("TENTATIVE" if appointment.state in ("pending", "pending_payment") else "CONFIRMED"),
+            "END:VEVENT",
+            "END:VCALENDAR",
+        ]
+        body = "\r\n".join(_ics_fold(line) for line in lines) + "\r\n"
+        return request.make_response(body, headers=[
+            ("Content-Type", "text/calendar; charset=utf-8"),
+            ("Content-Disposition", f'attachment; filename="{appointment.name}.ics"'),
+        ])
+
+    @http.route("/p/<string:slug>/image/<string:kind>/<int:record_id>", type="http", auth="public", website=True,
+                sitemap=False, readonly=True)
+    def booking_image(self, slug, kind, record_id, **kwargs):
+        page = self._get_page(slug)
+        if kind == "provider":
+            # the avatar: the photo, or the provider's initials on their colour
+            record, field = page._get_bookable_providers().filtered(lambda p: p.id == record_id), "avatar_256"
+        elif kind == "service":
+            record, field = page._get_bookable_services().filtered(lambda s: s.id == record_id), "image_256"
+        else:
+            raise NotFound()
+        if not record:
+            raise NotFound()
+        stream = request.env["ir.binary"]._get_image_stream_from(
+            record, field, placeholder="web/static/img/placeholder.png"
+        )
+        return stream.get_response(max_age=3600)
+

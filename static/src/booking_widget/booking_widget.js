@@ -1,0 +1,552 @@
+/** @odoo-module **/
+/* global luxon */
+/**
+ * The booking widget of /p/<slug>: service -> provider or "any" -> day ->
+ * time -> contact -> booked (or the waitlist when no time suits).
+ *
+ * It talks only to the public JSON API (/booking/api/v1), the same one
+ * headless sites use, and listens to the page's bus channel so a time
+ * booked by someone else disappears without a reload.
+ */
+import { Component, onWillStart, onWillUnmount, useState } from "@odoo/owl";
+import { _t } from "@web/core/l10n/translation";
+import { registry } from "@web/core/registry";
+
+const { DateTime } = luxon;
+
+const DAY_NAMES_START = DateTime.fromISO("2024-01-01"); // a Monday
+
+export class BookingWidget extends Component {
+    static template = "self_serve_booking.BookingWidget";
+    static props = ["*"];
+
+    setup() {
+        const customer = this.props.customer;
+        this.state = useState({
+            loading: true,
+            loadError: null,
+            step: "service",
+            services: [],
+            providers: [],
+            serviceId: null,
+            providerId: null,
+            month: DateTime.fromISO(this.props.today).startOf("month").toISODate(),
+            slots: [],
+            slotsLoading: false,
+            date: null,
+            start: null,
+            form: {
+                name: customer ? customer.name : "",
+                email: customer ? customer.email : "",
+                phone: customer ? customer.phone : "",
+                note: "",
+            },
+            errors: {},
+            message: null,
+            alternatives: [],
+            submitting: false,
+            waitlist: { timeFrom: "", timeTo: "", done: null },
+            notice: null,
+        });
+        this.userZone = DateTime.local().zoneName;
+        this.onAvailability = this.onAvailability.bind(this);
+        this.onVisibility = this.onVisibility.bind(this);
+        this.onChooseService = this.onChooseService.bind(this);
+
+        onWillStart(() => this.loadPage());
+
+        const bus = this.env.services && this.env.services.bus_service;
+        if (bus) {
+            this.bus = bus;
+            this.channel = `self_serve_booking.page.${this.props.pageId}`;
+            bus.addChannel(this.channel);
+            bus.subscribe("self_serve_booking/availability", this.onAvailability);
+        }
+        document.addEventListener("visibilitychange", this.onVisibility);
+        document.addEventListener("click", this.onChooseService);
+        onWillUnmount(() => {
+            document.removeEventListener("visibilitychange", this.onVisibility);
+            document.removeEventListener("click", this.onChooseService);
+            if (this.bus) {
+                this.bus.unsubscribe("self_serve_booking/availability", this.onAvailability);
+                this.bus.deleteChannel(this.channel);
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------
+    // API
+    // ------------------------------------------------------------------
+
+    async api(path, { method = "GET", body } = {}) {
+        const init = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+        if (body !== undefined) {
+            init.headers["Content-Type"] = "application/json";
+            init.headers["X-Booking-Widget"] = "1";
+            init.body = JSON.stringify(body);
+        }
+        let response;
+        try {
+            response = await fetch(`${this.props.apiBase}${path}`, init);
+        } catch {
+            return { status: 0, data: { message: _t("You seem to be offline. Please try again.") } };
+        }
+        let data = {};
+        try {
+            data = await response.json();
+        } catch {
+            data = { message: _t("Unexpected answer from the server.") };
+        }
+        return { status: response.status, data };
+    }
+
+    async loadPage() {
+        const { status, data } = await this.api(`/pages/${this.props.slug}`);
+        this.state.loading = false;
+        if (status !== 200) {
+            this.state.loadError = data.message || _t("This page cannot take bookings right now.");
+            return;
+        }
+        this.state.services = data.services;
+        this.state.providers = data.providers;
+        const preselected = data.services.find((s) => s.id === this.props.serviceId);
+        if (preselected) {
+            await this.selectService(preselected.id);
+        }
+    }
+
+    async loadSlots() {
+        const service = this.service;
+        if (!service) {
+            return;
+        }
+        const month = DateTime.fromISO(this.state.month);
+        const from = DateTime.max(month, DateTime.fromISO(this.props.today));
+        const to = DateTime.min(month.endOf("month").startOf("day"), DateTime.fromISO(this.props.lastBookableDate));
+        if (from > to) {
+            this.state.slots = [];
+            return;
+        }
+        const params = new URLSearchParams({
+            service_id: service.id,
+            date_from: from.toISODate(),
+            date_to: to.toISODate(),
+        });
+        if (this.state.providerId) {
+            params.set("provider_id", this.state.providerId);
+        }
+        this.state.slotsLoading = true;
+        const { status, data } = await this.api(`/pages/${this.props.slug}/slots?${params}`);
+        this.state.slotsLoading = false;
+        this.state.slots = status === 200 ? data.slots : [];
+        if (status !== 200) {
+            this.state.message = data.message || _t("Could not load the free times.");
+        }
+        if (this.state.start && !this.state.slots.some((slot) => slot.start === this.state.start)) {
+            this.state.start = null;
+            this.state.notice = _t("The time you picked has just been booked by someone else. Please choose another one.");
+            if (this.state.step === "contact") {
+                this.state.step = "time";
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Derived data
+    // ------------------------------------------------------------------
+
+    get service() {
+        return this.state.services.find((s) => s.id === this.state.serviceId);
+    }
+
+    get provider() {
+        return this.state.providers.find((p) => p.id === this.state.providerId);
+    }
+
+    get serviceProviders() {
+        const service = this.service;
+        return service ? this.state.providers.filter((p) => service.provider_ids.includes(p.id)) : [];
+    }
+
+    localDate(iso) {
+        return DateTime.fromISO(iso, { zone: "utc" }).setZone(this.props.timezone).toISODate();
+    }
+
+    get slotsByDate() {
+        const byDate = {};
+        for (const slot of this.state.slots) {
+            const day = this.localDate(slot.start);
+            (byDate[day] = byDate[day] || []).push(slot);
+        }
+        return byDate;
+    }
+
+    get weekdayNames() {
+        return [0, 1, 2, 3, 4, 5, 6].map((i) =>
+            DAY_NAMES_START.plus({ days: i }).setLocale(this.locale).toFormat("ccc")
+        );
+    }
+
+    get locale() {
+        return (this.props.lang || "en_US").replace("_", "-");
+    }
+
+    get monthLabel() {
+        return DateTime.fromISO(this.state.month).setLocale(this.locale).toFormat("LLLL yyyy");
+    }
+
+    get canGoBack() {
+        return DateTime.fromISO(this.state.month) > DateTime.fromISO(this.props.today).startOf("month");
+    }
+
+    get canGoForward() {
+        return DateTime.fromISO(this.state.month).endOf("month") < DateTime.fromISO(this.props.lastBookableDate);
+    }
+
+    /** Weeks of the displayed month, Monday first; null for padding cells. */
+    get weeks() {
+        const month = DateTime.fromISO(this.state.month);
+        const byDate = this.slotsByDate;
+        const today = this.props.today;
+        const last = this.props.lastBookableDate;
+        const cells = [];
+        for (let i = 1; i < month.weekday; i++) {
+            cells.push(null);
+        }
+        for (let day = month; day.month === month.month; day = day.plus({ days: 1 })) {
+            const iso = day.toISODate();
+            const open = iso >= today && iso <= last;
+            cells.push({
+                iso,
+                label: day.day,
+                open,
+                available: open && Boolean(byDate[iso]),
+                selected: iso === this.state.date,
+                title: day.setLocale(this.locale).toLocaleString(DateTime.DATE_HUGE),
+            });
+        }
+        while (cells.length % 7) {
+            cells.push(null);
+        }
+        const weeks = [];
+        for (let i = 0; i < cells.length; i += 7) {
+            weeks.push(cells.slice(i, i + 7));
+        }
+        return weeks;
+    }
+
+    /** Free times of the selected day, one per start ("any" keeps the assigned provider). */
+    get times() {
+        const seen = new Set();
+        const times = [];
+        for (const slot of this.slotsByDate[this.state.date] || []) {
+            if (seen.has(slot.start)) {
+                continue;
+            }
+            seen.add(slot.start);
+            times.push({ ...slot, label: this.timeLabel(slot.start), own: this.ownTimeLabel(slot.start) });
+        }
+        return times;
+    }
+
+    timeLabel(iso) {
+        return DateTime.fromISO(iso, { zone: "utc" }).setZone(this.props.timezone).setLocale(this.locale)
+            .toLocaleString(DateTime.TIME_SIMPLE);
+    }
+
+    /** The same time in the visitor's own zone, when it differs from the page's. */
+    ownTimeLabel(iso) {
+        if (this.userZone === this.props.timezone) {
+            return "";
+        }
+        const pageTime = DateTime.fromISO(iso, { zone: "utc" }).setZone(this.props.timezone);
+        const own = pageTime.setZone(this.userZone);
+        if (own.offset === pageTime.offset) {
+            return "";
+        }
+        return own.setLocale(this.locale).toLocaleString(DateTime.TIME_SIMPLE);
+    }
+
+    get showOwnZone() {
+        const now = DateTime.now();
+        return this.userZone !== this.props.timezone &&
+            now.setZone(this.userZone).offset !== now.setZone(this.props.timezone).offset;
+    }
+
+    get selectedDateLabel() {
+        return this.state.date
+            ? DateTime.fromISO(this.state.date).setLocale(this.locale).toLocaleString(DateTime.DATE_HUGE)
+            : "";
+    }
+
+    get summary() {
+        const service = this.service;
+        if (!service || !this.state.start) {
+            return null;
+        }
+        const slot = this.state.slots.find((s) => s.start === this.state.start);
+        const provider = this.state.providers.find((p) => slot && p.id === slot.provider_id);
+        return {
+            service: service.name,
+            provider: this.state.providerId ? provider && provider.name : provider ? provider.name : _t("Any available"),
+            when: `${this.selectedDateLabel}, ${this.timeLabel(this.state.start)}`,
+            price: this.money(service.price),
+            deposit: service.deposit.amount ? this.money(service.deposit.amount) : "",
+        };
+    }
+
+    get needsSignIn() {
+        return !this.props.allowGuest && !this.props.customer;
+    }
+
+    money(amount) {
+        const { symbol, position, digits } = this.props.currency;
+        const value = Number(amount).toLocaleString(this.locale, {
+            minimumFractionDigits: digits,
+            maximumFractionDigits: digits,
+        });
+        return position === "before" ? `${symbol}${value}` : `${value} ${symbol}`;
+    }
+
+    duration(minutes) {
+        const hours = Math.floor(minutes / 60);
+        const rest = minutes % 60;
+        return [hours ? `${hours} h` : "", rest || !hours ? `${rest} min` : ""].filter(Boolean).join(" ");
+    }
+
+    // ------------------------------------------------------------------
+    // Steps
+    // ------------------------------------------------------------------
+
+    onChooseService(ev) {
+        const link = ev.target.closest(".o_booking_choose_service");
+        if (!link) {
+            return;
+        }
+        const serviceId = Number(link.dataset.serviceId);
+        if (!this.state.services.some((s) => s.id === serviceId)) {
+            return;
+        }
+        ev.preventDefault();
+        this.selectService(serviceId);
+        const card = document.getElementById("booking");
+        if (card) {
+            card.scrollIntoView({ behavior: "smooth", block: "start" });
+        }
+    }
+
+    async selectService(serviceId) {
+        this.state.serviceId = serviceId;
+        this.state.providerId = null;
+        this.resetChoice();
+        if (this.props.showProviders && this.serviceProviders.length > 1) {
+            this.state.step = "provider";
+            return;
+        }
+        if (this.props.showProviders && this.serviceProviders.length === 1) {
+            this.state.providerId = this.serviceProviders[0].id;
+        }
+        await this.goToDates();
+    }
+
+    async selectProvider(providerId) {
+        this.state.providerId = providerId;
+        this.resetChoice();
+        await this.goToDates();
+    }
+
+    async goToDates() {
+        this.state.step = "date";
+        await this.loadSlots();
+        const byDate = this.slotsByDate;
+        if (!this.state.date) {
+            const first = Object.keys(byDate).sort()[0];
+            if (!first && this.canGoForward) {
+                // nothing left this month: show the next one
+                await this.changeMonth(1);
+            }
+        }
+    }
+
+    resetChoice() {
+        this.state.date = null;
+        this.state.start = null;
+        this.state.message = null;
+        this.state.notice = null;
+        this.state.alternatives = [];
+        this.state.errors = {};
+        this.state.waitlist.done = null;
+    }
+
+    async changeMonth(delta) {
+        this.state.month = DateTime.fromISO(this.state.month).plus({ months: delta }).toISODate();
+        this.state.date = null;
+        await this.loadSlots();
+    }
+
+    selectDate(cell) {
+        if (!cell || !cell.open) {
+            return;
+        }
+        this.state.date = cell.iso;
+        this.state.start = null;
+        this.state.notice = null;
+        this.state.step = cell.available ? "time" : "full";
+    }
+
+    selectTime(slot) {
+        this.state.start = slot.start;
+        this.state.notice = null;
+        this.state.message = null;
+        this.state.alternatives = [];
+        this.state.step = "contact";
+    }
+
+    back() {
+        const previous = {
+            provider: "service",
+            date: this.props.showProviders && this.serviceProviders.length > 1 ? "provider" : "service",
+            time: "date",
+            full: "date",
+            contact: "time",
+            waitlist: this.state.date && this.slotsByDate[this.state.date] ? "time" : "date",
+        };
+        this.state.message = null;
+        this.state.step = previous[this.state.step] || "service";
+    }
+
+    openWaitlist() {
+        this.state.errors = {};
+        this.state.message = null;
+        this.state.step = "waitlist";
+    }
+
+    customerPayload() {
+        if (this.props.customer) {
+            return undefined;
+        }
+        const { name, email, phone } = this.state.form;
+        return { name: name.trim(), email: email.trim() || null, phone: phone.trim() || null };
+    }
+
+    showErrors(status, data) {
+        const errors = {};
+        for (const [field, message] of Object.entries(data.fields || {})) {
+            errors[field.replace(/^customer\./, "")] = message;
+        }
+        this.state.errors = errors;
+        if (status === 429) {
+            this.state.message = data.message;
+        } else if (status === 403) {
+            this.state.message = data.message || _t("Please sign in to book.");
+        } else if (errors.start) {
+            this.state.message = _t("This time cannot be booked: %s. Please pick another one.", errors.start);
+        } else if (Object.keys(errors).length) {
+            this.state.message = _t("Please check the highlighted fields.");
+        } else {
+            this.state.message = data.message || _t("Something went wrong. Please try again.");
+        }
+    }
+
+    async submitBooking() {
+        if (this.state.submitting) {
+            return;
+        }
+        this.state.submitting = true;
+        this.state.errors = {};
+        this.state.message = null;
+        this.state.alternatives = [];
+        const { status, data } = await this.api(`/pages/${this.props.slug}/bookings`, {
+            method: "POST",
+            body: {
+                service_id: this.state.serviceId,
+                provider_id: this.state.providerId || null,
+                start: this.state.start,
+                customer: this.customerPayload(),
+                note: this.state.form.note.trim() || null,
+            },
+        });
+        if (status === 201) {
+            window.location.assign(data.booking.payment_url || data.booking.confirmation_url);
+            return;
+        }
+        this.state.submitting = false;
+        if (status === 409) {
+            this.state.message = data.message;
+            this.state.alternatives = (data.alternatives || []).map((slot) => ({
+                ...slot,
+                label: `${DateTime.fromISO(slot.start, { zone: "utc" }).setZone(this.props.timezone)
+                    .setLocale(this.locale).toFormat("ccc d LLL")}, ${this.timeLabel(slot.start)}`,
+            }));
+            this.loadSlots();
+            return;
+        }
+        this.showErrors(status, data);
+    }
+
+    async pickAlternative(slot) {
+        const day = this.localDate(slot.start);
+        const month = DateTime.fromISO(day).startOf("month").toISODate();
+        if (month !== this.state.month) {
+            this.state.month = month;
+        }
+        this.state.date = day;
+        this.state.alternatives = [];
+        this.state.message = null;
+        await this.loadSlots();
+        this.state.start = slot.start;
+        this.state.step = "contact";
+    }
+
+    async submitWaitlist() {
+        if (this.state.submitting) {
+            return;
+        }
+        this.state.submitting = true;
+        this.state.errors = {};
+        this.state.message = null;
+        const { timeFrom, timeTo } = this.state.waitlist;
+        const { status, data } = await this.api(`/pages/${this.props.slug}/waitlist`, {
+            method: "POST",
+            body: {
+                service_id: this.state.serviceId,
+                provider_id: this.state.providerId || null,
+                date: this.state.date,
+                time_from: timeFrom || null,
+                time_to: timeTo || null,
+                customer: this.customerPayload(),
+                note: this.state.form.note.trim() || null,
+            },
+        });
+        this.state.submitting = false;
+        if (status === 201) {
+            this.state.waitlist.done = data.waitlist.reference;
+            return;
+        }
+        this.showErrors(status, data);
+    }
+
+    // ------------------------------------------------------------------
+    // Live availability
+    // ------------------------------------------------------------------
+
+    onAvailability(payload) {
+        if (!payload || payload.page_id !== this.props.pageId || !this.service) {
+            return;
+        }
+        const month = DateTime.fromISO(this.state.month);
+        const touched = (payload.dates || []).some((day) => DateTime.fromISO(day).hasSame(month, "month"));
+        if (touched && ["date", "time", "full", "contact"].includes(this.state.step)) {
+            clearTimeout(this.refreshTimer);
+            this.refreshTimer = setTimeout(() => this.loadSlots(), 150);
+        }
+    }
+
+    onVisibility() {
+        if (document.visibilityState === "visible" && this.service && this.state.step !== "service") {
+            this.loadSlots();
+        }
+    }
+}
+
+registry.category("public_components").add("self_serve_booking.booking_widget", BookingWidget);
