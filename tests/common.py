@@ -3,8 +3,10 @@ from datetime import date, datetime, time, timedelta
 import pytz
 
 from odoo import Command
-from odoo.addons.mail.tests.common import mail_new_test_user
+from odoo.tests.common import HttpCase
 from odoo.tests.common import TransactionCase
+
+from odoo.addons.mail.tests.common import mail_new_test_user
 
 PARIS = "Europe/Paris"
 # A Monday with no DST change nearby; tests freeze "now" on the Sunday before.
@@ -18,14 +20,13 @@ def local_to_utc(day, hour, minute=0, tz=PARIS):
     return zone.localize(datetime.combine(day, time(hour, minute))).astimezone(pytz.utc).replace(tzinfo=None)
 
 
-class BookingCommon(TransactionCase):
+class BookingDataMixin:
     """A small salon: Mon-Fri 9:00-12:00 and 13:00-17:00 in Paris, two
     providers, a plain service, a buffered one, one with a deposit and one
     needing approval; staff, a manager and two portal customers."""
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def _setup_booking_data(cls):
         cls.env = cls.env(context=dict(cls.env.context, mail_create_nosubscribe=True))
         cls.company = cls.env.company
         cls.calendar = cls._create_calendar("Salon week", PARIS, range(5), [(9, 12), (13, 17)])
@@ -154,3 +155,17 @@ class BookingCommon(TransactionCase):
     @staticmethod
     def days(n):
         return timedelta(days=n)
+
+
+class BookingCommon(BookingDataMixin, TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_booking_data()
+
+
+class BookingHttpCommon(BookingDataMixin, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_booking_data()

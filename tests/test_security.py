@@ -1,9 +1,10 @@
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
+
+from odoo.addons.mail.tests.common import mail_new_test_user
 
 from .common import NOW
 from .common import PARIS

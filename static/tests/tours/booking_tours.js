@@ -1,0 +1,108 @@
+/** @odoo-module **/
+/* global luxon */
+import { registry } from "@web/core/registry";
+
+const ZONE = "Europe/Brussels";
+
+/** Type a value in an <input type="time"> the way a browser's picker does. */
+function setTime(value) {
+    return function () {
+        this.anchor.value = value;
+        this.anchor.dispatchEvent(new Event("input", { bubbles: true }));
+        this.anchor.dispatchEvent(new Event("change", { bubbles: true }));
+    };
+}
+
+/** A guest books with "Any available" from the public page to the confirmation page. */
+registry.category("web_tour.tours").add("self_serve_booking_guest_books_any", {
+    url: "/p/tour-spa",
+    steps: () => [
+        {
+            content: "Choose the service",
+            trigger: ".o_booking_service_option:contains('Tour Massage')",
+            run: "click",
+        },
+        {
+            content: "Any available provider",
+            trigger: ".o_booking_provider_any",
+            run: "click",
+        },
+        {
+            content: "A day with free times",
+            trigger: ".o_booking_day_available",
+            run: "click",
+        },
+        {
+            content: "The first free time",
+            trigger: ".o_booking_time",
+            run: "click",
+        },
+        {
+            content: "The summary says who: any available got a name",
+            trigger: ".o_booking_summary:contains('With Tour')",
+        },
+        { trigger: "#booking_name", run: "edit Tess Tourist" },
+        { trigger: "#booking_email", run: "edit tess.tourist@example.com" },
+        { trigger: "#booking_phone", run: "edit +32 470 12 34 56" },
+        {
+            content: "Confirm",
+            trigger: ".o_booking_submit",
+            run: "click",
+        },
+        {
+            content: "The confirmation page shows the reference and the state",
+            trigger: ".o_booking_confirmation .o_booking_state[data-state='confirmed']",
+        },
+        {
+            content: "With a manage link and an .ics download",
+            trigger: ".o_booking_confirmation a.o_booking_ics_link[href*='/ics?access_token=']",
+        },
+    ],
+});
+
+/** A visitor finds no free time on a day and joins the waitlist. */
+registry.category("web_tour.tours").add("self_serve_booking_waitlist", {
+    url: "/p/tour-full",
+    steps: () => {
+        const fullDay = luxon.DateTime.now().setZone(ZONE).plus({ days: 2 }).toISODate();
+        return [
+            {
+                content: "Choose the service",
+                trigger: ".o_booking_service_option:contains('Tour Massage')",
+                run: "click",
+            },
+            {
+                content: "The calendar is shown",
+                trigger: ".o_booking_calendar",
+                run() {
+                    if (!document.querySelector(`.o_booking_day[data-date='${fullDay}']`)) {
+                        document.querySelector(".o_booking_next_month").click();
+                    }
+                },
+            },
+            {
+                content: "The fully booked day",
+                trigger: `.o_booking_day.o_booking_day_full[data-date='${fullDay}']`,
+                run: "click",
+            },
+            {
+                content: "No free time: offered the waitlist",
+                trigger: ".o_booking_day_is_full .o_booking_join_waitlist",
+                run: "click",
+            },
+            { trigger: "#booking_wl_from", run: setTime("10:00") },
+            { trigger: "#booking_wl_to", run: setTime("15:00") },
+            { trigger: "#booking_name", run: "edit Wanda Waiting" },
+            { trigger: "#booking_email", run: "edit wanda@example.com" },
+            {
+                content: "Join",
+                trigger: ".o_booking_waitlist_submit",
+                run: "click",
+            },
+            {
+                content: "On the waitlist",
+                trigger: ".o_booking_waitlist_done:contains('on the waitlist')",
+            },
+        ];
+    },
+});

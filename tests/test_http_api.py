@@ -1,0 +1,381 @@
+import json
+from urllib.parse import urlencode
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.tests import tagged
+
+from .common import MONDAY
+from .common import NOW
+from .common import BookingHttpCommon
+
+API = "/booking/api/v1"
+
+
+@tagged("post_install", "-at_install")
+class TestBookingApi(BookingHttpCommon):
+    """Every route and every error code of the DESIGN.md section 6 table."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.page.write({
+            "rate_limit_count": 0,
+            "partner_id": cls.env["res.partner"].create({
+                "name": "Salon Paris", "street": "1 rue de la Paix", "city": "Paris",
+                "country_id": cls.env.ref("base.fr").id, "phone": "+33 1 23 45 67 89",
+            }).id,
+        })
+        cls.unpublished = cls.env["booking.page"].create({
+            "name": "Hidden", "slug": "hidden", "tz": "Europe/Paris", "is_published": False,
+            "service_ids": [Command.set(cls.service.ids)],
+            "provider_ids": [Command.set(cls.provider_a.ids)],
+        })
+
+    # === HELPERS === #
+
+    def get(self, path, **params):
+        query = f"?{urlencode(params)}" if params else ""
+        response = self.url_open(f"{API}{path}{query}", allow_redirects=False)
+        return response, self._json(response)
+
+    def post(self, path, body, headers=None, raw=None):
+        response = self.url_open(
+            f"{API}{path}",
+            data=raw if raw is not None else json.dumps(body),
+            headers={"Content-Type": "application/json", **(headers or {})},
+            allow_redirects=False,
+        )
+        return response, self._json(response)
+
+    @staticmethod
+    def _json(response):
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
+    def booking_body(self, hour=10, minute=0, **changes):
+        body = {
+            "service_id": self.service.id,
+            "provider_id": None,
+            "start": self.at(hour, minute).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "customer": {"name": "Gina Guest", "email": "gina@example.com", "phone": "06 12 34 56 78"},
+            "note": "Window seat",
+        }
+        body.update(changes)
+        return body
+
+    def counts(self):
+        return (
+            self.env["booking.appointment"].search_count([]),
+            self.env["res.partner"].with_context(active_test=False).search_count([]),
+            self.env["booking.waitlist"].search_count([]),
+        )
+
+    def assertError(self, response, data, status, code, field=None):
+        self.assertEqual(response.status_code, status, data)
+        self.assertEqual(response.headers["Content-Type"], "application/json; charset=utf-8")
+        self.assertEqual(data["error"], code, data)
+        self.assertTrue(data["message"])
+        if field:
+            self.assertIn(field, data.get("fields", {}), data)
+
+    def assertNothingWritten(self, before):
+        self.env.invalidate_all()
+        self.assertEqual(self.counts(), before, "a refused request wrote nothing")
+
+    # === DOCUMENT AND PAGE === #
+
+    def test_openapi_document(self):
+        response, data = self.get("/openapi.json")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(data["openapi"], "3.1.0")
+        self.assertIn("/pages/{slug}/bookings", data["paths"])
+        self.assertTrue(data["servers"][0]["url"].endswith(API))
+
+    def test_page(self):
+        response, data = self.get("/pages/test-salon")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(data["page"]["slug"], "test-salon")
+        self.assertEqual(data["page"]["timezone"], "Europe/Paris")
+        self.assertEqual(data["page"]["address"], "1 rue de la Paix, Paris, France")
+        services = {s["name"]: s for s in data["services"]}
+        self.assertEqual(set(services), {"Cut", "Colour", "Massage", "Consultation"})
+        self.assertEqual(services["Massage"]["deposit"], {"type": "percent", "value": 40.0, "amount": 40.0})
+        self.assertTrue(services["Consultation"]["requires_approval"])
+        self.assertEqual({p["name"] for p in data["providers"]}, {"Alice", "Bob"})
+        self.page.show_providers = False
+        _response, data = self.get("/pages/test-salon")
+        self.assertEqual(data["providers"], [])
+
+    def test_page_not_found(self):
+        for slug in ("nope", "hidden", "Test-Salon", "x" * 80):
+            with self.subTest(slug=slug):
+                response, data = self.get(f"/pages/{slug}")
+                self.assertError(response, data, 404, "not_found")
+        response, data = self.get("/pages/test-salon/unknown")
+        self.assertError(response, data, 404, "not_found")
+
+    # === SLOTS === #
+
+    @freeze_time(NOW)
+    def test_slots(self):
+        response, data = self.get("/pages/test-salon/slots", service_id=self.service.id, date_from="2025-06-02")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(data["timezone"], "Europe/Paris")
+        starts = [slot["start"] for slot in data["slots"]]
+        self.assertEqual(starts, sorted(starts))
+        self.assertEqual(starts[0], "2025-06-02T07:00:00Z", "9:00 in Paris, with a Z")
+        self.assertEqual(len(data["slots"]), 14, "7 starts x 2 providers")
+        self.assertEqual(data["slots"][0]["end"], "2025-06-02T08:00:00Z")
+        _response, data = self.get("/pages/test-salon/slots", service_id=self.service.id, date_from="2025-06-02",
+                                   date_to="2025-06-06", provider_id=self.provider_b.id)
+        self.assertEqual({slot["provider_id"] for slot in data["slots"]}, {self.provider_b.id})
+        self.assertEqual(len(data["slots"]), 35)
+
+    @freeze_time(NOW)
+    def test_slots_errors(self):
+        stranger = self.env["booking.service"].create({"name": "Elsewhere", "duration_minutes": 30})
+        outsider = self.env["booking.provider"].create({"name": "Out", "resource_calendar_id": self.calendar.id})
+        self.provider_b.service_ids = [Command.unlink(self.service_buffered.id)]
+        cases = [
+            ({"date_from": "2025-06-02"}, "service_id"),
+            ({"service_id": "abc", "date_from": "2025-06-02"}, "service_id"),
+            ({"service_id": self.service.id}, "date_from"),
+            ({"service_id": self.service.id, "date_from": "02/06/2025"}, "date_from"),
+            ({"service_id": stranger.id, "date_from": "2025-06-02"}, "service_id"),
+            ({"service_id": self.service.id, "provider_id": outsider.id, "date_from": "2025-06-02"}, "provider_id"),
+            ({"service_id": self.service_buffered.id, "provider_id": self.provider_b.id, "date_from": "2025-06-02"},
+             "provider_id"),
+            ({"service_id": self.service.id, "date_from": "2025-06-05", "date_to": "2025-06-02"}, "date_to"),
+            ({"service_id": self.service.id, "date_from": "2025-06-02", "date_to": "2025-08-30"}, "date_to"),
+            ({"service_id": self.service.id, "date_from": "2025-09-01"}, "date_from"),
+            ({"service_id": self.service.id, "date_from": "2025-07-01", "date_to": "2025-08-01"}, "date_to"),
+            ({"service_id": self.service.id, "date_from": "2025-06-02", "colour": "red"}, "colour"),
+        ]
+        for params, field in cases:
+            with self.subTest(params=params):
+                response, data = self.get("/pages/test-salon/slots", **params)
+                self.assertError(response, data, 400, "validation", field)
+        response, data = self.get("/pages/hidden/slots", service_id=self.service.id, date_from="2025-06-02")
+        self.assertError(response, data, 404, "not_found")
+
+    # === BOOKINGS === #
+
+    @freeze_time(NOW)
+    def test_guest_books_any_available(self):
+        response, data = self.post("/pages/test-salon/bookings", self.booking_body())
+        self.assertEqual(response.status_code, 201, data)
+        booking = data["booking"]
+        appointment = self.env["booking.appointment"].browse(booking["id"])
+        self.assertEqual(booking["reference"], appointment.name)
+        self.assertEqual(booking["state"], "confirmed")
+        self.assertEqual(booking["start"], "2025-06-02T08:00:00Z")
+        self.assertEqual(booking["end"], "2025-06-02T09:00:00Z")
+        self.assertIn(booking["provider_id"], (self.provider_a | self.provider_b).ids)
+        self.assertEqual(booking["manage_url"],
+                         f"/my/bookings/{appointment.id}?access_token={appointment.access_token}")
+        self.assertEqual(response.headers["Location"], booking["confirmation_url"])
+        self.assertEqual((appointment.source, appointment.note), ("api", "Window seat"))
+        partner = appointment.partner_id
+        self.assertEqual((partner.name, partner.email, partner.phone),
+                         ("Gina Guest", "gina@example.com", "+33612345678"))
+
+    @freeze_time(NOW)
+    def test_states_follow_the_service(self):
+        _r, pending = self.post("/pages/test-salon/bookings", self.booking_body(service_id=self.service_approval.id))
+        _r, deposit = self.post("/pages/test-salon/bookings", self.booking_body(14, service_id=self.service_deposit.id))
+        self.assertEqual(pending["booking"]["state"], "pending")
+        self.assertEqual(deposit["booking"]["state"], "pending_payment")
+        _r, widget = self.post("/pages/test-salon/bookings", self.booking_body(15), headers={"X-Booking-Widget": "1"})
+        self.assertEqual(self.env["booking.appointment"].browse(widget["booking"]["id"]).source, "website")
+
+    @freeze_time(NOW)
+    def test_customer_matched_by_email_or_by_phone(self):
+        by_email = self.env["res.partner"].create({"name": "Known", "email": "Known@Example.com"})
+        by_phone = self.env["res.partner"].create({"name": "Caller", "phone": "+33 6 99 88 77 66",
+                                                   "country_id": self.env.ref("base.fr").id})
+        body = self.booking_body(9, customer={"name": "Known again", "email": "known@example.com"})
+        _r, data = self.post("/pages/test-salon/bookings", body)
+        self.assertEqual(self.env["booking.appointment"].browse(data["booking"]["id"]).partner_id, by_email)
+        body = self.booking_body(11, customer={"name": "Caller again", "phone": "06 99 88 77 66"})
+        _r, data = self.post("/pages/test-salon/bookings", body)
+        self.assertEqual(self.env["booking.appointment"].browse(data["booking"]["id"]).partner_id, by_phone)
+
+    @freeze_time(NOW)
+    def test_signed_in_customer_books_as_themselves(self):
+        self.authenticate("portal_one", "portal_one")
+        body = self.booking_body()
+        del body["customer"]
+        response, data = self.post("/pages/test-salon/bookings", body)
+        self.assertEqual(response.status_code, 201, data)
+        appointment = self.env["booking.appointment"].browse(data["booking"]["id"])
+        self.assertEqual(appointment.partner_id, self.user_portal_1.partner_id)
+
+    @freeze_time(NOW)
+    def test_booking_validation_errors_write_nothing(self):
+        stranger = self.env["booking.service"].create({"name": "Elsewhere", "duration_minutes": 30})
+        cases = [
+            (self.booking_body(service_id=stranger.id), "service_id"),
+            (self.booking_body(service_id="1"), "service_id"),
+            (self.booking_body(provider_id=self.env["booking.provider"].create({"name": "Out"}).id), "provider_id"),
+            (self.booking_body(start="2025-06-02T10:00:00"), "start"),  # naive
+            (self.booking_body(start="next monday"), "start"),
+            (self.booking_body(10, 15), "start"),  # not on the grid
+            (self.booking_body(12), "start"),  # lunch break
+            (self.booking_body(start="2025-05-30T08:00:00Z"), "start"),  # in the past
+            (self.booking_body(start="2025-06-01T11:00:00Z"), "start"),  # Sunday, within notice anyway
+            (self.booking_body(start="2025-09-01T08:00:00Z"), "start"),  # beyond the horizon
+            (self.booking_body(customer={"name": "Al", "email": "not-an-email"}), "customer.email"),
+            (self.booking_body(customer={"name": "Al", "phone": "12"}), "customer.phone"),
+            (self.booking_body(customer={"name": "Al"}), "customer.email"),
+            (self.booking_body(customer={"email": "a@example.com"}), "customer.name"),
+            (self.booking_body(customer=None), "customer"),
+            (self.booking_body(note="x" * 2001), "note"),
+            (self.booking_body(colour="red"), "colour"),
+            ([], "body"),
+        ]
+        before = self.counts()
+        for body, field in cases:
+            with self.subTest(field=field, body=body):
+                response, data = self.post("/pages/test-salon/bookings", body)
+                self.assertError(response, data, 400, "validation", field)
+        self.assertNothingWritten(before)
+
+    @freeze_time(NOW)
+    def test_transport_errors(self):
+        before = self.counts()
+        response, data = self.post("/pages/test-salon/bookings", None, raw="{not json")
+        self.assertError(response, data, 400, "malformed_json")
+        response, data = self.post("/pages/test-salon/bookings", None, raw=json.dumps(self.booking_body()),
+                                   headers={"Content-Type": "text/plain"})
+        self.assertError(response, data, 415, "unsupported_media_type")
+        response, data = self.post("/pages/test-salon/bookings", self.booking_body(note="x" * 17000))
+        self.assertError(response, data, 413, "payload_too_large")
+        response = self.url_open(f"{API}/pages/test-salon/bookings", allow_redirects=False)  # GET
+        self.assertError(response, response.json(), 405, "method_not_allowed")
+        response, data = self.post("/pages/hidden/bookings", self.booking_body())
+        self.assertError(response, data, 404, "not_found")
+        response, data = self.post("/pages/nope/waitlist", {})
+        self.assertError(response, data, 404, "not_found")
+        self.assertNothingWritten(before)
+
+    @freeze_time(NOW)
+    def test_taken_slot_is_409_with_alternatives(self):
+        self._book(self.at(10), provider=self.provider_a)
+        self._book(self.at(10), provider=self.provider_b)
+        before = self.counts()
+        response, data = self.post("/pages/test-salon/bookings", self.booking_body(
+            10, customer={"name": "New Person", "email": "new.person@example.com"}))
+        self.assertError(response, data, 409, "slot_unavailable")
+        alternatives = [slot["start"] for slot in data["alternatives"]]
+        self.assertEqual(alternatives, ["2025-06-02T07:00:00Z", "2025-06-02T09:00:00Z", "2025-06-02T11:00:00Z"])
+        self.assertNothingWritten(before)
+        # asking for Alice only: her nearest free times
+        response, data = self.post("/pages/test-salon/bookings", self.booking_body(10, provider_id=self.provider_a.id))
+        self.assertEqual(response.status_code, 409)
+        self.assertEqual({slot["provider_id"] for slot in data["alternatives"]}, {self.provider_a.id})
+
+    @freeze_time(NOW)
+    def test_rate_limit(self):
+        self.page.write({"rate_limit_count": 2, "rate_limit_minutes": 10})
+        for hour in (9, 10):
+            response, _data = self.post("/pages/test-salon/bookings", self.booking_body(hour))
+            self.assertEqual(response.status_code, 201)
+        before = self.counts()
+        response, data = self.post("/pages/test-salon/bookings", self.booking_body(11))
+        self.assertError(response, data, 429, "rate_limited")
+        self.assertGreater(int(response.headers["Retry-After"]), 0)
+        self.assertLessEqual(int(response.headers["Retry-After"]), 600)
+        self.assertEqual(data["retry_after"], int(response.headers["Retry-After"]))
+        response, data = self.post("/pages/test-salon/waitlist", {"service_id": self.service.id, "date": "2025-06-02"})
+        self.assertError(response, data, 429, "rate_limited")
+        self.assertNothingWritten(before)
+
+    @freeze_time(NOW)
+    def test_guests_need_an_account_when_the_page_says_so(self):
+        self.page.allow_guest_booking = False
+        before = self.counts()
+        response, data = self.post("/pages/test-salon/bookings", self.booking_body())
+        self.assertError(response, data, 403, "login_required")
+        self.assertNothingWritten(before)
+
+    @freeze_time(NOW)
+    def test_booking_announces_the_day_on_the_bus(self):
+        self.env["bus.bus"].sudo().search([]).unlink()
+        self.post("/pages/test-salon/bookings", self.booking_body())
+        channel = f"self_serve_booking.page.{self.page.id}"
+        notifications = self.env["bus.bus"].sudo().search([("channel", "like", channel)])
+        self.assertEqual(len(notifications), 1)
+        message = json.loads(notifications.message)
+        self.assertEqual(message["type"], "self_serve_booking/availability")
+        self.assertEqual(message["payload"], {"page_id": self.page.id, "dates": ["2025-06-02"]})
+
+    # === WAITLIST === #
+
+    @freeze_time(NOW)
+    def test_waitlist(self):
+        body = {
+            "service_id": self.service.id, "provider_id": self.provider_a.id, "date": "2025-06-03",
+            "time_from": "09:00", "time_to": "12:30",
+            "customer": {"name": "Walt Waiting", "email": "walt@example.com"},
+        }
+        response, data = self.post("/pages/test-salon/waitlist", body)
+        self.assertEqual(response.status_code, 201, data)
+        entry = self.env["booking.waitlist"].browse(data["waitlist"]["id"])
+        self.assertEqual((data["waitlist"]["state"], entry.time_from, entry.time_to), ("waiting", 9.0, 12.5))
+        self.assertEqual(entry.provider_id, self.provider_a)
+        self.assertEqual(entry.source, "api")
+        _response, again = self.post("/pages/test-salon/waitlist", body)
+        self.assertEqual(again["waitlist"]["id"], entry.id, "joining twice keeps one entry")
+
+    @freeze_time(NOW)
+    def test_waitlist_errors_write_nothing(self):
+        good = {"service_id": self.service.id, "date": "2025-06-03",
+                "customer": {"name": "Walt", "email": "walt@example.com"}}
+        cases = [
+            ({**good, "date": "2025-05-01"}, "date"),
+            ({**good, "date": "2025-12-01"}, "date"),
+            ({**good, "date": "tomorrow"}, "date"),
+            ({**good, "time_from": "14:00", "time_to": "10:00"}, "time_to"),
+            ({**good, "time_from": "9am"}, "time_from"),
+            ({**good, "service_id": 99999}, "service_id"),
+            ({**good, "customer": {"name": "Walt"}}, "customer.email"),
+        ]
+        before = self.counts()
+        for body, field in cases:
+            with self.subTest(field=field):
+                response, data = self.post("/pages/test-salon/waitlist", body)
+                self.assertError(response, data, 400, "validation", field)
+        self.assertNothingWritten(before)
+
+    # === PERFORMANCE === #
+
+    @freeze_time(NOW)
+    def test_slots_route_query_count_is_constant(self):
+        def url(days):
+            date_to = (MONDAY + self.days(days - 1)).isoformat()
+            return f"{API}/pages/test-salon/slots?service_id={self.service.id}&date_from=2025-06-02&date_to={date_to}"
+
+        def count(days):
+            self.env.registry.clear_all_caches()
+            self.url_open(url(days))  # warm the registry caches a running server keeps between requests
+            start = self.cr.sql_log_count
+            response = self.url_open(url(days))
+            self.assertEqual(response.status_code, 200)
+            self.assertTrue(response.json()["slots"])
+            return self.cr.sql_log_count - start
+
+        two_providers_7_days = count(7)
+        self.assertEqual(count(31), two_providers_7_days, "7 vs 31 days")
+        more = self.env["booking.provider"].create([
+            {"name": f"Extra {i}", "resource_calendar_id": self.calendar.id, "tz": "Europe/Paris",
+             "service_ids": [Command.set(self.service.ids)]}
+            for i in range(18)
+        ])
+        self.page.provider_ids = [Command.link(p.id) for p in more]
+        self.assertEqual(count(7), two_providers_7_days, "2 vs 20 providers")
+        with self.assertQueryCount(two_providers_7_days):
+            self.url_open(url(31))

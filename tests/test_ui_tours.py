@@ -1,0 +1,75 @@
+from datetime import datetime, timedelta
+
+import pytz
+
+from odoo import Command
+from odoo.tests import HttpCase
+from odoo.tests import tagged
+
+ZONE = "Europe/Brussels"
+
+
+@tagged("post_install", "-at_install")
+class TestBookingTours(HttpCase):
+    """The public page in Chromium, against the real clock (tours run in a browser)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        calendar = cls.env["resource.calendar"].create({
+            "name": "Tour hours",
+            "tz": ZONE,
+            "attendance_ids": [Command.clear()] + [
+                Command.create({"name": str(day), "dayofweek": str(day), "hour_from": 8, "hour_to": 20,
+                                "day_period": "morning"})
+                for day in range(7)
+            ],
+        })
+        cls.service = cls.env["booking.service"].create({
+            "name": "Tour Massage", "duration_minutes": 60, "price": 80, "is_published": True,
+        })
+        cls.providers = cls.env["booking.provider"].create([
+            {"name": name, "resource_calendar_id": calendar.id, "tz": ZONE,
+             "service_ids": [Command.set(cls.service.ids)]}
+            for name in ("Tour Anna", "Tour Ben")
+        ])
+        common = {
+            "tz": ZONE, "is_published": True, "auto_confirm": True, "min_notice_hours": 1,
+            "max_advance_days": 30, "service_ids": [Command.set(cls.service.ids)],
+        }
+        cls.page = cls.env["booking.page"].create({
+            **common, "name": "Tour Spa", "slug": "tour-spa",
+            "provider_ids": [Command.set(cls.providers.ids)],
+        })
+        cls.full_page = cls.env["booking.page"].create({
+            **common, "name": "Tour Full", "slug": "tour-full",
+            "provider_ids": [Command.set(cls.providers[:1].ids)],
+        })
+
+    def test_guest_books_any_available(self):
+        self.start_tour("/p/tour-spa", "self_serve_booking_guest_books_any")
+        appointment = self.env["booking.appointment"].search([("page_id", "=", self.page.id)])
+        self.assertEqual(len(appointment), 1)
+        self.assertEqual(appointment.state, "confirmed")
+        self.assertEqual(appointment.source, "website")
+        self.assertIn(appointment.provider_id, self.providers)
+        self.assertEqual(appointment.partner_id.email, "tess.tourist@example.com")
+        self.assertEqual(appointment.partner_id.phone, "+32470123456")
+
+    def test_visitor_joins_the_waitlist_of_a_full_day(self):
+        zone = pytz.timezone(ZONE)
+        day = datetime.now(zone).date() + timedelta(days=2)
+        provider = self.providers[0]
+        customer = self.env["res.partner"].create({"name": "Regular"})
+        for hour in range(8, 20):
+            start = zone.localize(datetime(day.year, day.month, day.day, hour)).astimezone(pytz.utc)
+            self.env["booking.appointment"].create({
+                "page_id": self.full_page.id, "service_id": self.service.id, "provider_id": provider.id,
+                "partner_id": customer.id, "start": start.replace(tzinfo=None),
+            })
+        self.start_tour("/p/tour-full", "self_serve_booking_waitlist")
+        entry = self.env["booking.waitlist"].search([("page_id", "=", self.full_page.id)])
+        self.assertEqual(len(entry), 1)
+        self.assertEqual((entry.date, entry.time_from, entry.time_to), (day, 10.0, 15.0))
+        self.assertEqual(entry.partner_id.email, "wanda@example.com")
+        self.assertEqual((entry.state, entry.source), ("waiting", "website"))
