@@ -6,16 +6,14 @@ from odoo import Command
 from odoo.tests import HttpCase
 from odoo.tests import tagged
 
+from odoo.addons.bus.tests.common import WebsocketCase
+
 ZONE = "Europe/Brussels"
 
 
-@tagged("post_install", "-at_install")
-class TestBookingTours(HttpCase):
-    """The public page in Chromium, against the real clock (tours run in a browser)."""
-
+class TourDataMixin:
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def _setup_tour_data(cls):
         calendar = cls.env["resource.calendar"].create({
             "name": "Tour hours",
             "tz": ZONE,
@@ -46,6 +44,16 @@ class TestBookingTours(HttpCase):
             "provider_ids": [Command.set(cls.providers[:1].ids)],
         })
 
+
+@tagged("post_install", "-at_install")
+class TestBookingTours(TourDataMixin, HttpCase):
+    """The public page in Chromium, against the real clock (tours run in a browser)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_tour_data()
+
     def test_guest_books_any_available(self):
         self.start_tour("/p/tour-spa", "self_serve_booking_guest_books_any")
         appointment = self.env["booking.appointment"].search([("page_id", "=", self.page.id)])
@@ -73,3 +81,18 @@ class TestBookingTours(HttpCase):
         self.assertEqual((entry.date, entry.time_from, entry.time_to), (day, 10.0, 15.0))
         self.assertEqual(entry.partner_id.email, "wanda@example.com")
         self.assertEqual((entry.state, entry.source), ("waiting", "website"))
+
+
+@tagged("post_install", "-at_install")
+class TestLiveAvailabilityTour(TourDataMixin, WebsocketCase):
+    """Odoo disables websockets in tests; its own WebsocketCase turns them on."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_tour_data()
+
+    def test_time_booked_elsewhere_disappears_live(self):
+        self.start_tour("/p/tour-full", "self_serve_booking_live_availability")
+        taken = self.env["booking.appointment"].search([("page_id", "=", self.full_page.id)])
+        self.assertEqual(taken.partner_id.email, "someone.else@example.com")

@@ -106,3 +106,49 @@ registry.category("web_tour.tours").add("self_serve_booking_waitlist", {
         ];
     },
 });
+
+/**
+ * Live availability: a time booked by someone else disappears from an open
+ * page without a reload. The widget neither polls nor reloads here, so only
+ * the bus notification can remove the time.
+ */
+registry.category("web_tour.tours").add("self_serve_booking_live_availability", {
+    url: "/p/tour-full",
+    steps: () => [
+        {
+            content: "Choose the service (one provider: no provider step)",
+            trigger: ".o_booking_service_option:contains('Tour Massage')",
+            run: "click",
+        },
+        {
+            content: "A day with free times",
+            trigger: ".o_booking_day_available",
+            run: "click",
+        },
+        {
+            content: "Someone else books the first time shown, through the API",
+            trigger: ".o_booking_time",
+            async run() {
+                const button = document.querySelector(".o_booking_time");
+                button.setAttribute("data-tour-taken", "1");
+                const response = await fetch("/booking/api/v1/pages/tour-full/bookings", {
+                    method: "POST",
+                    headers: { "Content-Type": "application/json" },
+                    body: JSON.stringify({
+                        service_id: Number(document.querySelector(".o_booking_widget").dataset.serviceId),
+                        provider_id: null,
+                        start: button.dataset.start,
+                        customer: { name: "Someone Else", email: "someone.else@example.com" },
+                    }),
+                });
+                if (response.status !== 201) {
+                    throw new Error(`the other booking failed: ${response.status}`);
+                }
+            },
+        },
+        {
+            content: "The taken time is gone from this page, without a reload",
+            trigger: ".o_booking_step_time:not(:has([data-tour-taken]))",
+        },
+    ],
+});
