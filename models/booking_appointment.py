@@ -166,6 +166,10 @@ class BookingAppointment(models.Model):
     price = fields.Monetary(
         compute="_compute_price", store=True, readonly=False, precompute=True, currency_field="currency_id"
     )
+    contract_id = fields.Many2one("booking.payment.contract", string="Payment Contract", readonly=True, copy=False)
+    payment_state = fields.Selection(related="contract_id.state", string="Payment")
+    amount_paid = fields.Monetary(related="contract_id.amount_net", string="Net Charged")
+    amount_due = fields.Monetary(related="contract_id.amount_balance_due", string="Balance Due")
 
     # === DEFAULTS === #
 
@@ -334,16 +338,72 @@ class BookingAppointment(models.Model):
         for vals in vals_list:
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code("booking.appointment") or "/"
+        now = fields.Datetime.now()
+        for vals in vals_list:
+            if vals.get("state") == "pending_payment" and not vals.get("hold_expires_at"):
+                page = self.env["booking.page"].browse(vals.get("page_id"))
+                vals["hold_expires_at"] = now + timedelta(minutes=page.payment_hold_minutes or 15)
+        drafts = self._new_drafts(vals_list)
+        # holds nobody paid for give way to the new booking, as the engine
+        # (which already shows their time as free) promised
+        drafts._release_expired_holds()
         # in memory first: a conflict with a committed booking is refused
         # before any INSERT; only true races reach the exclusion constraint
-        self._new_drafts(vals_list)._check_no_overlap()
+        drafts._check_no_overlap()
         try:
             with self.env.cr.savepoint():
                 appointments = super().create(vals_list)
         except psycopg2.errors.ExclusionViolation:
             raise self._slot_taken_error() from None
         appointments._notify_availability()
+        appointments._create_contracts()
         return appointments
+
+    def _create_contracts(self):
+        """One payment contract per appointment that involves money."""
+        vals_list = [
+            {
+                "appointment_id": appointment.id,
+                "currency_id": appointment.currency_id.id,
+                "amount_total": appointment.price,
+                "amount_deposit": appointment.service_id._get_deposit_amount(appointment.price)
+                if appointment.state == "pending_payment" else 0.0,
+            }
+            for appointment in self
+            if not appointment.contract_id and appointment.currency_id.compare_amounts(appointment.price, 0.0) > 0
+        ]
+        contracts = self.env["booking.payment.contract"].sudo().create(vals_list)
+        for contract in contracts:
+            contract.appointment_id.contract_id = contract
+        return contracts
+
+    def _release_expired_holds(self):
+        """Expire unpaid holds past their deadline that overlap these appointments.
+
+        A hold whose deposit is being processed (pending, authorized or done
+        but not yet post-processed) is kept: the customer has paid.
+        """
+        now = fields.Datetime.now()
+        for appointment in self:
+            if appointment.state not in TIME_HOLDING_STATES or not appointment.busy_start:
+                continue
+            stale = self.sudo().search([
+                ("provider_id", "=", appointment.provider_id.id),
+                ("state", "=", "pending_payment"),
+                ("hold_expires_at", "<", now),
+                ("busy_start", "<", appointment.busy_stop),
+                ("busy_stop", ">", appointment.busy_start),
+                ("id", "not in", [i for i in self._ids if isinstance(i, int)]),
+            ])
+            stale.filtered(lambda a: not a._has_deposit_in_progress())._action_expire(
+                self.env._("The payment hold expired.")
+            )
+
+    def _has_deposit_in_progress(self):
+        self.ensure_one()
+        return bool(self.contract_id.transaction_ids.filtered(
+            lambda tx: tx.booking_payment_kind == "deposit" and tx.state in ("pending", "authorized", "done")
+        ))
 
     def _new_drafts(self, vals_list):
         """In-memory appointments for ``vals_list`` (defaults applied), with their computed ranges."""
@@ -525,11 +585,13 @@ class BookingAppointment(models.Model):
         for appointment in self:
             old_label = appointment._state_label()
             appointment.write(dict(vals or {}, state=new_state))
+            # online, the public user acts for the customer: name the customer
+            actor = appointment.partner_id.name if self.env.user._is_public() else self.env.user.name
             body = escape(
                 self.env._(
                     "%(action)s by %(user)s: %(old)s → %(new)s.",
                     action=action.capitalize(),
-                    user=self.env.user.name,
+                    user=actor,
                     old=old_label,
                     new=appointment._state_label(),
                 )
@@ -546,14 +608,18 @@ class BookingAppointment(models.Model):
         )
 
     def action_reject(self, reason=None):
-        """Decline a request waiting for the merchant; its slot is freed."""
-        return self._transition(
+        """Decline a request waiting for the merchant; its slot is freed, its deposit refunded."""
+        self.contract_id._lock()
+        self._transition(
             self.env._("declined"),
             ("pending",),
             "rejected",
             vals={"cancel_reason": reason or False, "cancelled_at": fields.Datetime.now(), "cancelled_by": "merchant"},
             note=reason,
         )
+        for appointment in self.filtered("contract_id"):
+            appointment.contract_id.sudo()._refund_for_cancellation("merchant", 0.0)
+        return True
 
     def action_check_in(self, method="staff"):
         """The customer has arrived."""
@@ -565,14 +631,40 @@ class BookingAppointment(models.Model):
         )
 
     def action_complete(self):
-        """The service has been delivered."""
-        return self._transition(
+        """Checkout: the service was delivered; the balance is charged on the saved card.
+
+        The row is locked first, so a double click cannot charge twice; a
+        failed or impossible charge leaves the balance due with a payment
+        link sent to the customer, the appointment is done either way.
+        """
+        self.contract_id._lock()
+        self._transition(
             self.env._("completed"), ("checked_in",), "done", vals={"completed_at": fields.Datetime.now()}
         )
+        for appointment in self.filtered("contract_id"):
+            appointment.contract_id.sudo()._charge_balance()
+            appointment._send_receipt()
+        return True
+
+    def _send_receipt(self):
+        """E-mail the receipt (PDF attached) through the mail queue; never blocks checkout."""
+        self.ensure_one()
+        template = self.env.ref("self_serve_booking.mail_template_booking_receipt", raise_if_not_found=False)
+        if template and self.partner_id.email:
+            self.with_context(mail_notify_force_send=False).message_post_with_source(
+                template, subtype_xmlid="mail.mt_comment"
+            )
 
     def action_cancel(self, reason=None, cancelled_by="merchant"):
-        """Cancel a booking that has not started; its slot is freed."""
-        return self._transition(
+        """Cancel a booking that has not started; its slot is freed and money refunded.
+
+        The customer gets the policy's refund for the notice given; a
+        cancellation by the merchant (or the system) refunds everything.
+        """
+        self.contract_id._lock()
+        now = fields.Datetime.now()
+        notice = {a.id: (a.start - now).total_seconds() / 3600.0 for a in self}
+        self._transition(
             self.env._("cancelled"),
             ("pending_payment", "pending", "confirmed"),
             "cancelled",
@@ -583,6 +675,9 @@ class BookingAppointment(models.Model):
             },
             note=reason,
         )
+        for appointment in self.filtered("contract_id"):
+            appointment.contract_id.sudo()._refund_for_cancellation(cancelled_by, notice[appointment.id])
+        return True
 
     def action_no_show(self):
         """The customer did not come. Only once the appointment has started."""
@@ -596,17 +691,64 @@ class BookingAppointment(models.Model):
                     when=early[0]._format_local(early[0].start),
                 )
             )
-        return self._transition(self.env._("marked as no-show"), ("confirmed",), "no_show")
+        self.contract_id._lock()
+        self._transition(self.env._("marked as no-show"), ("confirmed",), "no_show")
+        for appointment in self.filtered("contract_id"):
+            appointment.contract_id.sudo()._charge_no_show_fee()
+        return True
 
     def _action_expire(self, reason=None):
-        """Release a hold nobody paid for, or a request nobody answered."""
-        return self._transition(
+        """Release a hold nobody paid for, or a request nobody answered (deposit refunded)."""
+        self._transition(
             self.env._("expired"),
             ("pending_payment", "pending"),
             "expired",
             vals={"cancelled_at": fields.Datetime.now(), "cancelled_by": "system", "cancel_reason": reason or False},
             note=reason,
         )
+        for appointment in self.filtered(lambda a: a.contract_id.amount_paid):
+            appointment.contract_id.sudo()._refund_for_cancellation("system", 0.0)
+        return True
+
+    def _revive_after_late_payment(self, tx):
+        """The deposit arrived after the hold expired: book it if the time is still free.
+
+        Otherwise the deposit is refunded in full and the customer told.
+        """
+        self.ensure_one()
+        new_state = self._get_state_after_payment(self.page_id, self.service_id)
+        try:
+            with self.env.cr.savepoint():
+                self._transition(self.env._("booked after a late payment"), ("expired",), new_state, vals={
+                    "hold_expires_at": False, "cancelled_at": False, "cancelled_by": False, "cancel_reason": False,
+                    "confirmed_at": fields.Datetime.now() if new_state == "confirmed" else False,
+                })
+        except SlotUnavailableError:
+            self.contract_id._refund_duplicate(
+                tx, self.env._("the time was taken by someone else after your hold expired")
+            )
+            return False
+        return True
+
+    @api.model
+    def _cron_expire_payment_holds(self, batch_size=200):
+        """Release unpaid holds past their deadline, oldest first, safe when runs overlap."""
+        self.env["booking.appointment"].flush_model(["state", "hold_expires_at"])
+        self.env.cr.execute(SQL(
+            """
+            SELECT id FROM booking_appointment
+             WHERE state = 'pending_payment' AND hold_expires_at < %s
+          ORDER BY hold_expires_at
+             LIMIT %s
+               FOR NO KEY UPDATE SKIP LOCKED
+            """,
+            fields.Datetime.now(), batch_size,
+        ))
+        stale = self.browse([row[0] for row in self.env.cr.fetchall()])
+        stale = stale.filtered(lambda a: not a._has_deposit_in_progress())
+        for appointment in stale:
+            appointment._action_expire(self.env._("Nobody paid the deposit in time: the hold expired."))
+        return len(stale)
 
     def _action_payment_done(self):
         """The deposit is paid: go on to approval or confirmation."""
@@ -634,3 +776,17 @@ class BookingAppointment(models.Model):
 
     def action_open_cancel_wizard(self):
         return self._open_reason_wizard("cancel")
+
+    def action_view_contract(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "booking.payment.contract",
+            "res_id": self.contract_id.id,
+            "view_mode": "form",
+            "name": self.env._("Payments of %(ref)s", ref=self.name),
+        }
+
+    def _get_report_base_filename(self):
+        self.ensure_one()
+        return self.env._("Receipt %(ref)s", ref=self.name)

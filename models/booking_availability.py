@@ -72,24 +72,36 @@ class BookingAvailability(models.AbstractModel):
         :param exclude_ids: appointments to ignore (the one being moved).
         """
         Appointment = self.env["booking.appointment"]
-        Appointment.flush_model(["provider_id", "busy_start", "busy_stop", "state"])
+        Appointment.flush_model(["provider_id", "busy_start", "busy_stop", "state", "hold_expires_at"])
+        self.env["payment.transaction"].flush_model(["state", "booking_payment_kind", "booking_contract_ids"])
+        # An unpaid hold past its deadline is free time: the next booking of
+        # that time releases it (booking.appointment._release_expired_holds),
+        # unless its deposit is being processed.
         self.env.cr.execute(
             SQL(
                 """
-                SELECT provider_id, busy_start, busy_stop
-                  FROM booking_appointment
-                 WHERE provider_id = ANY(%(providers)s)
-                   AND state IN %(states)s
-                   AND busy_start < %(stop)s
-                   AND busy_stop > %(start)s
-                   AND id != ALL(%(exclude)s)
-              ORDER BY provider_id, busy_start
+                SELECT a.provider_id, a.busy_start, a.busy_stop
+                  FROM booking_appointment a
+                 WHERE a.provider_id = ANY(%(providers)s)
+                   AND a.state IN %(states)s
+                   AND a.busy_start < %(stop)s
+                   AND a.busy_stop > %(start)s
+                   AND a.id != ALL(%(exclude)s)
+                   AND (a.state != 'pending_payment' OR a.hold_expires_at IS NULL OR a.hold_expires_at >= %(now)s
+                        OR EXISTS (SELECT 1
+                                     FROM booking_contract_transaction_rel rel
+                                     JOIN payment_transaction tx ON tx.id = rel.transaction_id
+                                    WHERE rel.contract_id = a.contract_id
+                                      AND tx.booking_payment_kind = 'deposit'
+                                      AND tx.state IN ('pending', 'authorized', 'done')))
+              ORDER BY a.provider_id, a.busy_start
                 """,
                 providers=list(providers.ids),
                 states=TIME_HOLDING_STATES,
                 start=start,
                 stop=stop,
                 exclude=list(exclude_ids),
+                now=fields.Datetime.now(),
             )
         )
         result = {provider.id: [] for provider in providers}

@@ -163,7 +163,11 @@ class BookingFrontdesk(models.AbstractModel):
 
     @api.model
     def _find_or_create_customer(self, page, customer):
-        """The partner of a guest: matched by e-mail, else by phone in E.164, else created."""
+        """The partner of a guest: matched by e-mail, else by phone in E.164, else created.
+
+        A phone match is refused when that partner has another e-mail address:
+        the confirmation must reach the person who booked.
+        """
         errors = {}
         name = (customer.get("name") or "").strip()
         email = (customer.get("email") or "").strip()
@@ -193,8 +197,12 @@ class BookingFrontdesk(models.AbstractModel):
             partner = Partner.search([("email_normalized", "=", email_normalized), ("active", "=", True)],
                                      order="id", limit=1)
         if not partner and phone_e164:
-            partner = Partner.search([("phone_sanitized", "=", phone_e164), ("active", "=", True)], order="id",
-                                     limit=1)
+            # a phone is shared more often than an e-mail (family, office): it
+            # identifies a partner only when no other e-mail contradicts it
+            candidates = Partner.search([("phone_sanitized", "=", phone_e164), ("active", "=", True)], order="id")
+            partner = candidates.filtered(
+                lambda p: not p.email_normalized or p.email_normalized == email_normalized
+            )[:1]
         if partner:
             missing = {}
             if phone_e164 and not partner.phone:
@@ -329,7 +337,8 @@ class BookingFrontdesk(models.AbstractModel):
             "manage_url": appointment.get_portal_url(),
             "confirmation_url": f"{base}?{token_query}",
             "ics_url": f"{base}/ics?{token_query}",
-            "payment_url": None,
+            # the confirmation page carries the deposit's payment form while one is due
+            "payment_url": f"{base}?{token_query}" if appointment.state == "pending_payment" else None,
         }
 
     @api.model

@@ -96,6 +96,21 @@ class BookingPage(models.Model):
         help="Distance between two proposed start times. Empty: the duration of the service.",
     )
 
+    # === PAYMENTS AND FOLLOW-UP === #
+    payment_hold_minutes = fields.Integer(
+        string="Payment Hold (minutes)",
+        default=15,
+        help="How long a booking waiting for its deposit keeps its time.",
+    )
+    responsible_user_id = fields.Many2one(
+        "res.users",
+        string="Responsible",
+        default=lambda self: self.env.user,
+        check_company=True,
+        domain="[('share', '=', False)]",
+        help="Gets the to-dos nobody else is assigned: refunds to make by hand, unpaid balances.",
+    )
+
     # === ABUSE LIMITS === #
     rate_limit_count = fields.Integer(
         string="Bookings per Visitor",
@@ -142,7 +157,7 @@ class BookingPage(models.Model):
                 )
 
     @api.constrains("min_notice_hours", "max_advance_days", "slot_step_minutes", "rate_limit_count",
-                    "rate_limit_minutes")
+                    "rate_limit_minutes", "payment_hold_minutes")
     def _check_rules(self):
         for page in self:
             if page.min_notice_hours < 0:
@@ -151,6 +166,8 @@ class BookingPage(models.Model):
                 raise ValidationError(self.env._("Bookings can be taken from 1 to 730 days ahead."))
             if page.slot_step_minutes and not 5 <= page.slot_step_minutes <= 24 * 60:
                 raise ValidationError(self.env._("The slot interval lies between 5 minutes and 24 hours."))
+            if not 1 <= page.payment_hold_minutes <= 24 * 60:
+                raise ValidationError(self.env._("A payment hold lasts from 1 minute to 24 hours."))
             if page.rate_limit_count < 0 or not 1 <= page.rate_limit_minutes <= 24 * 60:
                 raise ValidationError(
                     self.env._("The booking limit is a number of requests per 1 minute to 24 hours.")
@@ -218,6 +235,20 @@ class BookingPage(models.Model):
     def _has_description(self):
         self.ensure_one()
         return not is_html_empty(self.description)
+
+    @api.model
+    def _demo_enable_payment_provider(self):
+        """Demo data: let the spa take deposits with Odoo's demo provider, when installed.
+
+        The addon does not depend on payment_demo; ``bin/demo`` installs it
+        first so a fresh demo database takes (fake) payments out of the box.
+        """
+        if self.env["ir.module.module"]._get("payment_demo").state != "installed":
+            return False
+        provider = self.env.ref("payment.payment_provider_demo", raise_if_not_found=False)
+        if provider:
+            provider.write({"state": "test", "is_published": True})
+        return bool(provider)
 
     def _bus_channel(self):
         """Public bus channel of the page: availability changes are announced there."""

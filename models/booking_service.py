@@ -106,6 +106,18 @@ class BookingService(models.Model):
                     self.env._("The deposit of %(service)s is larger than its price.", service=service.name)
                 )
 
+    @api.constrains("product_id")
+    def _check_product_taxes(self):
+        """Invoices of bookings must add up to what customers paid: taxes must be price-included."""
+        for service in self:
+            excluded = service.product_id.taxes_id.filtered(lambda tax: not tax.price_include)
+            if excluded:
+                raise ValidationError(self.env._(
+                    "The invoicing product of %(service)s has taxes added on top of the price (%(taxes)s). "
+                    "Customers pay the price shown, so use price-included taxes.",
+                    service=service.name, taxes=", ".join(excluded.mapped("name")),
+                ))
+
     # === BUSINESS METHODS === #
 
     def _get_deposit_amount(self, price=None):

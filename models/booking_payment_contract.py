@@ -1,0 +1,592 @@
+import logging
+
+from markupsafe import Markup
+from markupsafe import escape
+from psycopg2.errors import LockNotAvailable
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, format_amount
+
+from .payment_transaction import BOOKING_KINDS
+
+_logger = logging.getLogger(__name__)
+
+CHARGE_KINDS = ("deposit", "balance", "tip", "no_show_fee")
+TIP_PRESETS = (15, 18, 20)
+
+
+class BookingPaymentContract(models.Model):
+    """The money of one appointment: what is due, what was charged, refunded, invoiced.
+
+    Every charge is a ``payment.transaction`` of Odoo's payment framework,
+    tagged with what it pays for (deposit, balance, tip, no-show fee) or as a
+    refund; every charge gets a customer invoice and every refund a credit
+    note, reconciled by ``account_payment``. The figures below are computed
+    from done transactions only, in the currency's precision, so the
+    contract, the invoices and the receipt always tell the same story:
+    deposit + balance + tip + fees - refunds = net charged.
+    """
+
+    _name = "booking.payment.contract"
+    _description = "Booking Payment Contract"
+    _order = "id desc"
+    _check_company_auto = True
+
+    # === IDENTITY === #
+    appointment_id = fields.Many2one(
+        "booking.appointment", required=True, ondelete="cascade", index=True, readonly=True
+    )
+    name = fields.Char(related="appointment_id.name", store=True)
+    partner_id = fields.Many2one(related="appointment_id.partner_id", store=True)
+    company_id = fields.Many2one(related="appointment_id.company_id", store=True)
+    currency_id = fields.Many2one("res.currency", required=True, readonly=True)
+
+    # === TERMS === #
+    amount_total = fields.Monetary(string="Service Price", readonly=True)
+    amount_deposit = fields.Monetary(string="Deposit Due", readonly=True, help="Due when booking.")
+
+    # === PAYMENTS === #
+    transaction_ids = fields.Many2many(
+        "payment.transaction", "booking_contract_transaction_rel", "contract_id", "transaction_id",
+        string="Transactions", readonly=True, copy=False,
+    )
+    invoice_ids = fields.One2many("account.move", "booking_contract_id", string="Invoices", readonly=True)
+    invoice_count = fields.Integer(compute="_compute_invoice_count")
+
+    amount_deposit_paid = fields.Monetary(compute="_compute_amounts", store=True)
+    amount_balance_paid = fields.Monetary(compute="_compute_amounts", store=True)
+    amount_tip = fields.Monetary(string="Tip", compute="_compute_amounts", store=True)
+    amount_fee = fields.Monetary(string="No-show Fee", compute="_compute_amounts", store=True)
+    amount_paid = fields.Monetary(string="Charged", compute="_compute_amounts", store=True)
+    amount_refunded = fields.Monetary(string="Refunded", compute="_compute_amounts", store=True)
+    amount_net = fields.Monetary(string="Net Charged", compute="_compute_amounts", store=True)
+    amount_balance_due = fields.Monetary(
+        string="Balance Due", compute="_compute_amounts", store=True,
+        help="The part of the service price not paid yet (charged at checkout).",
+    )
+    state = fields.Selection(
+        selection=[
+            ("deposit_due", "Deposit due"),
+            ("open", "Balance at checkout"),
+            ("balance_due", "Balance due"),
+            ("paid", "Paid"),
+            ("no_show", "No-show"),
+            ("closed", "Closed"),
+        ],
+        compute="_compute_state", store=True,
+    )
+
+    _sql_constraints = [
+        ("appointment_unique", "UNIQUE(appointment_id)", "An appointment has one payment contract."),
+    ]
+
+    # === COMPUTES === #
+
+    @api.depends("transaction_ids.state", "transaction_ids.amount", "transaction_ids.booking_payment_kind",
+                 "amount_total", "currency_id")
+    def _compute_amounts(self):
+        for contract in self:
+            done = contract.transaction_ids.filtered(lambda tx: tx.state == "done")
+            sums = dict.fromkeys(CHARGE_KINDS, 0.0)
+            refunded = 0.0
+            for tx in done:
+                if tx.operation == "refund" or tx.booking_payment_kind == "refund":
+                    refunded += -tx.amount
+                elif tx.booking_payment_kind in sums:
+                    sums[tx.booking_payment_kind] += tx.amount
+            rnd = contract.currency_id.round
+            contract.amount_deposit_paid = rnd(sums["deposit"])
+            contract.amount_balance_paid = rnd(sums["balance"])
+            contract.amount_tip = rnd(sums["tip"])
+            contract.amount_fee = rnd(sums["no_show_fee"])
+            contract.amount_paid = rnd(sum(sums.values()))
+            contract.amount_refunded = rnd(refunded)
+            contract.amount_net = rnd(contract.amount_paid - contract.amount_refunded)
+            contract.amount_balance_due = max(
+                rnd(contract.amount_total - contract.amount_deposit_paid - contract.amount_balance_paid), 0.0
+            )
+
+    @api.depends("appointment_id.state", "amount_deposit", "amount_deposit_paid", "amount_balance_due")
+    def _compute_state(self):
+        for contract in self:
+            compare = contract.currency_id.compare_amounts
+            appointment_state = contract.appointment_id.state
+            if appointment_state in ("cancelled", "rejected", "expired"):
+                contract.state = "closed"
+            elif appointment_state == "no_show":
+                contract.state = "no_show"
+            elif appointment_state == "pending_payment" and compare(
+                contract.amount_deposit, contract.amount_deposit_paid
+            ) > 0:
+                contract.state = "deposit_due"
+            elif compare(contract.amount_balance_due, 0.0) <= 0:
+                contract.state = "paid"
+            elif appointment_state == "done":
+                contract.state = "balance_due"
+            else:
+                contract.state = "open"
+
+    def _compute_invoice_count(self):
+        for contract in self:
+            contract.invoice_count = len(contract.invoice_ids)
+
+    # === HELPERS === #
+
+    def _lock(self):
+        """Lock the appointment row, so a double submit cannot charge or refund twice.
+
+        As ``website_sale`` does before a payment: a second request while the
+        first one runs gets a clear error instead of waiting and repeating it.
+        """
+        if not self:
+            return
+        try:
+            self.env.cr.execute(SQL(
+                "SELECT 1 FROM booking_appointment WHERE id IN %s FOR NO KEY UPDATE NOWAIT",
+                tuple(self.appointment_id.ids),
+            ))
+        except LockNotAvailable:
+            raise UserError(self.env._("A payment for this booking is already being processed.")) from None
+
+    def _fmt(self, amount):
+        return format_amount(self.env, amount, self.currency_id)
+
+    def _log(self, body, notify_customer=False):
+        """A line in the appointment's chatter; an e-mail to the customer too if asked."""
+        self.ensure_one()
+        appointment = self.appointment_id
+        if notify_customer:
+            appointment.message_post(
+                body=body, partner_ids=appointment.partner_id.ids, message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+        else:
+            appointment._message_log(body=body)
+
+    def _schedule_staff_activity(self, summary, note):
+        self.ensure_one()
+        appointment = self.appointment_id
+        user = appointment.provider_id.user_id or appointment.page_id.responsible_user_id or self.env.ref(
+            "base.user_admin", raise_if_not_found=False
+        )
+        appointment.sudo().activity_schedule(
+            "mail.mail_activity_data_todo", summary=summary, note=note, user_id=user.id if user else None
+        )
+
+    def _charges(self):
+        return self.transaction_ids.filtered(
+            lambda tx: tx.state == "done" and tx.operation != "refund" and tx.booking_payment_kind in CHARGE_KINDS
+        )
+
+    def _refunded_amount(self, tx):
+        """Refunds already done or on their way for the charge ``tx``."""
+        refunds = tx.child_transaction_ids.filtered(
+            lambda child: child.operation == "refund" and child.state in ("draft", "pending", "authorized", "done")
+        )
+        return -sum(refunds.mapped("amount"))
+
+    def _get_token(self):
+        """The saved card to charge off-session: the customer's default card for
+        bookings, else the card used for this booking, else their latest card."""
+        self.ensure_one()
+        Token = self.env["payment.token"].sudo()
+        partner = self.partner_id.commercial_partner_id
+        usable = [("partner_id", "child_of", partner.id), ("active", "=", True),
+                  ("provider_id.state", "in", ("enabled", "test")),
+                  ("provider_id.company_id", "in", (False, self.company_id.id))]
+        default = Token.search([*usable, ("booking_default", "=", True)], limit=1)
+        if default:
+            return default
+        used = self.transaction_ids.filtered(lambda tx: tx.token_id.active).token_id[-1:]
+        if used and used.provider_id.state in ("enabled", "test"):
+            return used
+        return Token.search(usable, order="id desc", limit=1)
+
+    def _get_product(self, kind):
+        self.ensure_one()
+        if kind == "tip":
+            return self.env.ref("self_serve_booking.product_booking_tip")
+        if kind == "no_show_fee":
+            return self.env.ref("self_serve_booking.product_booking_no_show_fee")
+        return self.appointment_id.service_id.product_id or self.env.ref("self_serve_booking.product_booking_service")
+
+    # === CHARGES === #
+
+    def _prepare_transaction_values(self, kind, amount, token):
+        self.ensure_one()
+        Transaction = self.env["payment.transaction"]
+        link = {"booking_contract_ids": [Command.set(self.ids)], "booking_payment_kind": kind}
+        return {
+            "provider_id": token.provider_id.id,
+            "payment_method_id": token.payment_method_id.id,
+            "reference": Transaction._compute_reference(token.provider_id.code, **link),
+            "amount": amount,
+            "currency_id": self.currency_id.id,
+            "partner_id": self.partner_id.id,
+            "token_id": token.id,
+            "operation": "offline",
+            **link,
+        }
+
+    def _charge_with_token(self, kind, amount, token):
+        """Charge ``amount`` off-session on ``token`` and post-process at once.
+
+        A provider error does not roll anything back: the transaction is kept
+        in error and the caller decides what the customer is told.
+        """
+        self.ensure_one()
+        tx = self.env["payment.transaction"].sudo().create(self._prepare_transaction_values(kind, amount, token))
+        try:
+            with self.env.cr.savepoint():
+                tx._send_payment_request()
+        except (UserError, ValidationError) as error:
+            _logger.info("Booking %s: %s charge refused by the provider: %s", self.name, kind, error)
+            tx._set_error(str(error.args[0] if error.args else error))
+        if tx.state in ("done", "cancel", "error") and not tx.is_post_processed:
+            tx._post_process()
+        return tx
+
+    def _payment_link(self):
+        self.ensure_one()
+        appointment = self.appointment_id
+        return f"{appointment.get_base_url()}{appointment.get_portal_url()}"
+
+    def _ask_customer_to_pay(self, what, amount, reason=None):
+        """Tell the customer what is due, with the link to pay it, and staff too."""
+        link = self._payment_link()
+        body = escape(self.env._("%(what)s of %(amount)s is due.", what=what, amount=self._fmt(amount)))
+        if reason:
+            body += Markup(" ") + escape(reason)
+        body += Markup('<br/><a href="%s">%s</a>') % (link, self.env._("Pay online"))
+        self._log(body, notify_customer=True)
+        self._schedule_staff_activity(
+            self.env._("%(what)s not collected", what=what),
+            self.env._("%(amount)s is still due; the customer received a payment link.", amount=self._fmt(amount)),
+        )
+
+    def _charge_balance(self):
+        """At checkout: charge what remains of the price on the saved card, or ask for it."""
+        self.ensure_one()
+        due = self.amount_balance_due
+        if self.currency_id.compare_amounts(due, 0.0) <= 0:
+            return self.env["payment.transaction"]
+        token = self._get_token()
+        if not token:
+            self._ask_customer_to_pay(self.env._("The balance"), due, self.env._("No saved card to charge."))
+            return self.env["payment.transaction"]
+        tx = self._charge_with_token("balance", due, token)
+        if tx.state != "done":
+            self._ask_customer_to_pay(self.env._("The balance"), due, tx.state_message or "")
+        return tx
+
+    def _charge_tip(self, amount, token=None):
+        """Charge a tip on a saved card (the payment form handles the others)."""
+        self.ensure_one()
+        self._check_tip_amount(amount)
+        token = token or self._get_token()
+        if not token:
+            raise UserError(self.env._("There is no saved card to charge the tip on."))
+        return self._charge_with_token("tip", amount, token)
+
+    def _check_tip_amount(self, amount):
+        """A tip is positive and at most the service price (a typo guard)."""
+        self.ensure_one()
+        compare = self.currency_id.compare_amounts
+        if compare(amount, 0.0) <= 0:
+            raise ValidationError(self.env._("A tip must be a positive amount."))
+        if compare(amount, max(self.amount_total, 1.0)) > 0:
+            raise ValidationError(self.env._("A tip cannot exceed the price of the service (%(price)s).",
+                                             price=self._fmt(self.amount_total)))
+        if self.appointment_id.state != "done":
+            raise ValidationError(self.env._("Tips are added after the appointment."))
+        if self.transaction_ids.filtered(
+            lambda tx: tx.booking_payment_kind == "tip" and tx.state in ("pending", "authorized", "done")
+        ):
+            raise ValidationError(self.env._("A tip was already added to this booking. Thank you!"))
+
+    def _get_tip_options(self):
+        """The preset tips (percentages of the service price) with their amounts."""
+        self.ensure_one()
+        return [(percent, self.currency_id.round(self.amount_total * percent / 100.0)) for percent in TIP_PRESETS]
+
+    def _charge_no_show_fee(self):
+        """Charge the policy's no-show fee, minus what was already paid (the deposit is kept)."""
+        self.ensure_one()
+        policy = self.appointment_id.page_id.cancellation_policy_id
+        fee = policy._get_no_show_fee(self.amount_total, self.currency_id) if policy else 0.0
+        if self.currency_id.compare_amounts(fee, 0.0) <= 0:
+            return self.env["payment.transaction"]
+        extra = self.currency_id.round(fee - self.amount_deposit_paid - self.amount_balance_paid)
+        if self.currency_id.compare_amounts(extra, 0.0) <= 0:
+            self._log(self.env._("No-show fee of %(fee)s: covered by what was already paid.", fee=self._fmt(fee)))
+            return self.env["payment.transaction"]
+        token = self._get_token()
+        if not token:
+            self._ask_customer_to_pay(self.env._("The no-show fee"), extra)
+            return self.env["payment.transaction"]
+        tx = self._charge_with_token("no_show_fee", extra, token)
+        if tx.state != "done":
+            self._ask_customer_to_pay(self.env._("The no-show fee"), extra, tx.state_message or "")
+        return tx
+
+    # === REFUNDS === #
+
+    def _get_cancellation_refund(self, cancelled_by="customer", notice_hours=None):
+        """What a cancellation refunds now: ``(amount, percent of the deposit)``.
+
+        Customers get the policy's tier for their notice on the deposit (and
+        anything paid beyond the deposit in full); a merchant's or the system's
+        cancellation refunds everything.
+        """
+        self.ensure_one()
+        refundable = self.currency_id.round(self.amount_paid - self.amount_refunded)
+        if cancelled_by != "customer":
+            return refundable, 100.0
+        policy = self.appointment_id.page_id.cancellation_policy_id
+        percent = policy._get_refund_percent(notice_hours) if policy else 100.0
+        deposit_part = self.currency_id.round(self.amount_deposit_paid * percent / 100.0)
+        beyond_deposit = self.amount_paid - self.amount_deposit_paid
+        return min(self.currency_id.round(deposit_part + beyond_deposit), refundable), percent
+
+    def _refund(self, amount, reason):
+        """Refund ``amount`` on the original transactions, deposit first.
+
+        Through ``action_refund`` (hence the provider's ``_send_refund_request``)
+        where the provider refunds that amount; otherwise staff get an activity
+        and the chatter says what to refund by hand.
+        :return: the refund transactions created.
+        """
+        self.ensure_one()
+        compare = self.currency_id.compare_amounts
+        remaining = self.currency_id.round(amount)
+        refunds = self.env["payment.transaction"]
+        manual = []
+        order = {"deposit": 0, "balance": 1, "no_show_fee": 2, "tip": 3}
+        for tx in self._charges().sorted(lambda t: (order.get(t.booking_payment_kind, 9), t.id)):
+            if compare(remaining, 0.0) <= 0:
+                break
+            part = min(self.currency_id.round(tx.amount - self._refunded_amount(tx)), remaining)
+            if compare(part, 0.0) <= 0:
+                continue
+            remaining = self.currency_id.round(remaining - part)
+            support = tx.provider_id.support_refund
+            if not support or support == "none" or (support == "full_only" and compare(part, tx.amount) != 0):
+                manual.append((tx, part))
+                continue
+            before = tx.child_transaction_ids
+            try:
+                with self.env.cr.savepoint():
+                    tx.sudo().action_refund(amount_to_refund=part)
+            except (UserError, ValidationError) as error:
+                _logger.info("Booking %s: refund of %s refused by the provider: %s", self.name, part, error)
+                manual.append((tx, part))
+                continue
+            refund_tx = tx.child_transaction_ids - before
+            refunds |= refund_tx
+            for child in refund_tx.filtered(lambda t: t.state == "done" and not t.is_post_processed):
+                child._post_process()
+        if compare(amount, 0.0) > 0:
+            self._log(escape(self.env._("Refund of %(amount)s: %(reason)s", amount=self._fmt(amount), reason=reason)))
+        if manual:
+            lines = "; ".join(
+                self.env._("%(amount)s on %(reference)s (%(provider)s)", amount=self._fmt(part),
+                           reference=tx.reference, provider=tx.provider_id.name)
+                for tx, part in manual
+            )
+            self._log(escape(self.env._("The payment provider cannot refund this automatically. To refund by hand: "
+                                        "%(lines)s", lines=lines)))
+            self._schedule_staff_activity(self.env._("Refund by hand"), lines)
+        return refunds
+
+    def _refund_for_cancellation(self, cancelled_by, notice_hours):
+        self.ensure_one()
+        amount, percent = self._get_cancellation_refund(cancelled_by, notice_hours)
+        if self.currency_id.compare_amounts(amount, 0.0) <= 0:
+            if self.amount_paid:
+                self._log(escape(self.env._("No refund under the cancellation policy (%(hours)s hours' notice).",
+                                            hours=f"{max(notice_hours, 0):.1f}")))
+            return self.env["payment.transaction"]
+        if cancelled_by == "customer":
+            reason = self.env._("%(percent)s%% of the deposit under the cancellation policy (%(hours)s hours' "
+                                "notice).", percent=f"{percent:g}", hours=f"{max(notice_hours, 0):.1f}")
+        else:
+            reason = self.env._("cancelled by the merchant: everything paid is refunded.")
+        return self._refund(amount, reason)
+
+    # === POST-PROCESSING === #
+
+    def _invoice_transaction(self, tx):
+        """A posted invoice for a done charge, a credit note for a done refund."""
+        self.ensure_one()
+        if tx.invoice_ids or tx.state != "done":
+            return
+        appointment = self.appointment_id
+        is_refund = tx.operation == "refund" or tx.amount < 0
+        source = tx.source_transaction_id if is_refund else tx
+        kind = source.booking_payment_kind or "balance"
+        product = self._get_product(kind)
+        labels = dict(BOOKING_KINDS)
+        when = appointment._format_local(appointment.start, dt_format="short")
+        label = f"{labels.get(kind, kind)}: {appointment.service_id.name} · {appointment.name} · {when}"
+        if is_refund:
+            label = self.env._("Refund of %(label)s", label=label)
+        company = self.company_id
+        taxes = product.taxes_id.filtered(lambda tax: tax.company_id == company and tax.price_include)
+        move = self.env["account.move"].sudo().with_company(company).create({
+            "move_type": "out_refund" if is_refund else "out_invoice",
+            "partner_id": self.partner_id.id,
+            "currency_id": self.currency_id.id,
+            "invoice_origin": appointment.name,
+            "booking_contract_id": self.id,
+            "invoice_line_ids": [Command.create({
+                "product_id": product.id,
+                "name": label,
+                "quantity": 1.0,
+                "price_unit": abs(tx.amount),
+                "tax_ids": [Command.set(taxes.ids)],
+            })],
+        })
+        move.action_post()
+        tx.invoice_ids = [Command.set(move.ids)]
+
+    def _on_transaction_processed(self, tx):
+        """Move the booking on once a transaction reached its final state."""
+        self.ensure_one()
+        kind = tx.booking_payment_kind
+        amount = self._fmt(abs(tx.amount))
+        if tx.state == "done":
+            if kind == "deposit":
+                self._on_deposit_paid(tx)
+            elif kind == "tip":
+                self._log(escape(self.env._("Tip of %(amount)s received. Thank you!", amount=amount)))
+        elif tx.state in ("error", "cancel"):
+            if kind == "deposit":
+                hold = self.appointment_id.hold_expires_at
+                self._log(escape(self.env._(
+                    "The deposit payment did not go through (%(message)s). The time stays held until %(hold)s.",
+                    message=tx.state_message or tx.state,
+                    hold=self.appointment_id._format_local(hold) if hold else "-",
+                )))
+            elif kind == "refund":
+                self._log(escape(self.env._("The refund of %(amount)s failed: %(message)s", amount=amount,
+                                            message=tx.state_message or tx.state)))
+                self._schedule_staff_activity(self.env._("Refund failed"), tx.state_message or tx.reference)
+
+    def _on_deposit_paid(self, tx):
+        appointment = self.appointment_id
+        other_deposits = self.transaction_ids.filtered(
+            lambda t: t != tx and t.booking_payment_kind == "deposit" and t.state == "done"
+        )
+        if other_deposits:
+            self._refund_duplicate(tx, self.env._("a second deposit was paid for the same booking"))
+        elif appointment.state == "pending_payment":
+            appointment._action_payment_done()
+        elif appointment.state == "expired":
+            appointment._revive_after_late_payment(tx)
+        elif appointment.state in ("cancelled", "rejected"):
+            self._refund_duplicate(tx, self.env._("the booking was cancelled before the payment arrived"))
+
+    def _refund_duplicate(self, tx, reason):
+        self.ensure_one()
+        refunds = self._refund_transaction(tx, reason)
+        self._log(escape(self.env._(
+            "Your payment of %(amount)s for %(ref)s arrived but %(reason)s: it is refunded in full.",
+            amount=self._fmt(tx.amount), ref=self.name, reason=reason,
+        )), notify_customer=True)
+        return refunds
+
+    def _refund_transaction(self, tx, reason):
+        """Refund one whole charge (a late or duplicate payment)."""
+        support = tx.provider_id.support_refund
+        amount = tx.amount - self._refunded_amount(tx)
+        if support in ("partial", "full_only"):
+            before = tx.child_transaction_ids
+            try:
+                with self.env.cr.savepoint():
+                    tx.sudo().action_refund(amount_to_refund=amount)
+            except (UserError, ValidationError):
+                support = False
+            else:
+                refunds = tx.child_transaction_ids - before
+                for child in refunds.filtered(lambda t: t.state == "done" and not t.is_post_processed):
+                    child._post_process()
+                return refunds
+        self._schedule_staff_activity(self.env._("Refund by hand"), self.env._(
+            "Refund %(amount)s on %(reference)s: %(reason)s", amount=self._fmt(amount), reference=tx.reference,
+            reason=reason))
+        return self.env["payment.transaction"]
+
+    # === RECEIPT === #
+
+    def _get_receipt_values(self):
+        """The receipt's figures, laid out as the reference receipt.
+
+        ``balance`` is what remained after the deposit, ``total_paid`` what was
+        paid at and after checkout (balance, tip, fees), ``total_charged`` the
+        net of every charge and refund: the same number the invoices add up to.
+        """
+        self.ensure_one()
+        appointment = self.appointment_id
+        page = appointment.page_id
+        rnd = self.currency_id.round
+        tip_percent = 0.0
+        if self.amount_tip and self.amount_total:
+            tip_percent = round(self.amount_tip / self.amount_total * 100, 1)
+        charges = self._charges().sorted("id")
+        card_tx = charges.filtered("token_id")[-1:] or charges[-1:]
+        payment_method = ""
+        if card_tx:
+            payment_method = card_tx.payment_method_id.name or card_tx.provider_id.name
+            details = card_tx.token_id.payment_details
+            if details:
+                payment_method = f"{payment_method} ****{details[-4:]}"
+        return {
+            "merchant": page.name,
+            "address": page._get_address_text(),
+            "date": appointment._format_local(appointment.start, dt_format="MMM d, y 'at' h:mm a"),
+            "service": appointment.service_id.name,
+            "provider": appointment.provider_id.name,
+            "duration_minutes": appointment.duration_minutes,
+            "reference": appointment.name,
+            "currency": self.currency_id,
+            "subtotal": self.amount_total,
+            "deposit_paid": self.amount_deposit_paid,
+            "balance": rnd(max(self.amount_total - self.amount_deposit_paid, 0.0)),
+            "balance_paid": self.amount_balance_paid,
+            "balance_due": self.amount_balance_due,
+            "tip": self.amount_tip,
+            "tip_percent": f"{tip_percent:g}" if tip_percent else "",
+            "fee": self.amount_fee,
+            "refunded": self.amount_refunded,
+            "total_paid": rnd(self.amount_balance_paid + self.amount_tip + self.amount_fee),
+            "total_charged": self.amount_net,
+            "payment_method": payment_method,
+        }
+
+    # === ACTIONS === #
+
+    def action_view_invoices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
+        action["domain"] = [("booking_contract_id", "=", self.id)]
+        action["context"] = {"create": False, "default_move_type": "out_invoice"}
+        return action
+
+    def action_view_transactions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("payment.action_payment_transaction")
+        action["domain"] = [("id", "in", self.transaction_ids.ids)]
+        action["context"] = {"create": False}
+        return action
+
+    def action_refund_open(self):
+        """Staff refund what was paid (e.g. a goodwill gesture), within what is refundable."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "booking.refund.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_contract_id": self.id},
+        }

@@ -1,0 +1,31 @@
+from odoo import api, fields, models
+
+
+class PaymentToken(models.Model):
+    _inherit = "payment.token"
+
+    booking_default = fields.Boolean(
+        string="Default for Bookings",
+        help="The card charged for balances, tips and fees of this customer's bookings.",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        tokens = super().create(vals_list)
+        tokens.filtered("booking_default")._unset_other_booking_defaults()
+        return tokens
+
+    def write(self, vals):
+        res = super().write(vals)
+        if vals.get("booking_default"):
+            self._unset_other_booking_defaults()
+        return res
+
+    def _unset_other_booking_defaults(self):
+        """One default card per customer."""
+        for token in self:
+            self.search([
+                ("id", "!=", token.id),
+                ("partner_id", "child_of", token.partner_id.commercial_partner_id.id),
+                ("booking_default", "=", True),
+            ]).write({"booking_default": False})

@@ -1,0 +1,86 @@
+from markupsafe import Markup
+
+from odoo import SUPERUSER_ID, api, fields, models
+
+BOOKING_KINDS = [
+    ("deposit", "Deposit"),
+    ("balance", "Balance"),
+    ("tip", "Tip"),
+    ("no_show_fee", "No-show fee"),
+    ("refund", "Refund"),
+]
+KIND_CODES = {"deposit": "DEP", "balance": "BAL", "tip": "TIP", "no_show_fee": "FEE", "refund": "REF"}
+
+
+class PaymentTransaction(models.Model):
+    """Transactions of booking payment contracts, linked as ``sale`` links orders."""
+
+    _inherit = "payment.transaction"
+
+    # === BOOKING LINKS === #
+    booking_contract_ids = fields.Many2many(
+        "booking.payment.contract",
+        "booking_contract_transaction_rel",
+        "transaction_id",
+        "contract_id",
+        string="Booking Contracts",
+        readonly=True,
+        copy=False,
+    )
+    booking_payment_kind = fields.Selection(
+        selection=BOOKING_KINDS, string="Booking Payment", readonly=True, copy=False,
+        help="What this transaction pays for in the booking it belongs to.",
+    )
+
+    # === BUSINESS METHODS - PAYMENT FLOW === #
+
+    @api.model
+    def _compute_reference_prefix(self, provider_code, separator, **values):
+        """Reference transactions after their appointment and kind: ``BK25-00012-DEP``."""
+        command_list = values.get("booking_contract_ids")
+        if command_list:
+            contract_ids = self._fields["booking_contract_ids"].convert_to_cache(command_list, self)
+            contracts = self.env["booking.payment.contract"].sudo().browse(contract_ids).exists()
+            if contracts and len(contracts) == len(contract_ids):
+                kind = KIND_CODES.get(values.get("booking_payment_kind"), "PAY")
+                return separator.join([*contracts.mapped("name"), kind])
+        return super()._compute_reference_prefix(provider_code, separator, **values)
+
+    def _create_child_transaction(self, amount, is_refund=False, **custom_create_values):
+        """Refunds (and partial captures) stay linked to the booking they come from."""
+        if self.booking_contract_ids:
+            custom_create_values.setdefault("booking_contract_ids",
+                                            [fields.Command.set(self.booking_contract_ids.ids)])
+            kind = "refund" if is_refund else self.booking_payment_kind
+            custom_create_values.setdefault("booking_payment_kind", kind)
+        return super()._create_child_transaction(amount, is_refund=is_refund, **custom_create_values)
+
+    # === BUSINESS METHODS - POST-PROCESSING === #
+
+    def _post_process(self):
+        """Invoice booking charges, then let accounting pay them, then move the booking on.
+
+        The invoice (or credit note, for a refund) is created only once the
+        money moved, so a failed payment leaves no draft behind; it exists
+        before ``account_payment`` creates the payment, which reconciles it.
+        """
+        booking_txs = self.filtered(lambda tx: tx.booking_contract_ids and not tx.is_post_processed)
+        for tx in booking_txs.filtered(lambda tx: tx.state == "done"):
+            tx.booking_contract_ids._invoice_transaction(tx)
+        res = super()._post_process()
+        for tx in booking_txs:
+            tx.booking_contract_ids._on_transaction_processed(tx)
+        return res
+
+    # === BUSINESS METHODS - LOGGING === #
+
+    def _log_message_on_linked_documents(self, message):
+        """Also log payment events on the appointments, where staff look."""
+        res = super()._log_message_on_linked_documents(message)
+        author = self.env.user.partner_id if self.env.uid == SUPERUSER_ID else self.partner_id
+        for contract in self.booking_contract_ids or self.source_transaction_id.booking_contract_ids:
+            contract.appointment_id.message_post(
+                body=Markup("%s") % message, author_id=author.id, message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            )
+        return res
