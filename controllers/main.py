@@ -8,6 +8,8 @@ from odoo.http import request
 from odoo.tools import consteq
 
 from ..booking_api.schema import API_PREFIX
+from .portal import booking_amount_due
+from .portal import booking_payment_form_values
 
 
 def _ics_escape(value):
@@ -122,7 +124,19 @@ class BookingPageController(http.Controller):
         page = self._get_page(slug)
         appointment = self._get_booking(page, appointment_id, access_token)
         token = appointment._portal_ensure_token()
+        confirmation_url = f"/p/{page.slug}/booking/{appointment.id}?access_token={token}"
+        payment_values = {}
+        contract = appointment.contract_id
+        if contract and appointment.state == "pending_payment":
+            due = booking_amount_due(contract, "deposit")
+            if contract.currency_id.compare_amounts(due, 0.0) > 0:
+                payment_values = {
+                    "contract": contract,
+                    "show_receipt": False,
+                    "payment": booking_payment_form_values(appointment, "deposit", due, confirmation_url),
+                }
         return request.render("self_serve_booking.booking_confirmation", {
+            **payment_values,
             "page": page,
             "appointment": appointment,
             "local_start": appointment._local_start(),

@@ -1,0 +1,206 @@
+from werkzeug.urls import url_encode
+
+from odoo import Command, http
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
+from odoo.http import request
+
+from odoo.addons.payment.controllers import portal as payment_portal
+from odoo.addons.portal.controllers.portal import CustomerPortal
+
+RECEIPT_REPORT = "self_serve_booking.action_report_booking_receipt"
+PAYABLE_KINDS = ("deposit", "balance", "tip", "no_show_fee")
+
+
+def booking_amount_due(contract, kind):
+    """What ``kind`` asks the customer to pay now (0 when nothing is due).
+
+    The amount always comes from the contract, never from the browser; tips
+    are the customer's choice and are checked separately.
+    """
+    appointment = contract.appointment_id
+    if kind == "deposit":
+        if appointment.state != "pending_payment":
+            return 0.0
+        return contract.currency_id.round(contract.amount_deposit - contract.amount_deposit_paid)
+    if kind == "balance":
+        if appointment.state not in ("confirmed", "checked_in", "done"):
+            return 0.0
+        return contract.amount_balance_due
+    if kind == "no_show_fee":
+        if appointment.state != "no_show":
+            return 0.0
+        policy = appointment.page_id.cancellation_policy_id
+        fee = policy._get_no_show_fee(contract.amount_total, contract.currency_id) if policy else 0.0
+        paid = contract.amount_deposit_paid + contract.amount_balance_paid + contract.amount_fee
+        return max(contract.currency_id.round(fee - paid), 0.0)
+    return 0.0
+
+
+def booking_payment_form_values(appointment_sudo, kind, amount, landing_route):
+    """The values ``payment.form`` needs to pay ``amount`` for ``kind`` of a booking."""
+    contract = appointment_sudo.contract_id
+    logged_in = not request.env.user._is_public()
+    partner_sudo = request.env.user.partner_id if logged_in else appointment_sudo.partner_id
+    company = appointment_sudo.company_id
+    currency = contract.currency_id
+    availability_report = {}
+    providers_sudo = request.env["payment.provider"].sudo()._get_compatible_providers(
+        company.id, partner_sudo.id, amount, currency_id=currency.id,
+        booking_appointment_id=appointment_sudo.id, report=availability_report,
+    )
+    payment_methods_sudo = request.env["payment.method"].sudo()._get_compatible_payment_methods(
+        providers_sudo.ids, partner_sudo.id, currency_id=currency.id, report=availability_report,
+    )
+    tokens_sudo = request.env["payment.token"].sudo()._get_available_tokens(providers_sudo.ids, partner_sudo.id)
+    access_token = appointment_sudo._portal_ensure_token()
+    return {
+        "booking_payment_kind": kind,
+        "amount": amount,
+        "currency": currency,
+        "partner_id": partner_sudo.id,
+        "providers_sudo": providers_sudo,
+        "payment_methods_sudo": payment_methods_sudo,
+        "tokens_sudo": tokens_sudo,
+        "default_token_id": tokens_sudo.filtered("booking_default")[:1].id or None,
+        "availability_report": availability_report,
+        "show_tokenize_input_mapping": payment_portal.PaymentPortal._compute_show_tokenize_input_mapping(
+            providers_sudo, booking_appointment_id=appointment_sudo.id,
+        ),
+        "transaction_route": f"/my/bookings/{appointment_sudo.id}/transaction/{kind}",
+        "landing_route": landing_route,
+        "access_token": access_token,
+        "booking_appointment_id": appointment_sudo.id,
+    }
+
+
+class BookingCustomerPortal(CustomerPortal):
+    """The customer's page of a booking, reachable by its access-token link."""
+
+    def _booking_get_page_view_values(self, appointment_sudo, access_token, message=None, tip=None, **kwargs):
+        contract = appointment_sudo.contract_id
+        values = {
+            "page_name": "booking",
+            "appointment": appointment_sudo,
+            "contract": contract,
+            "access_token": access_token,
+            "message": message,
+            "receipt_url": appointment_sudo.get_portal_url(report_type="pdf", download=True)
+            if contract and contract.amount_paid else False,
+        }
+        if contract:
+            values["receipt"] = contract._get_receipt_values()
+            page_url = appointment_sudo.get_portal_url()
+            for kind in ("deposit", "balance", "no_show_fee"):
+                due = booking_amount_due(contract, kind)
+                if contract.currency_id.compare_amounts(due, 0.0) > 0:
+                    values["payment"] = booking_payment_form_values(appointment_sudo, kind, due, page_url)
+                    break
+            if appointment_sudo.state == "done" and not contract.amount_tip:
+                values["tip_options"] = contract._get_tip_options()
+                values["tip_token"] = contract._get_token()
+                tip_amount = payment_portal.PaymentPortal._cast_as_float(tip)
+                if tip_amount and "payment" not in values:
+                    try:
+                        contract._check_tip_amount(tip_amount)
+                    except ValidationError as error:
+                        values["message"] = error.args[0]
+                    else:
+                        values["payment"] = booking_payment_form_values(appointment_sudo, "tip", tip_amount, page_url)
+        return self._get_page_view_values(appointment_sudo, access_token, values, "my_bookings_history", False,
+                                          **kwargs)
+
+    @http.route("/my/bookings/<int:appointment_id>", type="http", auth="public", website=True)
+    def portal_my_booking(self, appointment_id, access_token=None, report_type=None, download=False, **kwargs):
+        try:
+            appointment_sudo = self._document_check_access("booking.appointment", appointment_id, access_token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        if report_type in ("html", "pdf", "text"):
+            if not appointment_sudo.contract_id.amount_paid:
+                return request.redirect(appointment_sudo.get_portal_url())
+            return self._show_report(model=appointment_sudo, report_type=report_type, report_ref=RECEIPT_REPORT,
+                                     download=download)
+        values = self._booking_get_page_view_values(appointment_sudo, access_token, **kwargs)
+        return request.render("self_serve_booking.portal_booking_page", values)
+
+    @http.route("/my/bookings/<int:appointment_id>/tip", type="http", auth="public", methods=["POST"],
+                website=True)
+    def portal_booking_tip(self, appointment_id, access_token=None, amount=None, **kwargs):
+        """The customer chose a tip: charge the saved card, or show the payment form."""
+        try:
+            appointment_sudo = self._document_check_access("booking.appointment", appointment_id, access_token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        contract = appointment_sudo.contract_id
+        tip = payment_portal.PaymentPortal._cast_as_float(amount)
+        url = appointment_sudo.get_portal_url()
+        separator = "&" if "?" in url else "?"
+        if not contract or not tip:
+            return request.redirect(f"{url}{separator}{url_encode({'message': request.env._('Choose a tip.')})}")
+        try:
+            contract._lock()
+            contract._check_tip_amount(tip)
+        except (UserError, ValidationError) as error:
+            return request.redirect(f"{url}{separator}{url_encode({'message': error.args[0]})}")
+        token = contract._get_token()
+        if not token or kwargs.get("use_form"):
+            return request.redirect(f"{url}{separator}{url_encode({'tip': tip})}")
+        tx = contract._charge_tip(tip, token)
+        message = (request.env._("Thank you! Your tip of %(amount)s was charged.", amount=contract._fmt(tip))
+                   if tx.state == "done" else
+                   request.env._("The tip could not be charged on your card: %(reason)s",
+                                 reason=tx.state_message or ""))
+        return request.redirect(f"{url}{separator}{url_encode({'message': message})}")
+
+
+class BookingPaymentPortal(payment_portal.PaymentPortal):
+
+    @http.route("/my/bookings/<int:appointment_id>/transaction/<string:kind>", type="json", auth="public")
+    def portal_booking_transaction(self, appointment_id, kind, access_token, **kwargs):
+        """Create the transaction paying ``kind`` of a booking and return its processing values.
+
+        The appointment row is locked first (NOWAIT), as website_sale does, so
+        a double submit gets an error rather than a second charge; the amount
+        is the one the contract says is due (the customer's own, for a tip).
+        """
+        try:
+            appointment_sudo = self._document_check_access("booking.appointment", appointment_id, access_token)
+        except MissingError:
+            raise
+        except AccessError as error:
+            raise ValidationError(request.env._("The access token is invalid.")) from error
+        contract = appointment_sudo.contract_id
+        if kind not in PAYABLE_KINDS or not contract:
+            raise ValidationError(request.env._("There is nothing to pay for this booking."))
+        contract._lock()
+        if kind == "tip":
+            amount = self._cast_as_float(kwargs.get("amount"))
+            contract._check_tip_amount(amount or 0.0)
+        else:
+            amount = booking_amount_due(contract, kind)
+            if contract.currency_id.compare_amounts(amount, 0.0) <= 0:
+                raise ValidationError(request.env._("This has already been paid."))
+            if kind == "deposit" and contract.transaction_ids.filtered(
+                lambda tx: tx.booking_payment_kind == "deposit" and tx.state in ("pending", "authorized", "done")
+            ):
+                raise ValidationError(request.env._("The deposit has already been paid."))
+            requested = self._cast_as_float(kwargs.get("amount"))
+            if requested is not None and contract.currency_id.compare_amounts(requested, amount) != 0:
+                raise ValidationError(request.env._("The amount to pay has changed. Please reload the page."))
+        logged_in = not request.env.user._is_public()
+        partner_sudo = request.env.user.partner_id if logged_in else appointment_sudo.partner_id
+        self._validate_transaction_kwargs(kwargs)
+        kwargs.update({
+            "amount": amount,
+            "partner_id": partner_sudo.id,
+            "currency_id": contract.currency_id.id,
+            "booking_appointment_id": appointment_sudo.id,
+        })
+        tx_sudo = self._create_transaction(
+            custom_create_values={
+                "booking_contract_ids": [Command.set(contract.ids)],
+                "booking_payment_kind": kind,
+            },
+            **kwargs,
+        )
+        return tx_sudo._get_processing_values()
