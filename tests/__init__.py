@@ -3,7 +3,10 @@ from . import test_configuration
 from . import test_constraint
 from . import test_http_api
 from . import test_http_page
+from . import test_http_payments
 from . import test_lifecycle
 from . import test_manual_booking
+from . import test_payments
+from . import test_payments_stripe
 from . import test_security
 from . import test_ui_tours

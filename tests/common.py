@@ -169,3 +169,64 @@ class BookingHttpCommon(BookingDataMixin, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._setup_booking_data()
+
+
+class BookingPaymentMixin:
+    """Payments with Odoo's payment_demo provider, with real accounting.
+
+    Built on payment's ``PaymentCommon``; its patch that disables
+    account_payment's post-processing is turned off, because invoices,
+    payments and their reconciliation are what these tests check.
+    """
+
+    @classmethod
+    def _setup_payment_data(cls):
+        cls.demo_provider = cls._prepare_provider("demo")
+        cls.demo_method = cls.demo_provider.payment_method_ids[:1]
+        cls.page.rate_limit_count = 0
+
+    def setUp(self):
+        self.enable_post_process_patcher = False
+        super().setUp()
+
+    def _book_deposit(self, hour=10, day=MONDAY, service=None, partner=None):
+        """A customer booking with a deposit, through the front desk, as the website does."""
+        return self.env["booking.frontdesk"]._book(
+            self.page, service or self.service_deposit, self.env["booking.provider"],
+            local_to_utc(day, hour), partner=partner or self.customer, source="website",
+        )
+
+    def _pay(self, appointment, kind="deposit", amount=None, state="done", tokenize=True):
+        """Pay ``kind`` of a booking through the demo provider, as its payment form does."""
+        contract = appointment.contract_id
+        Transaction = self.env["payment.transaction"].sudo()
+        link = {"booking_contract_ids": [Command.set(contract.ids)], "booking_payment_kind": kind}
+        if amount is None:
+            amount = contract.amount_deposit if kind == "deposit" else contract.amount_balance_due
+        tx = Transaction.create({
+            "provider_id": self.demo_provider.id,
+            "payment_method_id": self.demo_method.id,
+            "reference": Transaction._compute_reference("demo", **link),
+            "amount": amount,
+            "currency_id": contract.currency_id.id,
+            "partner_id": appointment.partner_id.id,
+            "operation": "online_direct",
+            "tokenize": tokenize,
+            **link,
+        })
+        tx._handle_notification_data("demo", {
+            "reference": tx.reference, "payment_details": "4242", "simulated_state": state,
+        })
+        tx._post_process()
+        return tx
+
+    def assertInvoicesMatch(self, contract):
+        """Invoices minus credit notes equal the contract's net charge, all paid."""
+        invoices = contract.invoice_ids.filtered(lambda m: m.move_type == "out_invoice")
+        refunds = contract.invoice_ids.filtered(lambda m: m.move_type == "out_refund")
+        net = sum(invoices.mapped("amount_total")) - sum(refunds.mapped("amount_total"))
+        self.assertEqual(contract.currency_id.compare_amounts(net, contract.amount_net), 0,
+                         f"invoices {net} vs contract {contract.amount_net}")
+        for move in contract.invoice_ids:
+            self.assertEqual(move.state, "posted")
+            self.assertIn(move.payment_state, ("paid", "in_payment"), move.name)

@@ -26,9 +26,13 @@ class TourDataMixin:
         cls.service = cls.env["booking.service"].create({
             "name": "Tour Massage", "duration_minutes": 60, "price": 80, "is_published": True,
         })
+        cls.deposit_service = cls.env["booking.service"].create({
+            "name": "Tour Deposit Facial", "duration_minutes": 60, "price": 100, "is_published": True,
+            "deposit_type": "percent", "deposit_value": 40,
+        })
         cls.providers = cls.env["booking.provider"].create([
             {"name": name, "resource_calendar_id": calendar.id, "tz": ZONE,
-             "service_ids": [Command.set(cls.service.ids)]}
+             "service_ids": [Command.set((cls.service | cls.deposit_service).ids)]}
             for name in ("Tour Anna", "Tour Ben")
         ])
         common = {
@@ -38,6 +42,7 @@ class TourDataMixin:
         cls.page = cls.env["booking.page"].create({
             **common, "name": "Tour Spa", "slug": "tour-spa",
             "provider_ids": [Command.set(cls.providers.ids)],
+            "service_ids": [Command.set((cls.service | cls.deposit_service).ids)],
         })
         cls.full_page = cls.env["booking.page"].create({
             **common, "name": "Tour Full", "slug": "tour-full",
@@ -63,6 +68,15 @@ class TestBookingTours(TourDataMixin, HttpCase):
         self.assertIn(appointment.provider_id, self.providers)
         self.assertEqual(appointment.partner_id.email, "tess.tourist@example.com")
         self.assertEqual(appointment.partner_id.phone, "+32470123456")
+
+    def test_guest_pays_the_deposit_with_the_demo_provider(self):
+        self.env.ref("payment.payment_provider_demo").write({"state": "test", "is_published": True})
+        self.start_tour("/p/tour-spa", "self_serve_booking_deposit")
+        appointment = self.env["booking.appointment"].search([("page_id", "=", self.page.id)])
+        self.assertEqual(appointment.state, "confirmed")
+        contract = appointment.contract_id
+        self.assertEqual((contract.amount_deposit_paid, contract.amount_balance_due), (40.0, 60.0))
+        self.assertTrue(contract.transaction_ids.token_id, "the card is saved for the balance")
 
     def test_visitor_joins_the_waitlist_of_a_full_day(self):
         zone = pytz.timezone(ZONE)

@@ -152,3 +152,43 @@ registry.category("web_tour.tours").add("self_serve_booking_live_availability", 
         },
     ],
 });
+
+/** A guest books a service with a deposit and pays it with the demo provider. */
+registry.category("web_tour.tours").add("self_serve_booking_deposit", {
+    url: "/p/tour-spa",
+    steps: () => [
+        {
+            content: "Choose the service with a deposit",
+            trigger: ".o_booking_service_option:contains('Tour Deposit Facial')",
+            run: "click",
+        },
+        { trigger: ".o_booking_provider_any", run: "click" },
+        { trigger: ".o_booking_day_available", run: "click" },
+        { trigger: ".o_booking_time", run: "click" },
+        {
+            content: "The summary announces the deposit",
+            trigger: ".o_booking_summary:contains('deposit now')",
+        },
+        { trigger: "#booking_name", run: "edit Pat Payer" },
+        { trigger: "#booking_email", run: "edit pat.payer@example.com" },
+        {
+            content: "Continue to the deposit",
+            trigger: ".o_booking_submit:contains('deposit')",
+            run: "click",
+        },
+        {
+            content: "The confirmation page shows Odoo's payment form for the deposit",
+            trigger: ".o_booking_payment_form[data-kind='deposit'] #o_payment_form",
+        },
+        { trigger: "#customer_input", run: "edit 4242" },
+        {
+            content: "Pay with the demo provider",
+            trigger: "button[name='o_payment_submit_button']",
+            run: "click",
+        },
+        {
+            content: "Back on the confirmation page, booked",
+            trigger: ".o_booking_confirmation .o_booking_state[data-state='confirmed']",
+        },
+    ],
+});
