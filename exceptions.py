@@ -35,3 +35,15 @@ class BookingInputError(ValidationError):
 
 class LoginRequiredError(UserError):
     """The page takes bookings from signed-in customers only."""
+
+
+class BookingActionRefused(UserError):
+    """A customer's request the rules refuse (too late to cancel, wrong state...).
+
+    ``code`` is the stable reason: ``policy_limit``, ``invalid_state``,
+    ``window_closed``.
+    """
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code

@@ -3,6 +3,7 @@ from . import booking_appointment
 from . import booking_availability
 from . import booking_cancellation_policy
 from . import booking_cancellation_policy_tier
+from . import booking_customer_session
 from . import booking_frontdesk
 from . import booking_page
 from . import booking_payment_contract

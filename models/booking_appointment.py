@@ -1,15 +1,19 @@
+import base64
+import io
 import logging
 from collections import defaultdict
 from datetime import timedelta
 
 import psycopg2
 import pytz
+import qrcode
 from markupsafe import Markup
 from markupsafe import escape
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, format_datetime
+from odoo.tools import SQL, consteq, format_datetime
+from odoo.tools.misc import hmac as hmac_sign
 
 from ..exceptions import SlotUnavailableError
 from .booking_availability import TIME_HOLDING_STATES
@@ -786,6 +790,33 @@ class BookingAppointment(models.Model):
             "view_mode": "form",
             "name": self.env._("Payments of %(ref)s", ref=self.name),
         }
+
+    # === CHECK-IN BY QR CODE === #
+
+    def _check_in_signature(self):
+        """HMAC of the booking and its customer with the database secret: the QR's proof."""
+        self.ensure_one()
+        return hmac_sign(self.env(su=True), "self_serve_booking.check_in", f"{self.id}:{self.partner_id.id}")
+
+    def _check_in_signature_ok(self, signature):
+        self.ensure_one()
+        return bool(signature) and consteq(self._check_in_signature(), str(signature))
+
+    def _check_in_url(self):
+        self.ensure_one()
+        return f"{self.get_base_url()}/booking/check-in/{self.id}/{self._check_in_signature()}"
+
+    def _check_in_opens_at(self):
+        self.ensure_one()
+        return self.start - timedelta(minutes=self.page_id.check_in_opens_minutes)
+
+    def _check_in_qr_code(self):
+        """The check-in link as a QR code, a PNG data URI for pages and e-mails."""
+        self.ensure_one()
+        image = qrcode.make(self._check_in_url(), box_size=6, border=2)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
     def _get_report_base_filename(self):
         self.ensure_one()

@@ -8,6 +8,7 @@ from odoo.tools import html2plaintext
 
 from odoo.addons.phone_validation.tools import phone_validation
 
+from ..exceptions import BookingActionRefused
 from ..exceptions import BookingInputError
 from ..exceptions import LoginRequiredError
 from ..exceptions import SlotUnavailableError
@@ -177,16 +178,9 @@ class BookingFrontdesk(models.AbstractModel):
         email_normalized = tools.email_normalize(email) if email else False
         if email and not email_normalized:
             errors["customer.email"] = self.env._("is not a valid e-mail address")
-        phone_e164 = False
-        if phone:
-            country = page._get_country()
-            try:
-                phone_e164 = phone_validation.phone_format(
-                    phone, country.code or None, country.phone_code or None, force_format="E164",
-                    raise_exception=True,
-                )
-            except UserError:
-                errors["customer.phone"] = self.env._("is not a valid phone number")
+        phone_e164 = self._normalize_phone(page, phone) if phone else False
+        if phone and not phone_e164:
+            errors["customer.phone"] = self.env._("is not a valid phone number")
         if not email and not phone:
             errors["customer.email"] = self.env._("an e-mail or a phone number is required")
         if errors:
@@ -219,6 +213,17 @@ class BookingFrontdesk(models.AbstractModel):
             "company_id": False,
             "lang": self.env.lang if self.env.lang in dict(self.env["res.lang"].get_installed()) else False,
         })
+
+    @api.model
+    def _normalize_phone(self, page, phone):
+        """``phone`` in E.164, read with the page's country as default, or False."""
+        country = page._get_country()
+        try:
+            return phone_validation.phone_format(
+                phone, country.code or None, country.phone_code or None, force_format="E164", raise_exception=True,
+            )
+        except UserError:
+            return False
 
     # === WAITLIST === #
 
@@ -344,3 +349,189 @@ class BookingFrontdesk(models.AbstractModel):
     @api.model
     def _local_datetime(self, page, value):
         return pytz.utc.localize(value).astimezone(pytz.timezone(page.tz))
+
+    # === CUSTOMER SELF-SERVICE === #
+    # The portal pages and the /me API call these and nothing else, so the
+    # same booking gets the same answers whichever way the customer comes.
+
+    @api.model
+    def _customer_domain(self, partner, company=None, filterby=None):
+        """The customer's bookings; ``filterby``: upcoming, past, cancelled or None."""
+        domain = [("partner_id", "=", partner.id)]
+        if company:
+            domain.append(("company_id", "=", company.id))
+        now = fields.Datetime.now()
+        if filterby == "upcoming":
+            domain += [("stop", ">=", now), ("state", "in", ("pending_payment", "pending", "confirmed", "checked_in"))]
+        elif filterby == "past":
+            domain += ["|", ("state", "in", ("done", "no_show")),
+                       "&", ("stop", "<", now), ("state", "in", ("confirmed", "checked_in"))]
+        elif filterby == "cancelled":
+            domain += [("state", "in", ("cancelled", "rejected", "expired"))]
+        return domain
+
+    @api.model
+    def _cancel_preview(self, appointment):
+        """Whether the customer may cancel now, and what they would get back."""
+        appointment = appointment.sudo()
+        now = fields.Datetime.now()
+        policy = appointment.page_id.cancellation_policy_id
+        deadline = appointment.start - timedelta(hours=policy.cancel_limit_hours if policy else 0.0)
+        contract = appointment.contract_id
+        notice = (appointment.start - now).total_seconds() / 3600.0
+        refund, percent = contract._get_cancellation_refund("customer", notice) if contract else (0.0, 100.0)
+        preview = {
+            "allowed": True,
+            "code": None,
+            "reason": None,
+            "deadline": deadline,
+            "refund_amount": refund,
+            "refund_percent": percent,
+            "paid": contract.amount_net if contract else 0.0,
+            "currency": (contract.currency_id if contract else appointment.currency_id),
+        }
+        if appointment.state not in ("pending_payment", "pending", "confirmed"):
+            preview.update(allowed=False, code="invalid_state", reason=self.env._(
+                "This booking is %(state)s: it can no longer be cancelled.", state=appointment._state_label()))
+        elif now >= deadline:
+            preview.update(allowed=False, code="policy_limit", reason=self.env._(
+                "Online cancellation closed at %(deadline)s. Please contact %(page)s.",
+                deadline=appointment._format_local(deadline), page=appointment.page_id.name))
+        return preview
+
+    @api.model
+    def _customer_cancel(self, appointment, reason=None):
+        """Cancel for the customer, under the policy; the refund follows the preview."""
+        preview = self._cancel_preview(appointment)
+        if not preview["allowed"]:
+            raise BookingActionRefused(preview["code"], preview["reason"])
+        with self.env.cr.savepoint():
+            appointment.sudo().action_cancel(reason=(reason or "").strip()[:500] or None, cancelled_by="customer")
+        return appointment
+
+    @api.model
+    def _reschedule_check(self, appointment):
+        """``(allowed, code, reason, deadline)`` for moving this booking now."""
+        appointment = appointment.sudo()
+        now = fields.Datetime.now()
+        policy = appointment.page_id.cancellation_policy_id
+        deadline = appointment.start - timedelta(hours=policy.reschedule_limit_hours if policy else 0.0)
+        if appointment.state not in ("pending", "confirmed"):
+            return False, "invalid_state", self.env._(
+                "This booking is %(state)s: it cannot be moved.", state=appointment._state_label()), deadline
+        if now >= deadline:
+            return False, "policy_limit", self.env._(
+                "Online changes closed at %(deadline)s. Please contact %(page)s.",
+                deadline=appointment._format_local(deadline), page=appointment.page_id.name), deadline
+        return True, None, None, deadline
+
+    @api.model
+    def _reschedule_slots(self, appointment, date_from, date_to, any_provider=False):
+        """Free slots to move to: same service, same provider unless "any", own time counts as free."""
+        appointment = appointment.sudo()
+        page = appointment.page_id
+        last = page._last_bookable_date()
+        date_to = min(date_to, last)
+        if date_to < date_from:
+            return []
+        return self.env["booking.availability"].sudo()._get_slots(
+            page, appointment.service_id, date_from, date_to,
+            providers=None if any_provider else appointment.provider_id,
+            exclude_ids=appointment.ids,
+        )
+
+    @api.model
+    def _customer_reschedule(self, appointment, start, any_provider=False):
+        """Move the booking to ``start`` (naive UTC) in one step.
+
+        One UPDATE of the same row: the original time is held until the new
+        one is secured, so losing a race for the new slot leaves the booking
+        exactly as it was. The deposit and everything paid stay with it.
+        """
+        appointment = appointment.sudo()
+        allowed, code, reason, _deadline = self._reschedule_check(appointment)
+        if not allowed:
+            raise BookingActionRefused(code, reason)
+        page = appointment.page_id
+        self._check_start(page, start)
+        Availability = self.env["booking.availability"].sudo()
+        provider = self.env["booking.provider"] if any_provider else appointment.provider_id
+        slot = Availability._find_slot(page, appointment.service_id, start, provider or None,
+                                       exclude_ids=appointment.ids)
+        if not slot:
+            if Availability._find_slot(page, appointment.service_id, start, provider or None, ignore_busy=True):
+                raise self._slot_taken(page, appointment.service_id, provider, start)
+            raise BookingInputError({"start": self.env._("is not an available start time for this service")})
+        if slot.start == appointment.start and slot.provider_id == appointment.provider_id.id:
+            return appointment
+        try:
+            with self.env.cr.savepoint():
+                appointment.write({"start": slot.start, "provider_id": slot.provider_id})
+        except SlotUnavailableError:
+            raise self._slot_taken(page, appointment.service_id, provider, start) from None
+        return appointment
+
+    @api.model
+    def _booking_summary(self, appointment):
+        """One booking as the customer sees it, in the portal and through the API."""
+        appointment = appointment.sudo()
+        contract = appointment.contract_id
+        cancel = self._cancel_preview(appointment)
+        can_move, _code, move_reason, move_deadline = self._reschedule_check(appointment)
+        currency = contract.currency_id if contract else appointment.currency_id
+        return {
+            "id": appointment.id,
+            "reference": appointment.name,
+            "state": appointment.state,
+            "page": appointment.page_id.slug,
+            "service": {"id": appointment.service_id.id, "name": appointment.service_id.name},
+            "provider": {"id": appointment.provider_id.id, "name": appointment.provider_id.name},
+            "start": iso_utc(appointment.start),
+            "end": iso_utc(appointment.stop),
+            "timezone": appointment.page_id.tz,
+            "address": appointment.page_id._get_address_text() or None,
+            "price": appointment.price,
+            "currency": currency.name,
+            "paid": contract.amount_net if contract else 0.0,
+            "refunded": contract.amount_refunded if contract else 0.0,
+            "balance_due": contract.amount_balance_due if contract else 0.0,
+            "cancel": {
+                "allowed": cancel["allowed"],
+                "reason": cancel["reason"],
+                "deadline": iso_utc(cancel["deadline"]),
+                "refund_amount": cancel["refund_amount"] if cancel["allowed"] else 0.0,
+                "refund_percent": cancel["refund_percent"],
+            },
+            "reschedule": {"allowed": can_move, "reason": move_reason, "deadline": iso_utc(move_deadline)},
+            "manage_url": appointment.get_portal_url(),
+        }
+
+    # === CHECK-IN === #
+
+    @api.model
+    def _check_in_by_link(self, appointment, signature, user):
+        """Check in from the QR code's link: ``(result code, appointment)``.
+
+        Result codes: ``checked_in``, ``already`` (idempotent), ``too_early``,
+        ``ended``, ``invalid_state`` and ``invalid`` (forged or foreign link);
+        only ``checked_in`` changes anything. Staff signed in check the
+        customer in whenever the booking is confirmed.
+        """
+        appointment = appointment.sudo().exists()
+        if not appointment or not appointment._check_in_signature_ok(signature):
+            return "invalid", self.env["booking.appointment"]
+        if appointment.state in ("checked_in", "done"):
+            return "already", appointment
+        if appointment.state != "confirmed":
+            return "invalid_state", appointment
+        now = fields.Datetime.now()
+        staff = user.has_group("self_serve_booking.group_booking_user") and \
+            appointment.company_id in user.company_ids
+        if not staff:
+            if now < appointment._check_in_opens_at():
+                return "too_early", appointment
+            if now >= appointment.stop:
+                return "ended", appointment
+        appointment.with_user(user if staff else self.env.user).sudo().action_check_in(
+            method="staff" if staff else "qr")
+        return "checked_in", appointment

@@ -111,6 +111,12 @@ class BookingPage(models.Model):
         help="Gets the to-dos nobody else is assigned: refunds to make by hand, unpaid balances.",
     )
 
+    check_in_opens_minutes = fields.Integer(
+        string="Check-in Opens (minutes before)",
+        default=60,
+        help="From when customers can check in with their QR code; it closes at the end of the appointment.",
+    )
+
     # === ABUSE LIMITS === #
     rate_limit_count = fields.Integer(
         string="Bookings per Visitor",
@@ -157,7 +163,7 @@ class BookingPage(models.Model):
                 )
 
     @api.constrains("min_notice_hours", "max_advance_days", "slot_step_minutes", "rate_limit_count",
-                    "rate_limit_minutes", "payment_hold_minutes")
+                    "rate_limit_minutes", "payment_hold_minutes", "check_in_opens_minutes")
     def _check_rules(self):
         for page in self:
             if page.min_notice_hours < 0:
@@ -166,6 +172,8 @@ class BookingPage(models.Model):
                 raise ValidationError(self.env._("Bookings can be taken from 1 to 730 days ahead."))
             if page.slot_step_minutes and not 5 <= page.slot_step_minutes <= 24 * 60:
                 raise ValidationError(self.env._("The slot interval lies between 5 minutes and 24 hours."))
+            if not 0 <= page.check_in_opens_minutes <= 24 * 60:
+                raise ValidationError(self.env._("Check-in opens between 0 minutes and 24 hours before the start."))
             if not 1 <= page.payment_hold_minutes <= 24 * 60:
                 raise ValidationError(self.env._("A payment hold lasts from 1 minute to 24 hours."))
             if page.rate_limit_count < 0 or not 1 <= page.rate_limit_minutes <= 24 * 60:

@@ -1,0 +1,159 @@
+import hashlib
+import secrets
+from datetime import timedelta
+
+from odoo import api, fields, models, tools
+from odoo.tools import consteq
+from odoo.tools.misc import hmac as hmac_sign
+
+CODE_TTL = timedelta(minutes=10)
+SESSION_TTL = timedelta(hours=1)
+TOKEN_SCOPE = "self_serve_booking.api_session"
+
+
+class BookingCustomerSession(models.Model):
+    """A customer signed in to the public API with a one-time code.
+
+    The customer asks for a code (sent to their e-mail or phone), proves they
+    received it, and gets a bearer token: ``<id>.<partner>.<expiry>.<hmac>``,
+    signed with the database secret, checked in constant time, valid for an
+    hour and scoped to that customer and that merchant (the page's company).
+    The token itself is never stored; revoking the session kills it.
+    """
+
+    _name = "booking.customer.session"
+    _description = "Booking API Customer Session"
+    _order = "id desc"
+
+    partner_id = fields.Many2one("res.partner", required=True, ondelete="cascade", index=True, readonly=True)
+    page_id = fields.Many2one("booking.page", required=True, ondelete="cascade", readonly=True)
+    company_id = fields.Many2one(related="page_id.company_id", store=True)
+    channel = fields.Selection(selection=[("email", "E-mail"), ("sms", "SMS")], required=True, readonly=True)
+    state = fields.Selection(
+        selection=[("pending", "Code sent"), ("active", "Signed in"), ("revoked", "Revoked")],
+        default="pending", required=True, readonly=True, index=True,
+    )
+    code_salt = fields.Char(readonly=True, groups="base.group_system")
+    code_hash = fields.Char(readonly=True, groups="base.group_system")
+    code_expires_at = fields.Datetime(readonly=True)
+    expires_at = fields.Datetime(string="Expires", readonly=True)
+
+    # === CODES === #
+
+    @staticmethod
+    def _hash_code(salt, code):
+        return hashlib.sha256(f"{salt}:{code}".encode()).hexdigest()
+
+    @api.model
+    def _find_partner(self, email=None, phone=None):
+        """The customer behind an e-mail or a phone (as the booking flow matched them)."""
+        Partner = self.env["res.partner"].sudo()
+        if email:
+            normalized = tools.email_normalize(email)
+            return Partner.search([("email_normalized", "=", normalized)], order="id", limit=1) if normalized \
+                else Partner
+        if phone:
+            return Partner.search([("phone_sanitized", "=", phone)], order="id", limit=1)
+        return Partner
+
+    @api.model
+    def _request_code(self, page, email=None, phone=None):
+        """Send a one-time code to the customer, if we know them; earlier codes stop working.
+
+        :return: the pending session, or an empty recordset for an unknown
+            customer (the caller answers the same either way).
+        """
+        partner = self._find_partner(email=email, phone=phone)
+        if not partner:
+            return self.browse()
+        self.sudo().search([("partner_id", "=", partner.id), ("page_id", "=", page.id),
+                            ("state", "=", "pending")]).write({"state": "revoked"})
+        code = f"{secrets.randbelow(10**6):06d}"
+        salt = secrets.token_hex(8)
+        session = self.sudo().create({
+            "partner_id": partner.id,
+            "page_id": page.id,
+            "channel": "email" if email else "sms",
+            "code_salt": salt,
+            "code_hash": self._hash_code(salt, code),
+            "code_expires_at": fields.Datetime.now() + CODE_TTL,
+        })
+        session._send_code(code, phone)
+        return session
+
+    def _send_code(self, code, phone=None):
+        """Through the mail and SMS queues: sending never blocks the request."""
+        self.ensure_one()
+        if self.channel == "email":
+            template = self.env.ref("self_serve_booking.mail_template_booking_login_code")
+            template.sudo().with_context(code=code).send_mail(self.id, force_send=False)
+        else:
+            body = self.env._("%(code)s is your %(page)s code. It expires in 10 minutes.",
+                              code=code, page=self.page_id.name)
+            self.env["sms.sms"].sudo().create({"number": phone, "body": body, "partner_id": self.partner_id.id})
+
+    @api.model
+    def _verify_code(self, page, code, email=None, phone=None):
+        """The active session for a valid code, or an empty recordset.
+
+        The latest unexpired code counts; attempts are limited by the caller's
+        rate limit (counted in its own transaction, so failures count too).
+        """
+        partner = self._find_partner(email=email, phone=phone)
+        if not partner:
+            return self.browse()
+        session = self.sudo().search([
+            ("partner_id", "=", partner.id), ("page_id", "=", page.id), ("state", "=", "pending"),
+            ("code_expires_at", ">", fields.Datetime.now()),
+        ], limit=1)
+        if not session or not consteq(session._hash_code(session.code_salt, str(code)), session.code_hash):
+            return self.browse()
+        session.write({
+            "state": "active",
+            "code_hash": False,
+            "code_salt": False,
+            "expires_at": fields.Datetime.now() + SESSION_TTL,
+        })
+        return session
+
+    # === TOKENS === #
+
+    def _token_payload(self):
+        self.ensure_one()
+        return f"{self.id}.{self.partner_id.id}.{int(self.expires_at.timestamp())}"
+
+    def _make_token(self):
+        self.ensure_one()
+        payload = self._token_payload()
+        return f"{payload}.{hmac_sign(self.env(su=True), TOKEN_SCOPE, payload)}"
+
+    @api.model
+    def _authenticate(self, token):
+        """The active session a bearer token stands for, or an empty recordset.
+
+        Refused: a malformed or forged token (HMAC compared in constant time),
+        an expired one, a revoked session.
+        """
+        parts = (token or "").split(".")
+        if len(parts) != 4 or not all(part.isdigit() for part in parts[:3]):
+            return self.browse()
+        payload, signature = ".".join(parts[:3]), parts[3]
+        if not consteq(hmac_sign(self.env(su=True), TOKEN_SCOPE, payload), signature):
+            return self.browse()
+        session = self.sudo().browse(int(parts[0])).exists()
+        if not session or session.state != "active" or session.partner_id.id != int(parts[1]):
+            return self.browse()
+        if session._token_payload() != payload or session.expires_at <= fields.Datetime.now():
+            return self.browse()
+        return session
+
+    def action_revoke(self):
+        self.write({"state": "revoked"})
+        return True
+
+    @api.autovacuum
+    def _gc_sessions(self):
+        stale = fields.Datetime.now() - timedelta(days=1)
+        self.sudo().search([
+            "|", ("expires_at", "<", stale), "&", ("state", "=", "pending"), ("code_expires_at", "<", stale),
+        ]).unlink()
