@@ -84,6 +84,100 @@ SCHEMAS = {
             "note": {"type": ["string", "null"], "maxLength": 2000},
         },
     },
+    "SessionRequest": {
+        "type": "object",
+        "description": "Ask for a one-time code: by e-mail, or by SMS to a phone (E.164 or local to the page).",
+        "additionalProperties": False,
+        "properties": {
+            "email": {"type": ["string", "null"], "format": "email", "maxLength": 254},
+            "phone": {"type": ["string", "null"], "maxLength": 32},
+        },
+    },
+    "SessionVerifyRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["code"],
+        "properties": {
+            "email": {"type": ["string", "null"], "format": "email", "maxLength": 254},
+            "phone": {"type": ["string", "null"], "maxLength": 32},
+            "code": {"type": "string", "pattern": "^[0-9]{6}$", "description": "The six digits received."},
+        },
+    },
+    "SessionResponse": {
+        "type": "object",
+        "required": ["token", "token_type", "expires_at"],
+        "properties": {
+            "token": {"type": "string", "description": "Send as Authorization: Bearer <token>."},
+            "token_type": {"type": "string", "enum": ["Bearer"]},
+            "expires_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "CodeSentResponse": {
+        "type": "object",
+        "required": ["status"],
+        "properties": {
+            "status": {"type": "string", "enum": ["code_sent"],
+                       "description": "Same answer whether or not the address is known."},
+            "expires_in": {"type": "integer", "description": "Seconds the code is valid."},
+        },
+    },
+    "BookingChange": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["action"],
+        "properties": {
+            "action": {"type": "string", "enum": ["cancel", "reschedule"]},
+            "reason": {"type": ["string", "null"], "maxLength": 500, "description": "cancel only"},
+            "start": {"type": ["string", "null"], "format": "date-time", "maxLength": 40,
+                      "description": "reschedule only: the new start, from the slots route."},
+            "any_provider": {"type": ["boolean", "null"],
+                             "description": "reschedule only: allow another provider (default: keep)."},
+        },
+    },
+    "CustomerBooking": {
+        "type": "object",
+        "required": ["id", "reference", "state", "start", "end", "cancel", "reschedule"],
+        "properties": {
+            "id": {"type": "integer"},
+            "reference": {"type": "string"},
+            "state": {"type": "string"},
+            "page": {"type": "string"},
+            "service": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
+            "provider": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
+            "start": {"type": "string", "format": "date-time"},
+            "end": {"type": "string", "format": "date-time"},
+            "timezone": {"type": "string"},
+            "address": {"type": ["string", "null"]},
+            "price": {"type": "number"},
+            "currency": {"type": "string"},
+            "paid": {"type": "number", "description": "Net charged so far."},
+            "refunded": {"type": "number"},
+            "balance_due": {"type": "number"},
+            "cancel": {
+                "type": "object",
+                "description": "Whether cancelling is allowed now and the refund it would give.",
+                "properties": {
+                    "allowed": {"type": "boolean"}, "reason": {"type": ["string", "null"]},
+                    "deadline": {"type": "string", "format": "date-time"},
+                    "refund_amount": {"type": "number"}, "refund_percent": {"type": "number"},
+                },
+            },
+            "reschedule": {
+                "type": "object",
+                "properties": {
+                    "allowed": {"type": "boolean"}, "reason": {"type": ["string", "null"]},
+                    "deadline": {"type": "string", "format": "date-time"},
+                },
+            },
+            "manage_url": {"type": "string"},
+        },
+    },
+    "CustomerBookingResponse": {"type": "object", "required": ["booking"],
+                                "properties": {"booking": ref("CustomerBooking")}},
+    "CustomerBookingsResponse": {
+        "type": "object", "required": ["bookings"],
+        "properties": {"bookings": {"type": "array", "items": ref("CustomerBooking")}},
+    },
     "Deposit": {
         "type": "object",
         "required": ["type", "amount"],
@@ -224,7 +318,7 @@ SCHEMAS = {
                 "type": "string",
                 "description": "Stable code: validation, malformed_json, unsupported_media_type, payload_too_large, "
                 "length_required, not_found, login_required, slot_unavailable, rate_limited, method_not_allowed, "
-                "internal_error.",
+                "unauthorized, invalid_code, policy_limit, invalid_state, internal_error.",
             },
             "message": {"type": "string", "description": "For people; may be translated."},
             "fields": {
@@ -249,8 +343,16 @@ QUERY_PARAMETERS = {
         "date_from": {"type": "string", "format": "date"},
         "date_to": {"type": "string", "format": "date"},
     },
+    "my_bookings": {
+        "filter": {"type": "string", "enum": ["upcoming", "past", "cancelled"]},
+    },
+    "my_slots": {
+        "date_from": {"type": "string", "format": "date"},
+        "date_to": {"type": "string", "format": "date"},
+        "any_provider": {"type": "string", "enum": ["0", "1", "true", "false"]},
+    },
 }
-REQUIRED_QUERY_PARAMETERS = {"slots": ["service_id", "date_from"]}
+REQUIRED_QUERY_PARAMETERS = {"slots": ["service_id", "date_from"], "my_slots": ["date_from"]}
 
 # ---------------------------------------------------------------------------
 # Validation
@@ -418,6 +520,21 @@ def _json(name, description):
     return {"description": description, "content": {"application/json": {"schema": ref(name)}}}
 
 
+def _query_parameters(route):
+    return [
+        {"name": name, "in": "query", "required": name in REQUIRED_QUERY_PARAMETERS.get(route, []),
+         "schema": dict(schema)}
+        for name, schema in QUERY_PARAMETERS[route].items()
+    ]
+
+
+BOOKING_ID_PARAMETER = {"name": "booking_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+UNAUTHORIZED = {
+    "description": "Missing, malformed, forged, expired or revoked bearer token.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"},
+                                     "example": {"error": "unauthorized", "message": "..."}}},
+}
+
 SLUG_PARAMETER = {
     "name": "slug", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z0-9-]+$"},
     "description": "The page address, as in /p/<slug>.",
@@ -438,15 +555,8 @@ def build_document(server_url=""):
             "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}},
         },
     }
-    slots_parameters = [SLUG_PARAMETER] + [
-        {
-            "name": name,
-            "in": "query",
-            "required": name in REQUIRED_QUERY_PARAMETERS["slots"],
-            "schema": dict(schema),
-        }
-        for name, schema in QUERY_PARAMETERS["slots"].items()
-    ]
+    slots_parameters = [SLUG_PARAMETER, *_query_parameters("slots")]
+    bearer = [{"customerSession": []}]
     return {
         "openapi": "3.1.0",
         "info": {
@@ -518,6 +628,95 @@ def build_document(server_url=""):
                     "responses": {"201": _json("WaitlistResponse", "On the waitlist"), **write_errors},
                 }
             },
+            "/pages/{slug}/session": {
+                "post": {
+                    "operationId": "requestCode",
+                    "summary": "Send a one-time code to a customer of this page",
+                    "description": "By e-mail, or by SMS to the phone. The answer is the same whether or not "
+                    "the address is known.",
+                    "parameters": [SLUG_PARAMETER],
+                    "requestBody": {"required": True,
+                                    "content": {"application/json": {"schema": ref("SessionRequest")}}},
+                    "responses": {"202": _json("CodeSentResponse", "Code sent (if the address is known)"),
+                                  **write_errors},
+                }
+            },
+            "/pages/{slug}/session/verify": {
+                "post": {
+                    "operationId": "verifyCode",
+                    "summary": "Exchange the code for a bearer token (valid one hour)",
+                    "parameters": [SLUG_PARAMETER],
+                    "requestBody": {"required": True,
+                                    "content": {"application/json": {"schema": ref("SessionVerifyRequest")}}},
+                    "responses": {
+                        "200": _json("SessionResponse", "Signed in"),
+                        **write_errors,
+                        "400": _error_response("Wrong or expired code, or invalid input.", "invalid_code"),
+                    },
+                }
+            },
+            "/me/session": {
+                "delete": {
+                    "operationId": "signOut",
+                    "summary": "Revoke the current token",
+                    "security": bearer,
+                    "responses": {"204": {"description": "Revoked"}, "401": UNAUTHORIZED},
+                }
+            },
+            "/me/bookings": {
+                "get": {
+                    "operationId": "listMyBookings",
+                    "summary": "The customer's bookings with this merchant",
+                    "security": bearer,
+                    "parameters": _query_parameters("my_bookings"),
+                    "responses": {"200": _json("CustomerBookingsResponse", "The bookings"), "401": UNAUTHORIZED,
+                                  "400": _error_response("Bad filter.", "validation")},
+                }
+            },
+            "/me/bookings/{booking_id}": {
+                "get": {
+                    "operationId": "getMyBooking",
+                    "summary": "One booking, with what can be done with it now",
+                    "security": bearer,
+                    "parameters": [BOOKING_ID_PARAMETER],
+                    "responses": {"200": _json("CustomerBookingResponse", "The booking"), "401": UNAUTHORIZED,
+                                  "404": _error_response("Not this customer's booking.", "not_found")},
+                },
+                "patch": {
+                    "operationId": "changeMyBooking",
+                    "summary": "Cancel (refund by policy) or reschedule, as in the portal",
+                    "security": bearer,
+                    "parameters": [BOOKING_ID_PARAMETER],
+                    "requestBody": {"required": True,
+                                    "content": {"application/json": {"schema": ref("BookingChange")}}},
+                    "responses": {
+                        "200": _json("CustomerBookingResponse", "Changed"),
+                        "400": _error_response("Invalid input.", "validation"),
+                        "401": UNAUTHORIZED,
+                        "404": _error_response("Not this customer's booking.", "not_found"),
+                        "409": _error_response("Refused by the policy or the state, or the new slot is taken.",
+                                               "policy_limit"),
+                    },
+                },
+            },
+            "/me/bookings/{booking_id}/slots": {
+                "get": {
+                    "operationId": "getRescheduleSlots",
+                    "summary": "Free slots to move this booking to (its own time counts as free)",
+                    "security": bearer,
+                    "parameters": [BOOKING_ID_PARAMETER, *_query_parameters("my_slots")],
+                    "responses": {"200": _json("SlotsResponse", "The slots"), "401": UNAUTHORIZED,
+                                  "404": _error_response("Not this customer's booking.", "not_found")},
+                }
+            },
         },
-        "components": {"schemas": SCHEMAS},
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "customerSession": {
+                    "type": "http", "scheme": "bearer",
+                    "description": "Token from POST /pages/{slug}/session/verify.",
+                },
+            },
+        },
     }

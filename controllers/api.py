@@ -20,9 +20,11 @@ from odoo.http import request
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..booking_api import schema as contract
+from ..exceptions import BookingActionRefused
 from ..exceptions import BookingInputError
 from ..exceptions import LoginRequiredError
 from ..exceptions import SlotUnavailableError
+from ..models.booking_frontdesk import iso_utc
 
 _logger = logging.getLogger(__name__)
 
@@ -54,8 +56,10 @@ def api_endpoint(methods):
     """Wrap a handler: method check, and every failure turned into a JSON error.
 
     Concurrency errors are re-raised untouched, so that Odoo retries the whole
-    request in a new transaction as it does for any route; anything else that
-    goes wrong rolls the transaction back before answering.
+    request in a new transaction as it does for any route. Expected refusals
+    (4xx) happen before any write or inside the savepoint of the change they
+    refuse, so rate-limit hits stay counted; anything unexpected rolls the
+    whole transaction back before answering.
     """
 
     def decorator(handler):
@@ -80,17 +84,20 @@ def api_endpoint(methods):
                                    alternatives=[frontdesk._slot_payload(slot) for slot in error.alternatives])
             except LoginRequiredError as error:
                 failure = ApiError(403, "login_required", error.args[0])
+            except BookingActionRefused as error:
+                failure = ApiError(409, error.code, error.args[0])
             except (ValidationError, UserError) as error:
                 failure = ApiError(400, "validation", error.args[0], fields={})
             except (AccessError, MissingError, NotFound):
                 failure = ApiError(404, "not_found", env._("Not found."))
             except psycopg2.Error:
                 _logger.exception("Booking API: database error on %s", request.httprequest.path)
+                request.env.cr.rollback()
                 failure = ApiError(500, "internal_error", env._("Something went wrong on our side."))
             except Exception:
                 _logger.exception("Booking API: unexpected error on %s", request.httprequest.path)
+                request.env.cr.rollback()
                 failure = ApiError(500, "internal_error", env._("Something went wrong on our side."))
-            request.env.cr.rollback()
             return json_response(
                 {"error": failure.code, "message": failure.message, **failure.extra},
                 status=failure.status,
@@ -236,6 +243,129 @@ class BookingApiController(http.Controller):
         )
         return json_response({"waitlist": {"id": entry.id, "reference": entry.name, "state": entry.state}},
                              status=201)
+
+    # === CUSTOMER SESSIONS === #
+
+    def _limit(self, key, count, minutes):
+        allowed, retry_after = request.env["booking.rate.limit"].sudo()._hit(key, count, minutes)
+        if not allowed:
+            raise ApiError(429, "rate_limited",
+                           request.env._("Too many attempts. Try again in %(minutes)s minute(s).",
+                                         minutes=max(1, round(retry_after / 60))),
+                           headers=[("Retry-After", str(retry_after))], retry_after=retry_after)
+
+    def _identity(self, page, body):
+        """The e-mail or the E.164 phone a customer signs in with, or a 400."""
+        email, phone = body.get("email"), body.get("phone")
+        if email:
+            return {"email": email}, email.strip().lower()
+        if phone:
+            phone_e164 = request.env["booking.frontdesk"]._normalize_phone(page, phone)
+            if not phone_e164:
+                raise BookingInputError({"phone": request.env._("is not a valid phone number")})
+            return {"phone": phone_e164}, phone_e164
+        raise BookingInputError({"email": request.env._("an e-mail or a phone number is required")})
+
+    def _session(self):
+        """The customer session of the bearer token, or a 401."""
+        scheme, _sep, token = request.httprequest.headers.get("Authorization", "").partition(" ")
+        session = request.env["booking.customer.session"]
+        if scheme.lower() == "bearer":
+            session = session._authenticate(token.strip())
+        if not session:
+            raise ApiError(401, "unauthorized",
+                           request.env._("Sign in again: the token is missing, invalid or expired."),
+                           headers=[("WWW-Authenticate", 'Bearer realm="booking"')])
+        return session
+
+    def _my_booking(self, session, booking_id):
+        """One of the session customer's bookings with this merchant; anything else is 404."""
+        appointment = request.env["booking.appointment"].sudo().browse(booking_id).exists()
+        if not appointment or appointment.partner_id != session.partner_id \
+                or appointment.company_id != session.company_id:
+            raise ApiError(404, "not_found", request.env._("No such booking."))
+        return appointment
+
+    @http.route(f"{API}/pages/<string:slug>/session", type="http", auth="public", csrf=False, cors="*",
+                save_session=False)
+    @api_endpoint(("POST",))
+    def request_code(self, slug):
+        page = self._page_or_404(slug)
+        self._rate_limit(page)
+        body = self._validated_body("SessionRequest")
+        values, identity = self._identity(page, body)
+        self._limit(f"code:{page.id}:{identity}", 3, 10)
+        request.env["booking.customer.session"].sudo()._request_code(page, **values)
+        return json_response({"status": "code_sent", "expires_in": 600}, status=202)
+
+    @http.route(f"{API}/pages/<string:slug>/session/verify", type="http", auth="public", csrf=False, cors="*",
+                save_session=False)
+    @api_endpoint(("POST",))
+    def verify_code(self, slug):
+        page = self._page_or_404(slug)
+        body = self._validated_body("SessionVerifyRequest")
+        values, identity = self._identity(page, body)
+        self._limit(f"verify:{page.id}:{identity}", 5, 10)
+        self._limit(f"verify-ip:{page.id}:{request.httprequest.remote_addr}", 20, 10)
+        session = request.env["booking.customer.session"].sudo()._verify_code(page, body["code"], **values)
+        if not session:
+            raise ApiError(400, "invalid_code", request.env._("This code is wrong or has expired."))
+        return json_response({"token": session._make_token(), "token_type": "Bearer",
+                              "expires_at": iso_utc(session.expires_at)})
+
+    @http.route(f"{API}/me/session", type="http", auth="public", csrf=False, cors="*", save_session=False)
+    @api_endpoint(("DELETE",))
+    def sign_out(self):
+        self._session().action_revoke()
+        return request.make_response("", status=204, headers=[("Cache-Control", "no-store")])
+
+    @http.route(f"{API}/me/bookings", type="http", auth="public", csrf=False, cors="*", save_session=False)
+    @api_endpoint(("GET",))
+    def my_bookings(self, **query):
+        session = self._session()
+        values, errors = contract.parse_query("my_bookings", query)
+        if errors:
+            raise BookingInputError(errors)
+        frontdesk = request.env["booking.frontdesk"]
+        domain = frontdesk._customer_domain(session.partner_id, session.company_id, values.get("filter"))
+        appointments = request.env["booking.appointment"].sudo().search(domain, order="start desc", limit=200)
+        return json_response({"bookings": [frontdesk._booking_summary(a) for a in appointments]})
+
+    @http.route(f"{API}/me/bookings/<int:booking_id>", type="http", auth="public", csrf=False, cors="*",
+                save_session=False)
+    @api_endpoint(("GET", "PATCH"))
+    def my_booking(self, booking_id):
+        session = self._session()
+        appointment = self._my_booking(session, booking_id)
+        frontdesk = request.env["booking.frontdesk"]
+        if request.httprequest.method == "PATCH":
+            body = self._validated_body("BookingChange")
+            if body["action"] == "cancel":
+                frontdesk._customer_cancel(appointment, reason=body.get("reason"))
+            else:
+                if not body.get("start"):
+                    raise BookingInputError({"start": request.env._("is required")})
+                frontdesk._customer_reschedule(appointment, _to_naive_utc(body["start"]),
+                                               any_provider=bool(body.get("any_provider")))
+        return json_response({"booking": frontdesk._booking_summary(appointment)})
+
+    @http.route(f"{API}/me/bookings/<int:booking_id>/slots", type="http", auth="public", csrf=False, cors="*",
+                save_session=False)
+    @api_endpoint(("GET",))
+    def my_booking_slots(self, booking_id, **query):
+        session = self._session()
+        appointment = self._my_booking(session, booking_id)
+        values, errors = contract.parse_query("my_slots", query)
+        if errors:
+            raise BookingInputError(errors)
+        date_to = values.get("date_to") or values["date_from"]
+        if date_to < values["date_from"] or (date_to - values["date_from"]).days >= 62:
+            raise BookingInputError({"date_to": request.env._("must be within 62 days after date_from")})
+        frontdesk = request.env["booking.frontdesk"]
+        slots = frontdesk._reschedule_slots(appointment, values["date_from"], date_to,
+                                            any_provider=query.get("any_provider") in ("1", "true"))
+        return json_response({"timezone": appointment.page_id.tz,
+                              "slots": [frontdesk._slot_payload(slot) for slot in slots]})
 
     @http.route([API, f"{API}/<path:rest>"], type="http", auth="public", csrf=False, cors="*", readonly=True,
                 save_session=False)

@@ -108,7 +108,11 @@ def test_document_is_valid_openapi_3_1():
     paths = document["paths"]
     assert set(paths) == {
         "/openapi.json", "/pages/{slug}", "/pages/{slug}/slots", "/pages/{slug}/bookings", "/pages/{slug}/waitlist",
+        "/pages/{slug}/session", "/pages/{slug}/session/verify", "/me/session", "/me/bookings",
+        "/me/bookings/{booking_id}", "/me/bookings/{booking_id}/slots",
     }
+    assert paths["/me/bookings"]["get"]["security"] == [{"customerSession": []}]
+    assert document["components"]["securitySchemes"]["customerSession"]["scheme"] == "bearer"
     booking_responses = paths["/pages/{slug}/bookings"]["post"]["responses"]
     assert {"201", "400", "404", "409", "429"} <= set(booking_responses)
     assert "Retry-After" in booking_responses["429"]["headers"]
@@ -122,3 +126,18 @@ def test_examples_in_the_document_follow_their_schema():
                 content = response.get("content", {}).get("application/json", {})
                 if "example" in content:
                     assert validate(content["example"], content["schema"]) == {}
+
+
+def test_customer_session_and_change_bodies():
+    assert validate({"email": "a@example.com"}, ref("SessionRequest")) == {}
+    assert validate({"email": "a@example.com", "code": "123456"}, ref("SessionVerifyRequest")) == {}
+    assert validate({"email": "a@example.com", "code": "12345"}, ref("SessionVerifyRequest")) == {
+        "code": "has an invalid format"}
+    assert validate({"action": "cancel", "reason": "sick"}, ref("BookingChange")) == {}
+    assert validate({"action": "reschedule", "start": "2025-06-02T08:00:00Z", "any_provider": True},
+                    ref("BookingChange")) == {}
+    assert "action" in validate({"action": "delete"}, ref("BookingChange"))
+    assert validate({"action": "reschedule", "start": "2025-06-02 08:00"}, ref("BookingChange")) == {
+        "start": "must include a time zone: Z or an offset like +02:00"}
+    _values, errors = parse_query("my_bookings", {"filter": "soon"})
+    assert errors == {"filter": "must be one of upcoming, past, cancelled"}
