@@ -2,10 +2,13 @@ import json
 from datetime import UTC, datetime
 
 from werkzeug.exceptions import NotFound
+from werkzeug.urls import url_encode
 
 from odoo import http
 from odoo.http import request
 from odoo.tools import consteq
+
+from odoo.addons.auth_signup.models.res_partner import SignupError
 
 from ..booking_api.schema import API_PREFIX
 from .portal import booking_amount_due
@@ -142,9 +145,71 @@ class BookingPageController(http.Controller):
             "local_start": appointment._local_start(),
             "ics_url": f"/p/{page.slug}/booking/{appointment.id}/ics?access_token={token}",
             "manage_url": appointment.get_portal_url(),
-            "show_signup": request.env.user._is_public()
-            and request.env["res.users"].sudo()._get_signup_invitation_scope() == "b2c",
+            "show_signup": request.env.user._is_public() and appointment.partner_id.email
+            and not appointment.partner_id.user_ids,
+            "message": kwargs.get("message"),
         })
+
+    @http.route("/p/<string:slug>/booking/<int:appointment_id>/invite", type="http", auth="public", website=True,
+                methods=["POST"], sitemap=False)
+    def booking_invite(self, slug, appointment_id, access_token=None, **kwargs):
+        """Registration invite: e-mail the customer a link to set a password.
+
+        The account is created for the booking's partner, so the next booking
+        is pre-filled and the history is in the portal. The link goes to the
+        partner's e-mail address only: whoever holds the confirmation page
+        cannot take over an account for an address they do not own.
+        """
+        page = self._get_page(slug)
+        appointment = self._get_booking(page, appointment_id, access_token)
+        partner = appointment.partner_id.sudo()
+        url = f"/p/{page.slug}/booking/{appointment.id}?access_token={appointment._portal_ensure_token()}"
+        env = request.env
+        allowed, _retry = env["booking.rate.limit"].sudo()._hit(f"invite:{partner.id}", 3, 60)
+        if partner.user_ids:
+            message = env._("You already have an account: sign in to see your bookings.")
+        elif not partner.email or not allowed:
+            message = env._("We could not send an invitation. Please try again later.")
+        else:
+            try:
+                user = env["res.users"].sudo().with_context(no_reset_password=True)._create_user_from_template({
+                    "login": partner.email_normalized or partner.email,
+                    "email": partner.email,
+                    "partner_id": partner.id,
+                })
+            except SignupError:
+                message = env._("An account already uses this e-mail address: sign in with it.")
+            else:
+                user.partner_id.signup_prepare(signup_type="signup")
+                template = env.ref("auth_signup.set_password_email")
+                template.sudo().send_mail(user.id, force_send=False, email_values={
+                    "email_to": user.email, "email_cc": False, "recipient_ids": [], "partner_ids": [],
+                })
+                message = env._("Check your inbox: we sent %(email)s a link to choose your password.",
+                                email=partner.email)
+        separator = "&" if "?" in url else "?"
+        return request.redirect(f"{url}{separator}{url_encode({'message': message})}")
+
+    @http.route("/booking/check-in/<int:appointment_id>/<string:signature>", type="http", auth="public",
+                website=True, sitemap=False)
+    def booking_check_in(self, appointment_id, signature, **kwargs):
+        """The QR code's link: checks the customer in within the window, idempotently.
+
+        Forged or foreign links, and links opened too early or too late,
+        explain and change nothing; staff signed in check the customer in.
+        """
+        appointment = request.env["booking.appointment"].sudo().browse(appointment_id)
+        result, appointment = request.env["booking.frontdesk"]._check_in_by_link(
+            appointment, signature, request.env.user)
+        response = request.render("self_serve_booking.booking_check_in_result", {
+            "result": result,
+            "appointment": appointment,
+            "page": appointment.page_id,
+            "opens_at": appointment._check_in_opens_at() if appointment else False,
+        })
+        if result == "invalid":
+            response.status_code = 403
+        return response
 
     @http.route("/p/<string:slug>/booking/<int:appointment_id>/ics", type="http", auth="public", website=True,
                 sitemap=False)

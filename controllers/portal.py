@@ -1,11 +1,16 @@
+from datetime import datetime, timedelta
+
 from werkzeug.urls import url_encode
 
-from odoo import Command, http
+from odoo import Command, fields, http
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import request
 
 from odoo.addons.payment.controllers import portal as payment_portal
 from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.portal.controllers.portal import pager as portal_pager
+
+from ..exceptions import SlotUnavailableError
 
 RECEIPT_REPORT = "self_serve_booking.action_report_booking_receipt"
 PAYABLE_KINDS = ("deposit", "balance", "tip", "no_show_fee")
@@ -74,16 +79,76 @@ def booking_payment_form_values(appointment_sudo, kind, amount, landing_route):
 
 
 class BookingCustomerPortal(CustomerPortal):
-    """The customer's page of a booking, reachable by its access-token link."""
+    """The customer's bookings in the portal, and each booking's page (also
+    reachable by its access-token link, for guests)."""
+
+    # === LIST === #
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "booking_count" in counters:
+            Appointment = request.env["booking.appointment"]
+            values["booking_count"] = Appointment.search_count(
+                request.env["booking.frontdesk"]._customer_domain(request.env.user.partner_id)
+            ) if Appointment.has_access("read") else 0
+        return values
+
+    def _booking_filters(self):
+        return {
+            "upcoming": {"label": request.env._("Upcoming"), "filter": "upcoming"},
+            "past": {"label": request.env._("Past"), "filter": "past"},
+            "cancelled": {"label": request.env._("Cancelled"), "filter": "cancelled"},
+            "all": {"label": request.env._("All"), "filter": None},
+        }
+
+    def _booking_sortings(self):
+        return {
+            "date": {"label": request.env._("Date"), "order": "start asc"},
+            "date_desc": {"label": request.env._("Newest first"), "order": "start desc"},
+            "reference": {"label": request.env._("Reference"), "order": "name desc"},
+        }
+
+    @http.route(["/my/bookings", "/my/bookings/page/<int:page>"], type="http", auth="user", website=True)
+    def portal_my_bookings(self, page=1, filterby="upcoming", sortby=None, **kwargs):
+        partner = request.env.user.partner_id
+        Appointment = request.env["booking.appointment"]
+        filters = self._booking_filters()
+        filterby = filterby if filterby in filters else "upcoming"
+        sortings = self._booking_sortings()
+        sortby = sortby if sortby in sortings else ("date" if filterby == "upcoming" else "date_desc")
+        domain = request.env["booking.frontdesk"]._customer_domain(partner, filterby=filters[filterby]["filter"])
+        count = Appointment.search_count(domain)
+        pager = portal_pager(url="/my/bookings", url_args={"filterby": filterby, "sortby": sortby},
+                             total=count, page=page, step=self._items_per_page)
+        appointments = Appointment.search(domain, order=sortings[sortby]["order"], limit=self._items_per_page,
+                                          offset=pager["offset"])
+        request.session["my_bookings_history"] = appointments.ids[:100]
+        values = self._prepare_portal_layout_values()
+        values.update({
+            "appointments": appointments.sudo(),
+            "page_name": "booking",
+            "pager": pager,
+            "default_url": "/my/bookings",
+            "searchbar_filters": filters,
+            "filterby": filterby,
+            "searchbar_sortings": sortings,
+            "sortby": sortby,
+        })
+        return request.render("self_serve_booking.portal_my_bookings", values)
 
     def _booking_get_page_view_values(self, appointment_sudo, access_token, message=None, tip=None, **kwargs):
         contract = appointment_sudo.contract_id
+        frontdesk = request.env["booking.frontdesk"]
         values = {
             "page_name": "booking",
             "appointment": appointment_sudo,
             "contract": contract,
             "access_token": access_token,
             "message": message,
+            "summary": frontdesk._booking_summary(appointment_sudo),
+            "cancel_preview": frontdesk._cancel_preview(appointment_sudo),
+            "show_check_in": appointment_sudo.state == "confirmed" and appointment_sudo.stop > fields.Datetime.now(),
+            "invoices": contract.invoice_ids.sudo() if contract else request.env["account.move"],
             "receipt_url": appointment_sudo.get_portal_url(report_type="pdf", download=True)
             if contract and contract.amount_paid else False,
         }
@@ -122,6 +187,139 @@ class BookingCustomerPortal(CustomerPortal):
                                      download=download)
         values = self._booking_get_page_view_values(appointment_sudo, access_token, **kwargs)
         return request.render("self_serve_booking.portal_booking_page", values)
+
+    def _booking_from_request(self, appointment_id, access_token):
+        return self._document_check_access("booking.appointment", appointment_id, access_token)
+
+    def _redirect_with_message(self, appointment_sudo, message, path=""):
+        url = appointment_sudo.get_portal_url(suffix=path)
+        separator = "&" if "?" in url else "?"
+        return request.redirect(f"{url}{separator}{url_encode({'message': message})}")
+
+    # === CANCEL === #
+
+    @http.route("/my/bookings/<int:appointment_id>/cancel", type="http", auth="public", website=True,
+                methods=["GET", "POST"])
+    def portal_booking_cancel(self, appointment_id, access_token=None, reason=None, confirm=None, **kwargs):
+        """First what the policy refunds, then the cancellation itself (POST)."""
+        try:
+            appointment_sudo = self._booking_from_request(appointment_id, access_token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        frontdesk = request.env["booking.frontdesk"]
+        if request.httprequest.method == "POST" and confirm:
+            try:
+                frontdesk._customer_cancel(appointment_sudo, reason=reason)
+            except UserError as error:
+                return self._redirect_with_message(appointment_sudo, error.args[0])
+            refunded = appointment_sudo.contract_id.amount_refunded
+            message = request.env._("Your booking is cancelled.")
+            if refunded:
+                message += " " + request.env._("%(amount)s is refunded to your card.",
+                                               amount=appointment_sudo.contract_id._fmt(refunded))
+            return self._redirect_with_message(appointment_sudo, message)
+        values = self._get_page_view_values(appointment_sudo, access_token, {
+            "page_name": "booking",
+            "appointment": appointment_sudo,
+            "preview": frontdesk._cancel_preview(appointment_sudo),
+            "policy": appointment_sudo.page_id.cancellation_policy_id,
+        }, "my_bookings_history", False)
+        return request.render("self_serve_booking.portal_booking_cancel", values)
+
+    # === RESCHEDULE === #
+
+    @http.route("/my/bookings/<int:appointment_id>/reschedule", type="http", auth="public", website=True,
+                methods=["GET", "POST"])
+    def portal_booking_reschedule(self, appointment_id, access_token=None, date=None, start=None, any_provider=None,
+                                  **kwargs):
+        """Pick a new time among the free ones; the move happens in one step (POST)."""
+        try:
+            appointment_sudo = self._booking_from_request(appointment_id, access_token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        frontdesk = request.env["booking.frontdesk"]
+        any_provider = any_provider in ("1", "true", "on")
+        if request.httprequest.method == "POST" and start:
+            try:
+                new_start = datetime.strptime(start, "%Y-%m-%d %H:%M:%S")
+                frontdesk._customer_reschedule(appointment_sudo, new_start, any_provider=any_provider)
+            except SlotUnavailableError:
+                message = request.env._("That time has just been taken. Your booking did not change; "
+                                        "please pick another time.")
+                return self._redirect_with_message(appointment_sudo, message, "/reschedule")
+            except (UserError, ValidationError) as error:
+                return self._redirect_with_message(appointment_sudo, error.args[0], "/reschedule")
+            except ValueError:
+                return self._redirect_with_message(appointment_sudo, request.env._("This time cannot be booked."),
+                                                   "/reschedule")
+            return self._redirect_with_message(appointment_sudo, request.env._(
+                "Your booking is moved to %(when)s.", when=appointment_sudo._format_local(appointment_sudo.start)))
+        allowed, _code, reason, deadline = frontdesk._reschedule_check(appointment_sudo)
+        page = appointment_sudo.page_id
+        today = page._local_today()
+        days, slots = [], []
+        if allowed:
+            horizon = frontdesk._reschedule_slots(appointment_sudo, today, today + timedelta(days=27),
+                                                  any_provider=any_provider)
+            availability = request.env["booking.availability"]
+            days = sorted({availability._local_date(page, slot.start) for slot in horizon})
+            chosen = next((day for day in days if day.isoformat() == date), days[0] if days else None)
+            seen = set()
+            for slot in horizon:
+                if availability._local_date(page, slot.start) == chosen and slot.start not in seen:
+                    seen.add(slot.start)
+                    slots.append(slot)
+            date = chosen
+        values = self._get_page_view_values(appointment_sudo, access_token, {
+            "page_name": "booking",
+            "appointment": appointment_sudo,
+            "allowed": allowed,
+            "reason": reason,
+            "deadline": deadline,
+            "days": days,
+            "date": date,
+            "slots": slots,
+            "any_provider": any_provider,
+            "message": kwargs.get("message"),
+            "providers": request.env["booking.provider"].sudo().browse({s.provider_id for s in slots}),
+        }, "my_bookings_history", False)
+        return request.render("self_serve_booking.portal_booking_reschedule", values)
+
+    # === PAYMENTS === #
+
+    @http.route("/my/bookings/payments", type="http", auth="user", website=True)
+    def portal_booking_payments(self, **kwargs):
+        """Every charge and refund of the customer's bookings, their invoices and saved cards."""
+        partner = request.env.user.partner_id
+        appointments = request.env["booking.appointment"].search([("partner_id", "=", partner.id)])
+        contracts = appointments.sudo().contract_id
+        transactions = contracts.transaction_ids.filtered(lambda tx: tx.state == "done").sorted(
+            "create_date", reverse=True)
+        tokens = request.env["payment.token"].sudo().search([
+            ("partner_id", "child_of", partner.commercial_partner_id.id), ("active", "=", True)])
+        values = self._prepare_portal_layout_values()
+        values.update({
+            "page_name": "booking_payments",
+            "transactions": transactions,
+            "invoices": contracts.invoice_ids.sorted("invoice_date", reverse=True),
+            "tokens": tokens,
+            "message": kwargs.get("message"),
+        })
+        return request.render("self_serve_booking.portal_my_booking_payments", values)
+
+    @http.route("/my/bookings/cards/<int:token_id>/default", type="http", auth="user", website=True,
+                methods=["POST"])
+    def portal_booking_default_card(self, token_id, **kwargs):
+        partner = request.env.user.partner_id
+        token = request.env["payment.token"].sudo().search([
+            ("id", "=", token_id), ("partner_id", "child_of", partner.commercial_partner_id.id),
+            ("active", "=", True)])
+        if token:
+            token.booking_default = True
+            message = request.env._("%(card)s is now used for your bookings.", card=token.display_name)
+        else:
+            message = request.env._("This card is not one of yours.")
+        return request.redirect(f"/my/bookings/payments?{url_encode({'message': message})}")
 
     @http.route("/my/bookings/<int:appointment_id>/tip", type="http", auth="public", methods=["POST"],
                 website=True)
