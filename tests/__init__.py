@@ -4,6 +4,7 @@ from . import test_constraint
 from . import test_http_api
 from . import test_http_page
 from . import test_http_payments
+from . import test_http_portal
 from . import test_lifecycle
 from . import test_manual_booking
 from . import test_payments

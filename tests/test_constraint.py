@@ -231,3 +231,50 @@ class TestExclusionConstraintConcurrency(TransactionCase):
     @mute_logger("odoo.sql_db")
     def test_second_transaction_gets_the_slot_when_the_first_rolls_back(self):
         self.assertEqual(self._race(first_commits=False), "created")
+
+    @mute_logger("odoo.sql_db")
+    def test_reschedule_race_keeps_the_original_booking(self):
+        """Moving to a time another transaction is booking: the move fails, the original stays.
+
+        A move is one UPDATE of the same row, so until it commits the old time
+        is still held; when it loses, nothing of the booking has changed.
+        """
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            moving = env["booking.appointment"].create(dict(self._vals(1), start=local_to_utc(MONDAY, 9)))
+            moving_id = moving.id
+        cr_a = self.registry.cursor()
+        cr_b = self.registry.cursor()
+        env_b = api.Environment(cr_b, SUPERUSER_ID, {})
+        cr_b.execute("SELECT pg_backend_pid()")
+        pid_b = cr_b.fetchone()[0]
+        outcome = {}
+        try:
+            api.Environment(cr_a, SUPERUSER_ID, {})["booking.appointment"].create(self._vals(0))  # 10:00
+
+            def move():
+                try:
+                    env_b["booking.appointment"].browse(moving_id).write({"start": local_to_utc(MONDAY, 10)})
+                    cr_b.commit()
+                    outcome["move"] = "moved"
+                except (SlotUnavailableError, psycopg2.errors.SerializationFailure):
+                    outcome["move"] = "refused"
+                finally:
+                    cr_b.rollback()
+
+            worker = threading.Thread(target=move)
+            worker.start()
+            with self.registry.cursor() as probe:
+                deadline = clock.monotonic() + 10
+                while not self._waiting_on_a_lock(probe, pid_b) and clock.monotonic() < deadline:
+                    clock.sleep(0.05)
+                self.assertTrue(self._waiting_on_a_lock(probe, pid_b))
+            cr_a.commit()
+            worker.join(30)
+        finally:
+            cr_a.close()
+            cr_b.close()
+        self.assertEqual(outcome["move"], "refused")
+        with self.registry.cursor() as cr:
+            original = api.Environment(cr, SUPERUSER_ID, {})["booking.appointment"].browse(moving_id)
+            self.assertEqual((original.start, original.state), (local_to_utc(MONDAY, 9), "confirmed"))

@@ -7,6 +7,8 @@ from odoo.tests import HttpCase
 from odoo.tests import tagged
 
 from odoo.addons.bus.tests.common import WebsocketCase
+from odoo.addons.mail.tests.common import mail_new_test_user
+from odoo.addons.payment.tests.http_common import PaymentHttpCommon
 
 ZONE = "Europe/Brussels"
 
@@ -110,3 +112,52 @@ class TestLiveAvailabilityTour(TourDataMixin, WebsocketCase):
         self.start_tour("/p/tour-full", "self_serve_booking_live_availability")
         taken = self.env["booking.appointment"].search([("page_id", "=", self.full_page.id)])
         self.assertEqual(taken.partner_id.email, "someone.else@example.com")
+
+
+@tagged("post_install", "-at_install")
+class TestPortalTours(TourDataMixin, PaymentHttpCommon):
+    """A portal customer manages a paid booking three days from now (real clock)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_tour_data()
+        cls.demo = cls._prepare_provider("demo")
+        cls.customer_user = mail_new_test_user(cls.env, login="tour_customer", name="Tina Tour",
+                                               email="tina@example.com", groups="base.group_portal")
+        zone = pytz.timezone(ZONE)
+        day = datetime.now(zone).date() + timedelta(days=3)
+        start = zone.localize(datetime(day.year, day.month, day.day, 10)).astimezone(pytz.utc).replace(tzinfo=None)
+        cls.appointment = cls.env["booking.appointment"].create({
+            "page_id": cls.page.id, "service_id": cls.deposit_service.id, "provider_id": cls.providers[0].id,
+            "partner_id": cls.customer_user.partner_id.id, "start": start, "source": "website",
+            "state": "pending_payment",
+        })
+        contract = cls.appointment.contract_id
+        Transaction = cls.env["payment.transaction"].sudo()
+        link = {"booking_contract_ids": [Command.set(contract.ids)], "booking_payment_kind": "deposit"}
+        tx = Transaction.create({
+            "provider_id": cls.demo.id, "payment_method_id": cls.demo.payment_method_ids[:1].id,
+            "reference": Transaction._compute_reference("demo", **link), "amount": contract.amount_deposit,
+            "currency_id": contract.currency_id.id, "partner_id": cls.customer_user.partner_id.id,
+            "operation": "online_direct", **link,
+        })
+        tx._handle_notification_data("demo", {"reference": tx.reference, "simulated_state": "done"})
+
+    def setUp(self):
+        self.enable_post_process_patcher = False
+        super().setUp()
+        self.appointment.contract_id.transaction_ids._post_process()
+
+    def test_portal_customer_cancels_seeing_the_refund_first(self):
+        self.assertEqual(self.appointment.state, "confirmed")
+        self.start_tour("/my/bookings", "self_serve_booking_portal_cancel", login="tour_customer")
+        self.assertEqual((self.appointment.state, self.appointment.cancelled_by), ("cancelled", "customer"))
+        self.assertEqual(self.appointment.contract_id.amount_refunded, 40.0)
+
+    def test_portal_customer_reschedules(self):
+        before = self.appointment.start
+        self.start_tour("/my/bookings", "self_serve_booking_portal_reschedule", login="tour_customer")
+        self.assertNotEqual(self.appointment.start, before)
+        self.assertEqual(self.appointment.state, "confirmed")
+        self.assertEqual(self.appointment.contract_id.amount_deposit_paid, 40.0)

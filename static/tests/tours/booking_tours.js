@@ -192,3 +192,43 @@ registry.category("web_tour.tours").add("self_serve_booking_deposit", {
         },
     ],
 });
+
+/** A portal customer cancels a booking, seeing the refund before confirming. */
+registry.category("web_tour.tours").add("self_serve_booking_portal_cancel", {
+    url: "/my/bookings",
+    steps: () => [
+        { content: "Open the booking", trigger: ".o_booking_row a", run: "click" },
+        { content: "Cancel it", trigger: ".o_booking_cancel_link", run: "click" },
+        {
+            content: "The refund is shown before anything happens",
+            trigger: ".o_booking_refund_preview:contains('40.00')",
+        },
+        { trigger: "#cancel_reason", run: "edit Something came up" },
+        { content: "Confirm", trigger: ".o_booking_cancel_confirm", run: "click" },
+        {
+            content: "Cancelled, refund on its way",
+            trigger: ".o_booking_portal_message:contains('refunded')",
+        },
+        { trigger: ".o_booking_portal_page[data-state='cancelled']" },
+    ],
+});
+
+/** A portal customer moves a booking to another time. */
+registry.category("web_tour.tours").add("self_serve_booking_portal_reschedule", {
+    url: "/my/bookings",
+    steps: () => [
+        { content: "Open the booking", trigger: ".o_booking_row a", run: "click" },
+        { content: "Change the time", trigger: ".o_booking_reschedule_link", run: "click" },
+        {
+            content: "Another day",
+            trigger: ".o_booking_reschedule_day:not(.btn-primary)",
+            run: "click",
+        },
+        { content: "A time that day", trigger: ".o_booking_reschedule_time", run: "click" },
+        {
+            content: "Moved",
+            trigger: ".o_booking_portal_message:contains('moved to')",
+        },
+        { trigger: ".o_booking_portal_page[data-state='confirmed']" },
+    ],
+});
