@@ -9,6 +9,7 @@
     "license": "LGPL-3",
     "depends": [
         "mail",
+        "calendar",
         "portal",
         "website",
         "resource",
@@ -26,6 +27,7 @@
         "data/booking_cancellation_policy_data.xml",
         "data/booking_product_data.xml",
         "data/ir_cron_data.xml",
+        "views/booking_notification_views.xml",
         "views/booking_cancellation_policy_views.xml",
         "views/booking_service_views.xml",
         "views/booking_provider_views.xml",
@@ -36,6 +38,7 @@
         "report/booking_report_views.xml",
         "report/booking_receipt_report.xml",
         "data/mail_template_data.xml",
+        "data/sms_template_data.xml",
         "wizard/booking_booking_wizard_views.xml",
         "views/res_partner_views.xml",
         "views/booking_menus.xml",

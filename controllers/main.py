@@ -1,12 +1,14 @@
 import json
 from datetime import UTC, datetime
 
+import psycopg2
 from werkzeug.exceptions import NotFound
 from werkzeug.urls import url_encode
 
 from odoo import http
+from odoo.exceptions import UserError
 from odoo.http import request
-from odoo.tools import consteq
+from odoo.tools import SQL, consteq
 
 from odoo.addons.auth_signup.models.res_partner import SignupError
 
@@ -265,3 +267,83 @@ class BookingPageController(http.Controller):
         )
         return stream.get_response(max_age=3600)
 
+    @http.route("/booking/check-in/<int:appointment_id>/<string:signature>/qr.png", type="http", auth="public",
+                sitemap=False, readonly=True)
+    def booking_check_in_qr(self, appointment_id, signature, **kwargs):
+        """The check-in QR code as an image, for e-mails (which do not show inline images)."""
+        appointment = request.env["booking.appointment"].sudo().browse(appointment_id).exists()
+        if not appointment or not appointment._check_in_signature_ok(signature):
+            raise NotFound()
+        return request.make_response(appointment._check_in_qr_png(), headers=[
+            ("Content-Type", "image/png"), ("Cache-Control", "private, max-age=86400")])
+
+    # === ONE-TAP ANSWERS FROM E-MAILS === #
+    # These links carry their own signed authority, so they work without
+    # signing in; a CSRF token would add nothing (csrf=False). Opening a link
+    # never changes anything, because mail scanners open links too: the
+    # page shows what the button will do, and the button does it.
+
+    @http.route("/booking/approval/<int:appointment_id>/<string:action>/<string:expires>/<string:signature>",
+                type="http", auth="public", website=True, methods=["GET", "POST"], csrf=False, sitemap=False)
+    def booking_approval(self, appointment_id, action, expires, signature, reason=None, **kwargs):
+        """Approve or decline a request from the merchant's e-mail: valid once, until the request expires."""
+        appointment = request.env["booking.appointment"].sudo().browse(appointment_id).exists()
+        status = appointment._check_approval_link(action, expires, signature) if appointment else "invalid"
+        if status == "ok" and request.httprequest.method == "POST":
+            if not appointment._try_lock():
+                status = "busy"
+            else:
+                status = appointment._check_approval_link(action, expires, signature)
+                if status == "ok":
+                    appointment._answer_by_link(action, reason)
+                    status = "approved" if action == "confirm" else "declined"
+        response = request.render("self_serve_booking.booking_approval_page", {
+            "status": status,
+            "action": action,
+            "appointment": appointment if status != "invalid" else appointment.browse(),
+            "page": appointment.page_id if status != "invalid" else appointment.page_id.browse(),
+        })
+        response.status_code = {"invalid": 403, "expired": 410, "already": 409, "busy": 409}.get(status, 200)
+        return response
+
+    @http.route("/booking/waitlist/<int:entry_id>/<int:appointment_id>/<string:signature>", type="http",
+                auth="public", website=True, methods=["GET", "POST"], csrf=False, sitemap=False)
+    def booking_waitlist_offer(self, entry_id, appointment_id, signature, answer=None, **kwargs):
+        """A waitlist offer: see it, accept it (book, paying the deposit if any) or decline it."""
+        entry = request.env["booking.waitlist"].sudo().browse(entry_id).exists()
+        status, hold = entry._check_offer_link(appointment_id, signature) if entry else (
+            "invalid", request.env["booking.appointment"])
+        if status == "open" and request.httprequest.method == "POST" and answer in ("accept", "decline"):
+            try:
+                with request.env.cr.savepoint():
+                    request.env.cr.execute(SQL(
+                        "SELECT 1 FROM booking_waitlist WHERE id = %s FOR NO KEY UPDATE NOWAIT", entry.id))
+                locked = hold._try_lock()
+            except psycopg2.errors.LockNotAvailable:
+                locked = False
+            if not locked:
+                status = "busy"
+            else:
+                entry.invalidate_recordset()
+                status, hold = entry._check_offer_link(appointment_id, signature)
+            if status == "open" and answer == "decline":
+                entry.action_decline_offer()
+                status = "declined"
+            elif status == "open":
+                try:
+                    hold = entry.action_accept_offer()
+                except UserError:
+                    status = "lapsed"
+                else:
+                    token = hold._portal_ensure_token()
+                    return request.redirect(f"/p/{hold.page_id.slug}/booking/{hold.id}?access_token={token}")
+        response = request.render("self_serve_booking.booking_waitlist_offer_page", {
+            "status": status,
+            "entry": entry if status != "invalid" else entry.browse(),
+            "appointment": hold if status != "invalid" else hold.browse(),
+            "page": entry.page_id if status != "invalid" else entry.page_id.browse(),
+            "booking_url": f"/p/{hold.page_id.slug}/booking/{hold.id}?access_token={hold._portal_ensure_token()}"
+            if status == "booked" else "",
+        })
+        response.status_code = {"invalid": 403, "lapsed": 410, "busy": 409}.get(status, 200)
+        return response

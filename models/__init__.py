@@ -5,6 +5,8 @@ from . import booking_cancellation_policy
 from . import booking_cancellation_policy_tier
 from . import booking_customer_session
 from . import booking_frontdesk
+from . import booking_notification
+from . import booking_notification_rule
 from . import booking_page
 from . import booking_payment_contract
 from . import booking_provider

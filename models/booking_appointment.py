@@ -1,6 +1,7 @@
 import base64
 import io
 import logging
+import secrets
 from collections import defaultdict
 from datetime import timedelta
 
@@ -12,11 +13,12 @@ from markupsafe import escape
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, consteq, format_datetime
+from odoo.tools import SQL, consteq, format_amount, format_date, format_datetime, format_time
 from odoo.tools.misc import hmac as hmac_sign
 
 from ..exceptions import SlotUnavailableError
 from .booking_availability import TIME_HOLDING_STATES
+from .booking_availability import to_epoch
 
 _logger = logging.getLogger(__name__)
 
@@ -146,6 +148,36 @@ class BookingAppointment(models.Model):
         help="An unpaid booking keeps its slot until then.",
     )
     confirmed_at = fields.Datetime(readonly=True, copy=False)
+    pending_since = fields.Datetime(
+        string="Awaiting Approval Since",
+        readonly=True,
+        copy=False,
+        help="When the request reached the merchant: approvers are reminded, then it expires, from then.",
+    )
+    approval_nonce = fields.Char(
+        readonly=True,
+        copy=False,
+        groups="base.group_system",
+        help="Secret of the approve and decline links of the current request; a new request gets a new one.",
+    )
+    waitlist_id = fields.Many2one(
+        "booking.waitlist",
+        string="From Waitlist Entry",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The waitlist entry this time was offered to (held until the offer's deadline).",
+    )
+    notification_ids = fields.One2many(
+        "booking.notification", "appointment_id", string="Messages Sent", domain=[("channel", "!=", "calendar")])
+    calendar_event_id = fields.Many2one(
+        "calendar.event",
+        string="Provider's Calendar Event",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+        index="btree_not_null",
+    )
 
     # === CANCELLATION === #
     cancelled_at = fields.Datetime(readonly=True, copy=False)
@@ -344,9 +376,11 @@ class BookingAppointment(models.Model):
                 vals["name"] = self.env["ir.sequence"].next_by_code("booking.appointment") or "/"
         now = fields.Datetime.now()
         for vals in vals_list:
-            if vals.get("state") == "pending_payment" and not vals.get("hold_expires_at"):
+            state = vals.get("state", "confirmed")
+            if state == "pending_payment" and not vals.get("hold_expires_at"):
                 page = self.env["booking.page"].browse(vals.get("page_id"))
                 vals["hold_expires_at"] = now + timedelta(minutes=page.payment_hold_minutes or 15)
+            vals.update(self._state_entry_values(state, vals))
         drafts = self._new_drafts(vals_list)
         # holds nobody paid for give way to the new booking, as the engine
         # (which already shows their time as free) promised
@@ -361,6 +395,9 @@ class BookingAppointment(models.Model):
             raise self._slot_taken_error() from None
         appointments._notify_availability()
         appointments._create_contracts()
+        for appointment in appointments:
+            appointment._queue_state_notifications(False)
+        appointments._queue_calendar_sync()
         return appointments
 
     def _create_contracts(self):
@@ -441,9 +478,11 @@ class BookingAppointment(models.Model):
         except psycopg2.errors.ExclusionViolation:
             raise self._slot_taken_error() from None
         self._notify_availability(extra_days=days_before)
+        moved = self.browse()
         for appointment in self.filtered(lambda a: a.id in before):
             old_start, old_provider = before[appointment.id]
             if (old_start, old_provider) != (appointment.start, appointment.provider_id):
+                moved |= appointment
                 appointment._message_log(
                     body=self.env._(
                         "Moved from %(old)s with %(old_provider)s to %(new)s with %(new_provider)s.",
@@ -453,6 +492,10 @@ class BookingAppointment(models.Model):
                         new_provider=appointment.provider_id.name,
                     )
                 )
+                appointment._queue_move_notifications(old_start, old_provider)
+        self._queue_calendar_sync()
+        if moved or "state" in vals:
+            self._offer_freed_time_to_waitlist()
         return result
 
     def _check_no_overlap(self):
@@ -544,6 +587,20 @@ class BookingAppointment(models.Model):
         self.ensure_one()
         return format_datetime(self.env, value, tz=self.page_id.tz or "UTC", dt_format=dt_format)
 
+    def _when_label(self, value=None):
+        """``value`` (default: the start) for a message: the full local date and the time, in the reader's language.
+
+        Accepts a naive UTC datetime or its string (values stored with a queued message).
+        """
+        self.ensure_one()
+        value = fields.Datetime.to_datetime(value) if value else self.start
+        tz = self.page_id.tz or "UTC"
+        local = pytz.utc.localize(value).astimezone(pytz.timezone(tz))
+        return "%s, %s" % (
+            format_date(self.env, local.date(), date_format="full"),
+            format_time(self.env, value, tz=tz, time_format="short"),
+        )
+
     def _local_start(self):
         self.ensure_one()
         return pytz.utc.localize(self.start).astimezone(pytz.timezone(self.page_id.tz or "UTC"))
@@ -587,8 +644,8 @@ class BookingAppointment(models.Model):
                 )
             )
         for appointment in self:
-            old_label = appointment._state_label()
-            appointment.write(dict(vals or {}, state=new_state))
+            old_state, old_label = appointment.state, appointment._state_label()
+            appointment.write(dict(vals or {}, state=new_state, **appointment._state_entry_values(new_state, vals)))
             # online, the public user acts for the customer: name the customer
             actor = appointment.partner_id.name if self.env.user._is_public() else self.env.user.name
             body = escape(
@@ -603,13 +660,27 @@ class BookingAppointment(models.Model):
             if note:
                 body += Markup("<br/>") + escape(note)
             appointment._message_log(body=body)
+            appointment._queue_state_notifications(old_state)
         return True
+
+    @api.model
+    def _state_entry_values(self, state, vals=None):
+        """Values that come with entering ``state`` (unless ``vals`` sets them).
+
+        A new request gets its own approval secret, so approve and decline
+        links of an earlier request of the same appointment stop working.
+        """
+        vals = vals or {}
+        now = fields.Datetime.now()
+        if state == "confirmed" and not vals.get("confirmed_at"):
+            return {"confirmed_at": now}
+        if state == "pending" and not vals.get("pending_since"):
+            return {"pending_since": now, "approval_nonce": secrets.token_urlsafe(16)}
+        return {}
 
     def action_confirm(self):
         """Approve a request waiting for the merchant."""
-        return self._transition(
-            self.env._("approved"), ("pending",), "confirmed", vals={"confirmed_at": fields.Datetime.now()}
-        )
+        return self._transition(self.env._("approved"), ("pending",), "confirmed")
 
     def action_reject(self, reason=None):
         """Decline a request waiting for the merchant; its slot is freed, its deposit refunded."""
@@ -647,17 +718,9 @@ class BookingAppointment(models.Model):
         )
         for appointment in self.filtered("contract_id"):
             appointment.contract_id.sudo()._charge_balance()
-            appointment._send_receipt()
+            # queued after the charge: the receipt shows what was paid
+            appointment._notify("receipt")
         return True
-
-    def _send_receipt(self):
-        """E-mail the receipt (PDF attached) through the mail queue; never blocks checkout."""
-        self.ensure_one()
-        template = self.env.ref("self_serve_booking.mail_template_booking_receipt", raise_if_not_found=False)
-        if template and self.partner_id.email:
-            self.with_context(mail_notify_force_send=False).message_post_with_source(
-                template, subtype_xmlid="mail.mt_comment"
-            )
 
     def action_cancel(self, reason=None, cancelled_by="merchant"):
         """Cancel a booking that has not started; its slot is freed and money refunded.
@@ -702,7 +765,11 @@ class BookingAppointment(models.Model):
         return True
 
     def _action_expire(self, reason=None):
-        """Release a hold nobody paid for, or a request nobody answered (deposit refunded)."""
+        """Release a hold nobody paid for, or a request nobody answered (deposit refunded).
+
+        An expired waitlist offer passes to the next customer in line.
+        """
+        offers = self.filtered(lambda a: a.state == "pending_payment" and a.waitlist_id.state == "offered")
         self._transition(
             self.env._("expired"),
             ("pending_payment", "pending"),
@@ -712,6 +779,8 @@ class BookingAppointment(models.Model):
         )
         for appointment in self.filtered(lambda a: a.contract_id.amount_paid):
             appointment.contract_id.sudo()._refund_for_cancellation("system", 0.0)
+        for appointment in offers:
+            appointment.waitlist_id.sudo()._action_expire_offer()
         return True
 
     def _revive_after_late_payment(self, tx):
@@ -725,7 +794,6 @@ class BookingAppointment(models.Model):
             with self.env.cr.savepoint():
                 self._transition(self.env._("booked after a late payment"), ("expired",), new_state, vals={
                     "hold_expires_at": False, "cancelled_at": False, "cancelled_by": False, "cancel_reason": False,
-                    "confirmed_at": fields.Datetime.now() if new_state == "confirmed" else False,
                 })
         except SlotUnavailableError:
             self.contract_id._refund_duplicate(
@@ -734,10 +802,277 @@ class BookingAppointment(models.Model):
             return False
         return True
 
+    def _action_payment_done(self):
+        """The deposit is paid: go on to approval or confirmation."""
+        return self._action_release_hold(self.env._("paid"))
+
+    def _action_release_hold(self, action):
+        """A held time becomes a booking (deposit paid, waitlist offer accepted).
+
+        It goes on to approval or confirmation as any booking would; the
+        waitlist entry it was offered to, if any, is booked.
+        """
+        for appointment in self:
+            new_state = self._get_state_after_payment(appointment.page_id, appointment.service_id)
+            appointment._transition(action, ("pending_payment",), new_state, vals={"hold_expires_at": False})
+            if appointment.waitlist_id.state == "offered":
+                appointment.waitlist_id.sudo()._action_offer_taken(appointment)
+        return True
+
+    # === NOTIFICATIONS (queued, DESIGN.md section 4.6) === #
+
+    def _notify(self, event, key_suffix="", values=None):
+        """Queue the page's messages for ``event``; sending happens later, in the outbox."""
+        Outbox = self.env["booking.notification"].sudo()
+        return sum(Outbox._notify(appointment, event, key_suffix=key_suffix, values=values) for appointment in self)
+
+    def _queue_state_notifications(self, old_state):
+        """Queue what the customer and the merchant are told when the state changes from ``old_state``."""
+        self.ensure_one()
+        state = self.state
+        if not old_state and state not in ("pending", "confirmed"):
+            return  # created in a final state (an import): history, nothing to tell
+        if state == "pending":
+            # each request (an appointment may go back to pending after a late payment) is told once
+            stamp = self.pending_since.strftime("%Y%m%d%H%M%S") if self.pending_since else ""
+            self._notify("request_received", stamp)
+            self._notify("new_request", stamp)
+        elif state == "confirmed" and old_state != "confirmed" and self.channel != "walk_in":
+            self._notify("confirmed")
+        elif state == "rejected" or (state == "expired" and old_state == "pending"):
+            self._notify("declined")
+        elif state == "cancelled":
+            self._notify("cancelled")
+            if self.cancelled_by == "customer":
+                self._notify("customer_cancelled")
+        if old_state in TIME_HOLDING_STATES and state not in TIME_HOLDING_STATES:
+            self._offer_freed_time_to_waitlist()
+
+    def _queue_move_notifications(self, old_start, old_provider):
+        """Queue "moved" messages: to the customer always, to the merchant when the customer moved it."""
+        self.ensure_one()
+        if self.state not in ("pending", "confirmed"):
+            return
+        key = f"{self.start:%Y%m%d%H%M%S}-{self.provider_id.id}"
+        values = {"old_start": fields.Datetime.to_string(old_start), "old_provider": old_provider.name}
+        self._notify("rescheduled", key, values)
+        if self.env.context.get("booking_moved_by") == "customer":
+            self._notify("customer_rescheduled", key, values)
+
+    def _merchant_partner_to(self):
+        """Recipients of the merchant's messages, as a template's "To (partners)" wants them."""
+        self.ensure_one()
+        return ",".join(str(pid) for pid in self.page_id._get_merchant_partners(self.provider_id).ids)
+
+    def _rebook_url(self):
+        """The page, with this service chosen: where a declined or expired customer books again."""
+        self.ensure_one()
+        return f"{self.page_id.get_base_url()}/p/{self.page_id.slug}?service={self.service_id.id}"
+
+    def _get_alternative_slots(self, limit=3):
+        """Up to ``limit`` free times near this one, in local time, for the "declined" message.
+
+        The declined time itself is left out: the merchant said no to it.
+        """
+        self.ensure_one()
+        slots = self.env["booking.availability"].sudo()._nearest_slots(
+            self.page_id, self.service_id, self.start, limit=limit + 1)
+        return [self._when_label(slot.start) for slot in slots if slot.start != self.start][:limit]
+
+    def _check_in_qr_url(self):
+        """The check-in QR code as an image address, for e-mails (clients block inline images)."""
+        self.ensure_one()
+        return f"{self._check_in_url()}/qr.png"
+
+    def _format_refund(self):
+        """What was refunded on this booking, formatted, or an empty string."""
+        self.ensure_one()
+        contract = self.contract_id
+        if not contract or contract.currency_id.is_zero(contract.amount_refunded):
+            return ""
+        return format_amount(self.env, contract.amount_refunded, contract.currency_id)
+
+    # === ONE-TAP APPROVAL LINKS === #
+
+    def _approval_deadline(self):
+        """When the approve and decline links stop working: when the request expires, or at its start."""
+        self.ensure_one()
+        hours = self.page_id.approval_expiry_hours
+        deadline = self.start
+        if hours and self.pending_since:
+            deadline = min(deadline, self.pending_since + timedelta(hours=hours))
+        return deadline
+
+    def _approval_signature(self, action, expires):
+        self.ensure_one()
+        nonce = self.sudo().approval_nonce or ""
+        return hmac_sign(self.env(su=True), "self_serve_booking.approval",
+                         f"{self.id}:{action}:{nonce}:{expires}")
+
+    def _approval_url(self, action):
+        """A signed link that approves (``confirm``) or declines (``reject``) this request, no login needed."""
+        self.ensure_one()
+        expires = int(to_epoch(self._approval_deadline()))
+        signature = self._approval_signature(action, expires)
+        return f"{self.get_base_url()}/booking/approval/{self.id}/{action}/{expires}/{signature}"
+
+    def _check_approval_link(self, action, expires, signature):
+        """What an approval link may do now: ``ok``, ``already`` (answered), ``expired`` or ``invalid``.
+
+        The signature covers the appointment, the action, the deadline and
+        the request's secret, so a link cannot be altered, nor reused for a
+        later request of the same appointment; once the request is answered
+        the state machine refuses a second answer.
+        """
+        self.ensure_one()
+        if action not in ("confirm", "reject") or not str(expires).isdigit():
+            return "invalid"
+        if not consteq(self._approval_signature(action, int(expires)), str(signature or "")):
+            return "invalid"
+        if self.state != "pending":
+            return "already"
+        if to_epoch(fields.Datetime.now()) >= int(expires):
+            return "expired"
+        return "ok"
+
+    def _answer_by_link(self, action, reason=None):
+        """Approve or decline from the e-mail's link, as the page's responsible user."""
+        self.ensure_one()
+        actor = self.page_id.responsible_user_id or self.env.ref("base.user_root")
+        appointment = self.with_user(actor).sudo()
+        note = self.env._("Answered with the link of the new-request e-mail.")
+        if action == "confirm":
+            appointment._transition(self.env._("approved"), ("pending",), "confirmed", note=note)
+        else:
+            appointment.action_reject(reason=(reason or "").strip()[:500] or None)
+        return appointment
+
+    def _try_lock(self):
+        """Lock these rows for an answer given from a link, or return False if somebody else holds them.
+
+        A double tap, or the approver tapping while staff act in the backend,
+        gets a "try again" instead of waiting on, then repeating, the other.
+        """
+        try:
+            with self.env.cr.savepoint():
+                self.env.cr.execute(SQL(
+                    "SELECT 1 FROM booking_appointment WHERE id IN %s FOR NO KEY UPDATE NOWAIT", tuple(self.ids)))
+        except psycopg2.errors.LockNotAvailable:
+            return False
+        self.invalidate_recordset()
+        return True
+
+    # === PROVIDER CALENDARS === #
+
+    def _queue_calendar_sync(self):
+        """Queue the mirroring of these appointments into their providers' calendars.
+
+        Queued rather than done here: a calendar (or its Google or Outlook
+        synchronisation) must neither slow down nor roll back a booking. One
+        job per appointment and transaction; each job brings the event in
+        line with the appointment as it is then, so order does not matter.
+        """
+        Outbox = self.env["booking.notification"].sudo()
+        for appointment in self:
+            if not appointment.id or not (appointment.calendar_event_id or (
+                    appointment.page_id.sync_provider_calendars and appointment.provider_id.user_id)):
+                continue
+            # the key ends with the transaction's id: one job per appointment and transaction
+            key = SQL("%s || txid_current()::text", f"calendar:{appointment.id}:")
+            Outbox._enqueue(appointment.page_id, "calendar_sync", key, appointment, channel="calendar")
+
+    def _calendar_event_values(self):
+        self.ensure_one()
+        user = self.provider_id.user_id
+        label = {
+            "pending_payment": self.env._("awaiting payment"),
+            "pending": self.env._("to approve"),
+        }.get(self.state)
+        name = f"{self.service_id.name} · {self.partner_id.name}"
+        if label:
+            name = f"{name} ({label})"
+        description = Markup("<p>%s</p>") % self.name
+        if self.note:
+            description += Markup("<p>%s</p>") % self.note
+        return {
+            "name": name,
+            "start": self.start,
+            "stop": self.stop,
+            "allday": False,
+            "user_id": user.id,
+            "partner_ids": [(6, 0, user.partner_id.ids)],
+            "show_as": "busy",
+            "location": self.page_id._get_address_text() or self.page_id.name,
+            "description": description,
+            "res_model_id": self.env["ir.model"]._get_id(self._name),
+            "res_id": self.id,
+        }
+
+    def _sync_calendar_event(self):
+        """Bring the provider's calendar event in line with this appointment.
+
+        Time-holding appointments of a provider with a user have an event,
+        moved with them; a cancelled, declined or expired one has none. The
+        row is locked so two dispatchers cannot create two events.
+        """
+        self.ensure_one()
+        self.env.cr.execute(SQL("SELECT id FROM booking_appointment WHERE id = %s FOR NO KEY UPDATE", self.id))
+        appointment = self.sudo().with_context(no_mail_to_attendees=True, dont_notify=True,
+                                               mail_create_nolog=True, mail_notrack=True)
+        appointment.invalidate_recordset()
+        event = appointment.calendar_event_id
+        user = appointment.provider_id.user_id
+        wanted = (
+            appointment.state in TIME_HOLDING_STATES and appointment.page_id.sync_provider_calendars
+            and user and user.active
+        ) or (appointment.state == "no_show" and event)
+        if not wanted:
+            if event:
+                appointment.calendar_event_id = False
+                event.unlink()
+            return "removed" if event else "none"
+        vals = appointment._calendar_event_values()
+        if event and event.user_id == user:
+            current = (event.name, event.start, event.stop, event.location, event.show_as)
+            if current == (vals["name"], vals["start"], vals["stop"], vals["location"], vals["show_as"]):
+                return "unchanged"
+            event.write({key: vals[key] for key in ("name", "start", "stop", "location", "show_as", "allday")})
+            return "updated"
+        if event:  # another provider: the event moves to their calendar
+            appointment.calendar_event_id = False
+            event.unlink()
+        appointment.calendar_event_id = self.env["calendar.event"].sudo().with_context(
+            no_mail_to_attendees=True, dont_notify=True, mail_create_nolog=True,
+        ).create(vals)
+        return "created"
+
+    # === WAITLIST === #
+
+    def _offer_freed_time_to_waitlist(self):
+        """Time came free here: let the waitlist scheduler offer it, soon, if anybody waits for it."""
+        pages = self.page_id
+        if pages and self.env["booking.waitlist"].sudo().search_count(
+                [("page_id", "in", pages.ids), ("state", "=", "waiting")], limit=1):
+            self.env.ref("self_serve_booking.ir_cron_waitlist_offers").sudo()._trigger()
+
+    # === SCHEDULED ACTIONS === #
+
     @api.model
     def _cron_expire_payment_holds(self, batch_size=200):
-        """Release unpaid holds past their deadline, oldest first, safe when runs overlap."""
+        """Release unpaid holds and lapsed waitlist offers past their deadline, safe when runs overlap."""
+        expired, full = self._expire_payment_holds(batch_size)
+        self.env["ir.cron"]._notify_progress(done=expired, remaining=1 if full else 0)
+        return expired
+
+    @api.model
+    def _expire_payment_holds(self, batch_size=200):
+        """Expire up to ``batch_size`` holds past their deadline: ``(expired, maybe more left)``.
+
+        Rows are locked with ``SKIP LOCKED``: a hold another transaction is
+        working on (its payment arriving, a second run) is left to it.
+        """
         self.env["booking.appointment"].flush_model(["state", "hold_expires_at"])
+        now = fields.Datetime.now()
         self.env.cr.execute(SQL(
             """
             SELECT id FROM booking_appointment
@@ -746,23 +1081,155 @@ class BookingAppointment(models.Model):
              LIMIT %s
                FOR NO KEY UPDATE SKIP LOCKED
             """,
-            fields.Datetime.now(), batch_size,
+            now, batch_size,
         ))
-        stale = self.browse([row[0] for row in self.env.cr.fetchall()])
-        stale = stale.filtered(lambda a: not a._has_deposit_in_progress())
+        due = self.browse([row[0] for row in self.env.cr.fetchall()])
+        stale = due.filtered(lambda a: not a._has_deposit_in_progress())
         for appointment in stale:
-            appointment._action_expire(self.env._("Nobody paid the deposit in time: the hold expired."))
-        return len(stale)
+            reason = (
+                self.env._("Nobody accepted the waitlist offer in time.") if appointment.waitlist_id.state == "offered"
+                else self.env._("Nobody paid the deposit in time: the hold expired.")
+            )
+            appointment._action_expire(reason)
+        return len(stale), bool(len(due) == batch_size and stale)
 
-    def _action_payment_done(self):
-        """The deposit is paid: go on to approval or confirmation."""
-        for appointment in self:
-            new_state = self._get_state_after_payment(appointment.page_id, appointment.service_id)
-            vals = {"hold_expires_at": False}
-            if new_state == "confirmed":
-                vals["confirmed_at"] = fields.Datetime.now()
-            appointment._transition(self.env._("paid"), ("pending_payment",), new_state, vals=vals)
-        return True
+    @api.model
+    def _cron_send_reminders(self, batch_size=500):
+        """Queue reminders due by each page's reminder rules, once per rule and start time.
+
+        A reminder goes out from its offset before the start until the start,
+        unless the booking was confirmed inside that window (the confirmation
+        just said it all). The outbox's key is the sent-flag: a reminder
+        queued once is never queued again, whoever runs this and how often.
+        """
+        Outbox = self.env["booking.notification"].sudo()
+        if not Outbox._try_lock("reminders"):
+            return 0
+        self.flush_model()
+        Outbox.flush_model()
+        now = fields.Datetime.now()
+        rules = self.env["booking.notification.rule"].sudo().search(
+            [("event", "=", "reminder"), ("active", "=", True), ("page_id.active", "=", True)])
+        queued = remaining = 0
+        for rule in rules:
+            channels = rule._channels()
+            self.env.cr.execute(SQL(
+                """
+                SELECT a.id
+                  FROM booking_appointment a
+                 WHERE a.page_id = %(page)s
+                   AND a.state = 'confirmed'
+                   AND a.start > %(now)s
+                   AND a.start <= %(now)s + %(offset)s * interval '1 hour'
+                   AND COALESCE(a.confirmed_at, a.create_date) <= a.start - %(offset)s * interval '1 hour'
+                   AND (SELECT count(*) FROM booking_notification n
+                         WHERE n.appointment_id = a.id AND n.rule_id = %(rule)s AND n.event = 'reminder'
+                           AND n.occurrence = to_char(a.start, 'YYYYMMDDHH24MISS')) < %(channels)s
+              ORDER BY a.start
+                 LIMIT %(limit)s
+                """,
+                page=rule.page_id.id, now=now, offset=rule.offset_hours, rule=rule.id,
+                channels=len(channels), limit=batch_size + 1,
+            ))
+            ids = [row[0] for row in self.env.cr.fetchall()]
+            remaining += max(0, len(ids) - batch_size)
+            for appointment in self.browse(ids[:batch_size]):
+                queued += Outbox._notify(appointment, "reminder", key_suffix=f"{appointment.start:%Y%m%d%H%M%S}",
+                                         rules=rule)
+        self.env["ir.cron"]._notify_progress(done=queued, remaining=remaining)
+        return queued
+
+    @api.model
+    def _cron_follow_up_requests(self, batch_size=200):
+        """Requests nobody answered: remind the approvers, then let them expire.
+
+        The reminder goes once per request (the outbox key); an expiring
+        request is locked with ``SKIP LOCKED`` so two runs cannot both expire
+        it, and its customer is told, refunded and invited to book again.
+        """
+        Outbox = self.env["booking.notification"].sudo()
+        self.flush_model(["state", "pending_since", "start", "page_id"])
+        self.env["booking.page"].flush_model(["approval_nudge_hours", "approval_expiry_hours"])
+        now = fields.Datetime.now()
+        self.env.cr.execute(SQL(
+            """
+            SELECT a.id
+              FROM booking_appointment a
+              JOIN booking_page p ON p.id = a.page_id
+             WHERE a.state = 'pending'
+               AND (a.start <= %(now)s
+                    OR (p.approval_expiry_hours > 0
+                        AND a.pending_since <= %(now)s - p.approval_expiry_hours * interval '1 hour'))
+          ORDER BY a.pending_since
+             LIMIT %(limit)s
+               FOR NO KEY UPDATE OF a SKIP LOCKED
+            """,
+            now=now, limit=batch_size,
+        ))
+        expiring = self.browse([row[0] for row in self.env.cr.fetchall()])
+        for appointment in expiring:
+            appointment._action_expire(self.env._("Nobody answered the request in time."))
+        nudged = 0
+        if Outbox._try_lock("request_nudges"):
+            self.flush_model(["state"])
+            Outbox.flush_model()
+            self.env.cr.execute(SQL(
+                """
+                SELECT a.id
+                  FROM booking_appointment a
+                  JOIN booking_page p ON p.id = a.page_id
+                 WHERE a.state = 'pending'
+                   AND a.start > %(now)s
+                   AND p.approval_nudge_hours > 0
+                   AND a.pending_since <= %(now)s - p.approval_nudge_hours * interval '1 hour'
+                   AND NOT EXISTS (SELECT 1 FROM booking_notification n
+                                    WHERE n.appointment_id = a.id AND n.event = 'request_nudge'
+                                      AND n.occurrence = to_char(a.pending_since, 'YYYYMMDDHH24MISS'))
+              ORDER BY a.pending_since
+                 LIMIT %(limit)s
+                """,
+                now=now, limit=batch_size,
+            ))
+            for appointment in self.browse([row[0] for row in self.env.cr.fetchall()]):
+                nudged += appointment._notify("request_nudge", f"{appointment.pending_since:%Y%m%d%H%M%S}")
+        done = len(expiring) + nudged
+        self.env["ir.cron"]._notify_progress(done=done, remaining=1 if len(expiring) == batch_size else 0)
+        return done
+
+    @api.model
+    def _cron_mark_no_shows(self, batch_size=100):
+        """Confirmed appointments nobody checked in for, past their end and the page's grace: no-shows.
+
+        Each is locked with ``SKIP LOCKED`` (a second run, or staff checking
+        the customer in at that moment, is never overridden) and handled in
+        a savepoint: a failing one is logged and the others go on.
+        """
+        self.flush_model(["state", "stop", "page_id"])
+        self.env["booking.page"].flush_model(["no_show_grace_minutes"])
+        self.env.cr.execute(SQL(
+            """
+            SELECT a.id
+              FROM booking_appointment a
+              JOIN booking_page p ON p.id = a.page_id
+             WHERE a.state = 'confirmed'
+               AND a.stop + p.no_show_grace_minutes * interval '1 minute' <= %(now)s
+          ORDER BY a.stop
+             LIMIT %(limit)s
+               FOR NO KEY UPDATE OF a SKIP LOCKED
+            """,
+            now=fields.Datetime.now(), limit=batch_size,
+        ))
+        due = self.browse([row[0] for row in self.env.cr.fetchall()])
+        marked = 0
+        for appointment in due:
+            try:
+                with self.env.cr.savepoint():
+                    appointment.action_no_show()
+                marked += 1
+            except Exception:
+                _logger.exception("Could not mark %s as a no-show", appointment.name)
+        self.env["ir.cron"]._notify_progress(done=marked, remaining=1 if len(due) == batch_size else 0)
+        return marked
 
     # === BACKEND ACTIONS === #
 
@@ -810,13 +1277,18 @@ class BookingAppointment(models.Model):
         self.ensure_one()
         return self.start - timedelta(minutes=self.page_id.check_in_opens_minutes)
 
-    def _check_in_qr_code(self):
-        """The check-in link as a QR code, a PNG data URI for pages and e-mails."""
+    def _check_in_qr_png(self):
+        """The check-in link as a QR code: PNG bytes."""
         self.ensure_one()
         image = qrcode.make(self._check_in_url(), box_size=6, border=2)
         buffer = io.BytesIO()
         image.save(buffer, format="PNG")
-        return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+        return buffer.getvalue()
+
+    def _check_in_qr_code(self):
+        """The check-in QR code as a PNG data URI, for pages."""
+        self.ensure_one()
+        return "data:image/png;base64," + base64.b64encode(self._check_in_qr_png()).decode()
 
     def _get_report_base_filename(self):
         self.ensure_one()

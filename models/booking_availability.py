@@ -66,21 +66,32 @@ class BookingAvailability(models.AbstractModel):
         return result
 
     @api.model
-    def _get_busy_ranges(self, providers, start, stop, exclude_ids=()):
+    def _get_busy_ranges(self, providers, start, stop, exclude_ids=(), now=None):
         """Buffered busy ranges per provider id, as epochs, in one query.
 
+        Busy are the provider's time-holding appointments and, when the page
+        mirrors calendars, the busy events of the provider's user in Odoo
+        Calendar (the ones the provider created, or was invited to and did
+        not decline; the mirrors of appointments are left out, the
+        appointments count already). All-day events block whole local days.
+
         :param exclude_ids: appointments to ignore (the one being moved).
+        :param now: the moment unpaid holds are judged at (default: now).
         """
         Appointment = self.env["booking.appointment"]
         Appointment.flush_model(["provider_id", "busy_start", "busy_stop", "state", "hold_expires_at"])
         self.env["payment.transaction"].flush_model(["state", "booking_payment_kind", "booking_contract_ids"])
+        self.env["calendar.event"].flush_model(
+            ["start", "stop", "allday", "start_date", "stop_date", "show_as", "active", "user_id", "res_model"])
+        self.env["calendar.attendee"].flush_model(["event_id", "partner_id", "state"])
+        self.env["booking.provider"].flush_model(["user_id"])
         # An unpaid hold past its deadline is free time: the next booking of
         # that time releases it (booking.appointment._release_expired_holds),
         # unless its deposit is being processed.
         self.env.cr.execute(
             SQL(
                 """
-                SELECT a.provider_id, a.busy_start, a.busy_stop
+                SELECT a.provider_id, a.busy_start, a.busy_stop, FALSE, NULL::date, NULL::date
                   FROM booking_appointment a
                  WHERE a.provider_id = ANY(%(providers)s)
                    AND a.state IN %(states)s
@@ -94,20 +105,49 @@ class BookingAvailability(models.AbstractModel):
                                     WHERE rel.contract_id = a.contract_id
                                       AND tx.booking_payment_kind = 'deposit'
                                       AND tx.state IN ('pending', 'authorized', 'done')))
-              ORDER BY a.provider_id, a.busy_start
+                 UNION ALL
+                SELECT p.id, e.start, e.stop, e.allday, e.start_date, e.stop_date
+                  FROM booking_provider p
+                  JOIN res_users u ON u.id = p.user_id
+                  JOIN calendar_event e ON e.start < %(stop)s + interval '1 day'
+                                       AND e.stop > %(start)s - interval '1 day'
+                 WHERE p.id = ANY(%(calendar_providers)s)
+                   AND e.active AND e.show_as = 'busy'
+                   AND e.res_model IS DISTINCT FROM 'booking.appointment'
+                   AND (EXISTS (SELECT 1 FROM calendar_attendee att
+                                 WHERE att.event_id = e.id AND att.partner_id = u.partner_id
+                                   AND att.state != 'declined')
+                        OR (e.user_id = u.id
+                            AND NOT EXISTS (SELECT 1 FROM calendar_attendee att
+                                             WHERE att.event_id = e.id AND att.partner_id = u.partner_id)))
+              ORDER BY 1, 2
                 """,
                 providers=list(providers.ids),
+                calendar_providers=[p.id for p in providers if p.user_id and self._syncs_calendar(p)],
                 states=TIME_HOLDING_STATES,
                 start=start,
                 stop=stop,
                 exclude=list(exclude_ids),
-                now=fields.Datetime.now(),
+                now=now or fields.Datetime.now(),
             )
         )
         result = {provider.id: [] for provider in providers}
-        for provider_id, busy_start, busy_stop in self.env.cr.fetchall():
-            result[provider_id].append((to_epoch(busy_start), to_epoch(busy_stop)))
+        zones = {}
+        for provider_id, busy_start, busy_stop, allday, start_date, stop_date in self.env.cr.fetchall():
+            if allday:
+                # the whole local days, in the provider's own time zone
+                zone = zones.setdefault(provider_id, pytz.timezone(providers.browse(provider_id).tz or "UTC"))
+                begin = zone.localize(datetime.combine(start_date, time.min))
+                end = zone.localize(datetime.combine(stop_date + timedelta(days=1), time.min))
+                result[provider_id].append((to_epoch(begin), to_epoch(end)))
+            else:
+                result[provider_id].append((to_epoch(busy_start), to_epoch(busy_stop)))
         return result
+
+    @api.model
+    def _syncs_calendar(self, provider):
+        """Whether the provider's Odoo Calendar counts: some page of theirs mirrors calendars."""
+        return any(provider.sudo().page_ids.mapped("sync_provider_calendars"))
 
     @api.model
     def _get_last_booked(self, providers):
@@ -186,7 +226,7 @@ class BookingAvailability(models.AbstractModel):
         if ignore_busy:
             busy = {provider.id: [] for provider in providers}
         else:
-            busy = self._get_busy_ranges(providers, fetch_from, fetch_to, exclude_ids=exclude_ids)
+            busy = self._get_busy_ranges(providers, fetch_from, fetch_to, exclude_ids=exclude_ids, now=now)
         last_booked = self._get_last_booked(providers) if len(providers) > 1 and not ignore_busy else {}
         inputs = [
             engine.ProviderInput(provider.id, work[provider.id], busy[provider.id], last_booked.get(provider.id))

@@ -466,7 +466,8 @@ class BookingFrontdesk(models.AbstractModel):
             return appointment
         try:
             with self.env.cr.savepoint():
-                appointment.write({"start": slot.start, "provider_id": slot.provider_id})
+                appointment.with_context(booking_moved_by="customer").write(
+                    {"start": slot.start, "provider_id": slot.provider_id})
         except SlotUnavailableError:
             raise self._slot_taken(page, appointment.service_id, provider, start) from None
         return appointment

@@ -4,11 +4,13 @@ from urllib.parse import quote as url_quote
 
 import pytz
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import html2plaintext, is_html_empty
 
 from odoo.addons.base.models.res_partner import _tz_get
+
+from .booking_notification_rule import DEFAULT_RULES
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MAX_LENGTH = 64
@@ -117,6 +119,41 @@ class BookingPage(models.Model):
         help="From when customers can check in with their QR code; it closes at the end of the appointment.",
     )
 
+    # === AUTOMATION === #
+    notification_rule_ids = fields.One2many(
+        "booking.notification.rule", "page_id", string="Notifications", copy=True,
+        help="Which messages this page sends, by which channel; reminders say how long before.",
+    )
+    approval_nudge_hours = fields.Float(
+        string="Remind Approvers After (hours)",
+        default=2.0,
+        help="A request nobody answered within this time is sent to the approvers again. 0: never.",
+    )
+    approval_expiry_hours = fields.Float(
+        string="Requests Expire After (hours)",
+        default=4.0,
+        help="A request nobody answered within this time expires: the customer is told, refunded and "
+        "invited to book another time. 0: requests wait until their start.",
+    )
+    waitlist_offer_minutes = fields.Integer(
+        string="Waitlist Offers Last (minutes)",
+        default=30,
+        help="When a time frees up, the first matching customer on the waitlist has it to themselves "
+        "this long; then it goes to the next one.",
+    )
+    no_show_grace_minutes = fields.Integer(
+        string="No-show After (minutes)",
+        default=30,
+        help="A confirmed appointment nobody checked in for is marked as a no-show this long after its end "
+        "(and the policy's no-show fee charged).",
+    )
+    sync_provider_calendars = fields.Boolean(
+        string="Providers' Calendars",
+        default=True,
+        help="Put each appointment in its provider's Odoo Calendar (and so in their Google or Outlook "
+        "calendar when synchronised); busy events there block the provider's availability.",
+    )
+
     # === ABUSE LIMITS === #
     rate_limit_count = fields.Integer(
         string="Bookings per Visitor",
@@ -163,7 +200,8 @@ class BookingPage(models.Model):
                 )
 
     @api.constrains("min_notice_hours", "max_advance_days", "slot_step_minutes", "rate_limit_count",
-                    "rate_limit_minutes", "payment_hold_minutes", "check_in_opens_minutes")
+                    "rate_limit_minutes", "payment_hold_minutes", "check_in_opens_minutes", "approval_nudge_hours",
+                    "approval_expiry_hours", "waitlist_offer_minutes", "no_show_grace_minutes")
     def _check_rules(self):
         for page in self:
             if page.min_notice_hours < 0:
@@ -176,6 +214,15 @@ class BookingPage(models.Model):
                 raise ValidationError(self.env._("Check-in opens between 0 minutes and 24 hours before the start."))
             if not 1 <= page.payment_hold_minutes <= 24 * 60:
                 raise ValidationError(self.env._("A payment hold lasts from 1 minute to 24 hours."))
+            if page.approval_nudge_hours < 0 or page.approval_expiry_hours < 0:
+                raise ValidationError(self.env._("Approval delays cannot be negative."))
+            if page.approval_expiry_hours and page.approval_nudge_hours >= page.approval_expiry_hours:
+                raise ValidationError(
+                    self.env._("Approvers are reminded of a request before it expires, not after."))
+            if not 1 <= page.waitlist_offer_minutes <= 7 * 24 * 60:
+                raise ValidationError(self.env._("A waitlist offer lasts from 1 minute to 7 days."))
+            if not 0 <= page.no_show_grace_minutes <= 7 * 24 * 60:
+                raise ValidationError(self.env._("The no-show grace period lies between 0 minutes and 7 days."))
             if page.rate_limit_count < 0 or not 1 <= page.rate_limit_minutes <= 24 * 60:
                 raise ValidationError(
                     self.env._("The booking limit is a number of requests per 1 minute to 24 hours.")
@@ -202,7 +249,17 @@ class BookingPage(models.Model):
                 vals["slug"] = vals["slug"].strip().lower()
             else:
                 vals["slug"] = self._slug_from_name(vals.get("name"))
+            if "notification_rule_ids" not in vals:
+                vals["notification_rule_ids"] = self._default_notification_rules()
         return super().create(vals_list)
+
+    @api.model
+    def _default_notification_rules(self):
+        """What a new page sends: every occasion by e-mail, reminders 24 h (e-mail) and 2 h (SMS) before."""
+        return [
+            Command.create({"event": event, "channel": channel, "offset_hours": offset, "sequence": index})
+            for index, (event, channel, offset) in enumerate(DEFAULT_RULES)
+        ]
 
     def write(self, vals):
         if vals.get("slug"):
@@ -257,6 +314,12 @@ class BookingPage(models.Model):
         if provider:
             provider.write({"state": "test", "is_published": True})
         return bool(provider)
+
+    def _get_merchant_partners(self, provider=None):
+        """Who gets the merchant's messages: the page's responsible and the provider's user."""
+        self.ensure_one()
+        users = self.responsible_user_id | (provider.user_id if provider else self.env["res.users"])
+        return users.filtered(lambda u: u.active and u.partner_id.email).partner_id
 
     def _bus_channel(self):
         """Public bus channel of the page: availability changes are announced there."""

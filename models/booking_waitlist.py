@@ -1,10 +1,14 @@
+from collections import defaultdict
 from datetime import datetime, time, timedelta
 
 import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import format_date
+from odoo.tools import SQL, consteq, format_date
+from odoo.tools.misc import hmac as hmac_sign
+
+from ..exceptions import SlotUnavailableError
 
 
 def float_to_time(value):
@@ -131,10 +135,15 @@ class BookingWaitlist(models.Model):
     def _matches(self, slot):
         """Whether a free slot fits this entry's wishes."""
         self.ensure_one()
-        if self.provider_id and slot.provider_id != self.provider_id.id:
-            return False
+        return bool(self._filter_matching([slot]))
+
+    def _filter_matching(self, slots):
+        """The slots of ``slots`` that fit this entry's wishes, in their order."""
+        self.ensure_one()
+        provider_id = self.provider_id.id
         begin, end = self._get_window()
-        return begin <= slot.start and slot.stop <= end
+        return [slot for slot in slots
+                if (not provider_id or slot.provider_id == provider_id) and begin <= slot.start and slot.stop <= end]
 
     def _find_matching_slots(self, now=None):
         """Free slots today matching this entry, best first."""
@@ -142,7 +151,7 @@ class BookingWaitlist(models.Model):
         slots = self.env["booking.availability"]._get_slots(
             self.page_id, self.service_id, self.date, self.date, providers=self.provider_id or None, now=now
         )
-        return [slot for slot in slots if self._matches(slot)]
+        return self._filter_matching(slots)
 
     # === LIFE CYCLE === #
 
@@ -159,32 +168,139 @@ class BookingWaitlist(models.Model):
             )
 
     def action_cancel(self):
+        """Take the customer off the list; a pending offer's time goes to the next in line."""
         self._check_state(("waiting", "offered"), self.env._("cancelled"))
+        holds = self._get_offer_holds()
         self.write({"state": "cancelled", "offer_start": False, "offer_provider_id": False,
                     "offer_expires_at": False})
+        holds._action_expire(self.env._("The waitlist entry was cancelled."))
         return True
 
     def action_reopen(self):
         """Put an expired or cancelled entry back in the queue."""
         self._check_state(("expired", "cancelled"), self.env._("reopened"))
-        self.write({"state": "waiting"})
+        self.write({"state": "waiting", "appointment_id": False})
         return True
 
+    def _get_offer_holds(self):
+        """The appointments holding the time of pending offers."""
+        return self.filtered(lambda e: e.state == "offered").appointment_id.filtered(
+            lambda a: a.state == "pending_payment").sudo()
+
     def _action_offer(self, slot, deadline):
-        """Hold ``slot`` for this entry until ``deadline``."""
+        """Hold ``slot`` for this entry until ``deadline`` and tell the customer.
+
+        The hold is an appointment awaiting the customer (``pending_payment``,
+        expiring at the deadline), so PostgreSQL's exclusion constraint keeps
+        anybody else, another offer included, off that time; accepting turns
+        this very row into the booking.
+        """
+        self.ensure_one()
         self._check_state(("waiting",), self.env._("offered a slot"))
+        appointment = self.env["booking.appointment"].sudo().create({
+            "page_id": self.page_id.id,
+            "service_id": self.service_id.id,
+            "provider_id": slot.provider_id,
+            "partner_id": self.partner_id.id,
+            "start": slot.start,
+            "source": "waitlist",
+            "channel": "online",
+            "note": self.note,
+            "state": "pending_payment",
+            "hold_expires_at": deadline,
+            "waitlist_id": self.id,
+        })
         self.write({
             "state": "offered",
             "offer_start": slot.start,
             "offer_provider_id": slot.provider_id,
             "offer_expires_at": deadline,
+            "appointment_id": appointment.id,
         })
+        self.message_post(body=self.env._(
+            "Offered %(when)s with %(provider)s, until %(deadline)s.",
+            when=appointment._format_local(slot.start), provider=appointment.provider_id.name,
+            deadline=appointment._format_local(deadline),
+        ))
+        self.env["booking.notification"].sudo()._notify(self, "waitlist_offer", key_suffix=str(appointment.id))
+        return appointment
+
+    def _action_offer_taken(self, appointment):
+        """The offered time became a booking (accepted, or its deposit paid)."""
+        self.ensure_one()
+        self.write({"state": "booked", "appointment_id": appointment.id})
         return True
 
     def _action_expire_offer(self):
-        """The offer lapsed: the entry is done, the slot goes to the next one."""
+        """The offer lapsed: the entry is done, the time goes to the next one."""
         self._check_state(("offered",), self.env._("expired"))
         self.write({"state": "expired"})
+        return True
+
+    # === THE CUSTOMER'S ANSWER === #
+
+    def _offer_signature(self, appointment):
+        self.ensure_one()
+        return hmac_sign(self.env(su=True), "self_serve_booking.waitlist_offer",
+                         f"{self.id}:{appointment.id}:{self.partner_id.id}")
+
+    def _offer_url(self):
+        """The link of the current offer: shows it, with buttons to accept or decline."""
+        self.ensure_one()
+        appointment = self.appointment_id
+        return (f"{self.get_base_url()}/booking/waitlist/{self.id}/{appointment.id}/"
+                f"{self._offer_signature(appointment)}")
+
+    def _check_offer_link(self, appointment_id, signature):
+        """``(status, hold)`` of an offer link: ``open``, ``booked``, ``lapsed`` or ``invalid``.
+
+        The signature binds the entry, the held appointment and the
+        customer: a link can be neither forged nor carried over to another
+        offer.
+        """
+        self.ensure_one()
+        appointment = self.env["booking.appointment"].sudo().browse(appointment_id).exists()
+        if not appointment or appointment.waitlist_id != self or not consteq(
+                self._offer_signature(appointment), str(signature or "")):
+            return "invalid", self.env["booking.appointment"]
+        if self.state == "booked" and self.appointment_id == appointment:
+            return "booked", appointment
+        if (self.state == "offered" and self.appointment_id == appointment
+                and appointment.state == "pending_payment" and appointment.hold_expires_at
+                and appointment.hold_expires_at > fields.Datetime.now()):
+            return "open", appointment
+        return "lapsed", appointment
+
+    def action_accept_offer(self):
+        """The customer takes the offered time.
+
+        Without a deposit it is booked at once (or goes to approval); with
+        one, the hold is stretched to the page's payment time and the
+        customer pays on the confirmation page, which books it.
+        """
+        self.ensure_one()
+        self._check_state(("offered",), self.env._("accepted"))
+        appointment = self.appointment_id.sudo()
+        if appointment.state != "pending_payment" or appointment.hold_expires_at <= fields.Datetime.now():
+            raise UserError(self.env._("This offer has lapsed."))
+        contract = appointment.contract_id
+        if contract and contract.currency_id.compare_amounts(contract.amount_deposit, 0.0) > 0:
+            until = max(appointment.hold_expires_at,
+                        fields.Datetime.now() + timedelta(minutes=self.page_id.payment_hold_minutes))
+            appointment.hold_expires_at = until
+            self.offer_expires_at = until
+            return appointment
+        appointment._action_release_hold(self.env._("accepted from the waitlist"))
+        return appointment
+
+    def action_decline_offer(self):
+        """The customer does not want the offered time: off the list, the time goes to the next one."""
+        self.ensure_one()
+        self._check_state(("offered",), self.env._("declined"))
+        holds = self._get_offer_holds()
+        self.write({"state": "cancelled"})
+        self.message_post(body=self.env._("The customer declined the offer."))
+        holds._action_expire(self.env._("The customer declined the waitlist offer."))
         return True
 
     def action_book(self, start=None, provider=None, by_staff=False, extra_vals=None):
@@ -192,7 +308,8 @@ class BookingWaitlist(models.Model):
 
         Goes through the same availability check and exclusion constraint as
         any booking; on success the entry is ``booked`` and linked. Staff
-        bookings are confirmed at once, as any booking staff make.
+        bookings are confirmed at once, as any booking staff make. An
+        offer's hold on another time is released first.
         """
         self.ensure_one()
         self._check_state(("waiting", "offered"), self.env._("booked"))
@@ -201,6 +318,17 @@ class BookingWaitlist(models.Model):
         if not start or not provider:
             raise UserError(self.env._("Choose a time and a provider to book %(ref)s.", ref=self.name))
         Appointment = self.env["booking.appointment"]
+        hold = self._get_offer_holds()
+        if hold and hold.start == start and hold.provider_id == provider:
+            hold.write(extra_vals or {})
+            if by_staff:
+                hold._transition(self.env._("booked from the waitlist"), ("pending_payment",), "confirmed",
+                                 vals={"hold_expires_at": False})
+                self._action_offer_taken(hold)
+            else:
+                hold._action_release_hold(self.env._("accepted from the waitlist"))
+            return hold
+        hold._action_expire(self.env._("Booked at another time from the waitlist."))
         appointment = Appointment.create({
             "page_id": self.page_id.id,
             "service_id": self.service_id.id,
@@ -216,6 +344,64 @@ class BookingWaitlist(models.Model):
         })
         self.write({"state": "booked", "appointment_id": appointment.id})
         return appointment
+
+    # === SCHEDULED OFFERS === #
+
+    @api.model
+    def _cron_offer_freed_slots(self, batch_size=100):
+        """Offer freed time to the waitlist: the oldest matching entry first, one entry per slot.
+
+        Entries whose wished-for window has passed expire. Entries are
+        locked with ``SKIP LOCKED`` (an overlapping run takes others), and an
+        offer is an appointment, so the exclusion constraint makes it
+        impossible to offer one time to two entries, even from two runs.
+        Free slots are computed once per page, service and day.
+        """
+        # lapsed offers first: their time is offered again below
+        self.env["booking.appointment"].sudo()._expire_payment_holds()
+        self.flush_model()
+        now = fields.Datetime.now()
+        self.env.cr.execute(SQL(
+            """
+            SELECT id FROM booking_waitlist
+             WHERE state = 'waiting'
+          ORDER BY create_date, id
+               FOR NO KEY UPDATE SKIP LOCKED
+            """,
+        ))
+        entries = self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
+        past = entries.filtered(lambda e: e._get_window()[1] <= now)
+        if past:
+            past.write({"state": "expired"})
+        groups = defaultdict(lambda: self.sudo().browse())
+        for entry in entries - past:
+            groups[(entry.page_id, entry.service_id, entry.date)] |= entry
+        offered = done_groups = 0
+        Availability = self.env["booking.availability"].sudo()
+        for (page, service, day), group in groups.items():
+            if offered >= batch_size:
+                break
+            done_groups += 1
+            if not page.active:
+                continue
+            slots = Availability._get_slots(page, service, day, day, now=now)
+            for entry in group:  # oldest first
+                for slot in entry._filter_matching(slots):
+                    deadline = min(now + timedelta(minutes=page.waitlist_offer_minutes), slot.start)
+                    try:
+                        with self.env.cr.savepoint():
+                            hold = entry._action_offer(slot, deadline)
+                    except SlotUnavailableError:
+                        slots.remove(slot)  # taken meanwhile (another run, a customer): try the next one
+                        continue
+                    slots = [s for s in slots if not (
+                        s.provider_id == slot.provider_id
+                        and s.start - timedelta(minutes=service.buffer_before_minutes) < hold.busy_stop
+                        and s.stop + timedelta(minutes=service.buffer_after_minutes) > hold.busy_start)]
+                    offered += 1
+                    break
+        self.env["ir.cron"]._notify_progress(done=offered + len(past), remaining=len(groups) - done_groups)
+        return offered
 
     def action_find_slot(self):
         """Open the booking assistant on this entry's wishes."""

@@ -1,0 +1,226 @@
+import json
+import logging
+from datetime import timedelta
+
+from markupsafe import escape
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .booking_notification_rule import EVENT_SELECTION
+from .booking_notification_rule import EVENTS
+
+_logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+BATCH_SIZE = 100
+# What the outbox carries besides the page's messages.
+OUTBOX_EVENTS = [*EVENT_SELECTION, ("calendar_sync", "Provider's calendar")]
+
+
+class BookingNotification(models.Model):
+    """The outbox: one row per message to send, sent by a scheduled action.
+
+    A booking only inserts rows here, in its own transaction; rendering and
+    queueing the e-mails and SMS happen afterwards, in the dispatcher, which
+    retries with a growing delay. So no template, SMS gateway or mail server
+    can block or roll back a booking (DESIGN.md section 4.6), and the unique
+    ``key`` is the sent-flag that makes every message go out exactly once,
+    whoever enqueues it and however many dispatchers run at once.
+    """
+
+    _name = "booking.notification"
+    _description = "Booking Notification"
+    _order = "id desc"
+
+    key = fields.Char(required=True, readonly=True, index=True)
+    page_id = fields.Many2one("booking.page", required=True, ondelete="cascade", index=True, readonly=True)
+    appointment_id = fields.Many2one("booking.appointment", ondelete="cascade", index=True, readonly=True)
+    waitlist_id = fields.Many2one("booking.waitlist", ondelete="cascade", index=True, readonly=True)
+    rule_id = fields.Many2one("booking.notification.rule", ondelete="set null", readonly=True)
+    event = fields.Selection(selection=OUTBOX_EVENTS, required=True, readonly=True)
+    channel = fields.Selection(
+        selection=[("email", "E-mail"), ("sms", "SMS"), ("calendar", "Calendar")], required=True, readonly=True)
+    occurrence = fields.Char(
+        readonly=True, help="What makes this message distinct for its record (a start time for reminders).")
+    state = fields.Selection(
+        selection=[("pending", "To send"), ("sent", "Sent"), ("failed", "Failed"), ("cancelled", "Cancelled")],
+        default="pending", required=True, readonly=True, index=True,
+    )
+    values = fields.Text(string="Values (JSON)", readonly=True, help="What the message needs to say, as of the event.")
+    attempts = fields.Integer(readonly=True)
+    next_attempt_at = fields.Datetime(readonly=True, index=True)
+    last_error = fields.Text(readonly=True)
+    sent_at = fields.Datetime(readonly=True)
+
+    _sql_constraints = [("key_unique", "UNIQUE(key)", "This message is already queued.")]
+
+    # === ENQUEUE === #
+
+    @api.model
+    def _enqueue(self, page, event, key, record, rule=None, channel="email", values=None, occurrence=None):
+        """Queue one message unless a message with ``key`` already was; return True if queued.
+
+        INSERT ... ON CONFLICT DO NOTHING: concurrent callers cannot queue it
+        twice (a second caller with the same key waits at most until the
+        first one's transaction ends, then does nothing).
+
+        :param key: a string, or an ``SQL`` expression computing it.
+        """
+        target = "waitlist_id" if record._name == "booking.waitlist" else "appointment_id"
+        self.env.cr.execute(SQL(
+            """
+            INSERT INTO booking_notification
+                   (key, page_id, %(target)s, rule_id, event, channel, occurrence, state, values, attempts,
+                    next_attempt_at, create_uid, create_date, write_uid, write_date)
+            VALUES (%(key)s, %(page)s, %(record)s, %(rule)s, %(event)s, %(channel)s, %(occurrence)s, 'pending',
+                    %(values)s, 0, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s)
+            ON CONFLICT (key) DO NOTHING
+            RETURNING id
+            """,
+            target=SQL.identifier(target), key=key, page=page.id, record=record.id, rule=rule.id if rule else None,
+            event=event, channel=channel, occurrence=occurrence or None, values=json.dumps(values or {}, default=str),
+            now=fields.Datetime.now(), uid=self.env.uid,
+        ))
+        queued = bool(self.env.cr.fetchone())
+        if queued:
+            self.env.ref("self_serve_booking.ir_cron_dispatch_notifications")._trigger()
+        return queued
+
+    @api.model
+    def _notify(self, record, event, key_suffix="", values=None, rules=None):
+        """Queue ``event`` for an appointment or a waitlist entry, per its page's rules.
+
+        :param key_suffix: what makes this occurrence distinct (a new start
+            time for "rescheduled", the rule for a reminder...).
+        """
+        page = record.page_id
+        rules = rules if rules is not None else page.notification_rule_ids.filtered(
+            lambda r: r.active and r.event == event)
+        queued = 0
+        for rule in rules:
+            for channel in rule._channels():
+                key = f"{event}:{record._name}:{record.id}:{rule.id}:{channel}:{key_suffix}"
+                queued += self._enqueue(page, event, key, record, rule=rule, channel=channel, values=values,
+                                        occurrence=key_suffix)
+        return queued
+
+    @api.model
+    def _try_lock(self, name):
+        """Take a transaction-wide lock for the job ``name``, or return False if another run holds it.
+
+        Jobs that only queue messages use it so that a second, overlapping
+        run steps aside at once instead of waiting on the first one's rows.
+        """
+        self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(hashtext(%s))", f"self_serve_booking.{name}"))
+        return self.env.cr.fetchone()[0]
+
+    # === DISPATCH === #
+
+    @api.model
+    def _cron_dispatch(self, batch_size=BATCH_SIZE):
+        """Render and queue the pending messages, oldest first, safe when runs overlap."""
+        self.flush_model()
+        now = fields.Datetime.now()
+        self.env.cr.execute(SQL(
+            """
+            SELECT id FROM booking_notification
+             WHERE state = 'pending' AND next_attempt_at <= %s
+          ORDER BY id
+             LIMIT %s
+               FOR UPDATE SKIP LOCKED
+            """,
+            now, batch_size,
+        ))
+        notifications = self.browse([row[0] for row in self.env.cr.fetchall()])
+        for notification in notifications:
+            notification._dispatch_one()
+        self.env.cr.execute(SQL(
+            "SELECT count(*) FROM booking_notification WHERE state = 'pending' AND next_attempt_at <= %s", now,
+        ))
+        remaining = self.env.cr.fetchone()[0]
+        self.env["ir.cron"]._notify_progress(done=len(notifications), remaining=remaining)
+        return len(notifications)
+
+    def _dispatch_one(self):
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                self._send()
+        except Exception as error:
+            _logger.info("Booking notification %s failed: %s", self.key, error)
+            attempts = self.attempts + 1
+            vals = {"attempts": attempts, "last_error": str(error)[:2000]}
+            if attempts >= MAX_ATTEMPTS:
+                vals["state"] = "failed"
+                self._report_failure(error)
+            else:
+                vals["next_attempt_at"] = fields.Datetime.now() + timedelta(minutes=2 ** attempts)
+                self.env.ref("self_serve_booking.ir_cron_dispatch_notifications")._trigger(vals["next_attempt_at"])
+            self.write(vals)
+            return False
+        vals = {"state": "sent", "sent_at": fields.Datetime.now(), "attempts": self.attempts + 1}
+        if self.channel == "calendar":
+            # free the key: a later change in the same transaction (a cron's) queues a new update
+            vals["key"] = f"{self.key}:{self.id}"
+        self.write(vals)
+        return True
+
+    def _record(self):
+        return self.appointment_id or self.waitlist_id
+
+    def _send(self):
+        """Render the template and hand the message to Odoo's mail or SMS queue."""
+        self.ensure_one()
+        record = self._record().sudo()
+        if not record:
+            return
+        if self.channel == "calendar":
+            record._sync_calendar_event()
+            return
+        rule = self.rule_id
+        values = json.loads(self.values or "{}")
+        record = record.with_context(booking_notification=values, mail_notify_force_send=False,
+                                     lang=record.partner_id.lang or self.env.lang)
+        recipient = EVENTS[self.event][0]
+        if self.channel == "email":
+            template = rule._get_mail_template() if rule else self.env.ref(
+                f"self_serve_booking.{EVENTS[self.event][1]}")
+            if recipient == "customer" and not record.partner_id.email:
+                return
+            if recipient == "merchant" and not record._merchant_partner_to():
+                return
+            record.message_post_with_source(
+                template,
+                subtype_xmlid="mail.mt_comment" if recipient == "customer" else "mail.mt_note",
+                email_layout_xmlid="mail.mail_notification_light",
+            )
+        else:
+            template = rule._get_sms_template() if rule else False
+            if not template or not (record.partner_id.mobile or record.partner_id.phone):
+                return
+            record._message_sms_with_template(template=template, partner_ids=record.partner_id.ids)
+
+    def _report_failure(self, error):
+        record = self._record()
+        if not record:
+            return
+        if self.channel == "calendar":
+            body = self.env._("The provider's calendar could not be updated after %(attempts)s tries: %(error)s",
+                              attempts=MAX_ATTEMPTS, error=str(error)[:500])
+        else:
+            body = self.env._("The message \u201c%(event)s\u201d could not be sent after %(attempts)s tries: %(error)s",
+                              event=dict(OUTBOX_EVENTS)[self.event], attempts=MAX_ATTEMPTS, error=str(error)[:500])
+        record.sudo()._message_log(body=escape(body))
+
+    def action_retry(self):
+        """Staff: send failed messages again."""
+        self.filtered(lambda n: n.state == "failed").write(
+            {"state": "pending", "attempts": 0, "next_attempt_at": fields.Datetime.now()})
+        self.env.ref("self_serve_booking.ir_cron_dispatch_notifications")._trigger()
+        return True
+
+    @api.autovacuum
+    def _gc_sent(self):
+        self.search([("state", "in", ("sent", "cancelled")),
+                     ("sent_at", "<", fields.Datetime.now() - timedelta(days=90))]).unlink()

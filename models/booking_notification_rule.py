@@ -1,0 +1,121 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+# event: (recipient, default mail template, default SMS template, record model)
+EVENTS = {
+    "request_received": ("customer", "mail_template_booking_request_received", False, "booking.appointment"),
+    "confirmed": ("customer", "mail_template_booking_confirmed", "sms_template_booking_confirmed",
+                  "booking.appointment"),
+    "declined": ("customer", "mail_template_booking_declined", False, "booking.appointment"),
+    "cancelled": ("customer", "mail_template_booking_cancelled", False, "booking.appointment"),
+    "rescheduled": ("customer", "mail_template_booking_rescheduled", False, "booking.appointment"),
+    "reminder": ("customer", "mail_template_booking_reminder", "sms_template_booking_reminder",
+                 "booking.appointment"),
+    "receipt": ("customer", "mail_template_booking_receipt", False, "booking.appointment"),
+    "waitlist_offer": ("customer", "mail_template_booking_waitlist_offer", "sms_template_booking_waitlist_offer",
+                       "booking.waitlist"),
+    "new_request": ("merchant", "mail_template_booking_new_request", False, "booking.appointment"),
+    "request_nudge": ("merchant", "mail_template_booking_request_nudge", False, "booking.appointment"),
+    "customer_cancelled": ("merchant", "mail_template_booking_customer_cancelled", False, "booking.appointment"),
+    "customer_rescheduled": ("merchant", "mail_template_booking_customer_rescheduled", False,
+                             "booking.appointment"),
+}
+EVENT_SELECTION = [
+    ("request_received", "Customer: request received"),
+    ("confirmed", "Customer: booking confirmed"),
+    ("declined", "Customer: request declined or expired"),
+    ("cancelled", "Customer: booking cancelled"),
+    ("rescheduled", "Customer: booking moved"),
+    ("reminder", "Customer: reminder"),
+    ("receipt", "Customer: receipt"),
+    ("waitlist_offer", "Customer: waitlist offer"),
+    ("new_request", "Merchant: new request to approve"),
+    ("request_nudge", "Merchant: request still unanswered"),
+    ("customer_cancelled", "Merchant: customer cancelled"),
+    ("customer_rescheduled", "Merchant: customer moved a booking"),
+]
+# What a new page sends, by which channel (and, for reminders, how long before).
+DEFAULT_RULES = [
+    ("request_received", "email", 0.0),
+    ("confirmed", "email", 0.0),
+    ("declined", "email", 0.0),
+    ("cancelled", "email", 0.0),
+    ("rescheduled", "email", 0.0),
+    ("reminder", "email", 24.0),
+    ("reminder", "sms", 2.0),
+    ("receipt", "email", 0.0),
+    ("waitlist_offer", "email_sms", 0.0),
+    ("new_request", "email", 0.0),
+    ("request_nudge", "email", 0.0),
+    ("customer_cancelled", "email", 0.0),
+    ("customer_rescheduled", "email", 0.0),
+]
+
+
+class BookingNotificationRule(models.Model):
+    """Which message a page sends on which occasion, by e-mail, SMS or both.
+
+    The texts are editable ``mail.template`` and ``sms.template`` records
+    (defaults per occasion, or one chosen here); reminders say how many hours
+    before the start they go out, and a page may have several.
+    """
+
+    _name = "booking.notification.rule"
+    _description = "Booking Notification Rule"
+    _order = "page_id, sequence, id"
+
+    page_id = fields.Many2one("booking.page", required=True, ondelete="cascade", index=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    event = fields.Selection(selection=EVENT_SELECTION, string="Occasion", required=True)
+    recipient = fields.Selection(
+        selection=[("customer", "Customer"), ("merchant", "Merchant")], compute="_compute_recipient"
+    )
+    channel = fields.Selection(
+        selection=[("email", "E-mail"), ("sms", "SMS"), ("email_sms", "E-mail and SMS")],
+        required=True,
+        default="email",
+    )
+    offset_hours = fields.Float(string="Hours Before", help="Reminders: how long before the start they go out.")
+    mail_template_id = fields.Many2one(
+        "mail.template",
+        string="E-mail Template",
+        domain="[('model', 'in', ('booking.appointment', 'booking.waitlist'))]",
+        help="Empty: the default template of this occasion.",
+    )
+    sms_template_id = fields.Many2one(
+        "sms.template", string="SMS Template", domain="[('model', 'in', ('booking.appointment', 'booking.waitlist'))]",
+        help="Empty: the default SMS template of this occasion.",
+    )
+
+    @api.depends("event")
+    def _compute_recipient(self):
+        for rule in self:
+            rule.recipient = EVENTS[rule.event][0] if rule.event else False
+
+    @api.constrains("event", "offset_hours", "channel")
+    def _check_rule(self):
+        for rule in self:
+            if rule.event == "reminder" and not 0 < rule.offset_hours <= 24 * 14:
+                raise ValidationError(self.env._("A reminder goes out between a few minutes and 14 days before."))
+            if rule.channel != "email" and EVENTS[rule.event][0] == "merchant":
+                raise ValidationError(self.env._("Messages to the merchant go by e-mail."))
+            if rule.channel != "email" and not rule._get_sms_template():
+                raise ValidationError(self.env._("There is no SMS text for %(event)s: pick an SMS template.",
+                                                 event=dict(EVENT_SELECTION)[rule.event]))
+
+    def _get_mail_template(self):
+        self.ensure_one()
+        xmlid = EVENTS[self.event][1]
+        return self.mail_template_id or self.env.ref(f"self_serve_booking.{xmlid}", raise_if_not_found=False)
+
+    def _get_sms_template(self):
+        self.ensure_one()
+        xmlid = EVENTS[self.event][2]
+        return self.sms_template_id or (
+            self.env.ref(f"self_serve_booking.{xmlid}", raise_if_not_found=False) if xmlid else False
+        )
+
+    def _channels(self):
+        self.ensure_one()
+        return ("email", "sms") if self.channel == "email_sms" else (self.channel,)
