@@ -148,6 +148,27 @@ class BookingDataMixin:
             self.page, service or self.service, day, last or day, providers=providers, now=now, **kw
         )
 
+    # === NOTIFICATIONS === #
+
+    def dispatch(self):
+        """Run the outbox's scheduled action once, as the cron worker does."""
+        return self.env["booking.notification"]._cron_dispatch()
+
+    def outbox(self, record, event=None, **domain):
+        field = "waitlist_id" if record._name == "booking.waitlist" else "appointment_id"
+        conditions = [(field, "in", record.ids)] + [(key, "=", value) for key, value in domain.items()]
+        if event:
+            conditions.append(("event", "=", event))
+        return self.env["booking.notification"].search(conditions)
+
+    def sent_messages(self, record, subject):
+        """Messages posted on ``record`` whose subject contains ``subject``."""
+        return self.env["mail.message"].search([
+            ("model", "=", record._name), ("res_id", "in", record.ids), ("subject", "ilike", subject)])
+
+    def sent_sms(self, partner):
+        return self.env["sms.sms"].sudo().search([("partner_id", "=", partner.id)])
+
     def assertLastMessageContains(self, record, text):
         last = record.message_ids.sorted("id")[-1:]
         self.assertIn(text, str(last.body), f"last chatter message of {record.display_name}: {last.body}")

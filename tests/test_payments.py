@@ -142,6 +142,10 @@ class TestCheckout(PaymentCase):
         appointment, deposit = self._deposit_paid_and_checked_in()
         with freeze_time("2025-06-02 09:00:00"):
             appointment.action_complete()
+            self.assertTrue(self.env["booking.notification"].search(
+                [("appointment_id", "=", appointment.id), ("event", "=", "receipt"), ("state", "=", "pending")]),
+                "the receipt is queued, not sent inside the checkout")
+            self.env["booking.notification"]._cron_dispatch()
         contract = appointment.contract_id
         balance = contract.transaction_ids.filtered(lambda tx: tx.booking_payment_kind == "balance")
         self.assertEqual((balance.amount, balance.state, balance.operation), (60.0, "done", "offline"))

@@ -1,0 +1,181 @@
+from datetime import datetime, timedelta
+
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from .common import MONDAY
+from .common import NOW
+from .test_notifications import NotificationCase
+
+TUESDAY = MONDAY + timedelta(days=1)
+SECOND = timedelta(seconds=1)
+
+
+@tagged("post_install", "-at_install")
+class TestReminders(NotificationCase):
+    """24 h e-mail and 2 h SMS by default, once per start time, at their boundaries."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer.phone = "+33 6 12 34 56 78"
+
+    def run_reminders(self, when):
+        with freeze_time(when):
+            queued = self.env["booking.appointment"]._cron_send_reminders()
+            self.dispatch()
+        return queued
+
+    def test_each_reminder_goes_at_its_offset_once(self):
+        with freeze_time(NOW):
+            appointment = self.book_online(10, day=TUESDAY)  # Tuesday 10:00 Paris = 08:00 UTC
+        start = appointment.start
+        self.assertEqual(start, datetime(2025, 6, 3, 8, 0))
+        self.assertEqual(self.run_reminders(start - timedelta(hours=24) - SECOND), 0)
+        self.assertEqual(self.run_reminders(start - timedelta(hours=24)), 1)
+        self.assertEqual(self.run_reminders(start - timedelta(hours=24)), 0, "a second run queues nothing")
+        self.assertEqual(self.run_reminders(start - timedelta(hours=3)), 0)
+        [mail] = self.sent_messages(appointment, "Reminder")
+        self.assertIn(appointment._check_in_qr_url(), str(mail.body), "the check-in QR code")
+        self.assertFalse(self.sent_sms(self.customer))
+        self.assertEqual(self.run_reminders(start - timedelta(hours=2) - SECOND), 0)
+        self.assertEqual(self.run_reminders(start - timedelta(hours=2)), 1)
+        self.assertEqual(self.run_reminders(start - timedelta(minutes=30)), 0)
+        [sms] = self.sent_sms(self.customer)
+        self.assertIn(appointment._check_in_url(), sms.body, "the SMS carries the check-in link")
+        self.assertEqual(len(self.sent_messages(appointment, "Reminder")), 1)
+
+    def test_no_reminder_after_the_start_nor_for_cancelled_bookings(self):
+        with freeze_time(NOW):
+            appointment = self.book_online(10, day=TUESDAY)
+            cancelled = self.book_online(11, day=TUESDAY)
+            cancelled.action_cancel()
+        self.assertEqual(self.run_reminders(appointment.start), 0, "the start has come: too late")
+        # a run that comes late (the server was down) still reminds, before the start
+        self.assertEqual(self.run_reminders(appointment.start - timedelta(hours=1)), 2)
+        self.assertFalse(self.outbox(cancelled, "reminder"))
+
+    def test_a_booking_made_inside_a_window_skips_that_reminder(self):
+        late = datetime(2025, 6, 2, 12, 0)  # Monday 14:00 Paris, 20 h before Tuesday 10:00
+        with freeze_time(late):
+            appointment = self.book_online(10, day=TUESDAY)
+        self.assertEqual(self.run_reminders(late + timedelta(minutes=5)), 0, "the confirmation just said it all")
+        self.assertEqual(self.run_reminders(appointment.start - timedelta(hours=2)), 1)
+        self.assertEqual(self.outbox(appointment, "reminder").channel, "sms")
+
+    def test_a_moved_booking_is_reminded_of_its_new_time(self):
+        with freeze_time(NOW):
+            appointment = self.book_online(10, day=TUESDAY)
+        self.run_reminders(appointment.start - timedelta(hours=24))
+        with freeze_time(appointment.start - timedelta(hours=23)):
+            self.frontdesk._customer_reschedule(appointment, appointment.start + timedelta(hours=4))
+        # moved inside the 24 h window of its new time, by the customer long after confirming
+        self.assertEqual(self.run_reminders(appointment.start - timedelta(hours=23)), 1)
+        self.assertEqual(len(self.outbox(appointment, "reminder", channel="email")), 2)
+
+    def test_reminder_offsets_are_configurable(self):
+        self.rule("reminder", "email").offset_hours = 48
+        self.rule("reminder", "sms").active = False
+        with freeze_time(NOW):
+            appointment = self.book_online(10, day=TUESDAY + timedelta(days=2))
+        self.assertEqual(self.run_reminders(appointment.start - timedelta(hours=48) - SECOND), 0)
+        self.assertEqual(self.run_reminders(appointment.start - timedelta(hours=48)), 1)
+        self.assertEqual(self.run_reminders(appointment.start - timedelta(hours=1)), 0)
+
+
+@tagged("post_install", "-at_install")
+class TestRequestFollowUp(NotificationCase):
+    """Unanswered requests: approvers reminded after 2 h, the request expires after 4 h."""
+
+    def follow_up(self, when):
+        with freeze_time(when):
+            done = self.env["booking.appointment"]._cron_follow_up_requests()
+            self.dispatch()
+        return done
+
+    def test_nudge_then_expiry_at_their_boundaries(self):
+        with freeze_time(NOW):
+            request = self.book_online(10, service=self.service_approval)
+        self.assertEqual(request.pending_since, NOW)
+        self.assertEqual(self.follow_up(NOW + timedelta(hours=2) - SECOND), 0)
+        self.assertEqual(self.follow_up(NOW + timedelta(hours=2)), 1)
+        self.assertEqual(self.follow_up(NOW + timedelta(hours=2, minutes=5)), 0, "nudged once")
+        [nudge] = self.sent_messages(request, "Still to approve")
+        self.assertEqual(nudge.partner_ids, self.merchant)
+        self.assertIn(f"/booking/approval/{request.id}/confirm/", str(nudge.body))
+        self.assertEqual(self.follow_up(NOW + timedelta(hours=4) - SECOND), 0)
+        self.assertEqual(request.state, "pending")
+        self.assertEqual(self.follow_up(NOW + timedelta(hours=4)), 1)
+        self.assertEqual((request.state, request.cancelled_by), ("expired", "system"))
+        self.assertEqual(self.follow_up(NOW + timedelta(hours=4, minutes=5)), 0)
+        [told] = self.sent_messages(request, "could not be confirmed")
+        self.assertEqual(told.partner_ids, self.customer)
+        self.assertIn("lapsed", str(told.body))
+        self.assertIn(f"/p/test-salon?service={self.service_approval.id}", str(told.body), "invited to rebook")
+        self.assertEqual(self.env["booking.availability"]._find_slot(
+            self.page, self.service_approval, request.start, self.provider_a,
+            now=NOW + timedelta(hours=4)).start, request.start, "its time is free again")
+
+    def test_answered_requests_are_left_alone(self):
+        with freeze_time(NOW):
+            request = self.book_online(10, service=self.service_approval)
+            request.action_confirm()
+        self.assertEqual(self.follow_up(NOW + timedelta(hours=5)), 0)
+        self.assertEqual(request.state, "confirmed")
+        self.assertFalse(self.outbox(request, "request_nudge"))
+
+    def test_delays_come_from_the_page_and_zero_means_never(self):
+        self.page.write({"approval_nudge_hours": 0, "approval_expiry_hours": 0})
+        with freeze_time(NOW):
+            request = self.book_online(10, service=self.service_approval)
+        self.assertEqual(self.follow_up(NOW + timedelta(hours=12)), 0)
+        self.assertEqual(request.state, "pending")
+        # ... but a request is never left pending past its start
+        self.assertEqual(self.follow_up(request.start), 1)
+        self.assertEqual(request.state, "expired")
+
+
+@tagged("post_install", "-at_install")
+class TestHoldExpiry(NotificationCase):
+
+    def test_unpaid_hold_expires_after_its_deadline_once(self):
+        with freeze_time(NOW):
+            hold = self.book_online(10, service=self.service_deposit)
+        self.assertEqual((hold.state, hold.hold_expires_at), ("pending_payment", NOW + timedelta(minutes=15)))
+        Appointment = self.env["booking.appointment"]
+        with freeze_time(hold.hold_expires_at):
+            self.assertEqual(Appointment._cron_expire_payment_holds(), 0)
+        with freeze_time(hold.hold_expires_at + SECOND):
+            self.assertEqual(Appointment._cron_expire_payment_holds(), 1)
+            self.assertEqual(Appointment._cron_expire_payment_holds(), 0)
+        self.assertEqual(hold.state, "expired")
+        self.assertFalse(self.outbox(hold).filtered(lambda n: n.channel != "calendar"),
+                         "an abandoned payment is not worth a message")
+
+
+@tagged("post_install", "-at_install")
+class TestNoShows(NotificationCase):
+
+    def test_no_show_after_the_end_and_the_grace_period(self):
+        with freeze_time(NOW):
+            missed = self._book(self.at(10))
+            came = self._book(self.at(10), provider=self.provider_b)
+        with freeze_time(came.start):
+            came.action_check_in()
+        Appointment = self.env["booking.appointment"]
+        grace_end = missed.stop + timedelta(minutes=30)
+        with freeze_time(grace_end - SECOND):
+            self.assertEqual(Appointment._cron_mark_no_shows(), 0)
+        with freeze_time(grace_end):
+            self.assertEqual(Appointment._cron_mark_no_shows(), 1)
+            self.assertEqual(Appointment._cron_mark_no_shows(), 0)
+        self.assertEqual((missed.state, came.state), ("no_show", "checked_in"))
+        self.assertLastMessageContains(missed, "No-show")
+
+    def test_grace_period_is_per_page(self):
+        self.page.no_show_grace_minutes = 0
+        with freeze_time(NOW):
+            missed = self._book(self.at(10))
+        with freeze_time(missed.stop):
+            self.assertEqual(self.env["booking.appointment"]._cron_mark_no_shows(), 1)

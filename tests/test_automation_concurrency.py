@@ -1,0 +1,161 @@
+from datetime import timedelta
+
+from freezegun import freeze_time
+
+from odoo import SUPERUSER_ID, Command, api
+from odoo.tests import tagged
+from odoo.tests.common import TransactionCase
+
+from .common import MONDAY
+from .common import NOW
+from .common import PARIS
+from .common import local_to_utc
+
+TUESDAY = MONDAY + timedelta(days=1)
+
+
+@tagged("-at_install", "post_install")
+class TestOverlappingRuns(TransactionCase):
+    """Two runs of each scheduled action at once, through two database cursors.
+
+    The second run neither waits for the first nor repeats its work: rows
+    the first has locked are skipped, jobs that only queue messages step
+    aside while another run holds their lock, and a run that starts after
+    the first committed finds nothing left to do. The data is committed
+    through a cursor of its own (and removed at the end), because the test
+    cursor's data is invisible to other transactions.
+    """
+
+    def setUp(self):
+        super().setUp()
+        with self.registry.cursor() as cr, freeze_time(NOW):
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            calendar = env["resource.calendar"].create({
+                "name": "Overlap hours", "tz": PARIS,
+                "attendance_ids": [Command.clear()] + [
+                    Command.create({"name": str(d), "dayofweek": str(d), "hour_from": 8, "hour_to": 18})
+                    for d in range(5)
+                ],
+            })
+            service = env["booking.service"].create({"name": "Overlap cut", "duration_minutes": 60, "price": 10,
+                                                     "is_published": True})
+            provider = env["booking.provider"].create({
+                "name": "Overlapper", "resource_calendar_id": calendar.id, "tz": PARIS,
+                "service_ids": [Command.set(service.ids)],
+            })
+            page = env["booking.page"].create({
+                "name": "Overlap page", "slug": "overlap-runs", "tz": PARIS, "auto_confirm": True,
+                "service_ids": [Command.set(service.ids)], "provider_ids": [Command.set(provider.ids)],
+            })
+            partner = env["res.partner"].create({"name": "Olga Overlap", "email": "olga@example.com"})
+            waiting = env["res.partner"].create({"name": "Walter Waiting", "email": "walter@example.com"})
+            Appointment = env["booking.appointment"]
+            vals = {"page_id": page.id, "service_id": service.id, "provider_id": provider.id,
+                    "partner_id": partner.id, "source": "website"}
+            reminded = Appointment.create(dict(vals, start=local_to_utc(TUESDAY, 10)))
+            freed = Appointment.create(dict(vals, start=local_to_utc(MONDAY, 10)))
+            missed = Appointment.create(dict(vals, start=local_to_utc(MONDAY, 14)))
+            hold = Appointment.create(dict(vals, start=local_to_utc(MONDAY, 16), state="pending_payment"))
+            entry = env["booking.waitlist"].create({
+                "page_id": page.id, "service_id": service.id, "partner_id": waiting.id, "date": MONDAY,
+                "time_from": 10, "time_to": 11,
+            })
+            freed.action_cancel()
+            self.ids = {
+                "calendar": calendar.id, "service": service.id, "provider": provider.id,
+                "resource": provider.resource_id.id, "page": page.id, "partners": (partner | waiting).ids,
+                "reminded": reminded.id, "missed": missed.id, "hold": hold.id, "entry": entry.id,
+            }
+        self.addCleanup(self._cleanup)
+
+    def _cleanup(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            appointments = env["booking.appointment"].search([("page_id", "=", self.ids["page"])])
+            entries = env["booking.waitlist"].search([("page_id", "=", self.ids["page"])])
+            messages = env["mail.message"].search([
+                "|", "&", ("model", "=", "booking.appointment"), ("res_id", "in", appointments.ids),
+                "&", ("model", "=", "booking.waitlist"), ("res_id", "in", entries.ids)])
+            env["mail.mail"].search([("mail_message_id", "in", messages.ids)]).unlink()
+            env["sms.sms"].search([("partner_id", "in", self.ids["partners"])]).unlink()
+            messages.unlink()
+            env.cr.execute("UPDATE booking_appointment SET state = 'cancelled' WHERE page_id = %s",
+                           [self.ids["page"]])
+            appointments.invalidate_recordset()
+            appointments.unlink()
+            entries.unlink()
+            env["booking.page"].browse(self.ids["page"]).unlink()
+            env["booking.provider"].browse(self.ids["provider"]).unlink()
+            env["resource.resource"].browse(self.ids["resource"]).unlink()
+            env["booking.service"].browse(self.ids["service"]).unlink()
+            env["resource.calendar"].browse(self.ids["calendar"]).unlink()
+            env["res.partner"].browse(self.ids["partners"]).unlink()
+
+    def overlap(self, when, run):
+        """``run(env)`` in transaction A, then in B while A is open, then in B again once A committed.
+
+        :return: the three results.
+        """
+        cr_a, cr_b = self.registry.cursor(), self.registry.cursor()
+        try:
+            with freeze_time(when):
+                first = run(api.Environment(cr_a, SUPERUSER_ID, {}))
+                during = run(api.Environment(cr_b, SUPERUSER_ID, {}))
+                cr_a.commit()
+                cr_b.rollback()  # each run of a scheduled action is a transaction of its own
+                after = run(api.Environment(cr_b, SUPERUSER_ID, {}))
+                cr_b.commit()
+        finally:
+            cr_a.close()
+            cr_b.close()
+        return first, during, after
+
+    def count(self, query, params):
+        with self.registry.cursor() as cr:
+            cr.execute(query, params)
+            return cr.fetchone()[0]
+
+    def test_dispatchers_send_each_message_once(self):
+        queued = self.count("SELECT count(*) FROM booking_notification WHERE page_id = %s AND state = 'pending'",
+                            [self.ids["page"]])
+        self.assertGreaterEqual(queued, 4, "confirmations and a cancellation are waiting")
+        first, during, after = self.overlap(NOW, lambda env: env["booking.notification"]._cron_dispatch())
+        self.assertEqual((first, during, after), (queued, 0, 0))
+        self.assertEqual(self.count(
+            "SELECT count(*) FROM mail_message WHERE model = 'booking.appointment' AND res_id = %s "
+            "AND subject LIKE 'Confirmed%%'", [self.ids["reminded"]]), 1)
+
+    def test_reminder_runs_queue_each_reminder_once(self):
+        with self.registry.cursor() as cr:
+            start = api.Environment(cr, SUPERUSER_ID, {})["booking.appointment"].browse(self.ids["reminded"]).start
+        results = self.overlap(start - timedelta(hours=24),
+                               lambda env: env["booking.appointment"]._cron_send_reminders())
+        self.assertEqual(results, (2, 0, 0), "Tuesday 10:00 and Monday 14:00 are within 24 hours")
+        self.assertEqual(self.count(
+            "SELECT count(*) FROM booking_notification WHERE appointment_id = %s AND event = 'reminder'",
+            [self.ids["reminded"]]), 1)
+
+    def test_waitlist_runs_offer_a_time_once(self):
+        results = self.overlap(NOW, lambda env: env["booking.waitlist"]._cron_offer_freed_slots())
+        self.assertEqual(results, (1, 0, 0))
+        self.assertEqual(self.count(
+            "SELECT count(*) FROM booking_appointment WHERE waitlist_id = %s", [self.ids["entry"]]), 1)
+        self.assertEqual(self.count(
+            "SELECT count(*) FROM booking_notification WHERE waitlist_id = %s AND event = 'waitlist_offer'",
+            [self.ids["entry"]]), 2, "one e-mail, one SMS")
+
+    def test_hold_expiry_runs_expire_once(self):
+        results = self.overlap(NOW + timedelta(hours=1),
+                               lambda env: env["booking.appointment"]._cron_expire_payment_holds())
+        self.assertEqual(results, (1, 0, 0))
+        self.assertEqual(self.count("SELECT state FROM booking_appointment WHERE id = %s", [self.ids["hold"]]),
+                         "expired")
+
+    def test_no_show_runs_mark_once(self):
+        with self.registry.cursor() as cr:
+            stop = api.Environment(cr, SUPERUSER_ID, {})["booking.appointment"].browse(self.ids["missed"]).stop
+        results = self.overlap(stop + timedelta(minutes=30),
+                               lambda env: env["booking.appointment"]._cron_mark_no_shows())
+        self.assertEqual(results, (1, 0, 0), "Monday 14:00 only: 10:00 was cancelled, 16:00 is a hold")
+        self.assertEqual(self.count("SELECT state FROM booking_appointment WHERE id = %s", [self.ids["missed"]]),
+                         "no_show")
