@@ -395,6 +395,7 @@ class BookingAppointment(models.Model):
             raise self._slot_taken_error() from None
         appointments._notify_availability()
         appointments._create_contracts()
+        appointments.filtered(lambda a: a.state == "pending")._renew_request_secret()
         for appointment in appointments:
             appointment._queue_state_notifications(False)
         appointments._queue_calendar_sync()
@@ -660,23 +661,30 @@ class BookingAppointment(models.Model):
             if note:
                 body += Markup("<br/>") + escape(note)
             appointment._message_log(body=body)
+            if new_state == "pending":
+                appointment._renew_request_secret()
             appointment._queue_state_notifications(old_state)
         return True
 
     @api.model
     def _state_entry_values(self, state, vals=None):
-        """Values that come with entering ``state`` (unless ``vals`` sets them).
-
-        A new request gets its own approval secret, so approve and decline
-        links of an earlier request of the same appointment stop working.
-        """
+        """Values that come with entering ``state`` (unless ``vals`` sets them)."""
         vals = vals or {}
         now = fields.Datetime.now()
         if state == "confirmed" and not vals.get("confirmed_at"):
             return {"confirmed_at": now}
         if state == "pending" and not vals.get("pending_since"):
-            return {"pending_since": now, "approval_nonce": secrets.token_urlsafe(16)}
+            return {"pending_since": now}
         return {}
+
+    def _renew_request_secret(self):
+        """A new secret for the approve and decline links of a new request.
+
+        Links of an earlier request of the same appointment stop working.
+        Written as superuser: nobody reads or writes it but the link checks.
+        """
+        for appointment in self.sudo():
+            appointment.approval_nonce = secrets.token_urlsafe(16)
 
     def action_confirm(self):
         """Approve a request waiting for the merchant."""

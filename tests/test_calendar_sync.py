@@ -52,7 +52,8 @@ class TestProviderCalendars(NotificationCase):
                          (self.at(10), self.at(11), self.alice_user, "busy"))
         self.assertEqual(event.partner_ids, self.alice_user.partner_id, "the customer gets no invitation")
         self.assertIn(self.customer.name, event.name)
-        self.assertFalse(self.env["mail.mail"].sudo().search([("model", "=", "calendar.event")]),
+        self.assertFalse(self.env["mail.mail"].sudo().search([("model", "=", "calendar.event"),
+                                                              ("res_id", "=", event.id)]),
                          "no invitation e-mail either")
         with freeze_time(NOW):
             self.frontdesk._customer_reschedule(appointment, self.at(14))

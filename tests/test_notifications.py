@@ -169,6 +169,19 @@ class TestLifecycleMessages(NotificationCase):
         self.assertEqual(len(self.sent_messages(appointment, "Moved by the customer")), 1)
 
     @freeze_time(NOW)
+    def test_staff_without_admin_rights_drive_the_same_messages(self):
+        Appointment = self.env["booking.appointment"].with_user(self.user_staff)
+        request = Appointment.create({
+            "page_id": self.page.id, "service_id": self.service_approval.id, "provider_id": self.provider_a.id,
+            "partner_id": self.customer.id, "start": self.at(10), "state": "pending",
+        })
+        self.assertTrue(request._approval_url("confirm"))
+        request.action_confirm()
+        self.assertEqual(set(self.outbox(request).with_user(self.user_staff).mapped("event")),
+                         {"request_received", "new_request", "confirmed"})
+        self.assertIn("Approved by Stacy Staff", str(request.message_ids[:1].body))
+
+    @freeze_time(NOW)
     def test_walk_ins_get_no_confirmation_and_imports_no_messages(self):
         walk_in = self._book(self.at(10), channel="walk_in")
         self.assertFalse(self.outbox(walk_in, "confirmed"))
