@@ -56,6 +56,7 @@ class TestOverlappingRuns(TransactionCase):
             freed = Appointment.create(dict(vals, start=local_to_utc(MONDAY, 10)))
             missed = Appointment.create(dict(vals, start=local_to_utc(MONDAY, 14)))
             hold = Appointment.create(dict(vals, start=local_to_utc(MONDAY, 16), state="pending_payment"))
+            request = Appointment.create(dict(vals, start=local_to_utc(TUESDAY, 15), state="pending"))
             entry = env["booking.waitlist"].create({
                 "page_id": page.id, "service_id": service.id, "partner_id": waiting.id, "date": MONDAY,
                 "time_from": 10, "time_to": 11,
@@ -65,6 +66,7 @@ class TestOverlappingRuns(TransactionCase):
                 "calendar": calendar.id, "service": service.id, "provider": provider.id,
                 "resource": provider.resource_id.id, "page": page.id, "partners": (partner | waiting).ids,
                 "reminded": reminded.id, "missed": missed.id, "hold": hold.id, "entry": entry.id,
+                "request": request.id,
             }
         self.addCleanup(self._cleanup)
 
@@ -159,3 +161,18 @@ class TestOverlappingRuns(TransactionCase):
         self.assertEqual(results, (1, 0, 0), "Monday 14:00 only: 10:00 was cancelled, 16:00 is a hold")
         self.assertEqual(self.count("SELECT state FROM booking_appointment WHERE id = %s", [self.ids["missed"]]),
                          "no_show")
+
+    def test_request_follow_up_runs_nudge_and_expire_once(self):
+        def follow_up(env):
+            return env["booking.appointment"]._cron_follow_up_requests()
+
+        self.assertEqual(self.overlap(NOW + timedelta(hours=2), follow_up), (1, 0, 0), "one nudge")
+        self.assertEqual(self.count(
+            "SELECT count(*) FROM booking_notification WHERE appointment_id = %s AND event = 'request_nudge'",
+            [self.ids["request"]]), 1)
+        self.assertEqual(self.overlap(NOW + timedelta(hours=4), follow_up), (1, 0, 0), "one expiry")
+        self.assertEqual(self.count("SELECT state FROM booking_appointment WHERE id = %s", [self.ids["request"]]),
+                         "expired")
+        self.assertEqual(self.count(
+            "SELECT count(*) FROM booking_notification WHERE appointment_id = %s AND event = 'declined'",
+            [self.ids["request"]]), 1, "the customer is told once")
