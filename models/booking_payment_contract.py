@@ -2,11 +2,10 @@ import logging
 
 from markupsafe import Markup
 from markupsafe import escape
-from psycopg2.errors import LockNotAvailable
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, format_amount
+from odoo.tools import format_amount
 
 from .payment_transaction import BOOKING_KINDS
 
@@ -139,15 +138,8 @@ class BookingPaymentContract(models.Model):
         As ``website_sale`` does before a payment: a second request while the
         first one runs gets a clear error instead of waiting and repeating it.
         """
-        if not self:
-            return
-        try:
-            self.env.cr.execute(SQL(
-                "SELECT 1 FROM booking_appointment WHERE id IN %s FOR NO KEY UPDATE NOWAIT",
-                tuple(self.appointment_id.ids),
-            ))
-        except LockNotAvailable:
-            raise UserError(self.env._("A payment for this booking is already being processed.")) from None
+        if self and not self.appointment_id._try_lock():
+            raise UserError(self.env._("A payment for this booking is already being processed."))
 
     def _fmt(self, amount):
         return format_amount(self.env, amount, self.currency_id)

@@ -2,7 +2,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytz
 
-from odoo import Command
+from odoo import SUPERUSER_ID, Command, api
 from odoo.tests.common import HttpCase
 from odoo.tests.common import TransactionCase
 
@@ -251,3 +251,33 @@ class BookingPaymentMixin:
         for move in contract.invoice_ids:
             self.assertEqual(move.state, "posted")
             self.assertIn(move.payment_state, ("paid", "in_payment"), move.name)
+
+
+def remove_committed_scenario(registry, ids):
+    """Delete what a test committed through a cursor of its own (``ids`` as the tests record them).
+
+    Two-transaction tests must commit their data for the other transaction
+    to see it; this removes it, and what it produced (messages, e-mails,
+    SMS, waitlist entries, appointments), in one transaction.
+    """
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        appointments = env["booking.appointment"].search([("page_id", "=", ids["page"])])
+        entries = env["booking.waitlist"].search([("page_id", "=", ids["page"])])
+        messages = env["mail.message"].search([
+            "|", "&", ("model", "=", "booking.appointment"), ("res_id", "in", appointments.ids),
+            "&", ("model", "=", "booking.waitlist"), ("res_id", "in", entries.ids)])
+        env["mail.mail"].search([("mail_message_id", "in", messages.ids)]).unlink()
+        env["sms.sms"].search([("partner_id", "in", ids["partners"])]).unlink()
+        messages.unlink()
+        # time-holding appointments refuse deletion (their history must stay): not these
+        cr.execute("UPDATE booking_appointment SET state = 'cancelled' WHERE page_id = %s", [ids["page"]])
+        appointments.invalidate_recordset()
+        appointments.unlink()
+        entries.unlink()
+        env["booking.page"].browse(ids["page"]).unlink()
+        env["booking.provider"].browse(ids["provider"]).unlink()
+        env["resource.resource"].browse(ids["resource"]).unlink()
+        env["booking.service"].browse(ids["service"]).unlink()
+        env["resource.calendar"].browse(ids["calendar"]).unlink()
+        env["res.partner"].browse(ids["partners"]).unlink()

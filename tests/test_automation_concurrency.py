@@ -10,6 +10,7 @@ from .common import MONDAY
 from .common import NOW
 from .common import PARIS
 from .common import local_to_utc
+from .common import remove_committed_scenario
 
 TUESDAY = MONDAY + timedelta(days=1)
 
@@ -68,30 +69,7 @@ class TestOverlappingRuns(TransactionCase):
                 "reminded": reminded.id, "missed": missed.id, "hold": hold.id, "entry": entry.id,
                 "request": request.id,
             }
-        self.addCleanup(self._cleanup)
-
-    def _cleanup(self):
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            appointments = env["booking.appointment"].search([("page_id", "=", self.ids["page"])])
-            entries = env["booking.waitlist"].search([("page_id", "=", self.ids["page"])])
-            messages = env["mail.message"].search([
-                "|", "&", ("model", "=", "booking.appointment"), ("res_id", "in", appointments.ids),
-                "&", ("model", "=", "booking.waitlist"), ("res_id", "in", entries.ids)])
-            env["mail.mail"].search([("mail_message_id", "in", messages.ids)]).unlink()
-            env["sms.sms"].search([("partner_id", "in", self.ids["partners"])]).unlink()
-            messages.unlink()
-            env.cr.execute("UPDATE booking_appointment SET state = 'cancelled' WHERE page_id = %s",
-                           [self.ids["page"]])
-            appointments.invalidate_recordset()
-            appointments.unlink()
-            entries.unlink()
-            env["booking.page"].browse(self.ids["page"]).unlink()
-            env["booking.provider"].browse(self.ids["provider"]).unlink()
-            env["resource.resource"].browse(self.ids["resource"]).unlink()
-            env["booking.service"].browse(self.ids["service"]).unlink()
-            env["resource.calendar"].browse(self.ids["calendar"]).unlink()
-            env["res.partner"].browse(self.ids["partners"]).unlink()
+        self.addCleanup(remove_committed_scenario, self.registry, self.ids)
 
     def overlap(self, when, run):
         """``run(env)`` in transaction A, then in B while A is open, then in B again once A committed.

@@ -17,6 +17,7 @@ from .common import NOW
 from .common import PARIS
 from .common import BookingCommon
 from .common import local_to_utc
+from .common import remove_committed_scenario
 
 
 class TestExclusionConstraint(BookingCommon):
@@ -127,20 +128,7 @@ class TestExclusionConstraintConcurrency(TransactionCase):
                 "calendar": calendar.id, "service": service.id, "provider": provider.id,
                 "resource": provider.resource_id.id, "page": page.id, "partners": partners.ids,
             }
-        self.addCleanup(self._cleanup)
-
-    def _cleanup(self):
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            env["booking.appointment"].search([("page_id", "=", self.ids["page"])]).sudo().write(
-                {"state": "cancelled"})
-            env["booking.appointment"].search([("page_id", "=", self.ids["page"])]).unlink()
-            env["booking.page"].browse(self.ids["page"]).unlink()
-            env["booking.provider"].browse(self.ids["provider"]).unlink()
-            env["resource.resource"].browse(self.ids["resource"]).unlink()
-            env["booking.service"].browse(self.ids["service"]).unlink()
-            env["resource.calendar"].browse(self.ids["calendar"]).unlink()
-            env["res.partner"].browse(self.ids["partners"]).unlink()
+        self.addCleanup(remove_committed_scenario, self.registry, self.ids)
 
     def _vals(self, partner_index):
         return {
