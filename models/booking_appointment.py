@@ -495,8 +495,8 @@ class BookingAppointment(models.Model):
                 )
                 appointment._queue_move_notifications(old_start, old_provider)
         self._queue_calendar_sync()
-        if moved or "state" in vals:
-            self._offer_freed_time_to_waitlist()
+        if moved:  # a release of time by a change of state is handled with that change
+            moved._offer_freed_time_to_waitlist()
         return result
 
     def _check_no_overlap(self):

@@ -75,6 +75,15 @@ class TestWaitlistOffers(NotificationCase):
         with freeze_time(NOW), self.assertRaises(SlotUnavailableError):
             self._book(self.at(10))
 
+    def test_a_move_frees_the_old_time_for_the_waitlist(self):
+        trigger = self.env.ref("self_serve_booking.ir_cron_waitlist_offers")
+        triggers_before = self.env["ir.cron.trigger"].search_count([("cron_id", "=", trigger.id)])
+        with freeze_time(NOW):
+            self.morning[1].write({"start": self.at(15)})
+        self.assertGreater(self.env["ir.cron.trigger"].search_count([("cron_id", "=", trigger.id)]), triggers_before)
+        self.assertEqual(self.offer_run(), 1)
+        self.assertEqual(self.first.appointment_id.start, self.at(10))
+
     def test_accepting_books_the_held_time_itself(self):
         with freeze_time(NOW):
             self.morning[1].action_cancel()
