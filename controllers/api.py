@@ -168,6 +168,27 @@ class BookingApiController(http.Controller):
                 retry_after=retry_after,
             )
 
+    def _customer_request(self, slug, schema):
+        """What booking and joining the waitlist start with, in this order.
+
+        The page (or 404), the visitor's rate limit (429), the body against
+        ``schema`` (400), the service and provider, and who the customer is:
+        the signed-in one, or the guest of the body.
+
+        :return: ``(page, body, service, provider, partner or None, source)``
+        """
+        page = self._page_or_404(slug)
+        self._rate_limit(page)
+        body = self._validated_body(schema)
+        frontdesk = request.env["booking.frontdesk"]
+        service = frontdesk._get_service(page, body["service_id"])
+        provider = frontdesk._get_provider(page, service, body.get("provider_id"))
+        partner = self._signed_in_partner()
+        if not partner and not body.get("customer"):
+            raise BookingInputError({"customer": request.env._("is required")})
+        source = "website" if request.httprequest.headers.get("X-Booking-Widget") else "api"
+        return page, body, service, provider, partner, source
+
     def _signed_in_partner(self):
         user = request.env.user
         return user.partner_id if not user._is_public() else None
@@ -205,17 +226,9 @@ class BookingApiController(http.Controller):
                 save_session=False)
     @api_endpoint(("POST",))
     def create_booking(self, slug):
-        page = self._page_or_404(slug)
-        self._rate_limit(page)
-        body = self._validated_body("BookingRequest")
+        page, body, service, provider, partner, source = self._customer_request(slug, "BookingRequest")
         frontdesk = request.env["booking.frontdesk"]
-        service = frontdesk._get_service(page, body["service_id"])
-        provider = frontdesk._get_provider(page, service, body.get("provider_id"))
-        partner = self._signed_in_partner()
-        if not partner and not body.get("customer"):
-            raise BookingInputError({"customer": request.env._("is required")})
         start = _to_naive_utc(body["start"])
-        source = "website" if request.httprequest.headers.get("X-Booking-Widget") else "api"
         appointment = frontdesk._book(page, service, provider, start, customer=body.get("customer"),
                                       note=body.get("note"), source=source, partner=partner)
         payload = frontdesk._booking_payload(appointment)
@@ -225,18 +238,10 @@ class BookingApiController(http.Controller):
                 save_session=False)
     @api_endpoint(("POST",))
     def join_waitlist(self, slug):
-        page = self._page_or_404(slug)
-        self._rate_limit(page)
-        body = self._validated_body("WaitlistRequest")
+        page, body, service, provider, partner, source = self._customer_request(slug, "WaitlistRequest")
         frontdesk = request.env["booking.frontdesk"]
-        service = frontdesk._get_service(page, body["service_id"])
-        provider = frontdesk._get_provider(page, service, body.get("provider_id"))
-        partner = self._signed_in_partner()
-        if not partner and not body.get("customer"):
-            raise BookingInputError({"customer": request.env._("is required")})
         time_from = contract.parse_time(body["time_from"]) if body.get("time_from") else None
         time_to = contract.parse_time(body["time_to"]) if body.get("time_to") else None
-        source = "website" if request.httprequest.headers.get("X-Booking-Widget") else "api"
         entry = frontdesk._join_waitlist(
             page, service, provider, date.fromisoformat(body["date"]), time_from=time_from, time_to=time_to,
             customer=body.get("customer"), note=body.get("note"), source=source, partner=partner,
