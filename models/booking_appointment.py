@@ -24,6 +24,9 @@ _logger = logging.getLogger(__name__)
 
 EXCLUSION_CONSTRAINT = "booking_appointment_no_overlap"
 
+# Minutes after its end an appointment of a page without a cancellation policy becomes a no-show.
+NO_POLICY_NO_SHOW_GRACE = 15
+
 # States from which the time, the provider or the service may still change.
 MOVABLE_STATES = ("pending_payment", "pending", "confirmed")
 
@@ -1206,26 +1209,28 @@ class BookingAppointment(models.Model):
 
     @api.model
     def _cron_mark_no_shows(self, batch_size=100):
-        """Confirmed appointments nobody checked in for, past their end and the page's grace: no-shows.
+        """Confirmed appointments nobody checked in for, past their end and the policy's grace: no-shows.
 
         Each is locked with ``SKIP LOCKED`` (a second run, or staff checking
         the customer in at that moment, is never overridden) and handled in
         a savepoint: a failing one is logged and the others go on.
         """
         self.flush_model(["state", "stop", "page_id"])
-        self.env["booking.page"].flush_model(["no_show_grace_minutes"])
+        self.env["booking.page"].flush_model(["cancellation_policy_id"])
+        self.env["booking.cancellation.policy"].flush_model(["no_show_grace_minutes"])
         self.env.cr.execute(SQL(
             """
             SELECT a.id
               FROM booking_appointment a
               JOIN booking_page p ON p.id = a.page_id
+         LEFT JOIN booking_cancellation_policy pol ON pol.id = p.cancellation_policy_id
              WHERE a.state = 'confirmed'
-               AND a.stop + p.no_show_grace_minutes * interval '1 minute' <= %(now)s
+               AND a.stop + COALESCE(pol.no_show_grace_minutes, %(grace)s) * interval '1 minute' <= %(now)s
           ORDER BY a.stop
              LIMIT %(limit)s
                FOR NO KEY UPDATE OF a SKIP LOCKED
             """,
-            now=fields.Datetime.now(), limit=batch_size,
+            now=fields.Datetime.now(), limit=batch_size, grace=NO_POLICY_NO_SHOW_GRACE,
         ))
         due = self.browse([row[0] for row in self.env.cr.fetchall()])
         marked = 0

@@ -141,12 +141,6 @@ class BookingPage(models.Model):
         help="When a time frees up, the first matching customer on the waitlist has it to themselves "
         "this long; then it goes to the next one.",
     )
-    no_show_grace_minutes = fields.Integer(
-        string="No-show After (minutes)",
-        default=30,
-        help="A confirmed appointment nobody checked in for is marked as a no-show this long after its end "
-        "(and the policy's no-show fee charged).",
-    )
     sync_provider_calendars = fields.Boolean(
         string="Providers' Calendars",
         default=True,
@@ -201,7 +195,7 @@ class BookingPage(models.Model):
 
     @api.constrains("min_notice_hours", "max_advance_days", "slot_step_minutes", "rate_limit_count",
                     "rate_limit_minutes", "payment_hold_minutes", "check_in_opens_minutes", "approval_nudge_hours",
-                    "approval_expiry_hours", "waitlist_offer_minutes", "no_show_grace_minutes")
+                    "approval_expiry_hours", "waitlist_offer_minutes")
     def _check_rules(self):
         for page in self:
             if page.min_notice_hours < 0:
@@ -221,8 +215,6 @@ class BookingPage(models.Model):
                     self.env._("Approvers are reminded of a request before it expires, not after."))
             if not 1 <= page.waitlist_offer_minutes <= 7 * 24 * 60:
                 raise ValidationError(self.env._("A waitlist offer lasts from 1 minute to 7 days."))
-            if not 0 <= page.no_show_grace_minutes <= 7 * 24 * 60:
-                raise ValidationError(self.env._("The no-show grace period lies between 0 minutes and 7 days."))
             if page.rate_limit_count < 0 or not 1 <= page.rate_limit_minutes <= 24 * 60:
                 raise ValidationError(
                     self.env._("The booking limit is a number of requests per 1 minute to 24 hours.")

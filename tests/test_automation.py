@@ -164,7 +164,8 @@ class TestNoShows(NotificationCase):
         with freeze_time(came.start):
             came.action_check_in()
         Appointment = self.env["booking.appointment"]
-        grace_end = missed.stop + timedelta(minutes=30)
+        self.assertEqual(self.policy.no_show_grace_minutes, 15)
+        grace_end = missed.stop + timedelta(minutes=15)
         with freeze_time(grace_end - SECOND):
             self.assertEqual(Appointment._cron_mark_no_shows(), 0)
         with freeze_time(grace_end):
@@ -173,8 +174,8 @@ class TestNoShows(NotificationCase):
         self.assertEqual((missed.state, came.state), ("no_show", "checked_in"))
         self.assertLastMessageContains(missed, "No-show")
 
-    def test_grace_period_is_per_page(self):
-        self.page.no_show_grace_minutes = 0
+    def test_grace_period_is_the_policys(self):
+        self.policy.no_show_grace_minutes = 0
         with freeze_time(NOW):
             missed = self._book(self.at(10))
         with freeze_time(missed.stop):
