@@ -46,6 +46,8 @@ class BookingNotification(models.Model):
     state = fields.Selection(
         selection=[("pending", "To send"), ("sent", "Sent"), ("failed", "Failed"), ("cancelled", "Cancelled")],
         default="pending", required=True, readonly=True, index=True,
+        help="Cancelled: no longer true when its turn came (a reminder for a booking cancelled or moved since, "
+             "an offer withdrawn, a request already answered), so not sent.",
     )
     values = fields.Text(string="Values (JSON)", readonly=True, help="What the message needs to say, as of the event.")
     attempts = fields.Integer(readonly=True)
@@ -133,7 +135,9 @@ class BookingNotification(models.Model):
             now, batch_size,
         ))
         notifications = self.browse([row[0] for row in self.env.cr.fetchall()])
-        for notification in notifications:
+        outdated = notifications.filtered(lambda n: n.channel != "calendar" and n._is_outdated())
+        outdated.write({"state": "cancelled"})
+        for notification in notifications - outdated:
             notification._dispatch_one()
         self.env.cr.execute(SQL(
             "SELECT count(*) FROM booking_notification WHERE state = 'pending' AND next_attempt_at <= %s", now,
@@ -168,6 +172,28 @@ class BookingNotification(models.Model):
 
     def _record(self):
         return self.appointment_id or self.waitlist_id
+
+    def _is_outdated(self):
+        """Whether what this message says stopped being true while it waited.
+
+        Reminders, offers and nudges are about the present: a reminder for a
+        booking cancelled or moved since it was queued, an offer withdrawn or
+        answered, a request already answered must not go out late (after a
+        mail server outage, say). Messages about something that happened
+        (confirmed, cancelled...) stay true and always go.
+        """
+        self.ensure_one()
+        record = self._record().sudo()
+        if not record:
+            return True
+        if self.event == "reminder":
+            return (record.state != "confirmed" or record.start <= fields.Datetime.now()
+                    or self.occurrence != f"{record.start:%Y%m%d%H%M%S}")
+        if self.event == "waitlist_offer":
+            return record.state != "offered" or self.occurrence != str(record.appointment_id.id)
+        if self.event == "request_nudge":
+            return record.state != "pending"
+        return False
 
     def _send(self):
         """Render the template and hand the message to Odoo's mail or SMS queue."""
@@ -223,4 +249,4 @@ class BookingNotification(models.Model):
     @api.autovacuum
     def _gc_sent(self):
         self.search([("state", "in", ("sent", "cancelled")),
-                     ("sent_at", "<", fields.Datetime.now() - timedelta(days=90))]).unlink()
+                     ("write_date", "<", fields.Datetime.now() - timedelta(days=90))]).unlink()

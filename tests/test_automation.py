@@ -74,6 +74,26 @@ class TestReminders(NotificationCase):
         self.assertEqual(self.run_reminders(appointment.start - timedelta(hours=23)), 1)
         self.assertEqual(len(self.outbox(appointment, "reminder", channel="email")), 2)
 
+    def test_a_queued_reminder_that_stopped_being_true_is_not_sent(self):
+        with freeze_time(NOW):
+            cancelled = self.book_online(10, day=TUESDAY)
+            moved = self.book_online(11, day=TUESDAY)
+        day_before = moved.start - timedelta(hours=24)  # inside both 24 h windows
+        with freeze_time(day_before):
+            # queued, but the dispatcher does not get to them yet (a mail outage, a busy worker)
+            self.assertEqual(self.env["booking.appointment"]._cron_send_reminders(), 2)
+            cancelled.action_cancel()
+            self.frontdesk._customer_reschedule(moved, moved.start + timedelta(hours=4))
+        with freeze_time(day_before + timedelta(minutes=2)):
+            self.dispatch()
+        self.assertEqual(self.outbox(cancelled, "reminder").state, "cancelled")
+        self.assertEqual(self.outbox(moved, "reminder").state, "cancelled", "it gave the old time")
+        self.assertFalse(self.sent_messages(cancelled | moved, "Reminder"))
+        self.assertEqual(len(self.sent_messages(moved, "New time")), 1, "the move itself was told")
+        # the moved booking is reminded of its new time, when that one comes
+        self.assertEqual(self.run_reminders(moved.start - timedelta(hours=24)), 1)
+        self.assertEqual(len(self.sent_messages(moved, "Reminder")), 1)
+
     def test_reminder_offsets_are_configurable(self):
         self.rule("reminder", "email").offset_hours = 48
         self.rule("reminder", "sms").active = False
@@ -116,6 +136,17 @@ class TestRequestFollowUp(NotificationCase):
         self.assertEqual(self.env["booking.availability"]._find_slot(
             self.page, self.service_approval, request.start, self.provider_a,
             now=NOW + timedelta(hours=4)).start, request.start, "its time is free again")
+
+    def test_a_nudge_for_a_request_answered_meanwhile_is_not_sent(self):
+        with freeze_time(NOW):
+            request = self.book_online(10, service=self.service_approval)
+        with freeze_time(NOW + timedelta(hours=2)):
+            self.assertEqual(self.env["booking.appointment"]._cron_follow_up_requests(), 1)
+            request.action_confirm()
+            self.dispatch()
+        self.assertEqual(self.outbox(request, "request_nudge").state, "cancelled")
+        self.assertFalse(self.sent_messages(request, "Still to approve"))
+        self.assertEqual(self.outbox(request, "confirmed").state, "sent")
 
     def test_answered_requests_are_left_alone(self):
         with freeze_time(NOW):

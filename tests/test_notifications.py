@@ -279,3 +279,21 @@ class TestNonBlockingSideEffects(NotificationCase):
             self.dispatch()
         self.assertEqual(self.outbox(broken, "confirmed").state, "pending")
         self.assertEqual(self.outbox(request, "request_received").state, "sent")
+
+
+@tagged("post_install", "-at_install")
+class TestOutboxCleanUp(NotificationCase):
+
+    def test_what_is_done_is_forgotten_after_90_days_failures_are_kept(self):
+        with freeze_time(NOW):
+            old_sent, old_cancelled, old_failed, recent = (
+                self.outbox(self.book_online(hour), "confirmed") for hour in (9, 10, 11, 14))
+        for notification, state, age in ((old_sent, "sent", 91), (old_cancelled, "cancelled", 91),
+                                          (old_failed, "failed", 91), (recent, "sent", 89)):
+            self.env.cr.execute("UPDATE booking_notification SET state = %s, write_date = %s WHERE id = %s",
+                                (state, NOW - timedelta(days=age), notification.id))
+        self.env["booking.notification"].invalidate_model()
+        with freeze_time(NOW):
+            self.env["booking.notification"]._gc_sent()
+        self.assertFalse((old_sent | old_cancelled).exists())
+        self.assertEqual((old_failed | recent).exists(), old_failed | recent)

@@ -75,6 +75,18 @@ class TestWaitlistOffers(NotificationCase):
         with freeze_time(NOW), self.assertRaises(SlotUnavailableError):
             self._book(self.at(10))
 
+    def test_an_offer_withdrawn_before_it_went_out_is_not_sent(self):
+        with freeze_time(NOW):
+            self.morning[1].action_cancel()
+        self.assertEqual(self.offer_run(), 1)
+        with freeze_time(NOW):
+            self.first.action_cancel()
+            self.dispatch()
+        offers = self.outbox(self.first, "waitlist_offer")
+        self.assertEqual(sorted(offers.mapped("channel")), ["email", "sms"])
+        self.assertEqual(set(offers.mapped("state")), {"cancelled"})
+        self.assertFalse(self.sent_messages(self.first, "A time opened up"))
+
     def test_a_move_frees_the_old_time_for_the_waitlist(self):
         trigger = self.env.ref("self_serve_booking.ir_cron_waitlist_offers")
         triggers_before = self.env["ir.cron.trigger"].search_count([("cron_id", "=", trigger.id)])
