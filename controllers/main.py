@@ -1,14 +1,13 @@
 import json
 from datetime import UTC, datetime
 
-import psycopg2
 from werkzeug.exceptions import NotFound
 from werkzeug.urls import url_encode
 
 from odoo import http
 from odoo.exceptions import UserError
 from odoo.http import request
-from odoo.tools import SQL, consteq
+from odoo.tools import consteq
 
 from odoo.addons.auth_signup.models.res_partner import SignupError
 
@@ -193,24 +192,27 @@ class BookingPageController(http.Controller):
         return request.redirect(f"{url}{separator}{url_encode({'message': message})}")
 
     @http.route("/booking/check-in/<int:appointment_id>/<string:signature>", type="http", auth="public",
-                website=True, sitemap=False)
+                website=True, methods=["GET", "POST"], csrf=False, sitemap=False)
     def booking_check_in(self, appointment_id, signature, **kwargs):
-        """The QR code's link: checks the customer in within the window, idempotently.
+        """The QR code's link: shows the booking and a "Check in" button, which checks in, once.
 
-        Forged or foreign links, and links opened too early or too late,
-        explain and change nothing; staff signed in check the customer in.
+        Opening the link changes nothing, since the link also travels in
+        e-mails and SMS whose scanners and previews open it; the signature is
+        the authority (csrf=False, as for the e-mail answers below). Forged
+        or foreign links, and links used too early or too late, explain and
+        change nothing; staff signed in check the customer in at any time.
         """
         appointment = request.env["booking.appointment"].sudo().browse(appointment_id)
         result, appointment = request.env["booking.frontdesk"]._check_in_by_link(
-            appointment, signature, request.env.user)
+            appointment, signature, request.env.user, act=request.httprequest.method == "POST")
         response = request.render("self_serve_booking.booking_check_in_result", {
             "result": result,
             "appointment": appointment,
             "page": appointment.page_id,
             "opens_at": appointment._check_in_opens_at() if appointment else False,
+            "staff": request.env.user.has_group("self_serve_booking.group_booking_user"),
         })
-        if result == "invalid":
-            response.status_code = 403
+        response.status_code = {"invalid": 403, "busy": 409}.get(result, 200)
         return response
 
     @http.route("/p/<string:slug>/booking/<int:appointment_id>/ics", type="http", auth="public", website=True,
@@ -314,14 +316,7 @@ class BookingPageController(http.Controller):
         status, hold = entry._check_offer_link(appointment_id, signature) if entry else (
             "invalid", request.env["booking.appointment"])
         if status == "open" and request.httprequest.method == "POST" and answer in ("accept", "decline"):
-            try:
-                with request.env.cr.savepoint():
-                    request.env.cr.execute(SQL(
-                        "SELECT 1 FROM booking_waitlist WHERE id = %s FOR NO KEY UPDATE NOWAIT", entry.id))
-                locked = hold._try_lock()
-            except psycopg2.errors.LockNotAvailable:
-                locked = False
-            if not locked:
+            if not (entry._try_lock() and hold._try_lock()):
                 status = "busy"
             else:
                 entry.invalidate_recordset()

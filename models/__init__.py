@@ -1,3 +1,7 @@
+# The mixin first: the models below inherit it.
+from . import booking_lock_mixin
+
+# isort: split
 from . import account_move
 from . import booking_appointment
 from . import booking_availability

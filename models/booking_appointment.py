@@ -58,7 +58,7 @@ class BookingAppointment(models.Model):
     """
 
     _name = "booking.appointment"
-    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin", "booking.lock.mixin"]
     _description = "Appointment"
     _order = "start desc, id desc"
     _check_company_auto = True
@@ -957,21 +957,6 @@ class BookingAppointment(models.Model):
         else:
             appointment.action_reject(reason=(reason or "").strip()[:500] or None)
         return appointment
-
-    def _try_lock(self):
-        """Lock these rows for an answer given from a link, or return False if somebody else holds them.
-
-        A double tap, or the approver tapping while staff act in the backend,
-        gets a "try again" instead of waiting on, then repeating, the other.
-        """
-        try:
-            with self.env.cr.savepoint():
-                self.env.cr.execute(SQL(
-                    "SELECT 1 FROM booking_appointment WHERE id IN %s FOR NO KEY UPDATE NOWAIT", tuple(self.ids)))
-        except psycopg2.errors.LockNotAvailable:
-            return False
-        self.invalidate_recordset()
-        return True
 
     # === PROVIDER CALENDARS === #
 

@@ -510,17 +510,20 @@ class BookingFrontdesk(models.AbstractModel):
     # === CHECK-IN === #
 
     @api.model
-    def _check_in_by_link(self, appointment, signature, user):
+    def _check_in_by_link(self, appointment, signature, user, act=True):
         """Check in from the QR code's link: ``(result code, appointment)``.
 
-        Result codes: ``checked_in``, ``already`` (idempotent), ``too_early``,
-        ``ended``, ``invalid_state`` and ``invalid`` (forged or foreign link);
-        only ``checked_in`` changes anything. Staff signed in check the
-        customer in whenever the booking is confirmed.
+        Result codes: ``checked_in``, ``ready`` (it would, with ``act`` False),
+        ``already`` (idempotent), ``busy`` (another tap holds the booking),
+        ``too_early``, ``ended``, ``invalid_state`` and ``invalid`` (forged or
+        foreign link); only ``checked_in`` changes anything. Staff signed in
+        check the customer in whenever the booking is confirmed.
         """
         appointment = appointment.sudo().exists()
         if not appointment or not appointment._check_in_signature_ok(signature):
             return "invalid", self.env["booking.appointment"]
+        if act and not appointment._try_lock():
+            return "busy", appointment
         if appointment.state in ("checked_in", "done"):
             return "already", appointment
         if appointment.state != "confirmed":
@@ -533,6 +536,8 @@ class BookingFrontdesk(models.AbstractModel):
                 return "too_early", appointment
             if now >= appointment.stop:
                 return "ended", appointment
+        if not act:
+            return "ready", appointment
         appointment.with_user(user if staff else self.env.user).sudo().action_check_in(
             method="staff" if staff else "qr")
         return "checked_in", appointment

@@ -28,7 +28,7 @@ class BookingWaitlist(models.Model):
     """
 
     _name = "booking.waitlist"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "booking.lock.mixin"]
     _description = "Waitlist Entry"
     _order = "date, create_date, id"
     _check_company_auto = True

@@ -154,3 +154,16 @@ class TestOverlappingRuns(TransactionCase):
         self.assertEqual(self.count(
             "SELECT count(*) FROM booking_notification WHERE appointment_id = %s AND event = 'declined'",
             [self.ids["request"]]), 1, "the customer is told once")
+
+    def test_a_double_tap_on_the_check_in_button_checks_in_once(self):
+        def tap(env):
+            appointment = env["booking.appointment"].browse(self.ids["reminded"])
+            return env["booking.frontdesk"]._check_in_by_link(
+                appointment, appointment._check_in_signature(), env.user, act=True)[0]
+
+        with self.registry.cursor() as cr:
+            start = api.Environment(cr, SUPERUSER_ID, {})["booking.appointment"].browse(self.ids["reminded"]).start
+        self.assertEqual(self.overlap(start - timedelta(minutes=30), tap), ("checked_in", "busy", "already"),
+                         "the second tap neither waits nor checks in again")
+        self.assertEqual(self.count("SELECT state FROM booking_appointment WHERE id = %s", [self.ids["reminded"]]),
+                         "checked_in")

@@ -269,11 +269,32 @@ class TestCheckIn(PortalCase):
     def _link(self, appointment, signature=None):
         return f"/booking/check-in/{appointment.id}/{signature or appointment._check_in_signature()}"
 
-    def _open(self, appointment, when, signature=None):
+    def _open(self, appointment, when, signature=None, tap=True):
+        """Open the link, then (``tap``) press its button: ``(status, result)`` of the last page."""
         with freeze_time(when):
             response = self.url_open(self._link(appointment, signature))
-        result = html.fromstring(response.content).xpath("//*[hasclass('o_booking_check_in_result')]/@data-result")
+            page = html.fromstring(response.content)
+            if tap and page.xpath("//button[hasclass('o_booking_check_in_button')]"):
+                response = self.url_open(self._link(appointment, signature), data={"check_in": "1"})
+                page = html.fromstring(response.content)
+        result = page.xpath("//*[hasclass('o_booking_check_in_result')]/@data-result")
         return response.status_code, result[0] if result else None
+
+    def test_opening_the_link_changes_nothing_the_button_checks_in(self):
+        appointment = self._booking_for(self.paula, hour=10)  # Monday 10:00-11:00 Paris = 8:00-9:00 UTC
+        # an e-mail scanner or an SMS preview opening the link in the window
+        self.assertEqual(self._open(appointment, "2025-06-02 07:30:00", tap=False), (200, "ready"))
+        self.assertEqual(appointment.state, "confirmed")
+        self.assertEqual(self._open(appointment, "2025-06-02 07:31:00"), (200, "checked_in"))
+        self.assertEqual(appointment.state, "checked_in")
+        # a forged link's POST changes nothing either, and a too-early one is refused when pressed
+        other = self._booking_for(self.pete, hour=14)
+        with freeze_time("2025-06-02 10:30:00"):  # 90 minutes before its 12:00 UTC start
+            self.assertEqual(self.url_open(self._link(other, "forged"), data={"check_in": "1"}).status_code, 403)
+            response = self.url_open(self._link(other), data={"check_in": "1"})
+        self.assertEqual(html.fromstring(response.content).xpath(
+            "//*[hasclass('o_booking_check_in_result')]/@data-result"), ["too_early"])
+        self.assertEqual(other.state, "confirmed")
 
     def test_window_idempotence_and_forgeries(self):
         appointment = self._booking_for(self.paula, hour=10)  # Monday 10:00-11:00 Paris = 8:00-9:00 UTC
