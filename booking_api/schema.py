@@ -12,15 +12,39 @@ The validator implements the part of JSON Schema 2020-12 the contract uses:
 the components. Errors come back as ``{"field.path": "message"}``.
 """
 
+import json
+import math
 import re
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 
 API_PREFIX = "/booking/api/v1"
 API_VERSION = "1.0.0"
 MAX_BODY_BYTES = 16 * 1024
 
+MAX_DEPTH = 8  # objects and arrays nested in a body: the deepest schema needs 3
+MAX_ID = 2**31 - 1  # PostgreSQL's integer: a larger id is no record, never a database error
+# The converter of record ids in routes: beyond MAX_ID no route matches (404).
+URL_ID = f"int(max={MAX_ID})"
+# Dates and times outside this range are refused: nobody books there, and
+# their arithmetic (time zones, slot grids) would overflow Python's datetime.
+MIN_YEAR, MAX_YEAR = 1970, 2100
+
 EMAIL_RE = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+\.[^@\s<>(),;:\"\[\]]{2,}$")
-TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+# [0-9], never \d: \d matches every script's digits ("٣", "३"), which int() and
+# the date parsers then read differently or refuse.
+TIME_RE = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
+DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+# RFC 3339 only (what JSON Schema's date-time means): ISO 8601's week and
+# ordinal dates, basic format and missing seconds are refused.
+DATETIME_RE = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
+# NUL, other C0 and C1 control characters and lone surrogates: no text of a
+# customer holds them, PostgreSQL refuses NUL and UTF-8 cannot encode surrogates.
+NAIVE_DATETIME_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$")
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+SINGLE_LINE = "^[^\\r\\n\\t]*$"
+IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{8,255}$")
 
 # ---------------------------------------------------------------------------
 # Components
@@ -33,18 +57,25 @@ def ref(name):
     return {"$ref": REF + name}
 
 
+def id_schema(nullable=False, **extra):
+    """A record id: a positive PostgreSQL integer."""
+    return {"type": ["integer", "null"] if nullable else "integer", "minimum": 1, "maximum": MAX_ID, **extra}
+
+
 SCHEMAS = {
     "Customer": {
         "type": "object",
-        "description": "Who the booking is for. At least an e-mail or a phone. Ignored for a signed-in customer.",
+        "description": "Who the booking is for. At least an e-mail or a phone. Ignored for a customer who proved "
+        "who they are (signed in, or a bearer token from a one-time code).",
         "additionalProperties": False,
         "required": ["name"],
         "properties": {
-            "name": {"type": "string", "minLength": 2, "maxLength": 120},
-            "email": {"type": ["string", "null"], "format": "email", "maxLength": 254},
+            "name": {"type": "string", "minLength": 2, "maxLength": 120, "pattern": SINGLE_LINE},
+            "email": {"type": ["string", "null"], "format": "email", "maxLength": 254, "pattern": SINGLE_LINE},
             "phone": {
                 "type": ["string", "null"],
                 "maxLength": 32,
+                "pattern": SINGLE_LINE,
                 "description": "Any format; normalised to E.164 with the page's country as default.",
             },
         },
@@ -54,12 +85,9 @@ SCHEMAS = {
         "additionalProperties": False,
         "required": ["service_id", "start"],
         "properties": {
-            "service_id": {"type": "integer", "minimum": 1},
-            "provider_id": {
-                "type": ["integer", "null"],
-                "minimum": 1,
-                "description": "null: any available provider (the least loaded that day).",
-            },
+            "service_id": id_schema(),
+            "provider_id": id_schema(
+                nullable=True, description="null: any available provider (the least loaded that day)."),
             "start": {
                 "type": "string",
                 "format": "date-time",
@@ -75,22 +103,25 @@ SCHEMAS = {
         "additionalProperties": False,
         "required": ["service_id", "date"],
         "properties": {
-            "service_id": {"type": "integer", "minimum": 1},
-            "provider_id": {"type": ["integer", "null"], "minimum": 1},
+            "service_id": id_schema(),
+            "provider_id": id_schema(nullable=True),
             "date": {"type": "string", "format": "date", "description": "Preferred day, in the page's time zone."},
-            "time_from": {"type": ["string", "null"], "format": "time", "description": "HH:MM, local time."},
-            "time_to": {"type": ["string", "null"], "format": "time", "description": "HH:MM, local time."},
+            "time_from": {"type": ["string", "null"], "format": "time",
+                          "description": "HH:MM, local time, before time_to (and before 24:00)."},
+            "time_to": {"type": ["string", "null"], "format": "time",
+                        "description": "HH:MM, local time, after time_from; 24:00 is the end of the day."},
             "customer": ref("Customer"),
             "note": {"type": ["string", "null"], "maxLength": 2000},
         },
     },
     "SessionRequest": {
         "type": "object",
-        "description": "Ask for a one-time code: by e-mail, or by SMS to a phone (E.164 or local to the page).",
+        "description": "Ask for a one-time code: by e-mail when one is given, else by SMS to the phone (E.164 or "
+        "local to the page). When several customers share the detail given, the answer asks for the other one.",
         "additionalProperties": False,
         "properties": {
-            "email": {"type": ["string", "null"], "format": "email", "maxLength": 254},
-            "phone": {"type": ["string", "null"], "maxLength": 32},
+            "email": {"type": ["string", "null"], "format": "email", "maxLength": 254, "pattern": SINGLE_LINE},
+            "phone": {"type": ["string", "null"], "maxLength": 32, "pattern": SINGLE_LINE},
         },
     },
     "SessionVerifyRequest": {
@@ -98,8 +129,8 @@ SCHEMAS = {
         "additionalProperties": False,
         "required": ["code"],
         "properties": {
-            "email": {"type": ["string", "null"], "format": "email", "maxLength": 254},
-            "phone": {"type": ["string", "null"], "maxLength": 32},
+            "email": {"type": ["string", "null"], "format": "email", "maxLength": 254, "pattern": SINGLE_LINE},
+            "phone": {"type": ["string", "null"], "maxLength": 32, "pattern": SINGLE_LINE},
             "code": {"type": "string", "pattern": "^[0-9]{6}$", "description": "The six digits received."},
         },
     },
@@ -110,6 +141,12 @@ SCHEMAS = {
             "token": {"type": "string", "description": "Send as Authorization: Bearer <token>."},
             "token_type": {"type": "string", "enum": ["Bearer"]},
             "expires_at": {"type": "string", "format": "date-time"},
+            "customer": {
+                "type": "object",
+                "description": "Who the token acts for: bookings and waitlist requests sent with it are theirs.",
+                "properties": {"name": {"type": "string"}, "email": {"type": ["string", "null"]},
+                               "phone": {"type": ["string", "null"]}},
+            },
         },
     },
     "CodeSentResponse": {
@@ -317,8 +354,9 @@ SCHEMAS = {
             "error": {
                 "type": "string",
                 "description": "Stable code: validation, malformed_json, unsupported_media_type, payload_too_large, "
-                "length_required, not_found, login_required, slot_unavailable, rate_limited, method_not_allowed, "
-                "unauthorized, invalid_code, policy_limit, invalid_state, internal_error.",
+                "length_required, not_found, login_required, slot_unavailable, already_booked, rate_limited, "
+                "method_not_allowed, unauthorized, invalid_code, idempotency_key_reused, policy_limit, "
+                "invalid_state, internal_error.",
             },
             "message": {"type": "string", "description": "For people; may be translated."},
             "fields": {
@@ -338,8 +376,8 @@ SCHEMAS = {
 
 QUERY_PARAMETERS = {
     "slots": {
-        "service_id": {"type": "integer", "minimum": 1},
-        "provider_id": {"type": "integer", "minimum": 1},
+        "service_id": id_schema(),
+        "provider_id": id_schema(),
         "date_from": {"type": "string", "format": "date"},
         "date_to": {"type": "string", "format": "date"},
     },
@@ -386,10 +424,28 @@ def _type_ok(value, expected):
 
 
 def parse_datetime(value):
-    """An aware datetime from ISO 8601, or ValueError (naive values included)."""
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise ValueError("naive")
+    """An aware datetime from an RFC 3339 date-time, or ValueError.
+
+    Naive values (``ValueError("naive")``), other ISO 8601 forms and instants
+    outside the years 1970-2100 (in UTC) are refused.
+    """
+    if not DATETIME_RE.match(value):
+        if NAIVE_DATETIME_RE.match(value):
+            raise ValueError("naive")
+        raise ValueError("format")
+    parsed = datetime.fromisoformat(value.upper())
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR or not MIN_YEAR <= parsed.astimezone(UTC).year <= MAX_YEAR:
+        raise ValueError("range")
+    return parsed
+
+
+def parse_date(value):
+    """A date from ``YYYY-MM-DD`` in the years 1970-2100, or ValueError."""
+    if not DATE_RE.match(value):
+        raise ValueError("format")
+    parsed = date.fromisoformat(value)
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise ValueError("range")
     return parsed
 
 
@@ -400,18 +456,99 @@ def _format_error(value, fmt):
         except ValueError as error:
             if str(error) == "naive":
                 return "must include a time zone: Z or an offset like +02:00"
-            return "must be an ISO 8601 date and time, e.g. 2025-06-02T09:00:00Z"
+            if str(error) == "range":
+                return f"must lie between the years {MIN_YEAR} and {MAX_YEAR}"
+            return "must be an RFC 3339 (ISO 8601) date and time, e.g. 2025-06-02T09:00:00Z"
     elif fmt == "date":
         try:
-            date.fromisoformat(value)
-            if len(value) != 10:
-                raise ValueError(value)
-        except ValueError:
+            parse_date(value)
+        except ValueError as error:
+            if str(error) == "range":
+                return f"must lie between the years {MIN_YEAR} and {MAX_YEAR}"
             return "must be a date as YYYY-MM-DD"
     elif fmt == "time" and not TIME_RE.match(value):
         return "must be a time as HH:MM"
     elif fmt == "email" and not EMAIL_RE.match(value):
         return "is not a valid e-mail address"
+    return None
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _depth(value):
+    """How deeply objects and arrays nest in ``value`` (iteratively: no recursion to exhaust).
+
+    Raises ``ValueError`` for a key holding control characters: keys are
+    named back in error messages.
+    """
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            if any(CONTROL_RE.search(key) for key in item):
+                raise ValueError("control characters in a key")
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            break
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def loads(data):
+    """Parse a request body: ``ValueError`` for anything but UTF-8 JSON nested at most ``MAX_DEPTH`` deep.
+
+    ``NaN`` and ``Infinity`` (which Python's parser accepts) are refused, and
+    a body nested thousands of levels deep is refused before Python's
+    recursion limit is reached.
+    """
+    if isinstance(data, bytes):
+        data = data.decode("utf-8")  # UnicodeDecodeError is a ValueError
+    # an upper bound of the nesting, counted before parsing: brackets inside
+    # strings count too, which only makes the bound stricter for odd bodies
+    if data.count("[") + data.count("{") > 2 * MAX_DEPTH and _max_bracket_depth(data) > MAX_DEPTH:
+        raise ValueError("too deep")
+    try:
+        value = json.loads(data, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("too deep") from None
+    if _depth(value) > MAX_DEPTH:
+        raise ValueError("too deep")
+    return value
+
+
+def _max_bracket_depth(text):
+    """The deepest nesting of brackets outside JSON strings."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def text_error(value):
+    """Why a string from outside cannot be stored (control characters), or None."""
+    if CONTROL_RE.search(value):
+        return "must not contain control characters"
     return None
 
 
@@ -432,17 +569,22 @@ def validate(value, schema, path=""):
     if "enum" in schema and value not in schema["enum"]:
         return {label: "must be one of " + ", ".join(map(str, schema["enum"]))}
     if isinstance(value, str):
+        message = text_error(value)
+        if message:
+            return {label: message}
         if "minLength" in schema and len(value.strip()) < schema["minLength"]:
             return {label: "is required" if not value.strip() else f"must be at least {schema['minLength']} characters"}
         if "maxLength" in schema and len(value) > schema["maxLength"]:
             return {label: f"must be at most {schema['maxLength']} characters"}
         if "pattern" in schema and not re.search(schema["pattern"], value):
-            return {label: "has an invalid format"}
+            return {label: "must fit on one line" if schema["pattern"] == SINGLE_LINE else "has an invalid format"}
         if "format" in schema:
             message = _format_error(value, schema["format"])
             if message:
                 return {label: message}
     if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, float) and not math.isfinite(value):
+            return {label: "must be a finite number"}
         if "minimum" in schema and value < schema["minimum"]:
             return {label: f"must be at least {schema['minimum']}"}
         if "maximum" in schema and value > schema["maximum"]:
@@ -482,7 +624,7 @@ def parse_query(route, args):
             continue
         value = raw
         if schema["type"] == "integer":
-            if not re.fullmatch(r"\d{1,9}", raw):
+            if not re.fullmatch(r"[0-9]{1,10}", raw):
                 errors[name] = "must be an integer"
                 continue
             value = int(raw)
@@ -491,7 +633,7 @@ def parse_query(route, args):
             errors.update(found)
             continue
         if schema.get("format") == "date":
-            value = date.fromisoformat(value)
+            value = parse_date(value)
         values[name] = value
     return values, errors
 
@@ -535,6 +677,16 @@ UNAUTHORIZED = {
                                      "example": {"error": "unauthorized", "message": "..."}}},
 }
 
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 8, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+    "description": "A key of the client's choosing (a UUID) to send the same request again safely: for 24 hours "
+    "the same key and body get the first answer back (with the header Idempotent-Replayed: true) and nothing "
+    "is written twice; the same key with another body is a 422. Answers to requests that did not run (invalid "
+    "body, rate limit, authentication) are not kept.",
+}
+OPTIONAL_BEARER = [{}, {"customerSession": []}]
+
 SLUG_PARAMETER = {
     "name": "slug", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z0-9-]+$"},
     "description": "The page address, as in /p/<slug>.",
@@ -555,6 +707,12 @@ def build_document(server_url=""):
             "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}},
         },
     }
+    customer_writes = {
+        **write_errors,
+        "401": _error_response("A bearer token was sent that does not hold (or is another merchant's).",
+                               "unauthorized"),
+        "422": _error_response("This Idempotency-Key was used with another body.", "idempotency_key_reused"),
+    }
     slots_parameters = [SLUG_PARAMETER, *_query_parameters("slots")]
     bearer = [{"customerSession": []}]
     return {
@@ -563,7 +721,9 @@ def build_document(server_url=""):
             "title": "Self-Serve Booking public API",
             "version": API_VERSION,
             "description": "Browse a merchant's services, read live availability, book and join the waitlist. "
-            "JSON in, JSON out; errors carry a stable `error` code. Times are UTC with Z.",
+            "JSON in, JSON out; errors carry a stable `error` code. Times are UTC with Z; date-times are RFC 3339 "
+            "with an offset, dates YYYY-MM-DD, both within the years 1970-2100. Strings never hold control "
+            "characters (tab and line breaks only in free text); bodies nest at most 8 levels deep.",
         },
         "servers": [{"url": f"{server_url}{API_PREFIX}"}],
         "paths": {
@@ -603,16 +763,21 @@ def build_document(server_url=""):
                 "post": {
                     "operationId": "createBooking",
                     "summary": "Book a slot",
-                    "parameters": [SLUG_PARAMETER],
+                    "description": "For a signed-in customer (Odoo session) or a bearer token's customer the "
+                    "booking is theirs and `customer` is ignored. Otherwise the details in `customer` make a "
+                    "contact of their own: never an existing customer's, whose e-mail or phone they may repeat.",
+                    "security": OPTIONAL_BEARER,
+                    "parameters": [SLUG_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
                     "requestBody": {
                         "required": True,
                         "content": {"application/json": {"schema": ref("BookingRequest")}},
                     },
                     "responses": {
                         "201": _json("BookingResponse", "Booked (state pending_payment, pending or confirmed)"),
-                        **write_errors,
-                        "409": _error_response("The slot is taken or no longer bookable; see `alternatives`.",
-                                               "slot_unavailable"),
+                        **customer_writes,
+                        "409": _error_response("The slot is taken or no longer bookable (`slot_unavailable`, see "
+                                               "`alternatives`), or the customer already holds a booking at that "
+                                               "time on this page (`already_booked`).", "slot_unavailable"),
                     },
                 }
             },
@@ -620,12 +785,13 @@ def build_document(server_url=""):
                 "post": {
                     "operationId": "joinWaitlist",
                     "summary": "Join the waitlist for a day",
-                    "parameters": [SLUG_PARAMETER],
+                    "security": OPTIONAL_BEARER,
+                    "parameters": [SLUG_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
                     "requestBody": {
                         "required": True,
                         "content": {"application/json": {"schema": ref("WaitlistRequest")}},
                     },
-                    "responses": {"201": _json("WaitlistResponse", "On the waitlist"), **write_errors},
+                    "responses": {"201": _json("WaitlistResponse", "On the waitlist"), **customer_writes},
                 }
             },
             "/pages/{slug}/session": {

@@ -5,8 +5,11 @@ from datetime import date
 
 import pytest
 
+from booking_api.schema import MAX_DEPTH
 from booking_api.schema import SCHEMAS
 from booking_api.schema import build_document
+from booking_api.schema import loads
+from booking_api.schema import parse_datetime
 from booking_api.schema import parse_query
 from booking_api.schema import parse_time
 from booking_api.schema import ref
@@ -141,3 +144,120 @@ def test_customer_session_and_change_bodies():
         "start": "must include a time zone: Z or an offset like +02:00"}
     _values, errors = parse_query("my_bookings", {"filter": "soon"})
     assert errors == {"filter": "must be one of upcoming, past, cancelled"}
+
+
+# === HOSTILE INPUT (issue: trust) === #
+
+
+@pytest.mark.parametrize("text", [
+    "a\x00b", "nul\u0000", "bell\x07", "esc\x1b[31m", "del\x7f", "c1\x85", "lone \ud800 surrogate", "\udfff",
+])
+def test_control_characters_are_refused_in_every_string(text):
+    assert validate(booking(note=text), ref("BookingRequest")) == {"note": "must not contain control characters"}
+    customer = {"name": f"Jo {text}", "email": "jo@example.com"}
+    assert validate(booking(customer=customer), ref("BookingRequest")) == {
+        "customer.name": "must not contain control characters"}
+
+
+def test_line_breaks_only_in_free_text():
+    assert validate(booking(note="line one\nline two\r\n\tindented"), ref("BookingRequest")) == {}
+    for field in ("name", "phone"):
+        customer = {"name": "Jo Doe", "email": "jo@example.com", field: "Jo\nBcc: x@example.com"}
+        assert validate(booking(customer=customer), ref("BookingRequest")) == {
+            f"customer.{field}": "must fit on one line"}
+
+
+@pytest.mark.parametrize("value,message", [
+    ("2026-W49-1T17:00:00Z", "RFC 3339"),  # ISO week date: Python 3.11 would read it
+    ("2026-335T17:00:00Z", "RFC 3339"),  # ordinal date
+    ("20261201T170000Z", "RFC 3339"),  # basic format
+    ("2026-12-01T17:00Z", "RFC 3339"),  # no seconds
+    ("2026-12-01T17:00:00+0100", "RFC 3339"),  # offset without colon
+    ("２０２６-12-01T17:00:00Z", "RFC 3339"),  # full-width digits
+    ("2026-12-01T17:00:00.1234567Z", "RFC 3339"),
+    ("2026-12-01T24:00:00Z", "RFC 3339"),
+    ("2026-12-01T17:00:00+24:00", "RFC 3339"),
+    ("0001-01-01T00:00:00Z", "between the years 1970 and 2100"),
+    ("9999-12-31T23:59:59-14:00", "between the years 1970 and 2100"),
+    ("2100-12-31T23:00:00-14:00", "between the years 1970 and 2100"),  # 2101 in UTC
+    ("1969-12-31T23:59:59Z", "between the years 1970 and 2100"),
+])
+def test_start_is_rfc3339_in_a_sane_range(value, message):
+    errors = validate(booking(start=value), ref("BookingRequest"))
+    assert message in errors.get("start", ""), errors
+
+
+def test_rfc3339_variants_that_are_fine():
+    for value in ("2026-12-01T17:00:00Z", "2026-12-01t17:00:00z", "2026-12-01T17:00:00.250+01:00",
+                  "2026-12-01T17:00:00-09:30"):
+        assert validate(booking(start=value), ref("BookingRequest")) == {}, value
+    assert parse_datetime("2026-12-01t17:00:00z").utcoffset().total_seconds() == 0
+
+
+@pytest.mark.parametrize("value", [
+    "0001-01-01", "9999-12-31", "2026-W49-1", "2026-335", "２０２６-12-01", "2026-02-30",
+])
+def test_dates_are_plain_and_in_range(value):
+    body = {"service_id": 1, "date": value, "customer": {"name": "Jo", "email": "jo@example.com"}}
+    assert "date" in validate(body, ref("WaitlistRequest"))
+    _values, errors = parse_query("slots", {"service_id": "1", "date_from": value})
+    assert "date_from" in errors
+
+
+def test_ids_are_ascii_digits_within_postgresql_integers():
+    for raw in ("²", "٣", "３", "-1", "+1", "1.0", " 1", "1e3", "0x10", "9999999999"):
+        _values, errors = parse_query("slots", {"service_id": raw, "date_from": "2026-12-01"})
+        assert "service_id" in errors, raw
+    assert validate(booking(service_id=2**31), ref("BookingRequest")) == {"service_id": "must be at most 2147483647"}
+    assert validate(booking(service_id=2**31 - 1), ref("BookingRequest")) == {}
+
+
+def test_times_are_ascii():
+    body = {"service_id": 1, "date": "2026-12-01", "time_from": "0٩:00",
+            "customer": {"name": "Jo", "email": "jo@example.com"}}
+    assert validate(body, ref("WaitlistRequest")) == {"time_from": "must be a time as HH:MM"}
+
+
+def test_body_depth_is_bounded_without_recursion():
+    for depth in (MAX_DEPTH + 1, 5000, 100000):
+        for text in ("[" * depth + "]" * depth, '{"a":' * depth + "1" + "}" * depth):
+            with pytest.raises(ValueError):
+                loads(text.encode())
+    nested = "[" * MAX_DEPTH + "]" * MAX_DEPTH
+    assert loads(nested) is not None
+    # brackets inside strings are text, not nesting
+    assert loads(json.dumps({"note": "[" * 100}).encode()) == {"note": "[" * 100}
+
+
+@pytest.mark.parametrize("text", ['{"a": NaN}', '{"a": Infinity}', '{"a": -Infinity}', "\xff\xfe", '{"a": 1'])
+def test_bodies_that_are_not_json(text):
+    with pytest.raises(ValueError):
+        loads(text.encode("latin-1"))
+
+
+def test_non_finite_numbers_are_refused():
+    schema = {"type": "number"}
+    assert validate(float("inf"), schema) == {"body": "must be a finite number"}
+    assert validate(float("nan"), schema) == {"body": "must be a finite number"}
+    # 1e400 is valid JSON that Python reads as infinity
+    assert validate(loads(b'{"a": 1e400}')["a"], schema) == {"body": "must be a finite number"}
+
+
+def test_keys_with_control_characters_are_refused():
+    with pytest.raises(ValueError):
+        loads(b'{"\\ud800": 1}')
+    with pytest.raises(ValueError):
+        loads(b'{"a\\u0000": 1}')
+
+
+def test_document_describes_idempotency_and_proven_customers():
+    document = build_document()
+    for path in ("/pages/{slug}/bookings", "/pages/{slug}/waitlist"):
+        operation = document["paths"][path]["post"]
+        names = [parameter["name"] for parameter in operation["parameters"]]
+        assert "Idempotency-Key" in names
+        assert {"401", "422"} <= set(operation["responses"])
+        assert {} in operation["security"], "signing in stays optional"
+    error_codes = SCHEMAS["Error"]["properties"]["error"]["description"]
+    for code in ("already_booked", "idempotency_key_reused"):
+        assert code in error_codes
