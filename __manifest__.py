@@ -1,6 +1,6 @@
 {
     "name": "Self-Serve Booking",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "summary": "Appointments customers book, pay and manage themselves: public page, live availability, "
     "deposits, waitlist, portal, merchant calendar",
     "category": "Services/Booking",
@@ -19,7 +19,7 @@
         "payment",
         "account_payment",
     ],
-    "external_dependencies": {"python": ["phonenumbers"]},
+    "external_dependencies": {"python": ["phonenumbers", "qrcode"]},
     "data": [
         "security/booking_security.xml",
         "security/ir.model.access.csv",

@@ -7,9 +7,10 @@ carry a stable ``error`` code, and nothing is written when a request fails
 """
 
 import functools
+import hashlib
 import json
 import logging
-from datetime import UTC, date
+from datetime import UTC
 
 import psycopg2
 from werkzeug.exceptions import NotFound
@@ -52,7 +53,7 @@ def json_response(payload, status=200, headers=None):
     )
 
 
-def api_endpoint(methods):
+def api_endpoint(methods, idempotent=False):
     """Wrap a handler: method check, and every failure turned into a JSON error.
 
     Concurrency errors are re-raised untouched, so that Odoo retries the whole
@@ -60,18 +61,30 @@ def api_endpoint(methods):
     (4xx) happen before any write or inside the savepoint of the change they
     refuse, so rate-limit hits stay counted; anything unexpected rolls the
     whole transaction back before answering.
+
+    :param idempotent: honour an ``Idempotency-Key`` header (writes): the
+        answer is kept, and a retry with the same key and body gets it again.
     """
 
     def decorator(handler):
         @functools.wraps(handler)
         def wrapper(self, *args, **kwargs):
             env = request.env
+            claim = None
             try:
                 if request.httprequest.method not in methods:
                     raise ApiError(405, "method_not_allowed", env._("Use %(methods)s here.",
                                                                     methods=", ".join(methods)),
                                    headers=[("Allow", ", ".join(methods))])
-                return handler(self, *args, **kwargs)
+                if idempotent:
+                    claim, replay = _claim_idempotency_key()
+                    if replay:
+                        return replay
+                response = handler(self, *args, **kwargs)
+                if claim:
+                    claim._record(response.status_code, response.get_data(as_text=True),
+                                  response.headers.get("Location"))
+                return response
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
                 raise
             except ApiError as error:
@@ -98,15 +111,51 @@ def api_endpoint(methods):
                 _logger.exception("Booking API: unexpected error on %s", request.httprequest.path)
                 request.env.cr.rollback()
                 failure = ApiError(500, "internal_error", env._("Something went wrong on our side."))
-            return json_response(
+            response = json_response(
                 {"error": failure.code, "message": failure.message, **failure.extra},
                 status=failure.status,
                 headers=failure.headers,
             )
+            if claim and failure.status < 500:
+                claim._record(failure.status, response.get_data(as_text=True))
+            return response
 
         return wrapper
 
     return decorator
+
+
+def _claim_idempotency_key():
+    """``(claim, replay)`` for the request's ``Idempotency-Key``: ``(None, None)`` without one.
+
+    The key is scoped to the route (the path names the page) and the caller
+    (signed-in user, bearer token or anonymous), and bound to the body: the
+    same key with another body is a 422; a key in use with the same body
+    returns the first answer as ``replay``.
+    """
+    key = request.httprequest.headers.get("Idempotency-Key")
+    if key is None:
+        return None, None
+    env = request.env
+    if not contract.IDEMPOTENCY_KEY_RE.match(key):
+        raise BookingInputError({"Idempotency-Key": env._("must be 8 to 255 printable ASCII characters, "
+                                                          "e.g. a UUID")})
+    user = env.user
+    authorization = request.httprequest.headers.get("Authorization")
+    caller = (f"user:{user.id}" if not user._is_public()
+              else f"token:{hashlib.sha256(authorization.encode()).hexdigest()}" if authorization else "public")
+    body = request.httprequest.get_data(cache=True)
+    Keys = env["booking.idempotency.key"].sudo()
+    claim, earlier = Keys._claim(f"{request.httprequest.path} {caller}", key, body)
+    if claim:
+        return claim, None
+    if not earlier._same_request(body):
+        raise ApiError(422, "idempotency_key_reused", env._(
+            "This Idempotency-Key was used with another request body: use a new key for a new request."))
+    headers = [("Idempotent-Replayed", "true")]
+    if earlier.location:
+        headers.append(("Location", earlier.location))
+    return None, request.make_response(earlier.response, headers=JSON_HEADERS + headers, status=earlier.status)
 
 
 class BookingApiController(http.Controller):
@@ -134,9 +183,11 @@ class BookingApiController(http.Controller):
         if httprequest.content_length > contract.MAX_BODY_BYTES:
             raise ApiError(413, "payload_too_large", env._("The body is larger than 16 KB."))
         try:
-            return json.loads(httprequest.get_data(cache=True).decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            raise ApiError(400, "malformed_json", env._("The body is not valid JSON.")) from None
+            return contract.loads(httprequest.get_data(cache=True))
+        except ValueError:  # UnicodeDecodeError included
+            raise ApiError(400, "malformed_json", env._(
+                "The body is not valid JSON (UTF-8, finite numbers, nested at most %(depth)s levels).",
+                depth=contract.MAX_DEPTH)) from None
 
     def _validated_body(self, schema_name):
         body = self._read_json_body()
@@ -183,13 +234,25 @@ class BookingApiController(http.Controller):
         frontdesk = request.env["booking.frontdesk"]
         service = frontdesk._get_service(page, body["service_id"])
         provider = frontdesk._get_provider(page, service, body.get("provider_id"))
-        partner = self._signed_in_partner()
+        partner = self._proven_partner(page)
         if not partner and not body.get("customer"):
             raise BookingInputError({"customer": request.env._("is required")})
         source = "website" if request.httprequest.headers.get("X-Booking-Widget") else "api"
         return page, body, service, provider, partner, source
 
-    def _signed_in_partner(self):
+    def _proven_partner(self, page):
+        """The customer the caller proved to be, or None for an anonymous visitor.
+
+        Proof is an Odoo session (signed in) or a bearer token from a one-time
+        code (``/session/verify``) of this page's merchant; a token that does
+        not hold is a 401, never a fall back to the details in the body.
+        """
+        if request.httprequest.headers.get("Authorization"):
+            session = self._session()
+            if session.company_id != page.company_id:
+                raise ApiError(401, "unauthorized", request.env._("This token was issued by another merchant."),
+                               headers=[("WWW-Authenticate", 'Bearer realm="booking"')])
+            return session.partner_id
         user = request.env.user
         return user.partner_id if not user._is_public() else None
 
@@ -224,7 +287,7 @@ class BookingApiController(http.Controller):
 
     @http.route(f"{API}/pages/<string:slug>/bookings", type="http", auth="public", csrf=False, cors="*",
                 save_session=False)
-    @api_endpoint(("POST",))
+    @api_endpoint(("POST",), idempotent=True)
     def create_booking(self, slug):
         page, body, service, provider, partner, source = self._customer_request(slug, "BookingRequest")
         frontdesk = request.env["booking.frontdesk"]
@@ -236,14 +299,14 @@ class BookingApiController(http.Controller):
 
     @http.route(f"{API}/pages/<string:slug>/waitlist", type="http", auth="public", csrf=False, cors="*",
                 save_session=False)
-    @api_endpoint(("POST",))
+    @api_endpoint(("POST",), idempotent=True)
     def join_waitlist(self, slug):
         page, body, service, provider, partner, source = self._customer_request(slug, "WaitlistRequest")
         frontdesk = request.env["booking.frontdesk"]
         time_from = contract.parse_time(body["time_from"]) if body.get("time_from") else None
         time_to = contract.parse_time(body["time_to"]) if body.get("time_to") else None
         entry = frontdesk._join_waitlist(
-            page, service, provider, date.fromisoformat(body["date"]), time_from=time_from, time_to=time_to,
+            page, service, provider, contract.parse_date(body["date"]), time_from=time_from, time_to=time_to,
             customer=body.get("customer"), note=body.get("note"), source=source, partner=partner,
         )
         return json_response({"waitlist": {"id": entry.id, "reference": entry.name, "state": entry.state}},
@@ -260,16 +323,19 @@ class BookingApiController(http.Controller):
                            headers=[("Retry-After", str(retry_after))], retry_after=retry_after)
 
     def _identity(self, page, body):
-        """The e-mail or the E.164 phone a customer signs in with, or a 400."""
-        email, phone = body.get("email"), body.get("phone")
+        """The e-mail and/or the E.164 phone a customer signs in with, and a key for limits; or a 400."""
+        email, phone = (body.get("email") or "").strip(), (body.get("phone") or "").strip()
+        values = {}
         if email:
-            return {"email": email}, email.strip().lower()
+            values["email"] = email
         if phone:
             phone_e164 = request.env["booking.frontdesk"]._normalize_phone(page, phone)
             if not phone_e164:
                 raise BookingInputError({"phone": request.env._("is not a valid phone number")})
-            return {"phone": phone_e164}, phone_e164
-        raise BookingInputError({"email": request.env._("an e-mail or a phone number is required")})
+            values["phone"] = phone_e164
+        if not values:
+            raise BookingInputError({"email": request.env._("an e-mail or a phone number is required")})
+        return values, values.get("email", "").lower() or values["phone"]
 
     def _session(self):
         """The customer session of the bearer token, or a 401."""
@@ -285,7 +351,9 @@ class BookingApiController(http.Controller):
 
     def _my_booking(self, session, booking_id):
         """One of the session customer's bookings with this merchant; anything else is 404."""
-        appointment = request.env["booking.appointment"].sudo().browse(booking_id).exists()
+        # ids beyond PostgreSQL's integer are no booking (and never reach the database)
+        appointment = request.env["booking.appointment"].sudo().browse(
+            booking_id if booking_id <= contract.MAX_ID else []).exists()
         if not appointment or appointment.partner_id != session.partner_id \
                 or appointment.company_id != session.company_id:
             raise ApiError(404, "not_found", request.env._("No such booking."))
@@ -315,8 +383,11 @@ class BookingApiController(http.Controller):
         session = request.env["booking.customer.session"].sudo()._verify_code(page, body["code"], **values)
         if not session:
             raise ApiError(400, "invalid_code", request.env._("This code is wrong or has expired."))
+        partner = session.partner_id
         return json_response({"token": session._make_token(), "token_type": "Bearer",
-                              "expires_at": iso_utc(session.expires_at)})
+                              "expires_at": iso_utc(session.expires_at),
+                              "customer": {"name": partner.name, "email": partner.email or None,
+                                           "phone": partner.phone or None}})
 
     @http.route(f"{API}/me/session", type="http", auth="public", csrf=False, cors="*", save_session=False)
     @api_endpoint(("DELETE",))

@@ -1,4 +1,5 @@
 import json
+import re
 from datetime import UTC, datetime
 
 from werkzeug.exceptions import NotFound
@@ -12,6 +13,7 @@ from odoo.tools import consteq
 from odoo.addons.auth_signup.models.res_partner import SignupError
 
 from ..booking_api.schema import API_PREFIX
+from ..booking_api.schema import URL_ID as ID
 from .portal import booking_amount_due
 from .portal import booking_payment_form_values
 
@@ -63,9 +65,10 @@ class BookingPageController(http.Controller):
             raise NotFound()
         user = request.env.user
         allowed = (
-            (access_token and appointment.access_token and consteq(appointment.access_token, access_token))
+            (access_token and appointment.access_token and consteq(appointment.access_token, str(access_token)))
             or (not user._is_public() and appointment.partner_id == user.partner_id)
-            or user.has_group("self_serve_booking.group_booking_user")
+            # staff see their own companies' bookings, nothing of another merchant
+            or (user.has_group("self_serve_booking.group_booking_user") and appointment.company_id in user.company_ids)
         )
         if not allowed:
             raise NotFound()
@@ -107,7 +110,7 @@ class BookingPageController(http.Controller):
         page = self._get_page(slug)
         frontdesk = request.env["booking.frontdesk"]
         services = page._get_bookable_services()
-        service_id = int(service) if service and str(service).isdigit() else None
+        service_id = int(service) if service and re.fullmatch(r"[0-9]{1,9}", str(service)) else None
         if service_id not in services.ids:
             service_id = None
         return request.render("self_serve_booking.booking_page", {
@@ -122,7 +125,7 @@ class BookingPageController(http.Controller):
             "frontdesk": frontdesk,
         })
 
-    @http.route("/p/<string:slug>/booking/<int:appointment_id>", type="http", auth="public", website=True,
+    @http.route(f"/p/<string:slug>/booking/<{ID}:appointment_id>", type="http", auth="public", website=True,
                 sitemap=False)
     def booking_confirmation(self, slug, appointment_id, access_token=None, **kwargs):
         page = self._get_page(slug)
@@ -151,7 +154,7 @@ class BookingPageController(http.Controller):
             "message": kwargs.get("message"),
         })
 
-    @http.route("/p/<string:slug>/booking/<int:appointment_id>/invite", type="http", auth="public", website=True,
+    @http.route(f"/p/<string:slug>/booking/<{ID}:appointment_id>/invite", type="http", auth="public", website=True,
                 methods=["POST"], sitemap=False)
     def booking_invite(self, slug, appointment_id, access_token=None, **kwargs):
         """Registration invite: e-mail the customer a link to set a password.
@@ -191,7 +194,7 @@ class BookingPageController(http.Controller):
         separator = "&" if "?" in url else "?"
         return request.redirect(f"{url}{separator}{url_encode({'message': message})}")
 
-    @http.route("/booking/check-in/<int:appointment_id>/<string:signature>", type="http", auth="public",
+    @http.route(f"/booking/check-in/<{ID}:appointment_id>/<string:signature>", type="http", auth="public",
                 website=True, methods=["GET", "POST"], csrf=False, sitemap=False)
     def booking_check_in(self, appointment_id, signature, **kwargs):
         """The QR code's link: shows the booking and a "Check in" button, which checks in, once.
@@ -210,12 +213,13 @@ class BookingPageController(http.Controller):
             "appointment": appointment,
             "page": appointment.page_id,
             "opens_at": appointment._check_in_opens_at() if appointment else False,
-            "staff": request.env.user.has_group("self_serve_booking.group_booking_user"),
+            "staff": request.env.user.has_group("self_serve_booking.group_booking_user")
+            and appointment.company_id in request.env.user.company_ids,
         })
         response.status_code = {"invalid": 403, "busy": 409}.get(result, 200)
         return response
 
-    @http.route("/p/<string:slug>/booking/<int:appointment_id>/ics", type="http", auth="public", website=True,
+    @http.route(f"/p/<string:slug>/booking/<{ID}:appointment_id>/ics", type="http", auth="public", website=True,
                 sitemap=False)
     def booking_ics(self, slug, appointment_id, access_token=None, **kwargs):
         page = self._get_page(slug)
@@ -251,7 +255,7 @@ class BookingPageController(http.Controller):
             ("Content-Disposition", f'attachment; filename="{appointment.name}.ics"'),
         ])
 
-    @http.route("/p/<string:slug>/image/<string:kind>/<int:record_id>", type="http", auth="public", website=True,
+    @http.route(f"/p/<string:slug>/image/<string:kind>/<{ID}:record_id>", type="http", auth="public", website=True,
                 sitemap=False, readonly=True)
     def booking_image(self, slug, kind, record_id, **kwargs):
         page = self._get_page(slug)
@@ -269,7 +273,7 @@ class BookingPageController(http.Controller):
         )
         return stream.get_response(max_age=3600)
 
-    @http.route("/booking/check-in/<int:appointment_id>/<string:signature>/qr.png", type="http", auth="public",
+    @http.route(f"/booking/check-in/<{ID}:appointment_id>/<string:signature>/qr.png", type="http", auth="public",
                 sitemap=False, readonly=True)
     def booking_check_in_qr(self, appointment_id, signature, **kwargs):
         """The check-in QR code as an image, for e-mails (which do not show inline images)."""
@@ -285,7 +289,7 @@ class BookingPageController(http.Controller):
     # never changes anything, because mail scanners open links too: the
     # page shows what the button will do, and the button does it.
 
-    @http.route("/booking/approval/<int:appointment_id>/<string:action>/<string:expires>/<string:signature>",
+    @http.route(f"/booking/approval/<{ID}:appointment_id>/<string:action>/<string:expires>/<string:signature>",
                 type="http", auth="public", website=True, methods=["GET", "POST"], csrf=False, sitemap=False)
     def booking_approval(self, appointment_id, action, expires, signature, reason=None, **kwargs):
         """Approve or decline a request from the merchant's e-mail: valid once, until the request expires."""
@@ -308,7 +312,7 @@ class BookingPageController(http.Controller):
         response.status_code = {"invalid": 403, "expired": 410, "already": 409, "busy": 409}.get(status, 200)
         return response
 
-    @http.route("/booking/waitlist/<int:entry_id>/<int:appointment_id>/<string:signature>", type="http",
+    @http.route(f"/booking/waitlist/<{ID}:entry_id>/<{ID}:appointment_id>/<string:signature>", type="http",
                 auth="public", website=True, methods=["GET", "POST"], csrf=False, sitemap=False)
     def booking_waitlist_offer(self, entry_id, appointment_id, signature, answer=None, **kwargs):
         """A waitlist offer: see it, accept it (book, paying the deposit if any) or decline it."""

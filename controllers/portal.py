@@ -1,3 +1,4 @@
+import math
 from datetime import datetime, timedelta
 
 from werkzeug.urls import url_encode
@@ -10,10 +11,27 @@ from odoo.addons.payment.controllers import portal as payment_portal
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
+from ..booking_api.schema import URL_ID as ID
 from ..exceptions import SlotUnavailableError
 
 RECEIPT_REPORT = "self_serve_booking.action_report_booking_receipt"
 PAYABLE_KINDS = ("deposit", "balance", "tip", "no_show_fee")
+
+
+def booking_amount(value):
+    """An amount typed or posted by a customer: a finite float, or None.
+
+    ``float()`` reads "nan", "inf" and "1e999" too; none of them is money.
+    """
+    amount = payment_portal.PaymentPortal._cast_as_float(value)
+    return amount if amount is not None and math.isfinite(amount) else None
+
+
+def booking_paid_by_owner(appointment_sudo):
+    """Whether the visitor is the booking's customer, signed in: the only one shown and charged their saved cards."""
+    user = request.env.user
+    return not user._is_public() and \
+        user.partner_id.commercial_partner_id == appointment_sudo.partner_id.commercial_partner_id
 
 
 def booking_amount_due(contract, kind):
@@ -46,6 +64,7 @@ def booking_payment_form_values(appointment_sudo, kind, amount, landing_route):
     contract = appointment_sudo.contract_id
     logged_in = not request.env.user._is_public()
     partner_sudo = request.env.user.partner_id if logged_in else appointment_sudo.partner_id
+    owner = booking_paid_by_owner(appointment_sudo)
     company = appointment_sudo.company_id
     currency = contract.currency_id
     availability_report = {}
@@ -56,7 +75,9 @@ def booking_payment_form_values(appointment_sudo, kind, amount, landing_route):
     payment_methods_sudo = request.env["payment.method"].sudo()._get_compatible_payment_methods(
         providers_sudo.ids, partner_sudo.id, currency_id=currency.id, report=availability_report,
     )
-    tokens_sudo = request.env["payment.token"].sudo()._get_available_tokens(providers_sudo.ids, partner_sudo.id)
+    # saved cards only for their owner's own booking: never to whoever holds a link
+    tokens_sudo = request.env["payment.token"].sudo()._get_available_tokens(providers_sudo.ids, partner_sudo.id) \
+        if owner else request.env["payment.token"]
     access_token = appointment_sudo._portal_ensure_token()
     return {
         "booking_payment_kind": kind,
@@ -108,7 +129,7 @@ class BookingCustomerPortal(CustomerPortal):
             "reference": {"label": request.env._("Reference"), "order": "name desc"},
         }
 
-    @http.route(["/my/bookings", "/my/bookings/page/<int:page>"], type="http", auth="user", website=True)
+    @http.route(["/my/bookings", "/my/bookings/page/<int(max=100000):page>"], type="http", auth="user", website=True)
     def portal_my_bookings(self, page=1, filterby="upcoming", sortby=None, **kwargs):
         partner = request.env.user.partner_id
         Appointment = request.env["booking.appointment"]
@@ -162,8 +183,8 @@ class BookingCustomerPortal(CustomerPortal):
                     break
             if appointment_sudo.state == "done" and not contract.amount_tip:
                 values["tip_options"] = contract._get_tip_options()
-                values["tip_token"] = contract._get_token()
-                tip_amount = payment_portal.PaymentPortal._cast_as_float(tip)
+                values["tip_token"] = contract._get_token(booking_only=not booking_paid_by_owner(appointment_sudo))
+                tip_amount = booking_amount(tip)
                 if tip_amount and "payment" not in values:
                     try:
                         contract._check_tip_amount(tip_amount)
@@ -174,7 +195,7 @@ class BookingCustomerPortal(CustomerPortal):
         return self._get_page_view_values(appointment_sudo, access_token, values, "my_bookings_history", False,
                                           **kwargs)
 
-    @http.route("/my/bookings/<int:appointment_id>", type="http", auth="public", website=True)
+    @http.route(f"/my/bookings/<{ID}:appointment_id>", type="http", auth="public", website=True)
     def portal_my_booking(self, appointment_id, access_token=None, report_type=None, download=False, **kwargs):
         try:
             appointment_sudo = self._document_check_access("booking.appointment", appointment_id, access_token)
@@ -198,7 +219,7 @@ class BookingCustomerPortal(CustomerPortal):
 
     # === CANCEL === #
 
-    @http.route("/my/bookings/<int:appointment_id>/cancel", type="http", auth="public", website=True,
+    @http.route(f"/my/bookings/<{ID}:appointment_id>/cancel", type="http", auth="public", website=True,
                 methods=["GET", "POST"])
     def portal_booking_cancel(self, appointment_id, access_token=None, reason=None, confirm=None, **kwargs):
         """First what the policy refunds, then the cancellation itself (POST)."""
@@ -228,7 +249,7 @@ class BookingCustomerPortal(CustomerPortal):
 
     # === RESCHEDULE === #
 
-    @http.route("/my/bookings/<int:appointment_id>/reschedule", type="http", auth="public", website=True,
+    @http.route(f"/my/bookings/<{ID}:appointment_id>/reschedule", type="http", auth="public", website=True,
                 methods=["GET", "POST"])
     def portal_booking_reschedule(self, appointment_id, access_token=None, date=None, start=None, any_provider=None,
                                   **kwargs):
@@ -307,7 +328,7 @@ class BookingCustomerPortal(CustomerPortal):
         })
         return request.render("self_serve_booking.portal_my_booking_payments", values)
 
-    @http.route("/my/bookings/cards/<int:token_id>/default", type="http", auth="user", website=True,
+    @http.route(f"/my/bookings/cards/<{ID}:token_id>/default", type="http", auth="user", website=True,
                 methods=["POST"])
     def portal_booking_default_card(self, token_id, **kwargs):
         partner = request.env.user.partner_id
@@ -315,13 +336,14 @@ class BookingCustomerPortal(CustomerPortal):
             ("id", "=", token_id), ("partner_id", "child_of", partner.commercial_partner_id.id),
             ("active", "=", True)])
         if token:
-            token.booking_default = True
+            # chosen by its owner, signed in: theirs to charge for their bookings
+            token.write({"booking_default": True, "booking_owner_verified": True})
             message = request.env._("%(card)s is now used for your bookings.", card=token.display_name)
         else:
             message = request.env._("This card is not one of yours.")
         return request.redirect(f"/my/bookings/payments?{url_encode({'message': message})}")
 
-    @http.route("/my/bookings/<int:appointment_id>/tip", type="http", auth="public", methods=["POST"],
+    @http.route(f"/my/bookings/<{ID}:appointment_id>/tip", type="http", auth="public", methods=["POST"],
                 website=True)
     def portal_booking_tip(self, appointment_id, access_token=None, amount=None, **kwargs):
         """The customer chose a tip: charge the saved card, or show the payment form."""
@@ -330,7 +352,7 @@ class BookingCustomerPortal(CustomerPortal):
         except (AccessError, MissingError):
             return request.redirect("/my")
         contract = appointment_sudo.contract_id
-        tip = payment_portal.PaymentPortal._cast_as_float(amount)
+        tip = booking_amount(amount)
         url = appointment_sudo.get_portal_url()
         separator = "&" if "?" in url else "?"
         if not contract or not tip:
@@ -340,7 +362,8 @@ class BookingCustomerPortal(CustomerPortal):
             contract._check_tip_amount(tip)
         except (UserError, ValidationError) as error:
             return request.redirect(f"{url}{separator}{url_encode({'message': error.args[0]})}")
-        token = contract._get_token()
+        # a visitor holding the link may charge this booking's own card, never the customer's others
+        token = contract._get_token(booking_only=not booking_paid_by_owner(appointment_sudo))
         if not token or kwargs.get("use_form"):
             return request.redirect(f"{url}{separator}{url_encode({'tip': tip})}")
         tx = contract._charge_tip(tip, token)
@@ -353,7 +376,7 @@ class BookingCustomerPortal(CustomerPortal):
 
 class BookingPaymentPortal(payment_portal.PaymentPortal):
 
-    @http.route("/my/bookings/<int:appointment_id>/transaction/<string:kind>", type="json", auth="public")
+    @http.route(f"/my/bookings/<{ID}:appointment_id>/transaction/<string:kind>", type="json", auth="public")
     def portal_booking_transaction(self, appointment_id, kind, access_token, **kwargs):
         """Create the transaction paying ``kind`` of a booking and return its processing values.
 
@@ -372,7 +395,7 @@ class BookingPaymentPortal(payment_portal.PaymentPortal):
             raise ValidationError(request.env._("There is nothing to pay for this booking."))
         contract._lock()
         if kind == "tip":
-            amount = self._cast_as_float(kwargs.get("amount"))
+            amount = booking_amount(kwargs.get("amount"))
             contract._check_tip_amount(amount or 0.0)
         else:
             amount = booking_amount_due(contract, kind)
@@ -382,11 +405,15 @@ class BookingPaymentPortal(payment_portal.PaymentPortal):
                 lambda tx: tx.booking_payment_kind == "deposit" and tx.state in ("pending", "authorized", "done")
             ):
                 raise ValidationError(request.env._("The deposit has already been paid."))
-            requested = self._cast_as_float(kwargs.get("amount"))
+            requested = booking_amount(kwargs.get("amount"))
             if requested is not None and contract.currency_id.compare_amounts(requested, amount) != 0:
                 raise ValidationError(request.env._("The amount to pay has changed. Please reload the page."))
         logged_in = not request.env.user._is_public()
         partner_sudo = request.env.user.partner_id if logged_in else appointment_sudo.partner_id
+        owner = booking_paid_by_owner(appointment_sudo)
+        if (kwargs.get("flow") == "token" or kwargs.get("token_id")) and not owner:
+            # a link grants the booking, not the cards of the customer behind it
+            raise ValidationError(request.env._("Sign in to pay with a saved card."))
         self._validate_transaction_kwargs(kwargs)
         kwargs.update({
             "amount": amount,
@@ -398,6 +425,7 @@ class BookingPaymentPortal(payment_portal.PaymentPortal):
             custom_create_values={
                 "booking_contract_ids": [Command.set(contract.ids)],
                 "booking_payment_kind": kind,
+                "booking_payer_verified": owner,
             },
             **kwargs,
         )

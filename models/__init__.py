@@ -9,6 +9,7 @@ from . import booking_cancellation_policy
 from . import booking_cancellation_policy_tier
 from . import booking_customer_session
 from . import booking_frontdesk
+from . import booking_idempotency_key
 from . import booking_notification
 from . import booking_notification_rule
 from . import booking_page
@@ -17,6 +18,7 @@ from . import booking_provider
 from . import booking_rate_limit
 from . import booking_service
 from . import booking_waitlist
+from . import ir_http
 from . import payment_provider
 from . import payment_token
 from . import payment_transaction

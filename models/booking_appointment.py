@@ -1,6 +1,7 @@
 import base64
 import io
 import logging
+import re
 import secrets
 from collections import defaultdict
 from datetime import timedelta
@@ -16,6 +17,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, consteq, format_amount, format_date, format_datetime, format_time
 from odoo.tools.misc import hmac as hmac_sign
 
+from ..exceptions import BookingActionRefused
 from ..exceptions import SlotUnavailableError
 from .booking_availability import TIME_HOLDING_STATES
 from .booking_availability import to_epoch
@@ -23,6 +25,7 @@ from .booking_availability import to_epoch
 _logger = logging.getLogger(__name__)
 
 EXCLUSION_CONSTRAINT = "booking_appointment_no_overlap"
+CUSTOMER_EXCLUSION_CONSTRAINT = "booking_appointment_no_customer_overlap"
 
 # Minutes after its end an appointment of a page without a cancellation policy becomes a no-show.
 NO_POLICY_NO_SHOW_GRACE = 15
@@ -43,6 +46,8 @@ SLOT_FIELDS = {
     "buffer_before_minutes",
     "buffer_after_minutes",
     "service_id",
+    "partner_id",
+    "customer_exclusive",
 }
 
 
@@ -81,6 +86,13 @@ class BookingAppointment(models.Model):
         default="backend",
         readonly=True,
     )
+    customer_exclusive = fields.Boolean(
+        string="One at a Time",
+        readonly=True,
+        copy=False,
+        help="Booked online on a page that lets a customer hold one booking at a time: PostgreSQL refuses "
+        "another of theirs overlapping it.",
+    )
     channel = fields.Selection(
         selection=[("online", "Online"), ("phone", "Phone"), ("walk_in", "Walk-in"), ("other", "In person")],
         required=True,
@@ -91,9 +103,12 @@ class BookingAppointment(models.Model):
     # === WHAT, WHO, WITH WHOM === #
     service_id = fields.Many2one("booking.service", required=True, index=True, check_company=True, tracking=True)
     provider_id = fields.Many2one("booking.provider", required=True, index=True, check_company=True, tracking=True)
-    partner_id = fields.Many2one(
-        "res.partner", string="Customer", required=True, index=True, tracking=True, check_company=True
-    )
+    # no check_company: a customer may book with several merchants (their
+    # contact then belongs to none of them); visitors' contacts belong to the
+    # page's company (see res.partner._booking_create_guest)
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True, tracking=True)
+    partner_same_as_id = fields.Many2one(related="partner_id.booking_same_as_id",
+                                         groups="self_serve_booking.group_booking_user")
     partner_email = fields.Char(related="partner_id.email", string="E-mail")
     partner_phone = fields.Char(related="partner_id.phone", string="Phone")
     note = fields.Text(help="Anything the customer or staff want the provider to know.")
@@ -271,55 +286,79 @@ class BookingAppointment(models.Model):
     # === DATABASE CONSTRAINT === #
 
     def init(self):
-        """Create the exclusion constraint that makes double booking impossible.
+        """Create the exclusion constraints that make double bookings impossible.
 
-        Created here rather than in ``_sql_constraints`` because it needs the
+        Created here rather than in ``_sql_constraints`` because they need the
         ``btree_gist`` extension first. Runs on install and on every upgrade;
-        it is (re)created only when missing or when the set of time-holding
-        states it was built for changed (recorded in its comment).
+        each is (re)created only when missing or when its definition changed
+        (recorded in its comment).
+
+        - ``booking_appointment_no_overlap``: one provider, one buffered time;
+        - ``booking_appointment_no_customer_overlap``: a customer who booked
+          online holds one time per page (unless the page allows more), so
+          a retried request cannot book them twice with two providers.
         """
-        super().init()
+        res = super().init()
         cr = self.env.cr
         cr.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
-        signature = "states:" + ",".join(TIME_HOLDING_STATES)
+        states = SQL("state IN %s", TIME_HOLDING_STATES)
+        self._ensure_exclusion_constraint(
+            EXCLUSION_CONSTRAINT,
+            SQL("provider_id WITH =, tsrange(busy_start, busy_stop, '[)') WITH &&"),
+            states,
+            "states:" + ",".join(TIME_HOLDING_STATES),
+        )
+        self._ensure_exclusion_constraint(
+            CUSTOMER_EXCLUSION_CONSTRAINT,
+            SQL("page_id WITH =, partner_id WITH =, tsrange(start, stop, '[)') WITH &&"),
+            SQL("%s AND customer_exclusive", states),
+            "customer-v1 states:" + ",".join(TIME_HOLDING_STATES),
+        )
+        return res
+
+    def _ensure_exclusion_constraint(self, name, elements, where, signature):
+        cr = self.env.cr
         cr.execute(
             """
             SELECT obj_description(c.oid, 'pg_constraint')
               FROM pg_constraint c
              WHERE c.conname = %s AND c.conrelid = 'booking_appointment'::regclass
             """,
-            [EXCLUSION_CONSTRAINT],
+            [name],
         )
         row = cr.fetchone()
         if row and row[0] == signature:
             return
         if row:
-            cr.execute(SQL("ALTER TABLE booking_appointment DROP CONSTRAINT %s", SQL.identifier(EXCLUSION_CONSTRAINT)))
-        cr.execute(
-            SQL(
-                """
-                ALTER TABLE booking_appointment
-                  ADD CONSTRAINT %(name)s
-                  EXCLUDE USING gist (provider_id WITH =, tsrange(busy_start, busy_stop, '[)') WITH &&)
-                  WHERE (state IN %(states)s)
-                """,
-                name=SQL.identifier(EXCLUSION_CONSTRAINT),
-                states=TIME_HOLDING_STATES,
-            )
-        )
-        cr.execute(
-            SQL(
-                "COMMENT ON CONSTRAINT %s ON booking_appointment IS %s",
-                SQL.identifier(EXCLUSION_CONSTRAINT),
-                signature,
-            )
-        )
-        _logger.info("Created exclusion constraint %s", EXCLUSION_CONSTRAINT)
+            cr.execute(SQL("ALTER TABLE booking_appointment DROP CONSTRAINT %s", SQL.identifier(name)))
+        cr.execute(SQL(
+            "ALTER TABLE booking_appointment ADD CONSTRAINT %s EXCLUDE USING gist (%s) WHERE (%s)",
+            SQL.identifier(name), elements, where,
+        ))
+        cr.execute(SQL("COMMENT ON CONSTRAINT %s ON booking_appointment IS %s", SQL.identifier(name), signature))
+        _logger.info("Created exclusion constraint %s", name)
 
     def _slot_taken_error(self):
         return SlotUnavailableError(
             self.env._("This time is no longer available: the provider is already booked. Please choose another time.")
         )
+
+    def _exclusion_error(self, error):
+        """The refusal a violated exclusion constraint stands for."""
+        if error.diag.constraint_name == CUSTOMER_EXCLUSION_CONSTRAINT:
+            return self._customer_busy_error()
+        return self._slot_taken_error()
+
+    def _customer_busy_error(self, appointment=None, reference=None):
+        """The refusal of a second booking of one customer at one time (their own booking named, if known)."""
+        reference = reference or (appointment.name if appointment else None)
+        if reference:
+            return BookingActionRefused("already_booked", self.env._(
+                "You already have a booking at this time (%(ref)s). Change that one, or choose another time.",
+                ref=reference))
+        return BookingActionRefused("already_booked", self.env._(
+            "These contact details already hold a booking at this time: check your e-mail or text messages "
+            "for its confirmation, or choose another time."))
 
     # === PYTHON CONSTRAINTS === #
 
@@ -394,8 +433,8 @@ class BookingAppointment(models.Model):
         try:
             with self.env.cr.savepoint():
                 appointments = super().create(vals_list)
-        except psycopg2.errors.ExclusionViolation:
-            raise self._slot_taken_error() from None
+        except psycopg2.errors.ExclusionViolation as error:
+            raise self._exclusion_error(error) from None
         appointments._notify_availability()
         appointments._create_contracts()
         appointments.filtered(lambda a: a.state == "pending")._renew_request_secret()
@@ -479,8 +518,8 @@ class BookingAppointment(models.Model):
                 # new values are in the cache, not yet in the table: check them
                 # before the savepoint flushes them
                 self._check_no_overlap()
-        except psycopg2.errors.ExclusionViolation:
-            raise self._slot_taken_error() from None
+        except psycopg2.errors.ExclusionViolation as error:
+            raise self._exclusion_error(error) from None
         self._notify_availability(extra_days=days_before)
         moved = self.browse()
         for appointment in self.filtered(lambda a: a.id in before):
@@ -537,6 +576,26 @@ class BookingAppointment(models.Model):
             )
             if self.env.cr.fetchone():
                 raise self._slot_taken_error()
+            if appointment.customer_exclusive and appointment.partner_id:
+                self.env.cr.execute(SQL(
+                    """
+                    SELECT name
+                      FROM booking_appointment
+                     WHERE page_id = %(page)s
+                       AND partner_id = %(partner)s
+                       AND customer_exclusive
+                       AND state IN %(states)s
+                       AND start < %(stop)s
+                       AND stop > %(start)s
+                       AND id != ALL(%(exclude)s)
+                     LIMIT 1
+                    """,
+                    page=appointment.page_id.id, partner=appointment.partner_id.id, states=TIME_HOLDING_STATES,
+                    start=appointment.start, stop=appointment.stop, exclude=stored_ids,
+                ))
+                row = self.env.cr.fetchone()
+                if row:
+                    raise self._customer_busy_error(reference=row[0])
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_holding_time(self):
@@ -936,7 +995,7 @@ class BookingAppointment(models.Model):
         the state machine refuses a second answer.
         """
         self.ensure_one()
-        if action not in ("confirm", "reject") or not str(expires).isdigit():
+        if action not in ("confirm", "reject") or not re.fullmatch(r"[0-9]{1,12}", str(expires)):
             return "invalid"
         if not consteq(self._approval_signature(action, int(expires)), str(signature or "")):
             return "invalid"
@@ -955,7 +1014,7 @@ class BookingAppointment(models.Model):
         if action == "confirm":
             appointment._transition(self.env._("approved"), ("pending",), "confirmed", note=note)
         else:
-            appointment.action_reject(reason=(reason or "").strip()[:500] or None)
+            appointment.action_reject(reason=self.env["booking.frontdesk"]._clean_text(reason, "reason", 500) or None)
         return appointment
 
     # === PROVIDER CALENDARS === #
@@ -1245,6 +1304,11 @@ class BookingAppointment(models.Model):
 
     def action_open_cancel_wizard(self):
         return self._open_reason_wizard("cancel")
+
+    def action_merge_customer(self):
+        """Staff checked that the visitor is the known customer: merge the two contacts (Odoo's wizard)."""
+        self.ensure_one()
+        return self.partner_id.action_booking_merge_same_as()
 
     def action_view_contract(self):
         self.ensure_one()

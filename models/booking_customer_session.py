@@ -1,12 +1,17 @@
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 
-from odoo import api, fields, models, tools
+from odoo import api, fields, models
 from odoo.tools import consteq
 from odoo.tools.misc import hmac as hmac_sign
 
+from ..exceptions import BookingInputError
+
 CODE_TTL = timedelta(minutes=10)
+CODES_PER_CUSTOMER = 3  # per CODE_TTL: at most 3 x MAX_ATTEMPTS guesses per customer in 10 minutes
+MAX_ATTEMPTS = 5  # wrong tries after which a code dies
 SESSION_TTL = timedelta(hours=1)
 TOKEN_SCOPE = "self_serve_booking.api_session"
 
@@ -36,6 +41,7 @@ class BookingCustomerSession(models.Model):
     code_salt = fields.Char(readonly=True, groups="base.group_system")
     code_hash = fields.Char(readonly=True, groups="base.group_system")
     code_expires_at = fields.Datetime(readonly=True)
+    attempt_count = fields.Integer(string="Wrong Tries", readonly=True, help="The code dies after 5 wrong tries.")
     expires_at = fields.Datetime(string="Expires", readonly=True)
 
     # === CODES === #
@@ -45,26 +51,44 @@ class BookingCustomerSession(models.Model):
         return hashlib.sha256(f"{salt}:{code}".encode()).hexdigest()
 
     @api.model
-    def _find_partner(self, email=None, phone=None):
-        """The customer behind an e-mail or a phone (as the booking flow matched them)."""
-        Partner = self.env["res.partner"].sudo()
-        if email:
-            normalized = tools.email_normalize(email)
-            return Partner.search([("email_normalized", "=", normalized)], order="id", limit=1) if normalized \
-                else Partner
+    def _find_partner(self, page, email=None, phone=None):
+        """The one customer of ``page``'s merchant behind an e-mail and/or a phone.
+
+        :raise BookingInputError: when several customers share what was given,
+            asking for the other detail: a code goes to exactly one customer.
+        :return: the partner, or an empty recordset for an unknown customer.
+        """
+        partners = self.env["res.partner"]._booking_find_customers(page.company_id, email=email, phone=phone)
+        if len(partners) <= 1:
+            return partners
+        if email and phone:
+            raise BookingInputError({"email": self.env._(
+                "is shared by several customers with this phone number: please contact %(page)s to sign in.",
+                page=page.name)})
         if phone:
-            return Partner.search([("phone_sanitized", "=", phone)], order="id", limit=1)
-        return Partner
+            raise BookingInputError({"email": self.env._(
+                "is needed too: several customers share this phone number.")})
+        raise BookingInputError({"phone": self.env._("is needed too: several customers share this e-mail address.")})
 
     @api.model
     def _request_code(self, page, email=None, phone=None):
         """Send a one-time code to the customer, if we know them; earlier codes stop working.
 
+        The code goes by e-mail when an e-mail was given, else by SMS, and only
+        to a detail already on the customer's contact (that is the proof).
+        At most ``CODES_PER_CUSTOMER`` codes per customer in ``CODE_TTL``,
+        whatever the identifier asked with.
+
         :return: the pending session, or an empty recordset for an unknown
             customer (the caller answers the same either way).
         """
-        partner = self._find_partner(email=email, phone=phone)
+        partner = self._find_partner(page, email=email, phone=phone)
         if not partner:
+            return self.browse()
+        minutes = int(CODE_TTL.total_seconds() // 60)
+        allowed, _retry = self.env["booking.rate.limit"].sudo()._hit(
+            f"code-customer:{page.id}:{partner.id}", CODES_PER_CUSTOMER, minutes)
+        if not allowed:
             return self.browse()
         self.sudo().search([("partner_id", "=", partner.id), ("page_id", "=", page.id),
                             ("state", "=", "pending")]).write({"state": "revoked"})
@@ -78,7 +102,7 @@ class BookingCustomerSession(models.Model):
             "code_hash": self._hash_code(salt, code),
             "code_expires_at": fields.Datetime.now() + CODE_TTL,
         })
-        session._send_code(code, phone)
+        session._send_code(code, partner.phone_sanitized or phone)
         return session
 
     def _send_code(self, code, phone=None):
@@ -96,17 +120,26 @@ class BookingCustomerSession(models.Model):
     def _verify_code(self, page, code, email=None, phone=None):
         """The active session for a valid code, or an empty recordset.
 
-        The latest unexpired code counts; attempts are limited by the caller's
-        rate limit (counted in its own transaction, so failures count too).
+        The latest unexpired code of the customer counts, whatever detail
+        the visitor names them by; each wrong try is counted on the code
+        itself, which dies after ``MAX_ATTEMPTS`` (the count is committed
+        with the "wrong code" answer).
         """
-        partner = self._find_partner(email=email, phone=phone)
+        try:
+            partner = self._find_partner(page, email=email, phone=phone)
+        except BookingInputError:
+            return self.browse()
         if not partner:
             return self.browse()
         session = self.sudo().search([
             ("partner_id", "=", partner.id), ("page_id", "=", page.id), ("state", "=", "pending"),
             ("code_expires_at", ">", fields.Datetime.now()),
         ], limit=1)
-        if not session or not consteq(session._hash_code(session.code_salt, str(code)), session.code_hash):
+        if not session:
+            return self.browse()
+        if not consteq(session._hash_code(session.code_salt, str(code)), session.code_hash):
+            attempts = session.attempt_count + 1
+            session.write({"attempt_count": attempts, **({"state": "revoked"} if attempts >= MAX_ATTEMPTS else {})})
             return self.browse()
         session.write({
             "state": "active",
@@ -135,7 +168,7 @@ class BookingCustomerSession(models.Model):
         an expired one, a revoked session.
         """
         parts = (token or "").split(".")
-        if len(parts) != 4 or not all(part.isdigit() for part in parts[:3]):
+        if len(parts) != 4 or not all(re.fullmatch(r"[0-9]{1,10}", part) for part in parts[:3]):
             return self.browse()
         payload, signature = ".".join(parts[:3]), parts[3]
         if not consteq(hmac_sign(self.env(su=True), TOKEN_SCOPE, payload), signature):

@@ -8,10 +8,14 @@ from odoo.tools import html2plaintext
 
 from odoo.addons.phone_validation.tools import phone_validation
 
+from ..booking_api.schema import text_error
 from ..exceptions import BookingActionRefused
 from ..exceptions import BookingInputError
 from ..exceptions import LoginRequiredError
 from ..exceptions import SlotUnavailableError
+from .booking_availability import TIME_HOLDING_STATES
+from .booking_page import SLUG_MAX_LENGTH
+from .booking_page import SLUG_RE
 
 MAX_SLOT_RANGE_DAYS = 62
 
@@ -43,12 +47,13 @@ class BookingFrontdesk(models.AbstractModel):
     def _get_page(self, slug, website=None, preview=False):
         """The published page at ``slug`` for ``website``, or an empty recordset.
 
-        :param preview: also return unpublished pages (managers previewing).
+        :param preview: also return unpublished pages of the user's companies
+            (managers previewing).
         """
-        if not slug or len(slug) > 64:
+        if not slug or len(slug) > SLUG_MAX_LENGTH or not SLUG_RE.match(slug):
             return self.env["booking.page"]
         page = self.env["booking.page"].sudo().search([("slug", "=", slug)], limit=1)
-        if not page or not (page.is_published or preview):
+        if not page or not (page.is_published or (preview and page.company_id in self.env.user.company_ids)):
             return self.env["booking.page"]
         if website and page.website_id and page.website_id != website:
             return self.env["booking.page"]
@@ -72,6 +77,18 @@ class BookingFrontdesk(models.AbstractModel):
         if not provider:
             raise BookingInputError({field: self.env._("does not deliver this service on this page")})
         return provider
+
+    @api.model
+    def _clean_text(self, value, field, max_length=2000):
+        """Free text from outside (a note, a reason), stripped and cut to ``max_length``.
+
+        Text holding control characters is refused (400): PostgreSQL cannot
+        store NUL, and no customer types the others.
+        """
+        value = (value or "").strip()
+        if text_error(value):
+            raise BookingInputError({field: self.env._("must not contain control characters")})
+        return value[:max_length] or False
 
     # === SLOTS === #
 
@@ -140,22 +157,25 @@ class BookingFrontdesk(models.AbstractModel):
         """
         if not partner and not page.allow_guest_booking:
             raise LoginRequiredError(self.env._("Please sign in to book on this page."))
+        note = self._clean_text(note, "note")
         self._check_start(page, start)
         slot = self._find_slot_or_raise(page, service, provider, start)
+        self._check_customer_free(page, slot, partner=partner, customer=customer)
         Appointment = self.env["booking.appointment"].sudo()
         try:
             with self.env.cr.savepoint():
-                partner = partner or self._find_or_create_customer(page, customer or {})
+                partner = partner or self._create_guest_customer(page, customer or {})
                 appointment = Appointment.create({
                     "page_id": page.id,
                     "service_id": service.id,
                     "provider_id": slot.provider_id,
                     "partner_id": partner.id,
                     "start": slot.start,
-                    "note": (note or "").strip() or False,
+                    "note": note,
                     "source": source,
                     "channel": "online",
                     "state": Appointment._get_initial_state(page, service, source),
+                    "customer_exclusive": not page.allow_overlapping_bookings,
                 })
         except SlotUnavailableError:
             # taken between our check and the insert: the constraint decided
@@ -163,11 +183,55 @@ class BookingFrontdesk(models.AbstractModel):
         return appointment
 
     @api.model
-    def _find_or_create_customer(self, page, customer):
-        """The partner of a guest: matched by e-mail, else by phone in E.164, else created.
+    def _check_customer_free(self, page, slot, partner=None, customer=None):
+        """Refuse a second booking of one customer overlapping another on this page (409).
 
-        A phone match is refused when that partner has another e-mail address:
-        the confirmation must reach the person who booked.
+        Unless the page allows it. ``partner`` is a proven customer; for a
+        visitor the "customer" is the details they typed (each anonymous
+        booking gets a contact of its own): the same name, e-mail and phone
+        booked online at an overlapping time is the same request again.
+        The exclusion constraint on ``customer_exclusive`` bookings settles
+        races of a proven customer.
+        """
+        if page.allow_overlapping_bookings:
+            return
+        Appointment = self.env["booking.appointment"].sudo()
+        domain = [("page_id", "=", page.id), ("state", "in", TIME_HOLDING_STATES),
+                  ("start", "<", slot.stop), ("stop", ">", slot.start)]
+        if partner:
+            clash = Appointment.search([*domain, ("partner_id", "=", partner.id)], limit=1)
+            if clash:
+                raise Appointment._customer_busy_error(clash)
+            return
+        if self._same_guest(Appointment, [*domain, ("source", "in", ("website", "api"))], page, customer or {}):
+            raise Appointment._customer_busy_error()
+
+    @api.model
+    def _same_guest(self, Model, domain, page, customer):
+        """Records of ``domain`` whose customer is a visitor's contact with exactly these details.
+
+        Name (case aside), e-mail and phone must all match: a visitor sending
+        the same request again, never someone borrowing one detail.
+        """
+        name = (customer.get("name") or "").strip()
+        email = tools.email_normalize(customer.get("email") or "") or False
+        phone = self._normalize_phone(page, customer["phone"]) if customer.get("phone") else False
+        if not name or not (email or phone):
+            return Model.browse()  # refused as invalid later
+        return Model.search([
+            *domain, ("partner_id.company_id", "=", page.company_id.id),
+            ("partner_id.email_normalized", "=", email), ("partner_id.phone_sanitized", "=", phone),
+        ]).filtered(lambda record: (record.partner_id.name or "").strip().casefold() == name.casefold())
+
+    @api.model
+    def _create_guest_customer(self, page, customer):
+        """The contact of a visitor's booking, made from what they typed: always a new one.
+
+        Anonymous input never acts as an existing customer (DESIGN.md
+        invariant 8): it neither changes nor borrows a contact whose e-mail
+        or phone it repeats; the new contact is marked "possibly the same
+        as" that customer for staff to merge. Visitors who prove who they
+        are (signed in, or a one-time code) book as themselves instead.
         """
         errors = {}
         name = (customer.get("name") or "").strip()
@@ -185,34 +249,9 @@ class BookingFrontdesk(models.AbstractModel):
             errors["customer.email"] = self.env._("an e-mail or a phone number is required")
         if errors:
             raise BookingInputError(errors)
-        Partner = self.env["res.partner"].sudo().with_context(active_test=False)
-        partner = Partner.browse()
-        if email_normalized:
-            partner = Partner.search([("email_normalized", "=", email_normalized), ("active", "=", True)],
-                                     order="id", limit=1)
-        if not partner and phone_e164:
-            # a phone is shared more often than an e-mail (family, office): it
-            # identifies a partner only when no other e-mail contradicts it
-            candidates = Partner.search([("phone_sanitized", "=", phone_e164), ("active", "=", True)], order="id")
-            partner = candidates.filtered(
-                lambda p: not p.email_normalized or p.email_normalized == email_normalized
-            )[:1]
-        if partner:
-            missing = {}
-            if phone_e164 and not partner.phone:
-                missing["phone"] = phone_e164
-            if email_normalized and not partner.email:
-                missing["email"] = email
-            if missing:
-                partner.write(missing)
-            return partner
-        return Partner.create({
-            "name": name,
-            "email": email or False,
-            "phone": phone_e164 or False,
-            "company_id": False,
-            "lang": self.env.lang if self.env.lang in dict(self.env["res.lang"].get_installed()) else False,
-        })
+        lang = self.env.lang if self.env.lang in dict(self.env["res.lang"].get_installed()) else False
+        return self.env["res.partner"]._booking_create_guest(
+            page.company_id, name, email=email or False, phone=phone_e164 or False, lang=lang)
 
     @api.model
     def _normalize_phone(self, page, phone):
@@ -238,19 +277,24 @@ class BookingFrontdesk(models.AbstractModel):
             errors["date"] = self.env._("is in the past")
         elif day > page._last_bookable_date():
             errors["date"] = self.env._("is beyond the booking horizon")
-        if time_from is not None and time_to is not None and time_from >= time_to:
-            errors["time_to"] = self.env._("must be after time_from")
+        if time_from is not None and time_from >= 24:
+            errors["time_from"] = self.env._("must be before 24:00")
+        elif time_to is not None and time_to <= (time_from or 0.0):
+            errors["time_to"] = self.env._("must be after time_from") if time_from is not None \
+                else self.env._("must be after 00:00")
         if errors:
             raise BookingInputError(errors)
+        Waitlist = self.env["booking.waitlist"].sudo()
+        domain = [("page_id", "=", page.id), ("service_id", "=", service.id), ("date", "=", day),
+                  ("state", "in", ("waiting", "offered"))]
+        # joining twice is one entry: the same customer, or the same details typed again
+        duplicate = Waitlist.search([*domain, ("partner_id", "=", partner.id)], limit=1) if partner \
+            else self._same_guest(Waitlist, domain, page, customer or {})[:1]
+        if duplicate:
+            return duplicate
         with self.env.cr.savepoint():
-            partner = partner or self._find_or_create_customer(page, customer or {})
-            duplicate = self.env["booking.waitlist"].sudo().search([
-                ("page_id", "=", page.id), ("service_id", "=", service.id), ("partner_id", "=", partner.id),
-                ("date", "=", day), ("state", "in", ("waiting", "offered")),
-            ], limit=1)
-            if duplicate:
-                return duplicate
-            return self.env["booking.waitlist"].sudo().create({
+            partner = partner or self._create_guest_customer(page, customer or {})
+            return Waitlist.create({
                 "page_id": page.id,
                 "service_id": service.id,
                 "provider_id": provider.id or False,
@@ -258,7 +302,7 @@ class BookingFrontdesk(models.AbstractModel):
                 "date": day,
                 "time_from": time_from or 0.0,
                 "time_to": time_to or 0.0,
-                "note": (note or "").strip() or False,
+                "note": self._clean_text(note, "note"),
                 "source": source,
             })
 
@@ -406,7 +450,8 @@ class BookingFrontdesk(models.AbstractModel):
         if not preview["allowed"]:
             raise BookingActionRefused(preview["code"], preview["reason"])
         with self.env.cr.savepoint():
-            appointment.sudo().action_cancel(reason=(reason or "").strip()[:500] or None, cancelled_by="customer")
+            appointment.sudo().action_cancel(reason=self._clean_text(reason, "reason", 500) or None,
+                                             cancelled_by="customer")
         return appointment
 
     @api.model

@@ -84,6 +84,11 @@ class BookingPage(models.Model):
     allow_guest_booking = fields.Boolean(
         string="Guest Booking", default=True, help="Customers may book without signing in."
     )
+    allow_overlapping_bookings = fields.Boolean(
+        string="Overlapping Bookings",
+        help="Let a customer hold bookings at the same time (two services side by side, several people). "
+        "Otherwise a second booking of theirs overlapping the first is refused.",
+    )
     cancellation_policy_id = fields.Many2one(
         "booking.cancellation.policy",
         default=lambda self: self.env.ref(

@@ -1,4 +1,5 @@
 import logging
+from datetime import timedelta
 
 from markupsafe import Markup
 from markupsafe import escape
@@ -13,6 +14,7 @@ _logger = logging.getLogger(__name__)
 
 CHARGE_KINDS = ("deposit", "balance", "tip", "no_show_fee")
 TIP_PRESETS = (15, 18, 20)
+TIP_DRAFT_LIFETIME = timedelta(hours=1)
 
 
 class BookingPaymentContract(models.Model):
@@ -178,22 +180,32 @@ class BookingPaymentContract(models.Model):
         )
         return -sum(refunds.mapped("amount"))
 
-    def _get_token(self):
-        """The saved card to charge off-session: the customer's default card for
-        bookings, else the card used for this booking, else their latest card."""
+    def _get_token(self, booking_only=False):
+        """The saved card to charge off-session (balance, tip, no-show fee), or nothing.
+
+        Only a card the customer saved while signed in (or chose for bookings
+        in the portal), or the card used for this very booking: a card saved
+        through a booking's link proves nothing about other bookings
+        (DESIGN.md invariant 8). Preferred: the customer's default card for
+        bookings, else the card of this booking, else their latest card.
+
+        :param booking_only: only the card used for this booking (what a
+            visitor holding the booking's link, not signed in, may charge).
+        """
         self.ensure_one()
         Token = self.env["payment.token"].sudo()
         partner = self.partner_id.commercial_partner_id
         usable = [("partner_id", "child_of", partner.id), ("active", "=", True),
                   ("provider_id.state", "in", ("enabled", "test")),
                   ("provider_id.company_id", "in", (False, self.company_id.id))]
-        default = Token.search([*usable, ("booking_default", "=", True)], limit=1)
-        if default:
-            return default
-        used = self.transaction_ids.filtered(lambda tx: tx.token_id.active).token_id[-1:]
-        if used and used.provider_id.state in ("enabled", "test"):
+        owned = [*usable, ("booking_owner_verified", "=", True)]
+        used = self.transaction_ids.filtered(
+            lambda tx: tx.state == "done" and tx.operation != "refund" and tx.token_id.active
+            and tx.token_id.provider_id.state in ("enabled", "test")).token_id[-1:]
+        if booking_only:
             return used
-        return Token.search(usable, order="id desc", limit=1)
+        default = Token.search([*owned, ("booking_default", "=", True)], limit=1)
+        return default or used or Token.search(owned, order="id desc", limit=1)
 
     def _get_product(self, kind):
         self.ensure_one()
@@ -292,10 +304,20 @@ class BookingPaymentContract(models.Model):
                                              price=self._fmt(self.amount_total)))
         if self.appointment_id.state != "done":
             raise ValidationError(self.env._("Tips are added after the appointment."))
-        if self.transaction_ids.filtered(
-            lambda tx: tx.booking_payment_kind == "tip" and tx.state in ("pending", "authorized", "done")
-        ):
+        if self._tips_in_flight():
             raise ValidationError(self.env._("A tip was already added to this booking. Thank you!"))
+
+    def _tips_in_flight(self):
+        """Tip transactions done or on their way: one tip per booking.
+
+        A draft counts while its payment form may still be submitted (an
+        hour): a second tab must not start a second tip meanwhile.
+        """
+        self.ensure_one()
+        recent = fields.Datetime.now() - TIP_DRAFT_LIFETIME
+        return self.transaction_ids.filtered(
+            lambda tx: tx.booking_payment_kind == "tip" and tx.operation != "refund" and (
+                tx.state in ("pending", "authorized", "done") or (tx.state == "draft" and tx.create_date >= recent)))
 
     def _get_tip_options(self):
         """The preset tips (percentages of the service price) with their amounts."""
@@ -451,7 +473,13 @@ class BookingPaymentContract(models.Model):
             if kind == "deposit":
                 self._on_deposit_paid(tx)
             elif kind == "tip":
-                self._log(escape(self.env._("Tip of %(amount)s received. Thank you!", amount=amount)))
+                other_tips = self.transaction_ids.filtered(
+                    lambda t: t != tx and t.booking_payment_kind == "tip" and t.operation != "refund"
+                    and t.state == "done")
+                if other_tips:  # two tabs paid a tip each: the second one goes back
+                    self._refund_duplicate(tx, self.env._("a tip was already paid for this booking"))
+                else:
+                    self._log(escape(self.env._("Tip of %(amount)s received. Thank you!", amount=amount)))
         elif tx.state in ("error", "cancel"):
             if kind == "deposit":
                 hold = self.appointment_id.hold_expires_at

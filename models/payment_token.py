@@ -8,6 +8,13 @@ class PaymentToken(models.Model):
         string="Default for Bookings",
         help="The card charged for balances, tips and fees of this customer's bookings.",
     )
+    booking_owner_verified = fields.Boolean(
+        string="Saved by its Owner",
+        readonly=True,
+        help="Saved while its owner was signed in (or chosen by them for bookings in the portal): only such "
+        "cards are charged off-session for their other bookings. A card saved on a booking's link is "
+        "charged for that booking only.",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -31,6 +31,11 @@ class PaymentTransaction(models.Model):
         selection=BOOKING_KINDS, string="Booking Payment", readonly=True, copy=False,
         help="What this transaction pays for in the booking it belongs to.",
     )
+    booking_payer_verified = fields.Boolean(
+        string="Paid by the Signed-in Customer", readonly=True, copy=False,
+        help="The booking's own customer, signed in, made this payment: a card it saves is theirs to "
+        "charge for their other bookings.",
+    )
 
     # === BUSINESS METHODS - PAYMENT FLOW === #
 
@@ -67,6 +72,8 @@ class PaymentTransaction(models.Model):
         booking_txs = self.filtered(lambda tx: tx.booking_contract_ids and not tx.is_post_processed)
         for tx in booking_txs.filtered(lambda tx: tx.state == "done"):
             tx.booking_contract_ids._invoice_transaction(tx)
+            if tx.booking_payer_verified and tx.token_id and not tx.token_id.booking_owner_verified:
+                tx.token_id.sudo().booking_owner_verified = True
         res = super()._post_process()
         for tx in booking_txs:
             tx.booking_contract_ids._on_transaction_processed(tx)

@@ -5,10 +5,12 @@ from . import test_calendar_sync
 from . import test_configuration
 from . import test_constraint
 from . import test_http_api
+from . import test_http_hostile_input
 from . import test_http_links
 from . import test_http_page
 from . import test_http_payments
 from . import test_http_portal
+from . import test_http_trust
 from . import test_lifecycle
 from . import test_manual_booking
 from . import test_notifications

@@ -193,16 +193,25 @@ class TestBookingApi(BookingHttpCommon):
         self.assertEqual(self.env["booking.appointment"].browse(widget["booking"]["id"]).source, "website")
 
     @freeze_time(NOW)
-    def test_customer_matched_by_email_or_by_phone(self):
+    def test_known_email_or_phone_makes_a_contact_of_its_own(self):
+        """A visitor typing a known e-mail or phone is not that customer (invariant 8): a new contact,
+        marked as possibly the same, the known one untouched."""
         by_email = self.env["res.partner"].create({"name": "Known", "email": "Known@Example.com"})
         by_phone = self.env["res.partner"].create({"name": "Caller", "phone": "+33 6 99 88 77 66",
                                                    "country_id": self.env.ref("base.fr").id})
-        body = self.booking_body(9, customer={"name": "Known again", "email": "known@example.com"})
+        body = self.booking_body(9, customer={"name": "Known again", "email": "known@example.com",
+                                              "phone": "06 11 11 11 11"})
         _r, data = self.post("/pages/test-salon/bookings", body)
-        self.assertEqual(self.env["booking.appointment"].browse(data["booking"]["id"]).partner_id, by_email)
+        guest = self.env["booking.appointment"].browse(data["booking"]["id"]).partner_id
+        self.assertNotEqual(guest, by_email)
+        self.assertEqual((guest.name, guest.booking_same_as_id), ("Known again", by_email))
+        self.assertFalse(by_email.phone, "nothing filled in on the known contact")
         body = self.booking_body(11, customer={"name": "Caller again", "phone": "06 99 88 77 66"})
         _r, data = self.post("/pages/test-salon/bookings", body)
-        self.assertEqual(self.env["booking.appointment"].browse(data["booking"]["id"]).partner_id, by_phone)
+        guest = self.env["booking.appointment"].browse(data["booking"]["id"]).partner_id
+        self.assertNotEqual(guest, by_phone)
+        self.assertEqual(guest.booking_same_as_id, by_phone)
+        self.assertEqual(guest.company_id, self.page.company_id)
 
     @freeze_time(NOW)
     def test_signed_in_customer_books_as_themselves(self):

@@ -1,4 +1,5 @@
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 import pytz
 
@@ -9,6 +10,8 @@ from odoo.tests import tagged
 from odoo.addons.bus.tests.common import WebsocketCase
 from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.addons.payment.tests.http_common import PaymentHttpCommon
+
+from ..models import booking_customer_session
 
 ZONE = "Europe/Brussels"
 
@@ -79,6 +82,16 @@ class TestBookingTours(TourDataMixin, HttpCase):
         contract = appointment.contract_id
         self.assertEqual((contract.amount_deposit_paid, contract.amount_balance_due), (40.0, 60.0))
         self.assertTrue(contract.transaction_ids.token_id, "the card is saved for the balance")
+
+    def test_returning_customer_books_as_themselves_with_a_code(self):
+        regular = self.env["res.partner"].create({"name": "Rita Regular", "email": "rita.regular@example.com",
+                                                   "phone": "+32 470 99 88 77"})
+        with patch.object(booking_customer_session.secrets, "randbelow", return_value=424242):
+            self.start_tour("/p/tour-spa", "self_serve_booking_returning_customer_code")
+        appointment = self.env["booking.appointment"].search([("page_id", "=", self.page.id)])
+        self.assertEqual(appointment.partner_id, regular, "the proven customer, not a new contact")
+        self.assertEqual(appointment.source, "website")
+        self.assertTrue(appointment.customer_exclusive)
 
     def test_visitor_joins_the_waitlist_of_a_full_day(self):
         zone = pytz.timezone(ZONE)

@@ -16,6 +16,15 @@ const { DateTime } = luxon;
 
 const DAY_NAMES_START = DateTime.fromISO("2024-01-01"); // a Monday
 
+function newIdempotencyKey() {
+    if (window.crypto && window.crypto.randomUUID) {
+        return window.crypto.randomUUID();
+    }
+    const bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 export class BookingWidget extends Component {
     static template = "self_serve_booking.BookingWidget";
     static props = ["*"];
@@ -47,6 +56,10 @@ export class BookingWidget extends Component {
             submitting: false,
             waitlist: { timeFrom: "", timeTo: "", done: null },
             notice: null,
+            // a returning customer who proved who they are with a one-time code
+            verified: this.restoreVerified(),
+            verify: { open: false, stage: "ask", email: "", phone: "", code: "", errors: {}, message: null,
+                      sending: false },
         });
         this.userZone = DateTime.local().zoneName;
         this.onAvailability = this.onAvailability.bind(this);
@@ -78,12 +91,23 @@ export class BookingWidget extends Component {
     // API
     // ------------------------------------------------------------------
 
-    async api(path, { method = "GET", body } = {}) {
+    async api(path, { method = "GET", body, auth = false, idempotent = false } = {}) {
         const init = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
         if (body !== undefined) {
             init.headers["Content-Type"] = "application/json";
             init.headers["X-Booking-Widget"] = "1";
             init.body = JSON.stringify(body);
+        }
+        if (auth && this.state.verified) {
+            init.headers.Authorization = `Bearer ${this.state.verified.token}`;
+        }
+        if (idempotent) {
+            // the same request sent again (a retry after a lost answer) keeps its key: booked once
+            if (this.lastRequest !== init.body) {
+                this.lastRequest = init.body;
+                this.idempotencyKey = newIdempotencyKey();
+            }
+            init.headers["Idempotency-Key"] = this.idempotencyKey;
         }
         let response;
         try {
@@ -296,7 +320,7 @@ export class BookingWidget extends Component {
     }
 
     get needsSignIn() {
-        return !this.props.allowGuest && !this.props.customer;
+        return !this.props.allowGuest && !this.customer;
     }
 
     money(amount) {
@@ -421,8 +445,91 @@ export class BookingWidget extends Component {
         this.state.step = "waitlist";
     }
 
+    // ------------------------------------------------------------------
+    // "It's me": a returning customer proves who they are with a code
+    // ------------------------------------------------------------------
+
+    get storageKey() {
+        return `self_serve_booking.session.${this.props.slug}`;
+    }
+
+    restoreVerified() {
+        try {
+            const saved = JSON.parse(window.sessionStorage.getItem(this.storageKey) || "null");
+            return saved && Date.parse(saved.expiresAt) > Date.now() + 60000 ? saved : null;
+        } catch {
+            return null;
+        }
+    }
+
+    get customer() {
+        return this.props.customer || (this.state.verified && this.state.verified.customer) || null;
+    }
+
+    openVerify() {
+        Object.assign(this.state.verify, {
+            open: true, stage: "ask", code: "", errors: {}, message: null,
+            email: this.state.form.email.trim(), phone: this.state.form.phone.trim(),
+        });
+    }
+
+    async sendCode() {
+        const verify = this.state.verify;
+        verify.sending = true;
+        verify.errors = {};
+        verify.message = null;
+        const identity = { email: verify.email.trim() || null, phone: verify.phone.trim() || null };
+        const { status, data } = await this.api(`/pages/${this.props.slug}/session`, {
+            method: "POST", body: identity,
+        });
+        verify.sending = false;
+        if (status === 202) {
+            verify.stage = "code";
+            verify.message = identity.email
+                ? _t("If we know %s, a 6-digit code is on its way there.", identity.email)
+                : _t("If we know %s, a 6-digit code is on its way by text message.", identity.phone);
+            return;
+        }
+        verify.errors = data.fields || {};
+        verify.message = Object.values(verify.errors)[0] || data.message || _t("Something went wrong. Please try again.");
+    }
+
+    async checkCode() {
+        const verify = this.state.verify;
+        verify.sending = true;
+        verify.message = null;
+        const { status, data } = await this.api(`/pages/${this.props.slug}/session/verify`, {
+            method: "POST",
+            body: { email: verify.email.trim() || null, phone: verify.phone.trim() || null, code: verify.code.trim() },
+        });
+        verify.sending = false;
+        if (status !== 200) {
+            verify.message = data.message || _t("This code is wrong or has expired.");
+            return;
+        }
+        this.state.verified = { token: data.token, expiresAt: data.expires_at, customer: data.customer };
+        try {
+            window.sessionStorage.setItem(this.storageKey, JSON.stringify(this.state.verified));
+        } catch {
+            // private browsing: the proof lasts as long as the page
+        }
+        verify.open = false;
+        Object.assign(this.state.form, {
+            name: data.customer.name || "", email: data.customer.email || "", phone: data.customer.phone || "",
+        });
+    }
+
+    forgetVerified() {
+        this.state.verified = null;
+        try {
+            window.sessionStorage.removeItem(this.storageKey);
+        } catch {
+            // nothing stored
+        }
+    }
+
     customerPayload() {
-        if (this.props.customer) {
+        if (this.customer) {
             return undefined;
         }
         const { name, email, phone } = this.state.form;
@@ -430,6 +537,10 @@ export class BookingWidget extends Component {
     }
 
     showErrors(status, data) {
+        if (status === 401 && this.state.verified) {
+            // the code's proof expired: book as a guest, or confirm again
+            this.forgetVerified();
+        }
         const errors = {};
         for (const [field, message] of Object.entries(data.fields || {})) {
             errors[field.replace(/^customer\./, "")] = message;
@@ -458,6 +569,8 @@ export class BookingWidget extends Component {
         this.state.alternatives = [];
         const { status, data } = await this.api(`/pages/${this.props.slug}/bookings`, {
             method: "POST",
+            auth: true,
+            idempotent: true,
             body: {
                 service_id: this.state.serviceId,
                 provider_id: this.state.providerId || null,
@@ -508,6 +621,8 @@ export class BookingWidget extends Component {
         const { timeFrom, timeTo } = this.state.waitlist;
         const { status, data } = await this.api(`/pages/${this.props.slug}/waitlist`, {
             method: "POST",
+            auth: true,
+            idempotent: true,
             body: {
                 service_id: this.state.serviceId,
                 provider_id: this.state.providerId || null,

@@ -232,3 +232,48 @@ registry.category("web_tour.tours").add("self_serve_booking_portal_reschedule", 
         { trigger: ".o_booking_portal_page[data-state='confirmed']" },
     ],
 });
+
+/** A returning customer, not signed in, proves who they are with a code and books as themselves. */
+registry.category("web_tour.tours").add("self_serve_booking_returning_customer_code", {
+    url: "/p/tour-spa",
+    steps: () => [
+        {
+            content: "Choose the service",
+            trigger: ".o_booking_service_option:contains('Tour Massage')",
+            run: "click",
+        },
+        { trigger: ".o_booking_provider_any", run: "click" },
+        { trigger: ".o_booking_day_available", run: "click" },
+        { trigger: ".o_booking_time", run: "click" },
+        {
+            content: "Booked before? Confirm it's you",
+            trigger: ".o_booking_verify_open",
+            run: "click",
+        },
+        { trigger: "#booking_verify_email", run: "edit rita.regular@example.com" },
+        { trigger: ".o_booking_verify_send:enabled", run: "click" },
+        {
+            content: "The code is on its way (the answer never says whether the address is known)",
+            trigger: ".o_booking_verify_message:contains('is on its way')",
+        },
+        { trigger: "#booking_verify_code", run: "edit 424242" },
+        { trigger: ".o_booking_verify_check:enabled", run: "click" },
+        {
+            content: "Booking as the known customer, details filled in from their contact",
+            trigger: ".o_booking_verified:contains('Rita Regular')",
+        },
+        {
+            trigger: "#booking_phone[readonly]",
+            run() {
+                if (this.anchor.value.replace(/\s/g, "") !== "+32470998877") {
+                    throw new Error(`the phone on file is shown, not ${this.anchor.value}`);
+                }
+            },
+        },
+        { trigger: ".o_booking_submit", run: "click" },
+        {
+            content: "Booked",
+            trigger: ".o_booking_confirmation .o_booking_state[data-state='confirmed']",
+        },
+    ],
+});
