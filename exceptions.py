@@ -47,3 +47,7 @@ class BookingActionRefused(UserError):
     def __init__(self, code, message):
         super().__init__(message)
         self.code = code
+
+
+class IdempotencyKeyReused(UserError):
+    """An ``Idempotency-Key`` sent again with another request body (422)."""

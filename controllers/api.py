@@ -12,7 +12,6 @@ import json
 import logging
 from datetime import UTC
 
-import psycopg2
 from werkzeug.exceptions import NotFound
 
 from odoo import http
@@ -23,6 +22,7 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from ..booking_api import schema as contract
 from ..exceptions import BookingActionRefused
 from ..exceptions import BookingInputError
+from ..exceptions import IdempotencyKeyReused
 from ..exceptions import LoginRequiredError
 from ..exceptions import SlotUnavailableError
 from ..models.booking_frontdesk import iso_utc
@@ -63,79 +63,79 @@ def api_endpoint(methods, idempotent=False):
     whole transaction back before answering.
 
     :param idempotent: honour an ``Idempotency-Key`` header (writes): the
-        answer is kept, and a retry with the same key and body gets it again.
+        request runs once per key, and a retry with the same key and body gets
+        the first answer again (``booking.idempotency.key``).
     """
 
     def decorator(handler):
-        @functools.wraps(handler)
-        def wrapper(self, *args, **kwargs):
-            env = request.env
-            claim = None
+        def respond(self, *args, **kwargs):
             try:
                 if request.httprequest.method not in methods:
-                    raise ApiError(405, "method_not_allowed", env._("Use %(methods)s here.",
-                                                                    methods=", ".join(methods)),
-                                   headers=[("Allow", ", ".join(methods))])
-                if idempotent:
-                    claim, replay = _claim_idempotency_key()
-                    if replay:
-                        return replay
-                response = handler(self, *args, **kwargs)
-                if claim:
-                    claim._record(response.status_code, response.get_data(as_text=True),
-                                  response.headers.get("Location"))
-                return response
+                    raise ApiError(405, "method_not_allowed", request.env._(
+                        "Use %(methods)s here.", methods=", ".join(methods)),
+                        headers=[("Allow", ", ".join(methods))])
+                return handler(self, *args, **kwargs)
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
                 raise
-            except ApiError as error:
-                failure = error
-            except BookingInputError as error:
-                failure = ApiError(400, "validation", env._("Some fields are invalid."), fields=error.fields)
-            except SlotUnavailableError as error:
-                frontdesk = env["booking.frontdesk"]
-                failure = ApiError(409, "slot_unavailable", error.args[0],
-                                   alternatives=[frontdesk._slot_payload(slot) for slot in error.alternatives])
-            except LoginRequiredError as error:
-                failure = ApiError(403, "login_required", error.args[0])
-            except BookingActionRefused as error:
-                failure = ApiError(409, error.code, error.args[0])
-            except (ValidationError, UserError) as error:
-                failure = ApiError(400, "validation", error.args[0], fields={})
-            except (AccessError, MissingError, NotFound):
-                failure = ApiError(404, "not_found", env._("Not found."))
-            except psycopg2.Error:
-                _logger.exception("Booking API: database error on %s", request.httprequest.path)
-                request.env.cr.rollback()
-                failure = ApiError(500, "internal_error", env._("Something went wrong on our side."))
-            except Exception:
-                _logger.exception("Booking API: unexpected error on %s", request.httprequest.path)
-                request.env.cr.rollback()
-                failure = ApiError(500, "internal_error", env._("Something went wrong on our side."))
-            response = json_response(
-                {"error": failure.code, "message": failure.message, **failure.extra},
-                status=failure.status,
-                headers=failure.headers,
-            )
-            if claim and failure.status < 500:
-                claim._record(failure.status, response.get_data(as_text=True))
-            return response
+            except Exception as error:  # every failure becomes a JSON answer
+                return error_response(error)
+
+        @functools.wraps(handler)
+        def wrapper(self, *args, **kwargs):
+            key = request.httprequest.headers.get("Idempotency-Key")
+            if not idempotent or key is None:
+                return respond(self, *args, **kwargs)
+            try:
+                return _respond_once(key, lambda: respond(self, *args, **kwargs))
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                raise
+            except Exception as error:  # a refused key, a bad one: JSON too
+                return error_response(error)
 
         return wrapper
 
     return decorator
 
 
-def _claim_idempotency_key():
-    """``(claim, replay)`` for the request's ``Idempotency-Key``: ``(None, None)`` without one.
+def error_response(error):
+    """The JSON answer for an exception: its 4xx for expected refusals, else a logged 500."""
+    env = request.env
+    if isinstance(error, ApiError):
+        failure = error
+    elif isinstance(error, BookingInputError):
+        failure = ApiError(400, "validation", env._("Some fields are invalid."), fields=error.fields)
+    elif isinstance(error, SlotUnavailableError):
+        frontdesk = env["booking.frontdesk"]
+        failure = ApiError(409, "slot_unavailable", error.args[0],
+                           alternatives=[frontdesk._slot_payload(slot) for slot in error.alternatives])
+    elif isinstance(error, LoginRequiredError):
+        failure = ApiError(403, "login_required", error.args[0])
+    elif isinstance(error, IdempotencyKeyReused):
+        failure = ApiError(422, "idempotency_key_reused", error.args[0])
+    elif isinstance(error, BookingActionRefused):
+        failure = ApiError(409, error.code, error.args[0])
+    elif isinstance(error, ValidationError | UserError):
+        failure = ApiError(400, "validation", error.args[0], fields={})
+    elif isinstance(error, AccessError | MissingError | NotFound):
+        failure = ApiError(404, "not_found", env._("Not found."))
+    else:
+        _logger.error("Booking API: unexpected error on %s", request.httprequest.path, exc_info=error)
+        request.env.cr.rollback()
+        failure = ApiError(500, "internal_error", env._("Something went wrong on our side."))
+    return json_response(
+        {"error": failure.code, "message": failure.message, **failure.extra},
+        status=failure.status,
+        headers=failure.headers,
+    )
+
+
+def _respond_once(key, respond):
+    """Answer a write sent with an ``Idempotency-Key``: run it once, or replay its first answer.
 
     The key is scoped to the route (the path names the page) and the caller
     (signed-in user, bearer token or anonymous), and bound to the body: the
-    same key with another body is a 422; a key in use with the same body
-    returns the first answer as ``replay``.
+    same key with another body is a 422.
     """
-    key = request.httprequest.headers.get("Idempotency-Key")
-    if key is None:
-        return None, None
     env = request.env
     if not contract.IDEMPOTENCY_KEY_RE.match(key):
         raise BookingInputError({"Idempotency-Key": env._("must be 8 to 255 printable ASCII characters, "
@@ -144,18 +144,19 @@ def _claim_idempotency_key():
     authorization = request.httprequest.headers.get("Authorization")
     caller = (f"user:{user.id}" if not user._is_public()
               else f"token:{hashlib.sha256(authorization.encode()).hexdigest()}" if authorization else "public")
-    body = request.httprequest.get_data(cache=True)
-    Keys = env["booking.idempotency.key"].sudo()
-    claim, earlier = Keys._claim(f"{request.httprequest.path} {caller}", key, body)
-    if claim:
-        return claim, None
-    if not earlier._same_request(body):
-        raise ApiError(422, "idempotency_key_reused", env._(
-            "This Idempotency-Key was used with another request body: use a new key for a new request."))
+
+    def run():
+        response = respond()
+        return response, response.status_code, response.get_data(as_text=True), response.headers.get("Location")
+
+    response, earlier = env["booking.idempotency.key"].sudo()._call_once(
+        f"{request.httprequest.path} {caller}", key, request.httprequest.get_data(cache=True), run)
+    if earlier is None:
+        return response
     headers = [("Idempotent-Replayed", "true")]
     if earlier.location:
         headers.append(("Location", earlier.location))
-    return None, request.make_response(earlier.response, headers=JSON_HEADERS + headers, status=earlier.status)
+    return request.make_response(earlier.response, headers=JSON_HEADERS + headers, status=earlier.status)
 
 
 class BookingApiController(http.Controller):

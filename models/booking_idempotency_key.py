@@ -4,6 +4,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL, mute_logger
 
+from ..exceptions import IdempotencyKeyReused
+
 KEY_LIFETIME = timedelta(hours=24)
 # Answers a retry gets again: the request ran (booked, or found the time
 # taken). Refusals before it ran (invalid body, rate limit, authentication)
@@ -78,6 +80,28 @@ class BookingIdempotencyKey(models.Model):
     def _same_request(self, body):
         self.ensure_one()
         return self.request_hash == self._hash_body(body)
+
+    @api.model
+    def _call_once(self, scope, key, body, call):
+        """Run ``call`` once for ``key`` in ``scope``, or find the answer it gave.
+
+        :param bytes body: the request body the key is bound to.
+        :param call: runs the request; returns ``(result, status, text, location)``.
+        :return: ``(result, None)`` when it ran now, ``(None, earlier)`` when an
+            earlier request with this key answered (``earlier.status``,
+            ``.response``, ``.location``).
+        :raise IdempotencyKeyReused: the key was used with another body.
+        """
+        claim, earlier = self._claim(scope, key, body)
+        if not claim:
+            if not earlier._same_request(body):
+                raise IdempotencyKeyReused(self.env._(
+                    "This Idempotency-Key was used with another request body: use a new key for a new request."))
+            return None, earlier
+        result, status, text, location = call()
+        if status < 500:  # a 5xx rolled the transaction back, the claim with it
+            claim._record(status, text, location)
+        return result, None
 
     def _record(self, status, response, location=None):
         """Keep the answer of the claimed request; refusals before it ran release the key."""

@@ -11,6 +11,7 @@ from . import test_http_page
 from . import test_http_payments
 from . import test_http_portal
 from . import test_http_trust
+from . import test_idempotency_concurrency
 from . import test_lifecycle
 from . import test_manual_booking
 from . import test_notifications
