@@ -19,7 +19,7 @@
         "payment",
         "account_payment",
     ],
-    "external_dependencies": {"python": ["phonenumbers", "qrcode"]},
+    "external_dependencies": {"python": ["phonenumbers", "qrcode", "vobject"]},
     "data": [
         "security/booking_security.xml",
         "security/ir.model.access.csv",
@@ -37,6 +37,7 @@
         "views/booking_payment_contract_views.xml",
         "report/booking_report_views.xml",
         "report/booking_receipt_report.xml",
+        "views/booking_mail_layout.xml",
         "data/mail_template_data.xml",
         "data/sms_template_data.xml",
         "wizard/booking_booking_wizard_views.xml",
@@ -49,8 +50,12 @@
         "demo/booking_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "self_serve_booking/static/src/backend/**/*",
+        ],
         "web.assets_frontend": [
             "self_serve_booking/static/src/booking_widget/**/*",
+            "self_serve_booking/static/src/public/**/*",
         ],
         "web.assets_tests": [
             "self_serve_booking/static/tests/tours/**/*",

@@ -23,8 +23,8 @@ MAX_BODY_BYTES = 16 * 1024
 
 MAX_DEPTH = 8  # objects and arrays nested in a body: the deepest schema needs 3
 MAX_ID = 2**31 - 1  # PostgreSQL's integer: a larger id is no record, never a database error
-# The converter of record ids in routes: beyond MAX_ID no route matches (404).
-URL_ID = f"int(max={MAX_ID})"
+# The converter of record ids in routes (ir.http): ASCII digits up to MAX_ID, else no route matches (404).
+URL_ID = "booking_id"
 # Dates and times outside this range are refused: nobody books there, and
 # their arithmetic (time zones, slot grids) would overflow Python's datetime.
 MIN_YEAR, MAX_YEAR = 1970, 2100
@@ -44,7 +44,7 @@ DATETIME_RE = re.compile(
 NAIVE_DATETIME_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$")
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 SINGLE_LINE = "^[^\\r\\n\\t]*$"
-IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{8,255}$")
+IDEMPOTENCY_KEY_RE = re.compile(r"[\x21-\x7e]{16,255}")  # fullmatch: a UUID is 36
 
 # ---------------------------------------------------------------------------
 # Components
@@ -306,6 +306,13 @@ SCHEMAS = {
                 "description": "Sorted by start. At equal starts, the provider 'any available' assigns comes "
                 "first.",
             },
+            "open_dates": {
+                "type": "array",
+                "items": {"type": "string", "format": "date"},
+                "description": "The local dates of the range with bookable time when nobody has booked it: a "
+                "date here without slots is full (join the waitlist), a date not here is closed. Only in the "
+                "answer of GET /pages/{slug}/slots.",
+            },
         },
     },
     "Booking": {
@@ -429,8 +436,8 @@ def parse_datetime(value):
     Naive values (``ValueError("naive")``), other ISO 8601 forms and instants
     outside the years 1970-2100 (in UTC) are refused.
     """
-    if not DATETIME_RE.match(value):
-        if NAIVE_DATETIME_RE.match(value):
+    if not DATETIME_RE.fullmatch(value):
+        if NAIVE_DATETIME_RE.fullmatch(value):
             raise ValueError("naive")
         raise ValueError("format")
     parsed = datetime.fromisoformat(value.upper())
@@ -441,7 +448,7 @@ def parse_datetime(value):
 
 def parse_date(value):
     """A date from ``YYYY-MM-DD`` in the years 1970-2100, or ValueError."""
-    if not DATE_RE.match(value):
+    if not DATE_RE.fullmatch(value):
         raise ValueError("format")
     parsed = date.fromisoformat(value)
     if not MIN_YEAR <= parsed.year <= MAX_YEAR:
@@ -466,9 +473,9 @@ def _format_error(value, fmt):
             if str(error) == "range":
                 return f"must lie between the years {MIN_YEAR} and {MAX_YEAR}"
             return "must be a date as YYYY-MM-DD"
-    elif fmt == "time" and not TIME_RE.match(value):
+    elif fmt == "time" and not TIME_RE.fullmatch(value):
         return "must be a time as HH:MM"
-    elif fmt == "email" and not EMAIL_RE.match(value):
+    elif fmt == "email" and not EMAIL_RE.fullmatch(value):
         return "is not a valid e-mail address"
     return None
 
@@ -545,6 +552,14 @@ def _max_bracket_depth(text):
     return deepest
 
 
+def pattern_matches(pattern, value):
+    """JSON Schema's ``pattern``, with ``^...$`` meaning the whole string (Python's ``$`` also
+    matches before a final line break, which would let "123456\\n" pass for six digits)."""
+    if pattern.startswith("^") and pattern.endswith("$") and not pattern.endswith("\\$"):
+        return re.fullmatch(pattern[1:-1], value) is not None
+    return re.search(pattern, value) is not None
+
+
 def text_error(value):
     """Why a string from outside cannot be stored (control characters), or None."""
     if CONTROL_RE.search(value):
@@ -576,7 +591,7 @@ def validate(value, schema, path=""):
             return {label: "is required" if not value.strip() else f"must be at least {schema['minLength']} characters"}
         if "maxLength" in schema and len(value) > schema["maxLength"]:
             return {label: f"must be at most {schema['maxLength']} characters"}
-        if "pattern" in schema and not re.search(schema["pattern"], value):
+        if "pattern" in schema and not pattern_matches(schema["pattern"], value):
             return {label: "must fit on one line" if schema["pattern"] == SINGLE_LINE else "has an invalid format"}
         if "format" in schema:
             message = _format_error(value, schema["format"])
@@ -679,7 +694,7 @@ UNAUTHORIZED = {
 
 IDEMPOTENCY_KEY_PARAMETER = {
     "name": "Idempotency-Key", "in": "header", "required": False,
-    "schema": {"type": "string", "minLength": 8, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+    "schema": {"type": "string", "minLength": 16, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
     "description": "A key of the client's choosing (a UUID) to send the same request again safely: for 24 hours "
     "the same key and body get the first answer back (with the header Idempotent-Replayed: true) and nothing "
     "is written twice; the same key with another body is a 422. Answers to requests that did not run (invalid "

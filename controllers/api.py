@@ -12,6 +12,7 @@ import json
 import logging
 from datetime import UTC
 
+from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import NotFound
 
 from odoo import http
@@ -30,6 +31,8 @@ from ..models.booking_frontdesk import iso_utc
 _logger = logging.getLogger(__name__)
 
 API = contract.API_PREFIX
+# Attempts of one client (refused ones included) may be this many times the page's write limit.
+ATTEMPTS_FACTOR = 6
 JSON_HEADERS = [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store")]
 
 
@@ -118,10 +121,17 @@ def error_response(error):
         failure = ApiError(400, "validation", error.args[0], fields={})
     elif isinstance(error, AccessError | MissingError | NotFound):
         failure = ApiError(404, "not_found", env._("Not found."))
+    elif isinstance(error, HTTPException) and error.code and 400 <= error.code < 500:
+        # e.g. a body shorter than its Content-Length (the client went away)
+        failure = ApiError(error.code, "bad_request", env._("The request could not be read."))
     else:
         _logger.error("Booking API: unexpected error on %s", request.httprequest.path, exc_info=error)
         request.env.cr.rollback()
         failure = ApiError(500, "internal_error", env._("Something went wrong on our side."))
+    if 400 <= failure.status < 500 and failure.status != 429:
+        # refused before anything was written: the request does not count against the write limit
+        environ = request.httprequest.environ
+        env["booking.rate.limit"].sudo()._give_back(environ.pop("self_serve_booking.rate_limit_hit", None))
     return json_response(
         {"error": failure.code, "message": failure.message, **failure.extra},
         status=failure.status,
@@ -137,13 +147,15 @@ def _respond_once(key, respond):
     same key with another body is a 422.
     """
     env = request.env
-    if not contract.IDEMPOTENCY_KEY_RE.match(key):
-        raise BookingInputError({"Idempotency-Key": env._("must be 8 to 255 printable ASCII characters, "
+    if not contract.IDEMPOTENCY_KEY_RE.fullmatch(key):
+        raise BookingInputError({"Idempotency-Key": env._("must be 16 to 255 printable ASCII characters, "
                                                           "e.g. a UUID")})
     user = env.user
     authorization = request.httprequest.headers.get("Authorization")
+    # anonymous keys are the client address's: nobody replays another visitor's answer (its manage link)
     caller = (f"user:{user.id}" if not user._is_public()
-              else f"token:{hashlib.sha256(authorization.encode()).hexdigest()}" if authorization else "public")
+              else f"token:{hashlib.sha256(authorization.encode()).hexdigest()}" if authorization
+              else f"public:{request.httprequest.remote_addr}")
 
     def run():
         response = respond()
@@ -198,19 +210,31 @@ class BookingApiController(http.Controller):
         return body
 
     def _rate_limit(self, page):
-        """Count this write against the client's address; 429 beyond the page's limit.
+        """Count this write against the client; 429 beyond the page's limit.
 
-        Counted once per request, even when Odoo retries it after a
-        serialization failure (the marker lives on the request's environ).
+        Two counters per client (the signed-in user, else the address):
+        requests that write (bookings, waitlist entries), within the page's
+        limit, and every attempt, within ``ATTEMPTS_FACTOR`` times it. A
+        request refused for its input or because the time was taken gives
+        its write back (``error_response``), so an honest customer correcting
+        a form never runs into the limit, while a script sending bad requests
+        still does. Counted once per request, even when Odoo retries it after
+        a serialization failure (the marker lives on the request's environ).
         """
         environ = request.httprequest.environ
         if environ.get("self_serve_booking.rate_limit_counted"):
             return
-        address = request.httprequest.remote_addr or "unknown"
-        allowed, retry_after = request.env["booking.rate.limit"].sudo()._hit(
-            f"page:{page.id}:{address}", page.rate_limit_count, page.rate_limit_minutes
-        )
+        user = request.env.user
+        client = f"user:{user.id}" if not user._is_public() else (request.httprequest.remote_addr or "unknown")
+        limits = request.env["booking.rate.limit"].sudo()
         environ["self_serve_booking.rate_limit_counted"] = True
+        allowed, retry_after, _attempt = limits._take(
+            f"page-attempts:{page.id}:{client}", page.rate_limit_count * ATTEMPTS_FACTOR, page.rate_limit_minutes)
+        hit_id = None
+        if allowed:
+            allowed, retry_after, hit_id = limits._take(
+                f"page:{page.id}:{client}", page.rate_limit_count, page.rate_limit_minutes)
+        environ["self_serve_booking.rate_limit_hit"] = hit_id
         if not allowed:
             raise ApiError(
                 429, "rate_limited",
@@ -283,8 +307,9 @@ class BookingApiController(http.Controller):
         frontdesk = request.env["booking.frontdesk"]
         service = frontdesk._get_service(page, values["service_id"])
         provider = frontdesk._get_provider(page, service, values.get("provider_id"))
-        slots = frontdesk._get_slots(page, service, provider, values["date_from"], values.get("date_to"))
-        return json_response({"timezone": page.tz, "slots": [frontdesk._slot_payload(slot) for slot in slots]})
+        slots, open_dates = frontdesk._get_slots(page, service, provider, values["date_from"], values.get("date_to"))
+        return json_response({"timezone": page.tz, "slots": [frontdesk._slot_payload(slot) for slot in slots],
+                              "open_dates": sorted(day.isoformat() for day in open_dates)})
 
     @http.route(f"{API}/pages/<string:slug>/bookings", type="http", auth="public", csrf=False, cors="*",
                 save_session=False)
@@ -352,9 +377,7 @@ class BookingApiController(http.Controller):
 
     def _my_booking(self, session, booking_id):
         """One of the session customer's bookings with this merchant; anything else is 404."""
-        # ids beyond PostgreSQL's integer are no booking (and never reach the database)
-        appointment = request.env["booking.appointment"].sudo().browse(
-            booking_id if booking_id <= contract.MAX_ID else []).exists()
+        appointment = request.env["booking.appointment"].sudo().browse(booking_id).exists()
         if not appointment or appointment.partner_id != session.partner_id \
                 or appointment.company_id != session.company_id:
             raise ApiError(404, "not_found", request.env._("No such booking."))
@@ -368,7 +391,11 @@ class BookingApiController(http.Controller):
         self._rate_limit(page)
         body = self._validated_body("SessionRequest")
         values, identity = self._identity(page, body)
-        self._limit(f"code:{page.id}:{identity}", 3, 10)
+        # per address and client (nobody locks a customer out from elsewhere), and per address
+        # within an hour (nobody floods a customer's inbox), for the merchant as a whole
+        company = page.company_id.id
+        self._limit(f"code:{company}:{identity}:{request.httprequest.remote_addr}", 3, 10)
+        self._limit(f"code:{company}:{identity}", 10, 60)
         request.env["booking.customer.session"].sudo()._request_code(page, **values)
         return json_response({"status": "code_sent", "expires_in": 600}, status=202)
 
@@ -379,8 +406,9 @@ class BookingApiController(http.Controller):
         page = self._page_or_404(slug)
         body = self._validated_body("SessionVerifyRequest")
         values, identity = self._identity(page, body)
-        self._limit(f"verify:{page.id}:{identity}", 5, 10)
-        self._limit(f"verify-ip:{page.id}:{request.httprequest.remote_addr}", 20, 10)
+        company = page.company_id.id  # a token holds for the merchant: so do the limits
+        self._limit(f"verify:{company}:{identity}", 5, 10)
+        self._limit(f"verify-ip:{company}:{request.httprequest.remote_addr}", 20, 10)
         session = request.env["booking.customer.session"].sudo()._verify_code(page, body["code"], **values)
         if not session:
             raise ApiError(400, "invalid_code", request.env._("This code is wrong or has expired."))
@@ -408,8 +436,8 @@ class BookingApiController(http.Controller):
         appointments = request.env["booking.appointment"].sudo().search(domain, order="start desc", limit=200)
         return json_response({"bookings": [frontdesk._booking_summary(a) for a in appointments]})
 
-    @http.route(f"{API}/me/bookings/<int:booking_id>", type="http", auth="public", csrf=False, cors="*",
-                save_session=False)
+    @http.route(f"{API}/me/bookings/<{contract.URL_ID}:booking_id>", type="http", auth="public", csrf=False,
+                cors="*", save_session=False)
     @api_endpoint(("GET", "PATCH"))
     def my_booking(self, booking_id):
         session = self._session()
@@ -426,8 +454,8 @@ class BookingApiController(http.Controller):
                                                any_provider=bool(body.get("any_provider")))
         return json_response({"booking": frontdesk._booking_summary(appointment)})
 
-    @http.route(f"{API}/me/bookings/<int:booking_id>/slots", type="http", auth="public", csrf=False, cors="*",
-                save_session=False)
+    @http.route(f"{API}/me/bookings/<{contract.URL_ID}:booking_id>/slots", type="http", auth="public", csrf=False,
+                cors="*", save_session=False)
     @api_endpoint(("GET",))
     def my_booking_slots(self, booking_id, **query):
         session = self._session()

@@ -1,41 +1,19 @@
 import json
 import re
-from datetime import UTC, datetime
 
 from werkzeug.exceptions import NotFound
-from werkzeug.urls import url_encode
 
 from odoo import http
 from odoo.exceptions import UserError
 from odoo.http import request
-from odoo.tools import consteq
-
-from odoo.addons.auth_signup.models.res_partner import SignupError
 
 from ..booking_api.schema import API_PREFIX
 from ..booking_api.schema import URL_ID as ID
+from ..tools import safe_consteq
 from .portal import booking_amount_due
+from .portal import booking_flash
 from .portal import booking_payment_form_values
-
-
-def _ics_escape(value):
-    return (value or "").replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
-def _ics_fold(line):
-    """Fold a content line at 75 octets, as RFC 5545 asks."""
-    data = line.encode("utf-8")
-    if len(data) <= 75:
-        return line
-    parts, chunk = [], b""
-    for char in line:
-        encoded = char.encode("utf-8")
-        if len(chunk) + len(encoded) > (75 if not parts else 74):
-            parts.append(chunk.decode("utf-8"))
-            chunk = b""
-        chunk += encoded
-    parts.append(chunk.decode("utf-8"))
-    return "\r\n ".join(parts)
+from .portal import booking_pop_flash
 
 
 class BookingPageController(http.Controller):
@@ -43,7 +21,8 @@ class BookingPageController(http.Controller):
 
     def sitemap_booking_pages(env, rule, qs):
         website = env["website"].get_current_website()
-        domain = [("is_published", "=", True), ("website_id", "in", (False, website.id))]
+        domain = [("is_published", "=", True), "|", ("website_id", "=", website.id),
+                  "&", ("website_id", "=", False), ("company_id", "=", website.company_id.id)]
         for page in env["booking.page"].sudo().search(domain):
             loc = f"/p/{page.slug}"
             if not qs or qs.lower() in loc:
@@ -65,7 +44,7 @@ class BookingPageController(http.Controller):
             raise NotFound()
         user = request.env.user
         allowed = (
-            (access_token and appointment.access_token and consteq(appointment.access_token, str(access_token)))
+            (access_token and appointment.access_token and safe_consteq(appointment.access_token, access_token))
             or (not user._is_public() and appointment.partner_id == user.partner_id)
             # staff see their own companies' bookings, nothing of another merchant
             or (user.has_group("self_serve_booking.group_booking_user") and appointment.company_id in user.company_ids)
@@ -89,6 +68,9 @@ class BookingPageController(http.Controller):
             "pageName": page.name,
             "apiBase": API_PREFIX,
             "timezone": page.tz,
+            "timezoneLabel": page._tz_label(),
+            "phoneExample": page._phone_example(),
+            "approvalHours": page.approval_expiry_hours if not page.auto_confirm else 0,
             "showProviders": page.show_providers,
             "allowGuest": page.allow_guest_booking,
             "lastBookableDate": page._last_bookable_date().isoformat(),
@@ -132,67 +114,37 @@ class BookingPageController(http.Controller):
         appointment = self._get_booking(page, appointment_id, access_token)
         token = appointment._portal_ensure_token()
         confirmation_url = f"/p/{page.slug}/booking/{appointment.id}?access_token={token}"
-        payment_values = {}
         contract = appointment.contract_id
+        payment = None
         if contract and appointment.state == "pending_payment":
             due = booking_amount_due(contract, "deposit")
             if contract.currency_id.compare_amounts(due, 0.0) > 0:
-                payment_values = {
-                    "contract": contract,
-                    "show_receipt": False,
-                    "payment": booking_payment_form_values(appointment, "deposit", due, confirmation_url),
-                }
+                payment = booking_payment_form_values(appointment, "deposit", due, confirmation_url)
+        calendar = appointment._calendar_links() if appointment.state in ("pending", "confirmed") else {}
         return request.render("self_serve_booking.booking_confirmation", {
-            **payment_values,
             "page": page,
             "appointment": appointment,
-            "local_start": appointment._local_start(),
+            "contract": contract,
+            "money": contract._get_money_summary() if contract else None,
+            "receipt": None,
+            "payment": payment,
+            "calendar": calendar,
             "ics_url": f"/p/{page.slug}/booking/{appointment.id}/ics?access_token={token}",
             "manage_url": appointment.get_portal_url(),
-            "show_signup": request.env.user._is_public() and appointment.partner_id.email
-            and not appointment.partner_id.user_ids,
-            "message": kwargs.get("message"),
+            "show_signup": request.env.user._is_public() and appointment._can_invite_to_account(),
+            "message": booking_pop_flash(appointment.id),
         })
 
     @http.route(f"/p/<string:slug>/booking/<{ID}:appointment_id>/invite", type="http", auth="public", website=True,
                 methods=["POST"], sitemap=False)
     def booking_invite(self, slug, appointment_id, access_token=None, **kwargs):
-        """Registration invite: e-mail the customer a link to set a password.
-
-        The account is created for the booking's partner, so the next booking
-        is pre-filled and the history is in the portal. The link goes to the
-        partner's e-mail address only: whoever holds the confirmation page
-        cannot take over an account for an address they do not own.
-        """
+        """Registration invite: e-mail the customer a link to set a password (see ``_invite_to_account``)."""
         page = self._get_page(slug)
         appointment = self._get_booking(page, appointment_id, access_token)
-        partner = appointment.partner_id.sudo()
         url = f"/p/{page.slug}/booking/{appointment.id}?access_token={appointment._portal_ensure_token()}"
-        env = request.env
-        allowed, _retry = env["booking.rate.limit"].sudo()._hit(f"invite:{partner.id}", 3, 60)
-        if partner.user_ids:
-            message = env._("You already have an account: sign in to see your bookings.")
-        elif not partner.email or not allowed:
-            message = env._("We could not send an invitation. Please try again later.")
-        else:
-            try:
-                user = env["res.users"].sudo().with_context(no_reset_password=True)._create_user_from_template({
-                    "login": partner.email_normalized or partner.email,
-                    "email": partner.email,
-                    "partner_id": partner.id,
-                })
-            except SignupError:
-                message = env._("An account already uses this e-mail address: sign in with it.")
-            else:
-                user.partner_id.signup_prepare(signup_type="signup")
-                template = env.ref("auth_signup.set_password_email")
-                template.sudo().send_mail(user.id, force_send=False, email_values={
-                    "email_to": user.email, "email_cc": False, "recipient_ids": [], "partner_ids": [],
-                })
-                message = env._("Check your inbox: we sent %(email)s a link to choose your password.",
-                                email=partner.email)
-        separator = "&" if "?" in url else "?"
-        return request.redirect(f"{url}{separator}{url_encode({'message': message})}")
+        message = appointment.sudo()._invite_to_account()
+        booking_flash(appointment.id, message)
+        return request.redirect(url)
 
     @http.route(f"/booking/check-in/<{ID}:appointment_id>/<string:signature>", type="http", auth="public",
                 website=True, methods=["GET", "POST"], csrf=False, sitemap=False)
@@ -224,33 +176,7 @@ class BookingPageController(http.Controller):
     def booking_ics(self, slug, appointment_id, access_token=None, **kwargs):
         page = self._get_page(slug)
         appointment = self._get_booking(page, appointment_id, access_token)
-        base_url = page.get_base_url()
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        lines = [
-            "BEGIN:VCALENDAR",
-            "VERSION:2.0",
-            "PRODID:-//Self-Serve Booking//Odoo 18//EN",
-            "CALSCALE:GREGORIAN",
-            "METHOD:PUBLISH",
-            "BEGIN:VEVENT",
-            f"UID:booking-{appointment.id}-{appointment.name}@{request.httprequest.host}",
-            f"DTSTAMP:{stamp}",
-            f"DTSTART:{appointment.start:%Y%m%dT%H%M%SZ}",
-            f"DTEND:{appointment.stop:%Y%m%dT%H%M%SZ}",
-            "SUMMARY:" + _ics_escape(f"{appointment.service_id.name} · {page.name}"),
-            "LOCATION:" + _ics_escape(page._get_address_text()),
-            "DESCRIPTION:" + _ics_escape(
-                f"{appointment.service_id.name} with {appointment.provider_id.name}\n"
-                f"Reference: {appointment.name}\n"
-                f"Manage your booking: {base_url}{appointment.get_portal_url()}"
-            ),
-            f"URL:{base_url}{appointment.get_portal_url()}",
-            "STATUS:" + ("TENTATIVE" if appointment.state in ("pending", "pending_payment") else "CONFIRMED"),
-            "END:VEVENT",
-            "END:VCALENDAR",
-        ]
-        body = "\r\n".join(_ics_fold(line) for line in lines) + "\r\n"
-        return request.make_response(body, headers=[
+        return request.make_response(appointment._get_ics_file(), headers=[
             ("Content-Type", "text/calendar; charset=utf-8"),
             ("Content-Disposition", f'attachment; filename="{appointment.name}.ics"'),
         ])

@@ -11,6 +11,7 @@ from odoo.addons.payment.controllers import portal as payment_portal
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
+from ..booking_api.schema import MAX_ID
 from ..booking_api.schema import URL_ID as ID
 from ..exceptions import SlotUnavailableError
 
@@ -18,13 +19,45 @@ RECEIPT_REPORT = "self_serve_booking.action_report_booking_receipt"
 PAYABLE_KINDS = ("deposit", "balance", "tip", "no_show_fee")
 
 
+FLASH_KEY = "self_serve_booking.flash"
+MAX_AMOUNT = 1e9  # no booking moves a billion: larger amounts overflow the currency rounding
+
+
+def booking_flash(key, message):
+    """Show ``message`` once, on the next page of ``key`` (a booking id, "payments").
+
+    Notices live in the visitor's session, set by the server: a notice read
+    from the URL (``?message=``) would show any text a stranger puts in a
+    link, in an official-looking box.
+    """
+    flashes = dict(request.session.get(FLASH_KEY) or {})
+    flashes[str(key)] = message
+    request.session[FLASH_KEY] = flashes
+
+
+def booking_pop_flash(key):
+    """The notice waiting for ``key``, once; None when there is none."""
+    flashes = dict(request.session.get(FLASH_KEY) or {})
+    message = flashes.pop(str(key), None)
+    if message is not None:
+        request.session[FLASH_KEY] = flashes
+    return message
+
+
+def usable_token(access_token):
+    """``access_token`` if it can be a token (ASCII text), else one that matches nothing."""
+    if access_token is None or (isinstance(access_token, str) and access_token.isascii()):
+        return access_token
+    return "-"
+
+
 def booking_amount(value):
     """An amount typed or posted by a customer: a finite float, or None.
 
-    ``float()`` reads "nan", "inf" and "1e999" too; none of them is money.
+    ``float()`` reads "nan", "inf" and "1e308" too; none of them is money.
     """
     amount = payment_portal.PaymentPortal._cast_as_float(value)
-    return amount if amount is not None and math.isfinite(amount) else None
+    return amount if amount is not None and math.isfinite(amount) and abs(amount) < MAX_AMOUNT else None
 
 
 def booking_paid_by_owner(appointment_sudo):
@@ -34,11 +67,13 @@ def booking_paid_by_owner(appointment_sudo):
         user.partner_id.commercial_partner_id == appointment_sudo.partner_id.commercial_partner_id
 
 
-def booking_amount_due(contract, kind):
+def booking_amount_due(contract, kind, early=False):
     """What ``kind`` asks the customer to pay now (0 when nothing is due).
 
     The amount always comes from the contract, never from the browser; tips
-    are the customer's choice and are checked separately.
+    are the customer's choice and are checked separately. The balance is due
+    after the visit (checkout charges it on the saved card); before it, only
+    a customer who chose to pay early (``early``) is asked for it.
     """
     appointment = contract.appointment_id
     if kind == "deposit":
@@ -46,7 +81,7 @@ def booking_amount_due(contract, kind):
             return 0.0
         return contract.currency_id.round(contract.amount_deposit - contract.amount_deposit_paid)
     if kind == "balance":
-        if appointment.state not in ("confirmed", "checked_in", "done"):
+        if appointment.state != "done" and not (early and appointment.state in ("confirmed", "checked_in")):
             return 0.0
         return contract.amount_balance_due
     if kind == "no_show_fee":
@@ -157,15 +192,16 @@ class BookingCustomerPortal(CustomerPortal):
         })
         return request.render("self_serve_booking.portal_my_bookings", values)
 
-    def _booking_get_page_view_values(self, appointment_sudo, access_token, message=None, tip=None, **kwargs):
+    def _booking_get_page_view_values(self, appointment_sudo, access_token, tip=None, pay=None, **kwargs):
         contract = appointment_sudo.contract_id
         frontdesk = request.env["booking.frontdesk"]
+        kwargs.pop("message", None)  # notices come from the session only (booking_flash)
         values = {
             "page_name": "booking",
             "appointment": appointment_sudo,
             "contract": contract,
             "access_token": access_token,
-            "message": message,
+            "message": booking_pop_flash(appointment_sudo.id),
             "summary": frontdesk._booking_summary(appointment_sudo),
             "cancel_preview": frontdesk._cancel_preview(appointment_sudo),
             "show_check_in": appointment_sudo.state == "confirmed" and appointment_sudo.stop > fields.Datetime.now(),
@@ -174,14 +210,18 @@ class BookingCustomerPortal(CustomerPortal):
             if contract and contract.amount_paid else False,
         }
         if contract:
-            values["receipt"] = contract._get_receipt_values()
+            values["money"] = contract._get_money_summary()
+            # the receipt once the visit is settled; before it, the money summary says it all
+            values["receipt"] = contract._get_receipt_values() \
+                if appointment_sudo.state in ("done", "no_show") else None
             page_url = appointment_sudo.get_portal_url()
+            values["pay_early"] = pay == "balance"
             for kind in ("deposit", "balance", "no_show_fee"):
-                due = booking_amount_due(contract, kind)
+                due = booking_amount_due(contract, kind, early=pay == "balance")
                 if contract.currency_id.compare_amounts(due, 0.0) > 0:
                     values["payment"] = booking_payment_form_values(appointment_sudo, kind, due, page_url)
                     break
-            if appointment_sudo.state == "done" and not contract.amount_tip:
+            if appointment_sudo.state == "done" and not contract._tips_in_flight():
                 values["tip_options"] = contract._get_tip_options()
                 values["tip_token"] = contract._get_token(booking_only=not booking_paid_by_owner(appointment_sudo))
                 tip_amount = booking_amount(tip)
@@ -191,7 +231,12 @@ class BookingCustomerPortal(CustomerPortal):
                     except ValidationError as error:
                         values["message"] = error.args[0]
                     else:
-                        values["payment"] = booking_payment_form_values(appointment_sudo, "tip", tip_amount, page_url)
+                        if values["tip_token"]:
+                            # a card charge is confirmed first: one tap never charges
+                            values["tip_confirm"] = {"amount": tip_amount, "token": values["tip_token"]}
+                        else:
+                            values["payment"] = booking_payment_form_values(
+                                appointment_sudo, "tip", tip_amount, page_url)
         return self._get_page_view_values(appointment_sudo, access_token, values, "my_bookings_history", False,
                                           **kwargs)
 
@@ -209,13 +254,22 @@ class BookingCustomerPortal(CustomerPortal):
         values = self._booking_get_page_view_values(appointment_sudo, access_token, **kwargs)
         return request.render("self_serve_booking.portal_booking_page", values)
 
+    def _document_check_access(self, model_name, document_id, access_token=None):
+        """A token from outside that cannot be one (not ASCII text) grants nothing, it is no 500.
+
+        Odoo compares tokens with ``hmac.compare_digest``, which raises on
+        non-ASCII strings and on lists (``?access_token=%C3%A9``).
+        """
+        return super()._document_check_access(model_name, document_id, access_token=usable_token(access_token))
+
     def _booking_from_request(self, appointment_id, access_token):
         return self._document_check_access("booking.appointment", appointment_id, access_token)
 
-    def _redirect_with_message(self, appointment_sudo, message, path=""):
-        url = appointment_sudo.get_portal_url(suffix=path)
-        separator = "&" if "?" in url else "?"
-        return request.redirect(f"{url}{separator}{url_encode({'message': message})}")
+    def _redirect_with_message(self, appointment_sudo, message, path="", query=None):
+        """Back to the booking's page (or ``path`` below it) with a notice shown once."""
+        booking_flash(appointment_sudo.id, message)
+        query_string = f"&{url_encode(query)}" if query else ""
+        return request.redirect(appointment_sudo.get_portal_url(suffix=path, query_string=query_string))
 
     # === CANCEL === #
 
@@ -252,17 +306,27 @@ class BookingCustomerPortal(CustomerPortal):
     @http.route(f"/my/bookings/<{ID}:appointment_id>/reschedule", type="http", auth="public", website=True,
                 methods=["GET", "POST"])
     def portal_booking_reschedule(self, appointment_id, access_token=None, date=None, start=None, any_provider=None,
-                                  **kwargs):
-        """Pick a new time among the free ones; the move happens in one step (POST)."""
+                                  confirm=None, **kwargs):
+        """Pick a day, a time, then confirm: the move happens in one step (POST with ``confirm``).
+
+        Choosing a time only shows what will change; nothing moves until the
+        customer confirms it.
+        """
         try:
             appointment_sudo = self._booking_from_request(appointment_id, access_token)
         except (AccessError, MissingError):
             return request.redirect("/my")
         frontdesk = request.env["booking.frontdesk"]
         any_provider = any_provider in ("1", "true", "on")
-        if request.httprequest.method == "POST" and start:
+        new_start = None
+        if start:
             try:
                 new_start = datetime.strptime(start, "%Y-%m-%d %H:%M:%S")
+            except ValueError:
+                return self._redirect_with_message(appointment_sudo, request.env._("This time cannot be booked."),
+                                                   "/reschedule")
+        if request.httprequest.method == "POST" and new_start and confirm:
+            try:
                 frontdesk._customer_reschedule(appointment_sudo, new_start, any_provider=any_provider)
             except SlotUnavailableError:
                 message = request.env._("That time has just been taken. Your booking did not change; "
@@ -270,20 +334,21 @@ class BookingCustomerPortal(CustomerPortal):
                 return self._redirect_with_message(appointment_sudo, message, "/reschedule")
             except (UserError, ValidationError) as error:
                 return self._redirect_with_message(appointment_sudo, error.args[0], "/reschedule")
-            except ValueError:
-                return self._redirect_with_message(appointment_sudo, request.env._("This time cannot be booked."),
-                                                   "/reschedule")
             return self._redirect_with_message(appointment_sudo, request.env._(
-                "Your booking is moved to %(when)s.", when=appointment_sudo._format_local(appointment_sudo.start)))
+                "Your booking is moved to %(when)s.", when=appointment_sudo._when_label()))
         allowed, _code, reason, deadline = frontdesk._reschedule_check(appointment_sudo)
         page = appointment_sudo.page_id
         today = page._local_today()
-        days, slots = [], []
+        availability = request.env["booking.availability"]
+        days, slots, chosen_slot = [], [], None
         if allowed:
             horizon = frontdesk._reschedule_slots(appointment_sudo, today, today + timedelta(days=27),
                                                   any_provider=any_provider)
-            availability = request.env["booking.availability"]
             days = sorted({availability._local_date(page, slot.start) for slot in horizon})
+            if new_start:
+                chosen_slot = next((slot for slot in horizon if slot.start == new_start), None)
+                if chosen_slot:
+                    date = availability._local_date(page, new_start).isoformat()
             chosen = next((day for day in days if day.isoformat() == date), days[0] if days else None)
             seen = set()
             for slot in horizon:
@@ -291,6 +356,10 @@ class BookingCustomerPortal(CustomerPortal):
                     seen.add(slot.start)
                     slots.append(slot)
             date = chosen
+        message = booking_pop_flash(appointment_sudo.id)
+        if new_start and allowed and not chosen_slot and not message:
+            message = request.env._("That time is no longer free. Please pick another one.")
+        providers = request.env["booking.provider"].sudo()
         values = self._get_page_view_values(appointment_sudo, access_token, {
             "page_name": "booking",
             "appointment": appointment_sudo,
@@ -300,9 +369,12 @@ class BookingCustomerPortal(CustomerPortal):
             "days": days,
             "date": date,
             "slots": slots,
+            "chosen_slot": chosen_slot,
+            "chosen_provider": providers.browse(chosen_slot.provider_id) if chosen_slot else providers,
             "any_provider": any_provider,
-            "message": kwargs.get("message"),
-            "providers": request.env["booking.provider"].sudo().browse({s.provider_id for s in slots}),
+            "show_any_provider": len(page._get_bookable_providers(appointment_sudo.service_id)) > 1,
+            "message": message,
+            "providers": providers.browse({s.provider_id for s in slots}),
         }, "my_bookings_history", False)
         return request.render("self_serve_booking.portal_booking_reschedule", values)
 
@@ -317,14 +389,15 @@ class BookingCustomerPortal(CustomerPortal):
         transactions = contracts.transaction_ids.filtered(lambda tx: tx.state == "done").sorted(
             "create_date", reverse=True)
         tokens = request.env["payment.token"].sudo().search([
-            ("partner_id", "child_of", partner.commercial_partner_id.id), ("active", "=", True)])
+            ("partner_id", "child_of", partner.commercial_partner_id.id), ("active", "=", True),
+            ("booking_only_appointment_id", "=", False)])
         values = self._prepare_portal_layout_values()
         values.update({
             "page_name": "booking_payments",
             "transactions": transactions,
             "invoices": contracts.invoice_ids.sorted("invoice_date", reverse=True),
             "tokens": tokens,
-            "message": kwargs.get("message"),
+            "message": booking_pop_flash("payments"),
         })
         return request.render("self_serve_booking.portal_my_booking_payments", values)
 
@@ -334,47 +407,51 @@ class BookingCustomerPortal(CustomerPortal):
         partner = request.env.user.partner_id
         token = request.env["payment.token"].sudo().search([
             ("id", "=", token_id), ("partner_id", "child_of", partner.commercial_partner_id.id),
-            ("active", "=", True)])
+            ("active", "=", True), ("booking_only_appointment_id", "=", False)])
         if token:
             # chosen by its owner, signed in: theirs to charge for their bookings
             token.write({"booking_default": True, "booking_owner_verified": True})
             message = request.env._("%(card)s is now used for your bookings.", card=token.display_name)
         else:
             message = request.env._("This card is not one of yours.")
-        return request.redirect(f"/my/bookings/payments?{url_encode({'message': message})}")
+        booking_flash("payments", message)
+        return request.redirect("/my/bookings/payments")
 
     @http.route(f"/my/bookings/<{ID}:appointment_id>/tip", type="http", auth="public", methods=["POST"],
                 website=True)
-    def portal_booking_tip(self, appointment_id, access_token=None, amount=None, **kwargs):
-        """The customer chose a tip: charge the saved card, or show the payment form."""
+    def portal_booking_tip(self, appointment_id, access_token=None, amount=None, confirm=None, **kwargs):
+        """Charge a tip the customer confirmed on the saved card (without ``confirm``: show it first)."""
         try:
             appointment_sudo = self._document_check_access("booking.appointment", appointment_id, access_token)
         except (AccessError, MissingError):
             return request.redirect("/my")
         contract = appointment_sudo.contract_id
         tip = booking_amount(amount)
-        url = appointment_sudo.get_portal_url()
-        separator = "&" if "?" in url else "?"
         if not contract or not tip:
-            return request.redirect(f"{url}{separator}{url_encode({'message': request.env._('Choose a tip.')})}")
+            return self._redirect_with_message(appointment_sudo, request.env._("Choose a tip."))
         try:
             contract._lock()
             contract._check_tip_amount(tip)
         except (UserError, ValidationError) as error:
-            return request.redirect(f"{url}{separator}{url_encode({'message': error.args[0]})}")
+            return self._redirect_with_message(appointment_sudo, error.args[0])
         # a visitor holding the link may charge this booking's own card, never the customer's others
         token = contract._get_token(booking_only=not booking_paid_by_owner(appointment_sudo))
-        if not token or kwargs.get("use_form"):
-            return request.redirect(f"{url}{separator}{url_encode({'tip': tip})}")
+        if not token or not confirm or kwargs.get("use_form"):
+            # the confirmation (or, without a card, the payment form) comes first
+            return request.redirect(appointment_sudo.get_portal_url(
+                query_string=f"&{url_encode({'tip': tip})}", anchor="booking_tip"))
         tx = contract._charge_tip(tip, token)
         message = (request.env._("Thank you! Your tip of %(amount)s was charged.", amount=contract._fmt(tip))
                    if tx.state == "done" else
                    request.env._("The tip could not be charged on your card: %(reason)s",
                                  reason=tx.state_message or ""))
-        return request.redirect(f"{url}{separator}{url_encode({'message': message})}")
+        return self._redirect_with_message(appointment_sudo, message)
 
 
 class BookingPaymentPortal(payment_portal.PaymentPortal):
+
+    def _document_check_access(self, model_name, document_id, access_token=None):
+        return super()._document_check_access(model_name, document_id, access_token=usable_token(access_token))
 
     @http.route(f"/my/bookings/<{ID}:appointment_id>/transaction/<string:kind>", type="json", auth="public")
     def portal_booking_transaction(self, appointment_id, kind, access_token, **kwargs):
@@ -411,10 +488,19 @@ class BookingPaymentPortal(payment_portal.PaymentPortal):
         logged_in = not request.env.user._is_public()
         partner_sudo = request.env.user.partner_id if logged_in else appointment_sudo.partner_id
         owner = booking_paid_by_owner(appointment_sudo)
-        if (kwargs.get("flow") == "token" or kwargs.get("token_id")) and not owner:
-            # a link grants the booking, not the cards of the customer behind it
-            raise ValidationError(request.env._("Sign in to pay with a saved card."))
+        if kwargs.get("flow") == "token" or kwargs.get("token_id"):
+            token_id = kwargs.get("token_id")
+            token = request.env["payment.token"].sudo().browse(
+                token_id if isinstance(token_id, int) and 0 < token_id <= MAX_ID else []).exists()
+            # a link grants the booking, not the cards of the customer behind it; a card
+            # a visitor saved through a booking's link is that booking's, never the customer's
+            if not owner or not token or token.booking_only_appointment_id:
+                raise ValidationError(request.env._("Sign in to pay with a saved card."))
         self._validate_transaction_kwargs(kwargs)
+        for name in ("provider_id", "payment_method_id", "token_id"):
+            value = kwargs.get(name)
+            if value is not None and not (isinstance(value, int) and 0 < value <= MAX_ID):
+                raise ValidationError(request.env._("The payment form sent an invalid %(field)s.", field=name))
         kwargs.update({
             "amount": amount,
             "partner_id": partner_sudo.id,

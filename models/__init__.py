@@ -16,6 +16,7 @@ from . import booking_page
 from . import booking_payment_contract
 from . import booking_provider
 from . import booking_rate_limit
+from . import booking_serial_lock
 from . import booking_service
 from . import booking_waitlist
 from . import ir_http

@@ -5,20 +5,26 @@ import re
 import secrets
 from collections import defaultdict
 from datetime import timedelta
+from urllib.parse import urlparse
 
 import psycopg2
 import pytz
 import qrcode
+import vobject
 from markupsafe import Markup
 from markupsafe import escape
+from werkzeug.urls import url_encode
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, consteq, format_amount, format_date, format_datetime, format_time
+from odoo.tools import SQL, format_amount
 from odoo.tools.misc import hmac as hmac_sign
+
+from odoo.addons.auth_signup.models.res_partner import SignupError
 
 from ..exceptions import BookingActionRefused
 from ..exceptions import SlotUnavailableError
+from ..tools import safe_consteq
 from .booking_availability import TIME_HOLDING_STATES
 from .booking_availability import to_epoch
 
@@ -96,8 +102,9 @@ class BookingAppointment(models.Model):
     channel = fields.Selection(
         selection=[("online", "Online"), ("phone", "Phone"), ("walk_in", "Walk-in"), ("other", "In person")],
         required=True,
-        default="online",
-        help="How a booking taken by staff reached them.",
+        default="phone",
+        help="How the booking reached the merchant: online bookings say so; staff book phone calls (the "
+        "default), walk-ins and visits in person.",
     )
 
     # === WHAT, WHO, WITH WHOM === #
@@ -125,20 +132,24 @@ class BookingAppointment(models.Model):
         required=True,
     )
     buffer_before_minutes = fields.Integer(
-        compute="_compute_service_snapshot", store=True, readonly=False, precompute=True
+        string="Buffer Before (minutes)", compute="_compute_service_snapshot", store=True, readonly=False,
+        precompute=True,
     )
     buffer_after_minutes = fields.Integer(
-        compute="_compute_service_snapshot", store=True, readonly=False, precompute=True
+        string="Buffer After (minutes)", compute="_compute_service_snapshot", store=True, readonly=False,
+        precompute=True,
     )
     stop = fields.Datetime(compute="_compute_stop", store=True, precompute=True, required=True, index=True)
     busy_start = fields.Datetime(
+        string="Busy From",
         compute="_compute_busy_range",
         store=True,
         precompute=True,
         required=True,
         help="Start widened by the service's buffer: the provider is busy from here.",
     )
-    busy_stop = fields.Datetime(compute="_compute_busy_range", store=True, precompute=True, required=True)
+    busy_stop = fields.Datetime(string="Busy Until", compute="_compute_busy_range", store=True, precompute=True,
+                                required=True, help="End widened by the service's buffer.")
 
     # === STATE === #
     state = fields.Selection(
@@ -165,7 +176,18 @@ class BookingAppointment(models.Model):
         copy=False,
         help="An unpaid booking keeps its slot until then.",
     )
-    confirmed_at = fields.Datetime(readonly=True, copy=False)
+    confirmed_at = fields.Datetime(string="Confirmed On", readonly=True, copy=False)
+    approval_deadline = fields.Datetime(
+        string="Answer By",
+        compute="_compute_approval_deadline",
+        store=True,
+        help="When this request expires unanswered (or starts): the most urgent requests come first.",
+    )
+    check_in_due = fields.Boolean(
+        compute="_compute_timing",
+        help="Check-in is open: from the page's check-in window before the start until the end.",
+    )
+    has_started = fields.Boolean(compute="_compute_timing")
     pending_since = fields.Datetime(
         string="Awaiting Approval Since",
         readonly=True,
@@ -198,7 +220,7 @@ class BookingAppointment(models.Model):
     )
 
     # === CANCELLATION === #
-    cancelled_at = fields.Datetime(readonly=True, copy=False)
+    cancelled_at = fields.Datetime(string="Cancelled On", readonly=True, copy=False)
     cancelled_by = fields.Selection(
         selection=[("customer", "Customer"), ("merchant", "Merchant"), ("system", "System")],
         readonly=True,
@@ -207,13 +229,13 @@ class BookingAppointment(models.Model):
     cancel_reason = fields.Text(string="Reason", readonly=True, copy=False)
 
     # === CHECK-IN AND CHECKOUT === #
-    checked_in_at = fields.Datetime(readonly=True, copy=False)
+    checked_in_at = fields.Datetime(string="Checked In On", readonly=True, copy=False)
     check_in_method = fields.Selection(
         selection=[("staff", "By staff"), ("qr", "QR code"), ("portal", "Customer portal")],
         readonly=True,
         copy=False,
     )
-    completed_at = fields.Datetime(readonly=True, copy=False)
+    completed_at = fields.Datetime(string="Completed On", readonly=True, copy=False)
 
     # === MONEY === #
     currency_id = fields.Many2one(related="company_id.currency_id")
@@ -269,6 +291,22 @@ class BookingAppointment(models.Model):
                 continue
             appointment.busy_start = appointment.start - timedelta(minutes=appointment.buffer_before_minutes)
             appointment.busy_stop = appointment.stop + timedelta(minutes=appointment.buffer_after_minutes)
+
+    @api.depends("state", "pending_since", "start", "page_id.approval_expiry_hours")
+    def _compute_approval_deadline(self):
+        for appointment in self:
+            appointment.approval_deadline = appointment._approval_deadline() \
+                if appointment.state == "pending" and appointment.start else False
+
+    @api.depends("start", "stop", "page_id.check_in_opens_minutes")
+    @api.depends_context("uid")
+    def _compute_timing(self):
+        now = fields.Datetime.now()
+        for appointment in self:
+            started = bool(appointment.start and appointment.start <= now)
+            appointment.has_started = started
+            appointment.check_in_due = bool(
+                appointment.start and appointment._check_in_opens_at() <= now < appointment.stop)
 
     def _compute_access_url(self):
         res = super()._compute_access_url()
@@ -427,6 +465,9 @@ class BookingAppointment(models.Model):
         # holds nobody paid for give way to the new booking, as the engine
         # (which already shows their time as free) promised
         drafts._release_expired_holds()
+        drafts._lock_schedules(
+            [(a.provider_id.id, a.partner_id.id if a.customer_exclusive else None)
+             for a in drafts if a.state in TIME_HOLDING_STATES])
         # in memory first: a conflict with a committed booking is refused
         # before any INSERT; only true races reach the exclusion constraint
         drafts._check_no_overlap()
@@ -512,6 +553,12 @@ class BookingAppointment(models.Model):
         if not SLOT_FIELDS & vals.keys():
             return super().write(vals)
         days_before = {(a.page_id, a._local_day()) for a in self}
+        # before the UPDATE: constraints run inside super().write() and may flush it
+        self._lock_schedules([
+            (vals.get("provider_id") or a.provider_id.id,
+             (vals.get("partner_id") or a.partner_id.id) if vals.get("customer_exclusive", a.customer_exclusive)
+             else None)
+            for a in self if vals.get("state", a.state) in TIME_HOLDING_STATES])
         try:
             with self.env.cr.savepoint():
                 result = super().write(vals)
@@ -540,6 +587,27 @@ class BookingAppointment(models.Model):
         if moved:  # a release of time by a change of state is handled with that change
             moved._offer_freed_time_to_waitlist()
         return result
+
+    def _lock_schedules(self, holders):
+        """Lock the schedules of these providers (and one-at-a-time customers) until the transaction ends.
+
+        Taken, in a fixed order, before an appointment that holds time is
+        inserted or updated, so that a second booking of the same provider
+        (or customer) waits here rather than in the exclusion constraint on
+        the first one's uncommitted row. Otherwise the first one, updating
+        its own row later (its ``contract_id``, flushed at commit), may land
+        on another heap page, re-check the constraint, find the second one's
+        uncommitted row in turn and wait for it: a deadlock where a clean
+        "slot taken" was due. Bookings of one provider thus queue until
+        commit; different providers never wait for each other.
+
+        :param holders: ``(provider_id, partner_id or None)`` pairs.
+        """
+        providers = sorted({provider for provider, _partner in holders if provider})
+        customers = sorted({partner for _provider, partner in holders if partner})
+        for namespace, ids in (("booking.provider.schedule", providers), ("booking.customer.schedule", customers)):
+            for record_id in ids:
+                self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(hashtext(%s), %s)", namespace, record_id))
 
     def _check_no_overlap(self):
         """Refuse appointments of ``self`` that overlap a stored, time-holding one.
@@ -645,24 +713,18 @@ class BookingAppointment(models.Model):
         self.ensure_one()
         return dict(self._fields["state"]._description_selection(self.env))[self.state]
 
-    def _format_local(self, value, dt_format="medium"):
-        """``value`` (naive UTC) in the page's time zone, for people to read."""
+    def _format_local(self, value, style="short"):
+        """``value`` (naive UTC) for a message about this appointment (chatter, refusals): the page's format."""
         self.ensure_one()
-        return format_datetime(self.env, value, tz=self.page_id.tz or "UTC", dt_format=dt_format)
+        return self.page_id._format_when(value, style=style)
 
-    def _when_label(self, value=None):
-        """``value`` (default: the start) for a message: the full local date and the time, in the reader's language.
+    def _when_label(self, value=None, style="long"):
+        """``value`` (default: the start) as customers read it everywhere: see ``booking.page._format_when``.
 
         Accepts a naive UTC datetime or its string (values stored with a queued message).
         """
         self.ensure_one()
-        value = fields.Datetime.to_datetime(value) if value else self.start
-        tz = self.page_id.tz or "UTC"
-        local = pytz.utc.localize(value).astimezone(pytz.timezone(tz))
-        return "%s, %s" % (
-            format_date(self.env, local.date(), date_format="full"),
-            format_time(self.env, value, tz=tz, time_format="short"),
-        )
+        return self.page_id._format_when(value or self.start, style=style)
 
     def _local_start(self):
         self.ensure_one()
@@ -890,6 +952,25 @@ class BookingAppointment(models.Model):
         return True
 
     # === NOTIFICATIONS (queued, DESIGN.md section 4.6) === #
+    def _notification_title(self, recipient="customer"):
+        """The title of this booking's e-mails: the customer reads the service and the time."""
+        self.ensure_one()
+        if recipient != "customer":
+            return self.display_name
+        return f"{self.service_id.name} · {self._when_label(style='short')}"
+
+    def _post_template_without_reports(self, template, recipient, **post):
+        """Post ``template``'s message without its attached reports (they could not be rendered)."""
+        self.ensure_one()
+        lang = template._render_lang(self.ids)[self.id]
+        template = template.with_context(lang=lang)
+        body = template._render_field("body_html", self.ids, compute_lang=True)[self.id]
+        subject = template._render_field("subject", self.ids, compute_lang=True)[self.id]
+        partners = self.partner_id if recipient == "customer" else self.page_id._get_merchant_partners(
+            self.provider_id if "provider_id" in self else None)
+        return self.message_post(body=body, subject=subject, partner_ids=partners.ids, message_type="comment",
+                                 **post)
+
 
     def _notify(self, event, key_suffix="", values=None):
         """Queue the page's messages for ``event``; sending happens later, in the outbox."""
@@ -962,6 +1043,121 @@ class BookingAppointment(models.Model):
             return ""
         return format_amount(self.env, contract.amount_refunded, contract.currency_id)
 
+    # === THE CUSTOMER'S ACCOUNT === #
+
+    def _can_invite_to_account(self):
+        """A visitor's booking (its contact made from what they typed) may open an account."""
+        self.ensure_one()
+        partner = self.partner_id.sudo()
+        return bool(partner.booking_unverified and partner.email_normalized and not partner.user_ids)
+
+    def _invite_to_account(self):
+        """Open a portal account from this booking's link: the message to show.
+
+        Whoever holds the link proved nothing, so the account is made on a
+        contact of its own holding only the booking's name and e-mail (which
+        its owner proves by choosing a password from the invitation), never
+        on an existing customer's record; this booking moves to it. An
+        address that already has an account, or a customer, gets nothing.
+        """
+        self.ensure_one()
+        env = self.env
+        partner = self.partner_id.sudo()
+        email = partner.email_normalized
+        if not self._can_invite_to_account():
+            return env._("Sign in to see your bookings.")
+        allowed, _retry = env["booking.rate.limit"].sudo()._hit(f"invite:{email}", 3, 60)
+        if not allowed:
+            return env._("We could not send an invitation. Please try again later.")
+        Users = env["res.users"].sudo().with_context(active_test=False)
+        if Users.search_count([("login", "=ilike", email)], limit=1):
+            return env._("An account already uses this e-mail address: sign in with it, or reset its password.")
+        if env["res.partner"]._booking_find_customers(self.company_id, email=email):
+            return env._("This e-mail address is known to us: create your account from the sign-in page.")
+        account = env["res.partner"].sudo().create({
+            "name": partner.name, "email": partner.email, "lang": partner.lang, "company_id": False})
+        try:
+            user = Users.with_context(no_reset_password=True)._create_user_from_template({
+                "login": email, "email": partner.email, "partner_id": account.id})
+        except SignupError:
+            return env._("An account already uses this e-mail address: sign in with it, or reset its password.")
+        self.sudo().partner_id = account
+        partner.booking_same_as_id = account
+        account.signup_prepare(signup_type="signup")
+        env.ref("auth_signup.set_password_email").sudo().send_mail(user.id, force_send=False, email_values={
+            "email_to": user.email, "email_cc": False, "recipient_ids": [], "partner_ids": []})
+        return env._("Check your inbox: we sent %(email)s a link to choose your password.", email=partner.email)
+
+    # === THE CUSTOMER'S CALENDAR === #
+
+    def _customer_event_texts(self):
+        """Title, description and place of this booking in the customer's calendar."""
+        self.ensure_one()
+        page = self.page_id
+        manage = f"{self.get_base_url()}{self.get_portal_url()}"
+        description = "\n".join([
+            self.env._("%(service)s with %(provider)s", service=self.service_id.name, provider=self.provider_id.name),
+            self.env._("Reference: %(ref)s", ref=self.name),
+            self.env._("Manage your booking: %(url)s", url=manage),
+        ])
+        return {
+            "summary": f"{self.service_id.name} · {page.name}",
+            "description": description,
+            "location": page._get_address_text() or page.name,
+            "url": manage,
+        }
+
+    def _get_ics_file(self):
+        """The booking as an iCalendar file (built with vobject, as Odoo's calendar does), with a reminder.
+
+        The UID is stable, so importing the file again after a move updates
+        the event instead of adding a second one; a request is TENTATIVE.
+        """
+        self.ensure_one()
+        texts = self._customer_event_texts()
+        cal = vobject.iCalendar()
+        cal.add("prodid").value = "-//Self-Serve Booking//Odoo 18//EN"
+        cal.add("method").value = "PUBLISH"
+        event = cal.add("vevent")
+        event.add("uid").value = f"booking-{self.id}@{urlparse(self.get_base_url()).hostname or 'odoo'}"
+        event.add("dtstamp").value = fields.Datetime.now().replace(tzinfo=pytz.utc)
+        event.add("dtstart").value = self.start.replace(tzinfo=pytz.utc)
+        event.add("dtend").value = self.stop.replace(tzinfo=pytz.utc)
+        event.add("summary").value = texts["summary"]
+        event.add("description").value = texts["description"]
+        event.add("location").value = texts["location"]
+        event.add("url").value = texts["url"]
+        event.add("status").value = "TENTATIVE" if self.state in ("pending", "pending_payment") else "CONFIRMED"
+        alarm = event.add("valarm")
+        alarm.add("action").value = "DISPLAY"
+        alarm.add("description").value = texts["summary"]
+        trigger = alarm.add("trigger")
+        trigger.params["related"] = ["START"]
+        trigger.value = -timedelta(hours=1)
+        return cal.serialize().encode("utf-8")
+
+    def _calendar_links(self):
+        """"Add to calendar" links: Google Calendar and Outlook.com take the event in the URL."""
+        self.ensure_one()
+        texts = self._customer_event_texts()
+        google = "https://calendar.google.com/calendar/render?" + url_encode({
+            "action": "TEMPLATE",
+            "text": texts["summary"],
+            "dates": f"{self.start:%Y%m%dT%H%M%SZ}/{self.stop:%Y%m%dT%H%M%SZ}",
+            "details": texts["description"],
+            "location": texts["location"],
+        })
+        outlook = "https://outlook.live.com/calendar/0/deeplink/compose?" + url_encode({
+            "path": "/calendar/action/compose",
+            "rru": "addevent",
+            "subject": texts["summary"],
+            "startdt": f"{self.start:%Y-%m-%dT%H:%M:%SZ}",
+            "enddt": f"{self.stop:%Y-%m-%dT%H:%M:%SZ}",
+            "body": texts["description"],
+            "location": texts["location"],
+        })
+        return {"google": google, "outlook": outlook}
+
     # === ONE-TAP APPROVAL LINKS === #
 
     def _approval_deadline(self):
@@ -997,7 +1193,7 @@ class BookingAppointment(models.Model):
         self.ensure_one()
         if action not in ("confirm", "reject") or not re.fullmatch(r"[0-9]{1,12}", str(expires)):
             return "invalid"
-        if not consteq(self._approval_signature(action, int(expires)), str(signature or "")):
+        if not safe_consteq(self._approval_signature(action, int(expires)), signature):
             return "invalid"
         if self.state != "pending":
             return "already"
@@ -1329,7 +1525,7 @@ class BookingAppointment(models.Model):
 
     def _check_in_signature_ok(self, signature):
         self.ensure_one()
-        return bool(signature) and consteq(self._check_in_signature(), str(signature))
+        return safe_consteq(self._check_in_signature(), signature)
 
     def _check_in_url(self):
         self.ensure_one()

@@ -213,11 +213,30 @@ class BookingAvailability(models.AbstractModel):
         :return: list of :data:`Slot`, sorted by start; at equal starts the
             provider "any available" would assign comes first.
         """
+        return self._compute_slots(page, service, date_from, date_to, providers=providers, now=now, strict=strict,
+                                   exclude_ids=exclude_ids, ignore_busy=ignore_busy)[0]
+
+    @api.model
+    def _get_days(self, page, service, date_from, date_to, providers=None, now=None):
+        """The slots of the range, and the local dates that have bookable time when nobody has booked it.
+
+        A date out of the second set is closed (nobody works, time off,
+        before the notice or beyond the horizon); a date in it without slots
+        is full (the waitlist's business). Same queries as ``_get_slots``.
+
+        :return: ``(slots, open_dates)``
+        """
+        return self._compute_slots(page, service, date_from, date_to, providers=providers, now=now,
+                                   with_open_days=True)
+
+    @api.model
+    def _compute_slots(self, page, service, date_from, date_to, providers=None, now=None, strict=True,
+                       exclude_ids=(), ignore_busy=False, with_open_days=False):
         now = now or fields.Datetime.now()
         bookable = page._get_bookable_providers(service)
         providers = bookable if providers is None else providers & bookable
         if not providers or date_to < date_from:
-            return []
+            return [], set()
         begin, end = self._local_day_bounds(page, date_from, date_to)
         # a day of margin on both sides: the grid starts where a working
         # interval starts, so intervals must not be clipped by the window
@@ -234,7 +253,13 @@ class BookingAvailability(models.AbstractModel):
         ]
         rules = self._get_rules(page, service, now, strict=strict)
         found = engine.compute_slots(inputs, rules, page.tz, date_from, date_to)
-        return [Slot(from_epoch(start), from_epoch(stop), provider_id) for start, stop, provider_id in found]
+        slots = [Slot(from_epoch(start), from_epoch(stop), provider_id) for start, stop, provider_id in found]
+        open_days = set()
+        if with_open_days:
+            free = [engine.ProviderInput(provider.id, work[provider.id], [], None) for provider in providers]
+            open_days = {self._local_date(page, from_epoch(start))
+                         for start, _stop, _provider in engine.compute_slots(free, rules, page.tz, date_from, date_to)}
+        return slots, open_days
 
     @api.model
     def _local_date(self, page, value):

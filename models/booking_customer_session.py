@@ -4,13 +4,12 @@ import secrets
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.tools import consteq
 from odoo.tools.misc import hmac as hmac_sign
 
 from ..exceptions import BookingInputError
+from ..tools import safe_consteq
 
 CODE_TTL = timedelta(minutes=10)
-CODES_PER_CUSTOMER = 3  # per CODE_TTL: at most 3 x MAX_ATTEMPTS guesses per customer in 10 minutes
 MAX_ATTEMPTS = 5  # wrong tries after which a code dies
 SESSION_TTL = timedelta(hours=1)
 TOKEN_SCOPE = "self_serve_booking.api_session"
@@ -75,9 +74,8 @@ class BookingCustomerSession(models.Model):
         """Send a one-time code to the customer, if we know them; earlier codes stop working.
 
         The code goes by e-mail when an e-mail was given, else by SMS, and only
-        to a detail already on the customer's contact (that is the proof).
-        At most ``CODES_PER_CUSTOMER`` codes per customer in ``CODE_TTL``,
-        whatever the identifier asked with.
+        to a detail already on the customer's (verified) contact: that is the
+        proof. How often is the caller's limit (per address and client).
 
         :return: the pending session, or an empty recordset for an unknown
             customer (the caller answers the same either way).
@@ -85,12 +83,7 @@ class BookingCustomerSession(models.Model):
         partner = self._find_partner(page, email=email, phone=phone)
         if not partner:
             return self.browse()
-        minutes = int(CODE_TTL.total_seconds() // 60)
-        allowed, _retry = self.env["booking.rate.limit"].sudo()._hit(
-            f"code-customer:{page.id}:{partner.id}", CODES_PER_CUSTOMER, minutes)
-        if not allowed:
-            return self.browse()
-        self.sudo().search([("partner_id", "=", partner.id), ("page_id", "=", page.id),
+        self.sudo().search([("partner_id", "=", partner.id), ("company_id", "=", page.company_id.id),
                             ("state", "=", "pending")]).write({"state": "revoked"})
         code = f"{secrets.randbelow(10**6):06d}"
         salt = secrets.token_hex(8)
@@ -132,12 +125,12 @@ class BookingCustomerSession(models.Model):
         if not partner:
             return self.browse()
         session = self.sudo().search([
-            ("partner_id", "=", partner.id), ("page_id", "=", page.id), ("state", "=", "pending"),
+            ("partner_id", "=", partner.id), ("company_id", "=", page.company_id.id), ("state", "=", "pending"),
             ("code_expires_at", ">", fields.Datetime.now()),
         ], limit=1)
         if not session:
             return self.browse()
-        if not consteq(session._hash_code(session.code_salt, str(code)), session.code_hash):
+        if not safe_consteq(session.code_hash, session._hash_code(session.code_salt, str(code))):
             attempts = session.attempt_count + 1
             session.write({"attempt_count": attempts, **({"state": "revoked"} if attempts >= MAX_ATTEMPTS else {})})
             return self.browse()
@@ -171,7 +164,7 @@ class BookingCustomerSession(models.Model):
         if len(parts) != 4 or not all(re.fullmatch(r"[0-9]{1,10}", part) for part in parts[:3]):
             return self.browse()
         payload, signature = ".".join(parts[:3]), parts[3]
-        if not consteq(hmac_sign(self.env(su=True), TOKEN_SCOPE, payload), signature):
+        if not safe_consteq(hmac_sign(self.env(su=True), TOKEN_SCOPE, payload), signature):
             return self.browse()
         session = self.sudo().browse(int(parts[0])).exists()
         if not session or session.state != "active" or session.partner_id.id != int(parts[1]):

@@ -55,7 +55,7 @@ class BookingFrontdesk(models.AbstractModel):
         page = self.env["booking.page"].sudo().search([("slug", "=", slug)], limit=1)
         if not page or not (page.is_published or (preview and page.company_id in self.env.user.company_ids)):
             return self.env["booking.page"]
-        if website and page.website_id and page.website_id != website:
+        if website and not page._is_served_by(website):
             return self.env["booking.page"]
         return page
 
@@ -94,7 +94,10 @@ class BookingFrontdesk(models.AbstractModel):
 
     @api.model
     def _get_slots(self, page, service, provider, date_from, date_to):
-        """Slots between two local dates, after checking the range is sensible."""
+        """Slots between two local dates, and the dates that are open at all, after checking the range.
+
+        :return: ``(slots, open_dates)``, see ``booking.availability._get_days``.
+        """
         date_to = date_to or date_from
         errors = {}
         if date_to < date_from:
@@ -108,7 +111,7 @@ class BookingFrontdesk(models.AbstractModel):
             errors["date_to"] = self.env._("is beyond the booking horizon (%(date)s)", date=last.isoformat())
         if errors:
             raise BookingInputError(errors)
-        return self.env["booking.availability"].sudo()._get_slots(
+        return self.env["booking.availability"].sudo()._get_days(
             page, service, date_from, date_to, providers=provider or None
         )
 
@@ -203,15 +206,22 @@ class BookingFrontdesk(models.AbstractModel):
             if clash:
                 raise Appointment._customer_busy_error(clash)
             return
-        if self._same_guest(Appointment, [*domain, ("source", "in", ("website", "api"))], page, customer or {}):
+        customer = customer or {}
+        # two identical requests at once (a retried request, a double tap) must see each other
+        self.env["booking.serial.lock"].sudo()._serialize(
+            "guest", page.id, (customer.get("name") or "").strip().casefold(),
+            tools.email_normalize(customer.get("email") or "") or "",
+            self._normalize_phone(page, customer["phone"]) or "" if customer.get("phone") else "")
+        if self._same_guest(Appointment, [*domain, ("source", "in", ("website", "api"))], page, customer):
             raise Appointment._customer_busy_error()
 
     @api.model
     def _same_guest(self, Model, domain, page, customer):
         """Records of ``domain`` whose customer is a visitor's contact with exactly these details.
 
-        Name (case aside), e-mail and phone must all match: a visitor sending
-        the same request again, never someone borrowing one detail.
+        Name (case aside), e-mail and phone must all match, on a contact made
+        from a visitor's input: a visitor sending the same request again,
+        never someone borrowing one detail, nor a real customer's bookings.
         """
         name = (customer.get("name") or "").strip()
         email = tools.email_normalize(customer.get("email") or "") or False
@@ -219,7 +229,7 @@ class BookingFrontdesk(models.AbstractModel):
         if not name or not (email or phone):
             return Model.browse()  # refused as invalid later
         return Model.search([
-            *domain, ("partner_id.company_id", "=", page.company_id.id),
+            *domain, ("partner_id.company_id", "=", page.company_id.id), ("partner_id.booking_unverified", "=", True),
             ("partner_id.email_normalized", "=", email), ("partner_id.phone_sanitized", "=", phone),
         ]).filtered(lambda record: (record.partner_id.name or "").strip().casefold() == name.casefold())
 

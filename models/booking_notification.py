@@ -216,11 +216,22 @@ class BookingNotification(models.Model):
                 return
             if recipient == "merchant" and not record._merchant_partner_to():
                 return
-            record.message_post_with_source(
-                template,
-                subtype_xmlid="mail.mt_comment" if recipient == "customer" else "mail.mt_note",
-                email_layout_xmlid="mail.mail_notification_light",
-            )
+            post = {
+                "subtype_xmlid": "mail.mt_comment" if recipient == "customer" else "mail.mt_note",
+                "email_layout_xmlid": "self_serve_booking.mail_notification_booking",
+                "record_name": record._notification_title(recipient),
+            }
+            try:
+                with self.env.cr.savepoint():
+                    record.message_post_with_source(template, **post)
+            except Exception as error:
+                if not template.report_template_ids:
+                    raise
+                # the attached PDF could not be rendered (no wkhtmltopdf, a broken
+                # report): the message goes without it, it links to the page anyway
+                _logger.warning("%s: %s sent without its PDF, which could not be rendered: %s",
+                                record.display_name, self.event, error)
+                record._post_template_without_reports(template, recipient, **post)
         else:
             template = rule._get_sms_template() if rule else False
             if not template or not (record.partner_id.mobile or record.partner_id.phone):

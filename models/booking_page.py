@@ -1,12 +1,15 @@
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from urllib.parse import quote as url_quote
 
+import phonenumbers
 import pytz
+from babel import dates as babel_dates
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import html2plaintext, is_html_empty
+from odoo.tools.misc import babel_locale_parse
 
 from odoo.addons.base.models.res_partner import _tz_get
 
@@ -276,6 +279,13 @@ class BookingPage(models.Model):
 
     # === BUSINESS METHODS === #
 
+    def _is_served_by(self, website):
+        """A page is served by its website, or, without one, by the websites of its company only."""
+        self.ensure_one()
+        if self.website_id:
+            return self.website_id == website
+        return self.company_id == website.company_id
+
     def _get_bookable_services(self):
         """Published, active services of this page that somebody can deliver."""
         self.ensure_one()
@@ -334,10 +344,77 @@ class BookingPage(models.Model):
         horizon = datetime.now(pytz.utc) + timedelta(days=self.max_advance_days)
         return horizon.astimezone(pytz.timezone(self.tz)).date()
 
+    # === DATES AND TIMES FOR PEOPLE === #
+
+    def _local(self, value):
+        """``value`` (naive UTC, or its string) as an aware datetime in the page's time zone."""
+        self.ensure_one()
+        value = fields.Datetime.to_datetime(value)
+        return pytz.utc.localize(value).astimezone(pytz.timezone(self.tz or "UTC"))
+
+    def _tz_abbreviation(self, local):
+        """The zone's usual abbreviation at that moment (CET, CEST, PST), else its offset (UTC+03:00)."""
+        name = local.tzname() or ""
+        if name.isalpha():
+            return name
+        offset = local.strftime("%z")
+        return f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC"
+
+    def _format_when(self, value, style="long", with_tz=True, lang=None):
+        """A date and time for a customer, the one format of each style everywhere they read it.
+
+        In the page's time zone, in the reader's language (``lang``, else the
+        environment's), with the zone's abbreviation so that nobody has to
+        guess which 10:00 it is:
+
+        - ``long``: Sunday, November 29, 2026, 10:00 AM CET (pages, e-mails)
+        - ``short``: Sun, Nov 29, 10:00 AM CET (lists, SMS, buttons)
+        - ``date``: Sunday, November 29, 2026 · ``day``: Sun, Nov 29
+        - ``time``: 10:00 AM
+        """
+        self.ensure_one()
+        if not value:
+            return ""
+        locale = babel_locale_parse(lang or self.env.lang or "en_US")
+        if isinstance(value, date) and not isinstance(value, datetime):  # a local day already
+            return babel_dates.format_date(value, "full", locale=locale) if style == "date" else \
+                babel_dates.format_skeleton("MMMEd", datetime.combine(value, time(12)), locale=locale)
+        local = self._local(value)
+        clock = babel_dates.format_time(local, "short", tzinfo=local.tzinfo, locale=locale)
+        zone = f" {self._tz_abbreviation(local)}" if with_tz else ""
+        if style == "time":
+            return f"{clock}{zone}"
+        if style in ("date", "day"):
+            day = babel_dates.format_date(local.date(), "full", locale=locale) if style == "date" else \
+                babel_dates.format_skeleton("MMMEd", local, tzinfo=local.tzinfo, locale=locale)
+            return day
+        if style == "short":
+            day = babel_dates.format_skeleton("MMMEd", local, tzinfo=local.tzinfo, locale=locale)
+        else:
+            day = babel_dates.format_date(local.date(), "full", locale=locale)
+        return f"{day}, {clock}{zone}"
+
+    def _tz_label(self, lang=None):
+        """The page's time zone for people: "Central European Time (CET)", never an IANA name."""
+        self.ensure_one()
+        local = self._local(fields.Datetime.now())
+        locale = babel_locale_parse(lang or self.env.lang or "en_US")
+        name = babel_dates.get_timezone_name(local, width="long", locale=locale)
+        return f"{name} ({self._tz_abbreviation(local)})"
+
     def _get_country(self):
         """Country used to read phone numbers given without an international prefix."""
         self.ensure_one()
         return self.partner_id.country_id or self.company_id.country_id
+
+    def _phone_example(self):
+        """An example mobile number of the page's country, written internationally, for form hints."""
+        self.ensure_one()
+        country = self._get_country()
+        if not country.code:
+            return ""
+        number = phonenumbers.example_number_for_type(country.code, phonenumbers.PhoneNumberType.MOBILE)
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL) if number else ""
 
     def _get_address_text(self):
         self.ensure_one()

@@ -13,6 +13,7 @@ from .payment_transaction import BOOKING_KINDS
 _logger = logging.getLogger(__name__)
 
 CHARGE_KINDS = ("deposit", "balance", "tip", "no_show_fee")
+CLOSED_STATES = ("cancelled", "rejected", "expired", "no_show")
 TIP_PRESETS = (15, 18, 20)
 TIP_DRAFT_LIFETIME = timedelta(hours=1)
 
@@ -53,10 +54,10 @@ class BookingPaymentContract(models.Model):
         string="Transactions", readonly=True, copy=False,
     )
     invoice_ids = fields.One2many("account.move", "booking_contract_id", string="Invoices", readonly=True)
-    invoice_count = fields.Integer(compute="_compute_invoice_count")
+    invoice_count = fields.Integer(string="Number of Invoices", compute="_compute_invoice_count")
 
-    amount_deposit_paid = fields.Monetary(compute="_compute_amounts", store=True)
-    amount_balance_paid = fields.Monetary(compute="_compute_amounts", store=True)
+    amount_deposit_paid = fields.Monetary(string="Deposit Paid", compute="_compute_amounts", store=True)
+    amount_balance_paid = fields.Monetary(string="Balance Paid", compute="_compute_amounts", store=True)
     amount_tip = fields.Monetary(string="Tip", compute="_compute_amounts", store=True)
     amount_fee = fields.Monetary(string="No-show Fee", compute="_compute_amounts", store=True)
     amount_paid = fields.Monetary(string="Charged", compute="_compute_amounts", store=True)
@@ -85,7 +86,7 @@ class BookingPaymentContract(models.Model):
     # === COMPUTES === #
 
     @api.depends("transaction_ids.state", "transaction_ids.amount", "transaction_ids.booking_payment_kind",
-                 "amount_total", "currency_id")
+                 "amount_total", "currency_id", "appointment_id.state")
     def _compute_amounts(self):
         for contract in self:
             done = contract.transaction_ids.filtered(lambda tx: tx.state == "done")
@@ -104,7 +105,9 @@ class BookingPaymentContract(models.Model):
             contract.amount_paid = rnd(sum(sums.values()))
             contract.amount_refunded = rnd(refunded)
             contract.amount_net = rnd(contract.amount_paid - contract.amount_refunded)
-            contract.amount_balance_due = max(
+            # a booking that will not take place owes no balance (a no-show owes its fee)
+            closed = contract.appointment_id.state in CLOSED_STATES
+            contract.amount_balance_due = 0.0 if closed else max(
                 rnd(contract.amount_total - contract.amount_deposit_paid - contract.amount_balance_paid), 0.0
             )
 
@@ -198,7 +201,7 @@ class BookingPaymentContract(models.Model):
         usable = [("partner_id", "child_of", partner.id), ("active", "=", True),
                   ("provider_id.state", "in", ("enabled", "test")),
                   ("provider_id.company_id", "in", (False, self.company_id.id))]
-        owned = [*usable, ("booking_owner_verified", "=", True)]
+        owned = [*usable, ("booking_owner_verified", "=", True), ("booking_only_appointment_id", "=", False)]
         used = self.transaction_ids.filtered(
             lambda tx: tx.state == "done" and tx.operation != "refund" and tx.token_id.active
             and tx.token_id.provider_id.state in ("enabled", "test")).token_id[-1:]
@@ -441,7 +444,7 @@ class BookingPaymentContract(models.Model):
         kind = source.booking_payment_kind or "balance"
         product = self._get_product(kind)
         labels = dict(BOOKING_KINDS)
-        when = appointment._format_local(appointment.start, dt_format="short")
+        when = appointment._format_local(appointment.start)
         label = f"{labels.get(kind, kind)}: {appointment.service_id.name} · {appointment.name} · {when}"
         if is_refund:
             label = self.env._("Refund of %(label)s", label=label)
@@ -564,7 +567,7 @@ class BookingPaymentContract(models.Model):
         return {
             "merchant": page.name,
             "address": page._get_address_text(),
-            "date": appointment._format_local(appointment.start, dt_format="MMM d, y 'at' h:mm a"),
+            "date": appointment._when_label(),
             "service": appointment.service_id.name,
             "provider": appointment.provider_id.name,
             "duration_minutes": appointment.duration_minutes,
@@ -582,6 +585,83 @@ class BookingPaymentContract(models.Model):
             "total_paid": rnd(self.amount_balance_paid + self.amount_tip + self.amount_fee),
             "total_charged": self.amount_net,
             "payment_method": payment_method,
+        }
+
+    def _get_money_summary(self):
+        """Where the money of this booking stands, in the customer's words: paid, due, when, how.
+
+        One dict for every page that talks money (confirmation, portal, the
+        deposit page), so they never disagree:
+
+        - ``lines``: ``(label, amount)`` of what happened (paid, refunded);
+        - ``due_now``/``due_now_kind``: what the customer is asked to pay now;
+        - ``at_visit``: what remains for the visit (charged at checkout);
+        - ``card``: the saved card checkout charges, if any;
+        - ``headline``: one sentence that says it all.
+        """
+        self.ensure_one()
+        appointment = self.appointment_id
+        state = appointment.state
+        compare = self.currency_id.compare_amounts
+        rnd = self.currency_id.round
+        lines = []
+        for label, amount in (
+            (self.env._("Deposit paid"), self.amount_deposit_paid),
+            (self.env._("Balance paid"), self.amount_balance_paid),
+            (self.env._("Tip"), self.amount_tip),
+            (self.env._("No-show fee"), self.amount_fee),
+            (self.env._("Refunded"), -self.amount_refunded),
+        ):
+            if compare(amount, 0.0):
+                lines.append((label, amount))
+        deposit_due = rnd(self.amount_deposit - self.amount_deposit_paid) if state == "pending_payment" else 0.0
+        at_visit = 0.0 if state in CLOSED_STATES or state == "done" else rnd(
+            self.amount_total - max(self.amount_deposit, self.amount_deposit_paid) - self.amount_balance_paid)
+        due_now, kind = 0.0, False
+        if compare(deposit_due, 0.0) > 0:
+            due_now, kind = deposit_due, "deposit"
+        elif state == "done" and compare(self.amount_balance_due, 0.0) > 0:
+            due_now, kind = self.amount_balance_due, "balance"
+        card = self._get_token(booking_only=True) if compare(at_visit, 0.0) > 0 else self.env["payment.token"]
+        fmt = self._fmt
+        if kind == "deposit":
+            headline = self.env._("Pay the %(deposit)s deposit to secure your time; %(rest)s at your visit.",
+                                  deposit=fmt(deposit_due), rest=fmt(max(at_visit, 0.0)))
+        elif kind == "balance":
+            headline = self.env._("%(amount)s is still due for your visit.", amount=fmt(due_now))
+        elif state in ("cancelled", "rejected", "expired"):
+            kept = self.amount_net
+            if compare(self.amount_refunded, 0.0) > 0 and compare(kept, 0.0) <= 0:
+                headline = self.env._("Everything you paid (%(amount)s) is refunded.", amount=fmt(self.amount_refunded))
+            elif compare(self.amount_refunded, 0.0) > 0:
+                headline = self.env._("%(refunded)s is refunded; %(kept)s is kept under the cancellation policy.",
+                                      refunded=fmt(self.amount_refunded), kept=fmt(kept))
+            elif compare(kept, 0.0) > 0:
+                headline = self.env._("%(kept)s is kept under the cancellation policy.", kept=fmt(kept))
+            else:
+                headline = self.env._("Nothing was charged.")
+        elif state == "no_show":
+            headline = self.env._("Missed appointment: %(amount)s charged in all.", amount=fmt(self.amount_net)) \
+                if compare(self.amount_net, 0.0) > 0 else self.env._("Missed appointment: nothing was charged.")
+        elif state == "done":
+            headline = self.env._("Paid in full: %(amount)s.", amount=fmt(self.amount_net))
+        elif compare(self.amount_deposit_paid, 0.0) > 0 and compare(at_visit, 0.0) > 0:
+            headline = self.env._("Deposit of %(deposit)s paid; %(rest)s at your visit.",
+                                  deposit=fmt(self.amount_deposit_paid), rest=fmt(at_visit))
+        elif compare(at_visit, 0.0) > 0:
+            headline = self.env._("%(amount)s at your visit.", amount=fmt(at_visit))
+        else:
+            headline = self.env._("Paid in full: %(amount)s.", amount=fmt(self.amount_net))
+        return {
+            "currency": self.currency_id,
+            "price": self.amount_total,
+            "lines": lines,
+            "net": self.amount_net,
+            "due_now": due_now,
+            "due_now_kind": kind,
+            "at_visit": max(at_visit, 0.0) if state not in CLOSED_STATES else 0.0,
+            "card": card,
+            "headline": headline,
         }
 
     # === ACTIONS === #

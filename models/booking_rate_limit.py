@@ -42,8 +42,14 @@ class BookingRateLimit(models.Model):
 
         :return: ``(allowed, retry_after_seconds)``
         """
+        allowed, retry_after, _hit_id = self._take(key, limit, window_minutes)
+        return allowed, retry_after
+
+    @api.model
+    def _take(self, key, limit, window_minutes):
+        """``_hit`` that also returns the hit's id (or None), for ``_give_back``."""
         if limit <= 0:
-            return True, 0
+            return True, 0, None
         window = f"{int(window_minutes)} minutes"
         with self._own_cursor() as cr:
             cr.execute(SQL("SELECT pg_advisory_xact_lock(hashtext(%s))", f"booking.rate.limit:{key}"))
@@ -61,14 +67,21 @@ class BookingRateLimit(models.Model):
             )
             count, remaining = cr.fetchone()
             if count >= limit:
-                return False, max(1, math.ceil(remaining or 1))
+                return False, max(1, math.ceil(remaining or 1)), None
             cr.execute(
                 SQL(
-                    "INSERT INTO booking_rate_limit (key, hit_at) VALUES (%s, now() AT TIME ZONE 'UTC')",
+                    "INSERT INTO booking_rate_limit (key, hit_at) VALUES (%s, now() AT TIME ZONE 'UTC') RETURNING id",
                     key,
                 )
             )
-        return True, 0
+            return True, 0, cr.fetchone()[0]
+
+    @api.model
+    def _give_back(self, hit_id):
+        """Forget a hit: the request it counted did not go through (invalid input, a taken time)."""
+        if hit_id:
+            with self._own_cursor() as cr:
+                cr.execute(SQL("DELETE FROM booking_rate_limit WHERE id = %s", hit_id))
 
     @api.autovacuum
     def _gc_old_hits(self):

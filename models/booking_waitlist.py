@@ -5,10 +5,11 @@ import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, consteq, format_date
+from odoo.tools import SQL, format_date
 from odoo.tools.misc import hmac as hmac_sign
 
 from ..exceptions import SlotUnavailableError
+from ..tools import safe_consteq
 
 
 def float_to_time(value):
@@ -154,6 +155,26 @@ class BookingWaitlist(models.Model):
         return self._filter_matching(slots)
 
     # === LIFE CYCLE === #
+    def _notification_title(self, recipient="customer"):
+        """The title of this entry's e-mails: the customer reads the service and the day."""
+        self.ensure_one()
+        if recipient != "customer":
+            return self.display_name
+        return self.env._("Waitlist · %(service)s, %(day)s", service=self.service_id.name,
+                          day=self.page_id._format_when(self.date, style="day"))
+
+    def _post_template_without_reports(self, template, recipient, **post):
+        """Post ``template``'s message without its attached reports (they could not be rendered)."""
+        self.ensure_one()
+        lang = template._render_lang(self.ids)[self.id]
+        template = template.with_context(lang=lang)
+        body = template._render_field("body_html", self.ids, compute_lang=True)[self.id]
+        subject = template._render_field("subject", self.ids, compute_lang=True)[self.id]
+        partners = self.partner_id if recipient == "customer" else self.page_id._get_merchant_partners(
+            self.provider_id if "provider_id" in self else None)
+        return self.message_post(body=body, subject=subject, partner_ids=partners.ids, message_type="comment",
+                                 **post)
+
 
     def _check_state(self, allowed, action):
         illegal = self.filtered(lambda e: e.state not in allowed)
@@ -260,8 +281,8 @@ class BookingWaitlist(models.Model):
         """
         self.ensure_one()
         appointment = self.env["booking.appointment"].sudo().browse(appointment_id).exists()
-        if not appointment or appointment.waitlist_id != self or not consteq(
-                self._offer_signature(appointment), str(signature or "")):
+        if not appointment or appointment.waitlist_id != self or not safe_consteq(
+                self._offer_signature(appointment), signature):
             return "invalid", self.env["booking.appointment"]
         if self.state == "booked" and self.appointment_id == appointment:
             return "booked", appointment

@@ -8,6 +8,15 @@ class PaymentToken(models.Model):
         string="Default for Bookings",
         help="The card charged for balances, tips and fees of this customer's bookings.",
     )
+    booking_only_appointment_id = fields.Many2one(
+        "booking.appointment",
+        string="Saved for Booking",
+        readonly=True,
+        ondelete="set null",
+        index="btree_not_null",
+        help="Saved by someone paying through this booking's link, not by the customer signed in: it is "
+        "charged for this booking only and never offered to the customer.",
+    )
     booking_owner_verified = fields.Boolean(
         string="Saved by its Owner",
         readonly=True,
@@ -15,6 +24,11 @@ class PaymentToken(models.Model):
         "cards are charged off-session for their other bookings. A card saved on a booking's link is "
         "charged for that booking only.",
     )
+
+    def _get_available_tokens(self, providers_ids, partner_id, is_validation=False, **kwargs):
+        """A card someone saved through a booking's link is not its customer's to choose, anywhere."""
+        tokens = super()._get_available_tokens(providers_ids, partner_id, is_validation=is_validation, **kwargs)
+        return tokens.filtered(lambda token: not token.booking_only_appointment_id)
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -72,19 +72,39 @@ class PaymentTransaction(models.Model):
         booking_txs = self.filtered(lambda tx: tx.booking_contract_ids and not tx.is_post_processed)
         for tx in booking_txs.filtered(lambda tx: tx.state == "done"):
             tx.booking_contract_ids._invoice_transaction(tx)
-            if tx.booking_payer_verified and tx.token_id and not tx.token_id.booking_owner_verified:
-                tx.token_id.sudo().booking_owner_verified = True
+            tx._booking_classify_saved_card()
         res = super()._post_process()
         for tx in booking_txs:
             tx.booking_contract_ids._on_transaction_processed(tx)
         return res
+
+    def _booking_classify_saved_card(self):
+        """Whose card a booking payment saved: its owner's (signed in), or this booking's only.
+
+        Only a card saved by this very payment is classified; a card chosen
+        from the list was classified when it was saved.
+        """
+        self.ensure_one()
+        token = self.token_id.sudo()
+        if not token or token.booking_owner_verified or token.booking_only_appointment_id:
+            return
+        # saved by this payment: its first transaction (providers clear ``tokenize`` once the card is saved)
+        if min(token.transaction_ids.ids, default=self.id) != self.id:
+            return
+        if self.booking_payer_verified:
+            token.booking_owner_verified = True
+        else:
+            token.booking_only_appointment_id = self.booking_contract_ids.appointment_id[:1]
 
     # === BUSINESS METHODS - LOGGING === #
 
     def _log_message_on_linked_documents(self, message):
         """Also log payment events on the appointments, where staff look."""
         res = super()._log_message_on_linked_documents(message)
-        author = self.env.user.partner_id if self.env.uid == SUPERUSER_ID else self.partner_id
+        # staff charging at the desk (or a scheduled action) sign their own
+        # messages; online, the customer paying is the author
+        user = self.env.user
+        author = user.partner_id if self.env.uid == SUPERUSER_ID or user._is_internal() else self.partner_id
         for contract in self.booking_contract_ids or self.source_transaction_id.booking_contract_ids:
             contract.appointment_id.message_post(
                 body=Markup("%s") % message, author_id=author.id, message_type="comment",

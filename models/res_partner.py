@@ -18,6 +18,15 @@ class ResPartner(models.Model):
     booking_appointment_count = fields.Integer(
         compute="_compute_booking_appointment_count", groups="self_serve_booking.group_booking_user"
     )
+    booking_unverified = fields.Boolean(
+        string="Unverified Visitor",
+        readonly=True,
+        copy=False,
+        groups="self_serve_booking.group_booking_user",
+        help="Made from what a visitor typed when booking, without signing in: nothing on it was proved. "
+        "Such a contact never signs in with a code and is never matched to a later booking; merge it with "
+        "the customer it belongs to, or mark it verified once you know who it is.",
+    )
     booking_same_as_id = fields.Many2one(
         "res.partner",
         string="Possibly the Same As",
@@ -52,23 +61,21 @@ class ResPartner(models.Model):
     def _booking_find_customers(self, company, email=None, phone=None):
         """The contacts a merchant knows by ``email`` (normalized) and/or ``phone`` (E.164).
 
-        Both given: contacts holding both. Contacts of another company are
-        never found. A contact "possibly the same as" another one found here
-        (made from a visitor's input) gives way to it: it repeats its details,
-        it does not own them.
+        Both given: contacts holding both. Contacts of another company, and
+        contacts made from a visitor's input (``booking_unverified``), are
+        never found: the first visitor to type an address must not own it.
         """
         email_normalized = tools.email_normalize(email) if email else False
         if (email and not email_normalized) or not (email or phone):
             return self.browse()
-        domain = [("active", "=", True), ("company_id", "in", [False, company.id])]
+        # contacts made from a visitor's input own nothing: what they hold was typed, not proved
+        domain = [("active", "=", True), ("company_id", "in", [False, company.id]),
+                  ("booking_unverified", "=", False)]
         if email_normalized:
             domain.append(("email_normalized", "=", email_normalized))
         if phone:
             domain.append(("phone_sanitized", "=", phone))
-        partners = self.sudo().search(domain, order="id")
-        if len(partners) > 1:
-            partners = partners.filtered(lambda p: p.booking_same_as_id not in partners) or partners
-        return partners
+        return self.sudo().search(domain, order="id")
 
     @api.model
     def _booking_create_guest(self, company, name, email=None, phone=None, lang=None):
@@ -90,7 +97,8 @@ class ResPartner(models.Model):
             "phone": phone or False,
             "company_id": company.id,
             "lang": lang or False,
-            "booking_same_as_id": (same_as.booking_same_as_id or same_as).id,
+            "booking_unverified": True,
+            "booking_same_as_id": same_as.id,
         })
 
     # === ACTIONS === #
@@ -101,6 +109,11 @@ class ResPartner(models.Model):
         action["domain"] = [("partner_id", "=", self.id)]
         action["context"] = {"default_partner_id": self.id}
         return action
+
+    def action_booking_mark_verified(self):
+        """Staff know who this visitor is: the contact becomes a customer like any other."""
+        self.sudo().write({"booking_unverified": False, "booking_same_as_id": False})
+        return True
 
     def action_booking_merge_same_as(self):
         """Open Odoo's merge wizard on this contact and the customer it may duplicate."""

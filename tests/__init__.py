@@ -18,5 +18,7 @@ from . import test_notifications
 from . import test_payments
 from . import test_payments_stripe
 from . import test_security
+from . import test_ui_accessibility
+from . import test_ui_backend
 from . import test_ui_tours
 from . import test_waitlist_offers

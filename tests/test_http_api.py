@@ -1,4 +1,5 @@
 import json
+from datetime import datetime
 from urllib.parse import urlencode
 
 from freezegun import freeze_time
@@ -9,6 +10,7 @@ from odoo.tests import tagged
 from .common import MONDAY
 from .common import NOW
 from .common import BookingHttpCommon
+from .common import local_to_utc
 
 API = "/booking/api/v1"
 
@@ -134,6 +136,24 @@ class TestBookingApi(BookingHttpCommon):
                                    date_to="2025-06-06", provider_id=self.provider_b.id)
         self.assertEqual({slot["provider_id"] for slot in data["slots"]}, {self.provider_b.id})
         self.assertEqual(len(data["slots"]), 35)
+
+    @freeze_time(NOW)
+    def test_open_dates_tell_closed_days_from_full_ones(self):
+        """A day nobody works is closed; a working day with every time taken is full (waitlist)."""
+        tuesday, thursday = MONDAY + self.days(1), MONDAY + self.days(3)
+        for hour in (9, 10, 11, 13, 14, 15, 16):
+            self._book(self.at(hour, day=tuesday), provider=self.provider_b)
+        self.env["resource.calendar.leaves"].create({
+            "name": "Bob's day off", "resource_id": self.provider_b.resource_id.id,
+            "calendar_id": self.calendar.id,
+            "date_from": local_to_utc(thursday, 0), "date_to": local_to_utc(thursday, 23, 59)})
+        _response, data = self.get("/pages/test-salon/slots", service_id=self.service.id, date_from="2025-06-02",
+                                   date_to="2025-06-08", provider_id=self.provider_b.id)
+        self.assertEqual(data["open_dates"], ["2025-06-02", "2025-06-03", "2025-06-04", "2025-06-06"],
+                         "Thursday off, the weekend closed")
+        days_with_slots = {self.env["booking.availability"]._local_date(self.page, datetime.strptime(
+            slot["start"], "%Y-%m-%dT%H:%M:%SZ")).isoformat() for slot in data["slots"]}
+        self.assertNotIn("2025-06-03", days_with_slots, "Tuesday is open but full")
 
     @freeze_time(NOW)
     def test_slots_errors(self):
@@ -302,6 +322,30 @@ class TestBookingApi(BookingHttpCommon):
         response, data = self.post("/pages/test-salon/waitlist", {"service_id": self.service.id, "date": "2025-06-02"})
         self.assertError(response, data, 429, "rate_limited")
         self.assertNothingWritten(before)
+
+    @freeze_time(NOW)
+    def test_form_errors_do_not_use_up_the_limit(self):
+        """An honest customer correcting a form never meets the limit; a script sending bad requests does."""
+        self.page.write({"rate_limit_count": 3, "rate_limit_minutes": 10})
+        self.authenticate("portal_one", "portal_one")
+        body = self.booking_body(9)
+        del body["customer"]
+        for bad in ({**body, "start": "2025-06-02T09:07:00Z"}, {**body, "note": "x" * 2001},
+                    {**body, "start": "tomorrow"}, {**body, "service_id": 99999}):
+            response, _data = self.post("/pages/test-salon/bookings", bad)
+            self.assertEqual(response.status_code, 400)
+        for hour in (9, 11, 14):
+            response, data = self.post("/pages/test-salon/bookings", dict(body, start=self.at(hour).strftime(
+                "%Y-%m-%dT%H:%M:%SZ")))
+            self.assertEqual(response.status_code, 201, data)
+        response, data = self.post("/pages/test-salon/bookings", dict(body, start=self.at(15).strftime(
+            "%Y-%m-%dT%H:%M:%SZ")))
+        self.assertError(response, data, 429, "rate_limited")
+        # anonymous scripts: every attempt counts within six times the limit
+        self.authenticate(None, None)
+        statuses = [self.post("/pages/test-salon/bookings", {"service_id": "x"})[0].status_code for _i in range(19)]
+        self.assertEqual(statuses[:18], [400] * 18)
+        self.assertEqual(statuses[18], 429)
 
     @freeze_time(NOW)
     def test_guests_need_an_account_when_the_page_says_so(self):

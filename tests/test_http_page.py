@@ -70,6 +70,16 @@ class TestBookingPage(BookingHttpCommon):
         self.page.website_id = other
         self.assertEqual(self.url_open("/p/test-salon").status_code, 404)
 
+    def test_page_of_another_company_is_not_on_this_website(self):
+        other_company = self.env["res.company"].create({"name": "Other Merchant"})
+        elsewhere = self.env["booking.page"].create({
+            "name": "Elsewhere", "slug": "elsewhere", "company_id": other_company.id, "is_published": True,
+            "cancellation_policy_id": False})
+        self.assertEqual(self.url_open("/p/elsewhere").status_code, 404)
+        self.assertEqual(self.url_open("/booking/api/v1/pages/elsewhere").status_code, 404)
+        self.env["ir.attachment"].search([("url", "=like", "/sitemap%")]).unlink()
+        self.assertNotIn(f"/p/{elsewhere.slug}", self.url_open("/sitemap.xml").text)
+
     def test_sitemap_lists_published_pages(self):
         hidden = self.env["booking.page"].create({"name": "Hidden", "slug": "hidden-one"})
         self.env["ir.attachment"].search([("url", "=like", "/sitemap%")]).unlink()
@@ -88,7 +98,8 @@ class TestBookingPage(BookingHttpCommon):
     @freeze_time(NOW)
     def test_confirmation_page_and_ics_need_the_token(self):
         self.env.ref("website.default_website").auth_signup_uninvited = "b2c"
-        appointment = self._book(self.at(10), state="confirmed", source="website")
+        visitor = self.env["res.partner"]._booking_create_guest(self.company, "Gina Guest", email="gina@example.com")
+        appointment = self._book(self.at(10), state="confirmed", source="website", partner_id=visitor.id)
         token = appointment._portal_ensure_token()
         url = f"/p/test-salon/booking/{appointment.id}"
         response = self.url_open(f"{url}?access_token={token}")
@@ -96,7 +107,7 @@ class TestBookingPage(BookingHttpCommon):
         tree = html.fromstring(response.content)
         self.assertEqual(tree.xpath("//*[hasclass('o_booking_reference')]/text()"), [appointment.name])
         self.assertEqual(tree.xpath("//*[hasclass('o_booking_state')]/@data-state"), ["confirmed"])
-        self.assertIn("Monday 2 June 2025, 10:00", response.text)
+        self.assertIn("Monday, June 2, 2025, 10:00 AM CEST", response.text)
         self.assertEqual(tree.xpath("//a[hasclass('o_booking_manage_link')]/@href"), [appointment.get_portal_url()])
         self.assertTrue(tree.xpath("//*[hasclass('o_booking_signup_invite')]"))
         for bad in ("", "?access_token=wrong", f"?access_token={token}x"):

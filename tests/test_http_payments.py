@@ -115,10 +115,20 @@ class TestPortalPayments(BookingPaymentMixin, BookingDataMixin, PaymentHttpCommo
         appointment = self._checked_out()
         self.authenticate(None, None)  # a public visitor holding the link, with a session for the CSRF token
         page = html.fromstring(self.url_open(appointment.get_portal_url()).content)
-        options = page.xpath("//button[hasclass('o_booking_tip_option')]/@data-percent")
+        options = page.xpath("//*[hasclass('o_booking_tip_option')]/@data-percent")
         self.assertEqual(options, ["15", "18", "20"])
+        # choosing an amount only asks to confirm it: one tap never charges a card
         response = self.url_open(f"/my/bookings/{appointment.id}/tip", data={
             "amount": "18.0", "access_token": appointment.access_token, "csrf_token": http.Request.csrf_token(self),
+        })
+        self.assertEqual(response.status_code, 200)
+        confirm = html.fromstring(response.content).xpath("//*[hasclass('o_booking_tip_confirm')]")
+        self.assertTrue(confirm, "the tip is shown to confirm first")
+        self.assertIn("4242", confirm[0].text_content())
+        self.assertFalse(appointment.contract_id.amount_tip)
+        response = self.url_open(f"/my/bookings/{appointment.id}/tip", data={
+            "amount": "18.0", "confirm": "1", "access_token": appointment.access_token,
+            "csrf_token": http.Request.csrf_token(self),
         })
         self.assertEqual(response.status_code, 200)
         self.assertIn("Your tip of", response.text)

@@ -250,16 +250,25 @@ class TestSelfServiceRules(PortalCase):
         with freeze_time(NOW):
             page = html.fromstring(self.url_open(appointment.get_portal_url(
                 suffix="/reschedule", query_string="&date=2025-06-02")).content)
-            times = page.xpath("//button[hasclass('o_booking_reschedule_time')]/@data-start")
+            times = page.xpath("//*[hasclass('o_booking_reschedule_time')]/@data-start")
             self.assertIn("2025-06-02 07:00:00", times, "9:00 Paris is free")
             self.assertIn("2025-06-02 09:00:00", times, "11:00 too: its own time does not block it")
+            # choosing a time only asks to confirm the move
+            page = html.fromstring(self.url_open(appointment.get_portal_url(
+                suffix="/reschedule", query_string="&start=2025-06-02+07:00:00")).content)
+            self.assertTrue(page.xpath("//*[hasclass('o_booking_reschedule_confirm')]"))
+            self.assertEqual(appointment.start, self.at(10), "nothing moved before the confirmation")
+            # without the confirmation, a POST moves nothing either
+            self.url_open(appointment.get_portal_url(suffix="/reschedule"), data={
+                "start": "2025-06-02 07:00:00", "csrf_token": http.Request.csrf_token(self)})
+            self.assertEqual(appointment.start, self.at(10))
             # someone takes 9:00 with Alice while the customer looks at the page
             self._book(self.at(9), provider=self.provider_a, partner_id=self.customer.id)
             self.url_open(appointment.get_portal_url(suffix="/reschedule"), data={
-                "start": "2025-06-02 07:00:00", "csrf_token": http.Request.csrf_token(self)})
+                "start": "2025-06-02 07:00:00", "confirm": "1", "csrf_token": http.Request.csrf_token(self)})
             self.assertEqual(appointment.start, self.at(10), "the original booking is intact")
             self.url_open(appointment.get_portal_url(suffix="/reschedule"), data={
-                "start": "2025-06-02 12:00:00", "csrf_token": http.Request.csrf_token(self)})
+                "start": "2025-06-02 12:00:00", "confirm": "1", "csrf_token": http.Request.csrf_token(self)})
         self.assertEqual(appointment.start, self.at(14))
 
 
@@ -349,16 +358,25 @@ class TestPortalPagesAndInvite(PortalCase):
         self.assertEqual(sorted(kinds), ["deposit", "deposit", "refund"])
         self.assertEqual(sorted(page.xpath("//tr[hasclass('o_booking_invoice_row')]/@data-type")),
                          ["out_invoice", "out_invoice", "out_refund"])
-        token = upcoming.contract_id.transaction_ids.token_id
+        # the card saved when the deposit was paid through the booking's link is that booking's only
+        link_card = upcoming.contract_id.transaction_ids.token_id
+        self.assertEqual(link_card.booking_only_appointment_id, upcoming)
+        self.url_open(f"/my/bookings/cards/{link_card.id}/default",
+                      data={"csrf_token": http.Request.csrf_token(self)})
+        self.assertFalse(link_card.booking_default)
+        # a card of her own (saved in Odoo's portal) she chooses for her bookings, signed in
+        token = self._create_token(partner_id=self.paula.id, provider_id=self.demo_provider.id,
+                                   payment_method_id=self.demo_method.id)
         self.url_open(f"/my/bookings/cards/{token.id}/default", data={"csrf_token": http.Request.csrf_token(self)})
         self.assertTrue(token.booking_default)
+        self.assertTrue(token.booking_owner_verified)
         foreign = self._create_token(partner_id=self.pete.id, provider_id=self.demo_provider.id,
                                      payment_method_id=self.demo_method.id)
         self.url_open(f"/my/bookings/cards/{foreign.id}/default", data={"csrf_token": http.Request.csrf_token(self)})
         self.assertFalse(foreign.booking_default)
 
     def test_registration_invite_emails_the_customer(self):
-        guest = self.env["res.partner"].create({"name": "Gus Guest", "email": "gus@example.com"})
+        guest = self.env["res.partner"]._booking_create_guest(self.company, "Gus Guest", email="gus@example.com")
         appointment = self._booking_for(guest, hour=10)
         url = f"/p/test-salon/booking/{appointment.id}?access_token={appointment._portal_ensure_token()}"
         self.authenticate(None, None)
@@ -369,9 +387,11 @@ class TestPortalPagesAndInvite(PortalCase):
         response = self.url_open(f"/p/test-salon/booking/{appointment.id}/invite", data={
             "access_token": appointment.access_token, "csrf_token": http.Request.csrf_token(self)})
         self.assertIn("we sent gus@example.com", response.text.lower())
-        user = guest.user_ids
+        self.assertFalse(guest.user_ids, "not on the visitor's contact: on a new one holding the e-mail only")
+        user = appointment.partner_id.user_ids
         self.assertEqual(len(user), 1)
         self.assertTrue(user._is_portal())
+        self.assertEqual((user.partner_id.email, user.partner_id.booking_unverified), ("gus@example.com", False))
         mail = self.env["mail.mail"].sudo().search([("email_to", "=", "gus@example.com")], limit=1)
         self.assertIn("signup", mail.body_html)
         self.assertFalse(html.fromstring(self.url_open(url).content).xpath(

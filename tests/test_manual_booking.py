@@ -1,6 +1,7 @@
 from freezegun import freeze_time
 
 from odoo.exceptions import UserError, ValidationError
+from odoo.tests import Form
 
 from ..exceptions import SlotUnavailableError
 from .common import MONDAY
@@ -131,3 +132,20 @@ class TestManualBooking(BookingCommon):
                 "page_id": self.page.id, "service_id": self.service.id, "partner_id": self.customer.id,
                 "date": MONDAY, "time_from": 15, "time_to": 14,
             })
+
+
+class TestAssistantForm(BookingCommon):
+    """The assistant through its form, as staff use it (onchanges included)."""
+
+    @freeze_time(NOW)
+    def test_form_books_a_phone_call(self):
+        form = Form(self.env["booking.booking.wizard"].with_user(self.user_staff))
+        form.page_id = self.page
+        form.service_id = self.service
+        self.assertEqual(form.service_id, self.service, "choosing a service keeps it")
+        form.provider_id = self.provider_b
+        self.assertEqual(form.provider_id, self.provider_b)
+        form.date = MONDAY
+        form.partner_id = self.customer
+        wizard = form.save()
+        self.assertEqual((wizard.service_id, wizard.provider_id), (self.service, self.provider_b))

@@ -297,3 +297,27 @@ class TestOutboxCleanUp(NotificationCase):
             self.env["booking.notification"]._gc_sent()
         self.assertFalse((old_sent | old_cancelled).exists())
         self.assertEqual((old_failed | recent).exists(), old_failed | recent)
+
+
+@tagged("post_install", "-at_install")
+class TestMessageLayout(NotificationCase):
+    """What a customer's e-mail looks like: the page's name and contact, a readable title, no Unfollow."""
+
+    @freeze_time(NOW)
+    def test_customer_email_speaks_for_the_page(self):
+        self.page.partner_id = self.env["res.partner"].create({
+            "name": "Salon Paris", "street": "1 rue de la Paix", "city": "Paris", "phone": "+33 1 23 45 67 89",
+            "email": "hello@salon.example.com"})
+        self.env.company.write({"phone": "+1 555 000 0000", "email": "info@company.example.com"})
+        appointment = self.book_online(10)
+        self.dispatch()
+        message = self.sent_messages(appointment, "Confirmed")
+        self.assertEqual(message.record_name, f"Cut · {appointment._when_label(style='short')}",
+                         "the service and the time, not the internal reference and the customer's name")
+        mail = self.env["mail.mail"].sudo().search([("mail_message_id", "=", message.id)])
+        self.assertTrue(mail)
+        body = mail.body_html
+        for text in ("Test Salon", "1 rue de la Paix", "+33 1 23 45 67 89", "hello@salon.example.com"):
+            self.assertIn(text, body)
+        for text in ("info@company.example.com", "+1 555 000 0000", "Unfollow", appointment.display_name):
+            self.assertNotIn(text, body)

@@ -1,4 +1,5 @@
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -158,6 +159,25 @@ class TestCheckout(PaymentCase):
         ])
         self.assertEqual(len(receipt_mail), 1)
         self.assertEqual(len(receipt_mail.attachment_ids), 1, "the receipt is attached")
+
+    def test_receipt_goes_without_its_pdf_when_the_pdf_cannot_be_made(self):
+        """No wkhtmltopdf, a broken report: the receipt e-mail still goes, at once, with its link."""
+        appointment, _deposit = self._deposit_paid_and_checked_in()
+        with freeze_time("2025-06-02 09:00:00"):
+            appointment.action_complete()
+            Report = type(self.env["ir.actions.report"])
+            with patch.object(Report, "_render_qweb_pdf", side_effect=UserError("Unable to find Wkhtmltopdf")), \
+                    mute_logger("odoo.addons.self_serve_booking.models.booking_notification"):
+                self.env["booking.notification"]._cron_dispatch()
+        outbox = self.env["booking.notification"].search(
+            [("appointment_id", "=", appointment.id), ("event", "=", "receipt")])
+        self.assertEqual((outbox.state, outbox.attempts), ("sent", 1), "sent at the first try, not retried")
+        receipt_mail = self.env["mail.message"].search([
+            ("model", "=", "booking.appointment"), ("res_id", "=", appointment.id),
+            ("subject", "like", "Your receipt")])
+        self.assertEqual(len(receipt_mail), 1)
+        self.assertFalse(receipt_mail.attachment_ids)
+        self.assertIn(appointment.partner_id, receipt_mail.partner_ids)
 
     def test_balance_failure_keeps_it_due_and_sends_a_payment_link(self):
         appointment, deposit = self._deposit_paid_and_checked_in()
@@ -326,6 +346,45 @@ class TestRefunds(PaymentCase):
         wizard.action_refund()
         self.assertEqual(appointment.contract_id.amount_refunded, 15.0)
         self.assertInvoicesMatch(appointment.contract_id)
+
+
+@tagged("post_install", "-at_install")
+class TestMoneySummary(PaymentCase):
+    """What the customer reads about the money, at each step: never "paid $0.00" after a deposit."""
+
+    def summary(self, appointment):
+        appointment.invalidate_recordset()
+        money = appointment.contract_id._get_money_summary()
+        return money["headline"].replace("\xa0", " "), money["due_now"], money["at_visit"]
+
+    def test_the_summary_follows_the_booking(self):
+        with freeze_time(NOW):
+            appointment = self._book_deposit()
+            self.assertEqual(self.summary(appointment),
+                             ("Pay the $ 40.00 deposit to secure your time; $ 60.00 at your visit.", 40.0, 60.0))
+            self._pay(appointment)
+            self.assertEqual(self.summary(appointment), ("Deposit of $ 40.00 paid; $ 60.00 at your visit.", 0.0, 60.0))
+        with freeze_time("2025-06-02 09:00:00"):
+            appointment.action_check_in()
+            appointment.action_complete()
+        self.assertEqual(self.summary(appointment), ("Paid in full: $ 100.00.", 0.0, 0.0))
+
+    def test_cancelled_bookings_owe_nothing(self):
+        with freeze_time(NOW):
+            full = self._book_deposit(hour=10)
+            self._pay(full)
+            late = self._book_deposit(hour=14, day=MONDAY)
+            self._pay(late)
+            full.action_cancel(cancelled_by="merchant")
+        self.assertEqual(full.contract_id.amount_balance_due, 0.0, "no balance on a cancelled booking")
+        self.assertEqual(self.summary(full), ("Everything you paid ($ 40.00) is refunded.", 0.0, 0.0))
+        self.assertFalse(full.contract_id._get_receipt_values()["balance_due"])
+        with freeze_time("2025-06-02 11:30:00"):  # 30 minutes before: no refund under the policy
+            late.action_cancel(cancelled_by="customer")
+        self.assertEqual(self.summary(late), ("$ 40.00 is kept under the cancellation policy.", 0.0, 0.0))
+        report = self.env["booking.payment.contract"]._read_group(
+            [("id", "in", (full | late).contract_id.ids)], [], ["amount_balance_due:sum"])
+        self.assertEqual(report[0][0], 0.0, "Reporting → Payments counts no balance for cancelled bookings")
 
 
 @tagged("post_install", "-at_install")

@@ -174,3 +174,32 @@ class TestPortalTours(TourDataMixin, PaymentHttpCommon):
         self.assertNotEqual(self.appointment.start, before)
         self.assertEqual(self.appointment.state, "confirmed")
         self.assertEqual(self.appointment.contract_id.amount_deposit_paid, 40.0)
+
+
+@tagged("post_install", "-at_install")
+class TestPhoneTours(TourDataMixin, HttpCase):
+    """The customer's journeys on a phone (390 x 844, touch): pay the deposit first, money in words, moves confirmed."""
+
+    browser_size = "390x844"
+    touch_enabled = True
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_tour_data()
+
+    def test_phone_guest_pays_the_deposit_first(self):
+        self.env.ref("payment.payment_provider_demo").write({"state": "test", "is_published": True})
+        self.start_tour("/p/tour-spa", "self_serve_booking_phone_deposit")
+        appointment = self.env["booking.appointment"].search([("page_id", "=", self.page.id)])
+        self.assertEqual(appointment.state, "confirmed")
+        money = appointment.contract_id._get_money_summary()
+        self.assertEqual((money["due_now"], money["at_visit"]), (0.0, 60.0))
+
+
+@tagged("post_install", "-at_install")
+class TestPhonePortalTours(TestPortalTours):
+    """The same portal journeys on a phone: cancel seeing the refund first, move with a confirmation."""
+
+    browser_size = "390x844"
+    touch_enabled = True

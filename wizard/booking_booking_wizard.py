@@ -29,7 +29,7 @@ class BookingBookingWizard(models.TransientModel):
         help="Empty: whoever is free, least busy first.",
     )
     allowed_provider_ids = fields.Many2many("booking.provider", compute="_compute_allowed")
-    date = fields.Date(required=True, default=fields.Date.context_today)
+    date = fields.Date(required=True, default=lambda self: self._default_date())
     partner_id = fields.Many2one("res.partner", string="Customer")
     channel = fields.Selection(
         selection=[("phone", "Phone"), ("walk_in", "Walk-in"), ("other", "In person")],
@@ -41,6 +41,13 @@ class BookingBookingWizard(models.TransientModel):
     slot_ids = fields.One2many("booking.booking.wizard.slot", "wizard_id", string="Free Times")
     searched = fields.Boolean()
 
+    @api.model
+    def _default_date(self):
+        """Today where the business is (the page's time zone), not where the server or the user is."""
+        page = self.env["booking.page"].browse(self.env.context.get("default_page_id")) or self._fields[
+            "page_id"].default(self)
+        return page._local_today() if page else fields.Date.context_today(self)
+
     @api.depends("page_id", "service_id")
     def _compute_allowed(self):
         for wizard in self:
@@ -49,9 +56,17 @@ class BookingBookingWizard(models.TransientModel):
 
     @api.onchange("page_id", "service_id", "provider_id", "date")
     def _onchange_search_criteria(self):
-        if self.service_id and self.service_id not in self.allowed_service_ids:
+        """A new page or service drops choices it does not offer; any change drops the listed times.
+
+        Checked against the page itself: in an onchange the ``allowed_*``
+        fields hold new-record copies (``NewId``), which a chosen record is
+        never ``in``, so comparing with them blanked every choice.
+        """
+        page = self.page_id
+        if self.service_id and self.service_id._origin not in page.service_ids.filtered("active"):
             self.service_id = False
-        if self.provider_id and self.provider_id not in self.allowed_provider_ids:
+        if self.provider_id and self.provider_id._origin not in page._get_bookable_providers(
+                self.service_id._origin or None):
             self.provider_id = False
         self.slot_ids = [Command.clear()]
         self.searched = False

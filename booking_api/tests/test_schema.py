@@ -261,3 +261,18 @@ def test_document_describes_idempotency_and_proven_customers():
     error_codes = SCHEMAS["Error"]["properties"]["error"]["description"]
     for code in ("already_booked", "idempotency_key_reused"):
         assert code in error_codes
+
+
+def test_a_final_line_break_is_not_the_end_of_a_pattern():
+    assert "code" in validate({"email": "a@example.com", "code": "123456\n"}, ref("SessionVerifyRequest"))
+    customer = {"name": "Jo Doe\n", "email": "jo@example.com"}
+    assert validate(booking(customer=customer), ref("BookingRequest")) == {"customer.name": "must fit on one line"}
+    assert "start" in validate(booking(start="2025-06-02T08:00:00Z\n"), ref("BookingRequest"))
+
+
+def test_idempotency_keys_are_long_enough_to_be_secret():
+    from booking_api.schema import IDEMPOTENCY_KEY_RE  # noqa: PLC0415
+
+    assert IDEMPOTENCY_KEY_RE.fullmatch("3f1c2d9e-6a7b-4c5d-8e9f-0a1b2c3d4e5f")
+    for key in ("order-1001", "x" * 15, "x" * 256, "with a space in it", "a-key-with-a-newline\n"):
+        assert not IDEMPOTENCY_KEY_RE.fullmatch(key), key

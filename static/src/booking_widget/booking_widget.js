@@ -8,7 +8,7 @@
  * headless sites use, and listens to the page's bus channel so a time
  * booked by someone else disappears without a reload.
  */
-import { Component, onWillStart, onWillUnmount, useState } from "@odoo/owl";
+import { Component, onWillStart, onWillUnmount, useEffect, useRef, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 
@@ -41,6 +41,7 @@ export class BookingWidget extends Component {
             providerId: null,
             month: DateTime.fromISO(this.props.today).startOf("month").toISODate(),
             slots: [],
+            openDates: [],
             slotsLoading: false,
             date: null,
             start: null,
@@ -67,6 +68,24 @@ export class BookingWidget extends Component {
         this.onChooseService = this.onChooseService.bind(this);
 
         onWillStart(() => this.loadPage());
+
+        // Keyboard and screen-reader users land on each new step's title,
+        // not back at the top of the page (not on the first render).
+        this.root = useRef("root");
+        let firstStep = true;
+        useEffect(
+            (step) => {
+                if (firstStep) {
+                    firstStep = false;
+                    return;
+                }
+                const title = this.root.el && this.root.el.querySelector(".o_booking_step_title");
+                if (title && step) {
+                    title.focus({ preventScroll: false });
+                }
+            },
+            () => [this.state.step]
+        );
 
         const bus = this.env.services && this.env.services.bus_service;
         if (bus) {
@@ -163,6 +182,7 @@ export class BookingWidget extends Component {
         const { status, data } = await this.api(`/pages/${this.props.slug}/slots?${params}`);
         this.state.slotsLoading = false;
         this.state.slots = status === 200 ? data.slots : [];
+        this.state.openDates = status === 200 ? data.open_dates || [] : [];
         if (status !== 200) {
             this.state.message = data.message || _t("Could not load the free times.");
         }
@@ -237,16 +257,21 @@ export class BookingWidget extends Component {
         for (let i = 1; i < month.weekday; i++) {
             cells.push(null);
         }
+        const openDates = new Set(this.state.openDates);
         for (let day = month; day.month === month.month; day = day.plus({ days: 1 })) {
             const iso = day.toISODate();
-            const open = iso >= today && iso <= last;
+            // closed: nobody works that day (or it is out of the booking window); full: all booked
+            const open = iso >= today && iso <= last && (openDates.has(iso) || Boolean(byDate[iso]));
+            const available = open && Boolean(byDate[iso]);
+            const dayName = day.setLocale(this.locale).toLocaleString(DateTime.DATE_HUGE);
             cells.push({
                 iso,
                 label: day.day,
                 open,
-                available: open && Boolean(byDate[iso]),
+                available,
+                full: open && !available,
                 selected: iso === this.state.date,
-                title: day.setLocale(this.locale).toLocaleString(DateTime.DATE_HUGE),
+                title: available ? dayName : open ? _t("%s: fully booked", dayName) : _t("%s: closed", dayName),
             });
         }
         while (cells.length % 7) {
@@ -278,7 +303,27 @@ export class BookingWidget extends Component {
             .toLocaleString(DateTime.TIME_SIMPLE);
     }
 
-    /** The same time in the visitor's own zone, when it differs from the page's. */
+    /** The zone's usual abbreviation at that moment (CET, PST), as the server writes it, else its offset. */
+    zoneAbbreviation(iso) {
+        const date = new Date(iso);
+        for (const locale of ["en-US", "en-GB"]) {
+            const part = new Intl.DateTimeFormat(locale, { timeZone: this.props.timezone, timeZoneName: "short" })
+                .formatToParts(date).find((p) => p.type === "timeZoneName");
+            if (part && /^[A-Z]{2,5}$/.test(part.value)) {
+                return part.value;
+            }
+        }
+        return DateTime.fromISO(iso, { zone: "utc" }).setZone(this.props.timezone).toFormat("'UTC'ZZ");
+    }
+
+    /** One date and time format everywhere in the widget: "Monday, June 2, 2025, 10:00 AM CEST". */
+    whenLabel(iso) {
+        const local = DateTime.fromISO(iso, { zone: "utc" }).setZone(this.props.timezone).setLocale(this.locale);
+        return `${local.toLocaleString(DateTime.DATE_HUGE)}, ${local.toLocaleString(DateTime.TIME_SIMPLE)} ${
+            this.zoneAbbreviation(iso)}`;
+    }
+
+    /** The same time in the visitor's own zone, when it differs from the page's; says when it is another day. */
     ownTimeLabel(iso) {
         if (this.userZone === this.props.timezone) {
             return "";
@@ -288,7 +333,16 @@ export class BookingWidget extends Component {
         if (own.offset === pageTime.offset) {
             return "";
         }
-        return own.setLocale(this.locale).toLocaleString(DateTime.TIME_SIMPLE);
+        const label = own.setLocale(this.locale).toLocaleString(DateTime.TIME_SIMPLE);
+        const ownDay = own.toISODate();
+        const pageDay = pageTime.toISODate();
+        if (ownDay > pageDay) {
+            return _t("%s (next day)", label);
+        }
+        if (ownDay < pageDay) {
+            return _t("%s (day before)", label);
+        }
+        return label;
     }
 
     get showOwnZone() {
@@ -313,9 +367,11 @@ export class BookingWidget extends Component {
         return {
             service: service.name,
             provider: this.state.providerId ? provider && provider.name : provider ? provider.name : _t("Any available"),
-            when: `${this.selectedDateLabel}, ${this.timeLabel(this.state.start)}`,
+            when: this.whenLabel(this.state.start),
             price: this.money(service.price),
             deposit: service.deposit.amount ? this.money(service.deposit.amount) : "",
+            rest: service.deposit.amount ? this.money(service.price - service.deposit.amount) : "",
+            request: service.requires_approval,
         };
     }
 
@@ -542,10 +598,16 @@ export class BookingWidget extends Component {
             this.forgetVerified();
         }
         const errors = {};
-        for (const [field, message] of Object.entries(data.fields || {})) {
-            errors[field.replace(/^customer\./, "")] = message;
+        for (const [path, message] of Object.entries(data.fields || {})) {
+            const field = path.replace(/^customer\./, "");
+            errors[field] = this.fieldError(field, message);
+        }
+        if (errors.email && /e-mail or a phone/.test((data.fields || {})["customer.email"] || "")) {
+            // either will do: say it under both
+            errors.email = errors.phone = _t("Enter an e-mail address or a phone number (or both).");
         }
         this.state.errors = errors;
+        this.focusFirstError(errors);
         if (status === 429) {
             this.state.message = data.message;
         } else if (status === 403) {
@@ -556,6 +618,33 @@ export class BookingWidget extends Component {
             this.state.message = _t("Please check the highlighted fields.");
         } else {
             this.state.message = data.message || _t("Something went wrong. Please try again.");
+        }
+    }
+
+    /** A field's error as a sentence: "E-mail: is not a valid e-mail address" reads "E-mail is not valid." */
+    fieldError(field, message) {
+        const labels = {
+            name: _t("Name"), email: _t("E-mail"), phone: _t("Phone"), note: _t("Note"),
+            time_from: _t("From"), time_to: _t("Until"), start: _t("Time"),
+        };
+        const text = (message || "").trim().replace(/\.$/, "");
+        if (!labels[field]) {
+            return text.charAt(0).toUpperCase() + text.slice(1) + ".";
+        }
+        return `${labels[field]} ${text}.`;
+    }
+
+    focusFirstError(errors) {
+        const order = ["name", "email", "phone", "note", "time_from", "time_to"];
+        const first = order.find((field) => errors[field]);
+        if (first) {
+            // after the render that marks it invalid
+            setTimeout(() => {
+                const input = document.querySelector(`.o_booking_widget [data-field='${first}']`);
+                if (input) {
+                    input.focus();
+                }
+            });
         }
     }
 
@@ -588,8 +677,7 @@ export class BookingWidget extends Component {
             this.state.message = data.message;
             this.state.alternatives = (data.alternatives || []).map((slot) => ({
                 ...slot,
-                label: `${DateTime.fromISO(slot.start, { zone: "utc" }).setZone(this.props.timezone)
-                    .setLocale(this.locale).toFormat("ccc d LLL")}, ${this.timeLabel(slot.start)}`,
+                label: this.whenLabel(slot.start),
             }));
             this.loadSlots();
             return;

@@ -54,8 +54,15 @@ registry.category("web_tour.tours").add("self_serve_booking_guest_books_any", {
             trigger: ".o_booking_confirmation .o_booking_state[data-state='confirmed']",
         },
         {
-            content: "With a manage link and an .ics download",
+            content: "Add to my calendar: Google, Outlook or an .ics file",
+            trigger: ".o_booking_add_to_calendar button",
+            run: "click",
+        },
+        {
             trigger: ".o_booking_confirmation a.o_booking_ics_link[href*='/ics?access_token=']",
+        },
+        {
+            trigger: ".o_booking_confirmation a.o_booking_google_link[href^='https://calendar.google.com/']",
         },
     ],
 });
@@ -226,6 +233,11 @@ registry.category("web_tour.tours").add("self_serve_booking_portal_reschedule", 
         },
         { content: "A time that day", trigger: ".o_booking_reschedule_time", run: "click" },
         {
+            content: "Nothing moved yet: the change is shown to confirm",
+            trigger: ".o_booking_reschedule_confirm:contains('Move your booking?') .o_booking_reschedule_to",
+        },
+        { content: "Confirm the move", trigger: ".o_booking_reschedule_confirm_button", run: "click" },
+        {
             content: "Moved",
             trigger: ".o_booking_portal_message:contains('moved to')",
         },
@@ -275,5 +287,57 @@ registry.category("web_tour.tours").add("self_serve_booking_returning_customer_c
             content: "Booked",
             trigger: ".o_booking_confirmation .o_booking_state[data-state='confirmed']",
         },
+    ],
+});
+
+/** On a phone: a guest books with a deposit; the payment comes first, then the money summary. */
+registry.category("web_tour.tours").add("self_serve_booking_phone_deposit", {
+    url: "/p/tour-spa",
+    steps: () => [
+        {
+            content: "Book now jumps to the booking card",
+            trigger: "a[href='#booking']",
+            run: "click",
+        },
+        {
+            content: "Choose the service with a deposit",
+            trigger: ".o_booking_service_option:contains('Tour Deposit Facial')",
+            run: "click",
+        },
+        { trigger: ".o_booking_provider_any", run: "click" },
+        { trigger: ".o_booking_day_available", run: "click" },
+        { trigger: ".o_booking_time", run: "click" },
+        { trigger: "#booking_name", run: "edit Phil Phone" },
+        { trigger: "#booking_email", run: "edit phil.phone@example.com" },
+        { trigger: ".o_booking_submit:contains('deposit')", run: "click" },
+        {
+            content: "Nothing to leave with before paying: no calendar, no manage link above the payment",
+            trigger: ".o_booking_payment_form[data-kind='deposit'] #o_payment_form",
+            run() {
+                if (document.querySelector(".o_booking_ics_link, .o_booking_manage_link")) {
+                    throw new Error("calendar or manage links shown before the deposit is paid");
+                }
+                const form = this.anchor.getBoundingClientRect();
+                if (form.top > window.innerHeight * 2) {
+                    throw new Error(`the payment form starts ${Math.round(form.top)}px down a ${window.innerHeight}px screen`);
+                }
+            },
+        },
+        {
+            content: "The money summary says what is paid now and what at the visit",
+            trigger: ".o_booking_money_headline:contains('deposit to secure your time')",
+        },
+        {
+            content: "The hold shows its deadline with the time zone, and a countdown",
+            trigger: ".o_booking_hold .o_booking_hold_countdown:contains('left')",
+        },
+        { trigger: "#customer_input", run: "edit 4242" },
+        { trigger: "button[name='o_payment_submit_button']", run: "click" },
+        {
+            content: "Booked; the summary says the deposit is paid and the rest is due at the visit",
+            trigger: ".o_booking_confirmation .o_booking_money_headline:contains('paid')",
+        },
+        { trigger: ".o_booking_confirmation .o_booking_money_at_visit" },
+        { trigger: ".o_booking_confirmation .o_booking_state[data-state='confirmed']" },
     ],
 });

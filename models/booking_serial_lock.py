@@ -1,0 +1,44 @@
+import hashlib
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL, mute_logger
+
+
+class BookingSerialLock(models.Model):
+    """Keys that make concurrent transactions about the same thing run one after the other.
+
+    ``_serialize(key)`` upserts the key's row: a second transaction doing
+    the same waits for the first; if the first commits, PostgreSQL refuses
+    the second (a serialization failure, at REPEATABLE READ) and Odoo runs
+    it again from the start, when it sees what the first one wrote. Used
+    where no constraint can say "the same", e.g. two identical requests of
+    a visitor booking two providers at once.
+    """
+
+    _name = "booking.serial.lock"
+    _description = "Booking Serialization Key"
+    _log_access = False
+
+    key = fields.Char(required=True, readonly=True)
+    touched_at = fields.Datetime(required=True, readonly=True, index=True)
+
+    _sql_constraints = [("key_unique", "UNIQUE(key)", "A serialization key exists once.")]
+
+    @api.model
+    def _serialize(self, *parts):
+        key = hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()
+        # the refused upsert of a concurrent transaction is expected (Odoo retries it): not an error
+        with mute_logger("odoo.sql_db"):
+            self.env.cr.execute(SQL(
+                """
+                INSERT INTO booking_serial_lock (key, touched_at) VALUES (%(key)s, %(now)s)
+                ON CONFLICT (key) DO UPDATE SET touched_at = EXCLUDED.touched_at
+                """,
+                key=key, now=fields.Datetime.now(),
+            ))
+
+    @api.autovacuum
+    def _gc_keys(self):
+        self.env.cr.execute(SQL("DELETE FROM booking_serial_lock WHERE touched_at < %s",
+                                fields.Datetime.now() - timedelta(days=1)))

@@ -1,0 +1,81 @@
+/** @odoo-module **/
+import { registry } from "@web/core/registry";
+
+function pick(field, text) {
+    return [
+        { content: `Type in ${field}`, trigger: `.modal div[name='${field}'] input`, run: `edit ${text}` },
+        { content: `Choose ${text}`, trigger: `ul.ui-autocomplete a:contains(${text})`, run: "click" },
+        {
+            content: `${field} keeps ${text}`,
+            trigger: `.modal div[name='${field}'] input:value(${text})`,
+        },
+    ];
+}
+
+/** Staff book a phone call through the assistant's form: choices stay, free times, one click books. */
+registry.category("web_tour.tours").add("self_serve_booking_assistant_phone_call", {
+    url: "/odoo/action-self_serve_booking.booking_booking_wizard_action",
+    steps: () => [
+        ...pick("service_id", "Desk Massage"),
+        ...pick("provider_id", "Desk Ben"),
+        ...pick("partner_id", "Rita Regular"),
+        { content: "Find the free times", trigger: ".modal button[name='action_search']", run: "click" },
+        {
+            content: "Book the first one",
+            trigger: ".modal div[name='slot_ids'] .o_data_row:first button[name='action_book']",
+            run: "click",
+        },
+        {
+            content: "The booking is open, confirmed, taken by phone",
+            trigger: ".o_form_view .o_statusbar_status .o_arrow_button_current:contains('Confirmed')",
+        },
+    ],
+});
+
+/** Staff book a walk-in: the first free provider, from now. */
+registry.category("web_tour.tours").add("self_serve_booking_assistant_walk_in", {
+    url: "/odoo/action-self_serve_booking.booking_booking_wizard_action",
+    steps: () => [
+        ...pick("service_id", "Desk Massage"),
+        ...pick("partner_id", "Rita Regular"),
+        { content: "Walk-in: start now", trigger: ".modal button[name='action_book_walk_in']", run: "click" },
+        {
+            content: "The walk-in is booked",
+            trigger: ".o_form_view .o_statusbar_status .o_arrow_button_current:contains('Confirmed')",
+        },
+    ],
+});
+
+/** Moving an appointment onto a taken time: a clean message, never the crash dialog. */
+registry.category("web_tour.tours").add("self_serve_booking_backend_conflict", {
+    url: "/odoo/action-self_serve_booking.booking_appointment_action",
+    steps: () => [
+        {
+            content: "Open Ben's appointment",
+            trigger: ".o_data_row td:contains('Desk Ben')",
+            run: "click",
+        },
+        { trigger: ".o_form_view div[name='provider_id'] input", run: "edit Desk Anna" },
+        { trigger: "ul.ui-autocomplete a:contains(Desk Anna)", run: "click" },
+        { content: "Save", trigger: ".o_form_view .o_form_button_save", run: "click" },
+        {
+            content: "The refusal says why, in a warning dialog",
+            trigger: ".modal .modal-body:contains('no longer available')",
+        },
+        {
+            content: "... titled as ours, and not the 'Oops' crash dialog with a traceback",
+            trigger: ".modal .modal-title:contains('Time not available')",
+            run() {
+                // the crash dialog ("Oops!") has a "See technical details" button and a traceback
+                if (document.querySelector(".modal .o_error_detail, .modal .fa-clipboard")
+                    || document.querySelector(".modal .modal-title").textContent.includes("Oops")) {
+                    throw new Error("the crash dialog is shown");
+                }
+            },
+        },
+        { trigger: ".modal .modal-footer button", run: "click" },
+        { trigger: "body:not(:has(.modal))" },
+        { trigger: ".o_form_view .o_form_button_cancel", run: "click" },
+        { trigger: ".o_form_view div[name='provider_id'] input:value(Desk Ben)" },
+    ],
+});

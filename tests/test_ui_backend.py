@@ -1,0 +1,70 @@
+from datetime import datetime, timedelta
+
+import pytz
+
+from odoo import Command
+from odoo.tests import HttpCase
+from odoo.tests import tagged
+
+from odoo.addons.mail.tests.common import mail_new_test_user
+
+ZONE = "Europe/Brussels"
+
+
+@tagged("post_install", "-at_install")
+class TestBackendTours(HttpCase):
+    """The merchant's backend by hand, in Chromium, as a Booking user (real clock)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        calendar = cls.env["resource.calendar"].create({
+            "name": "Desk hours", "tz": ZONE,
+            "attendance_ids": [Command.clear()] + [
+                Command.create({"name": f"{day}-{half}", "dayofweek": str(day), "hour_from": start, "hour_to": stop,
+                                "day_period": half})
+                for day in range(7) for half, start, stop in (("morning", 0, 12), ("afternoon", 12, 24))
+            ],
+        })
+        cls.service = cls.env["booking.service"].create({
+            "name": "Desk Massage", "duration_minutes": 30, "price": 50, "is_published": True})
+        cls.anna, cls.ben = cls.env["booking.provider"].create([
+            {"name": name, "resource_calendar_id": calendar.id, "tz": ZONE,
+             "service_ids": [Command.set(cls.service.ids)]}
+            for name in ("Desk Anna", "Desk Ben")
+        ])
+        cls.page = cls.env["booking.page"].create({
+            "name": "Desk Spa", "slug": "desk-spa", "tz": ZONE, "is_published": True, "min_notice_hours": 0,
+            "service_ids": [Command.set(cls.service.ids)], "provider_ids": [Command.set((cls.anna | cls.ben).ids)],
+        })
+        cls.customer = cls.env["res.partner"].create({"name": "Rita Regular", "email": "rita@example.com"})
+        cls.staff = mail_new_test_user(cls.env, login="desk_staff", name="Dana Desk",
+                                       groups="base.group_user,self_serve_booking.group_booking_user")
+
+    def _tomorrow_at(self, hour):
+        zone = pytz.timezone(ZONE)
+        day = datetime.now(zone).date() + timedelta(days=1)
+        return zone.localize(datetime.combine(day, datetime.min.time()).replace(hour=hour)).astimezone(
+            pytz.utc).replace(tzinfo=None)
+
+    def test_assistant_books_a_phone_call(self):
+        self.start_tour("/odoo", "self_serve_booking_assistant_phone_call", login="desk_staff")
+        appointment = self.env["booking.appointment"].search([("page_id", "=", self.page.id)])
+        self.assertEqual(len(appointment), 1)
+        self.assertEqual((appointment.provider_id, appointment.partner_id), (self.ben, self.customer))
+        self.assertEqual((appointment.state, appointment.channel, appointment.source),
+                         ("confirmed", "phone", "backend"))
+
+    def test_assistant_books_a_walk_in(self):
+        self.start_tour("/odoo", "self_serve_booking_assistant_walk_in", login="desk_staff")
+        appointment = self.env["booking.appointment"].search([("page_id", "=", self.page.id)])
+        self.assertEqual((appointment.channel, appointment.partner_id), ("walk_in", self.customer))
+        self.assertLess(abs((appointment.start - datetime.now()).total_seconds()), 600, "it starts now")
+
+    def test_conflicting_move_shows_the_clean_dialog(self):
+        vals = {"page_id": self.page.id, "service_id": self.service.id, "partner_id": self.customer.id,
+                "start": self._tomorrow_at(10)}
+        self.env["booking.appointment"].create(dict(vals, provider_id=self.anna.id))
+        bens = self.env["booking.appointment"].create(dict(vals, provider_id=self.ben.id))
+        self.start_tour("/odoo", "self_serve_booking_backend_conflict", login="desk_staff")
+        self.assertEqual(bens.provider_id, self.ben, "the refused move changed nothing")
