@@ -63,7 +63,7 @@ BUSY = SCENARIOS["base"]["busy"]
 # busy ranges start at these local times, 90 minutes apart: with the buffers (85 minutes busy) they never overlap
 BUSY_STARTS = (9 * 60, 10 * 60 + 30, 12 * 60, 13 * 60 + 30, 15 * 60, 16 * 60 + 30, 18 * 60)
 # HTTP ports these benchmarks may use (the server and Odoo's gevent process take one each)
-PORTS = range(int(os.environ.get("BENCH_PORT_MIN", 8190)), int(os.environ.get("BENCH_PORT_MAX", 8199)) + 1)
+PORTS = range(int(os.environ.get("BENCH_PORT_MIN", "8190")), int(os.environ.get("BENCH_PORT_MAX", "8199")) + 1)
 
 
 def odoo_paths():

@@ -42,12 +42,14 @@ from odoo_server import client_address
 from odoo_server import parse_args
 from odoo_server import spread_slots
 
+
 class InProcess:
     """Requests through ``odoo.http.root`` in this process, with their SQL recorded."""
 
     def __init__(self, bench):
-        import odoo.http  # noqa: PLC0415
         from werkzeug.test import Client as WerkzeugClient  # noqa: PLC0415
+
+        import odoo.http  # noqa: PLC0415
 
         bench.registry()  # configures this process for the database
         self.bench = bench

@@ -25,6 +25,12 @@ class PaymentToken(models.Model):
         "charged for that booking only.",
     )
 
+    def _booking_label(self):
+        """The card as a customer recognises it: "Visa •••• 4242"."""
+        self.ensure_one()
+        details = (self.payment_details or "")[-4:]
+        return f"{self.payment_method_id.name} •••• {details}" if details else self.display_name
+
     def _get_available_tokens(self, providers_ids, partner_id, is_validation=False, **kwargs):
         """A card someone saved through a booking's link is not its customer's to choose, anywhere."""
         tokens = super()._get_available_tokens(providers_ids, partner_id, is_validation=is_validation, **kwargs)
