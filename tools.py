@@ -2,6 +2,9 @@
 
 import hmac
 
+from .booking_api.validator import text_error
+from .exceptions import BookingInputError
+
 
 def safe_consteq(expected, given):
     """Whether ``given`` equals the secret ``expected``, in constant time, whatever ``given`` is.
@@ -13,3 +16,15 @@ def safe_consteq(expected, given):
     if not isinstance(expected, str) or not isinstance(given, str) or not expected:
         return False
     return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def clean_text(env, value, field, max_length=2000):
+    """Free text from outside (a note, a reason), stripped and cut to ``max_length``; False when empty.
+
+    Text holding control characters is refused (a 400 on ``field``):
+    PostgreSQL cannot store NUL, and no customer types the others.
+    """
+    value = (value or "").strip()
+    if text_error(value):
+        raise BookingInputError({field: env._("must not contain control characters")})
+    return value[:max_length] or False

@@ -1,14 +1,15 @@
 """The public JSON booking API, /booking/api/v1 (DESIGN.md section 6).
 
-Every request is validated against the schemas of ``booking_api/schema.py``,
-from which ``openapi.json`` is generated too. Every answer is JSON: errors
+Every request is validated against the schemas of ``booking_api/schemas.py``
+(``booking_api/validator.py``), from which ``openapi.json`` is generated too
+(``booking_api/openapi.py``). Handlers parse, make one call to the models, and
+serialise the answer with the ``_api_*_payload`` methods. Every answer is JSON: errors
 carry a stable ``error`` code, and nothing is written when a request fails
 (rate-limit hits aside, which are the point of a limit).
 """
 
 import functools
 import hashlib
-import json
 import logging
 from datetime import UTC
 
@@ -19,21 +20,24 @@ from odoo import http
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import request
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import html2plaintext
 
-from ..booking_api import schema as contract
+from ..booking_api import openapi
+from ..booking_api import schemas
+from ..booking_api import validator
+from ..const import ATTEMPTS_FACTOR
+from ..const import MAX_SLOT_RANGE_DAYS
+from ..const import URL_ID as ID
 from ..exceptions import BookingActionRefused
 from ..exceptions import BookingInputError
 from ..exceptions import IdempotencyKeyReused
 from ..exceptions import LoginRequiredError
 from ..exceptions import SlotUnavailableError
-from ..models.booking_frontdesk import iso_utc
 
 _logger = logging.getLogger(__name__)
 
-API = contract.API_PREFIX
-# Attempts of one client (refused ones included) may be this many times the page's write limit.
-ATTEMPTS_FACTOR = 6
-JSON_HEADERS = [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store")]
+API = schemas.API_PREFIX
+NO_STORE = [("Cache-Control", "no-store")]
 
 
 class ApiError(Exception):
@@ -49,11 +53,13 @@ class ApiError(Exception):
 
 
 def json_response(payload, status=200, headers=None):
-    return request.make_response(
-        json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
-        headers=JSON_HEADERS + list(headers or []),
-        status=status,
-    )
+    """A JSON answer nobody caches: bookings, tokens and free times are of the moment."""
+    return request.make_json_response(payload, headers=NO_STORE + list(headers or []), status=status)
+
+
+def iso_utc(value):
+    """ISO 8601 with Z for a naive UTC datetime."""
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def api_endpoint(methods, idempotent=False):
@@ -81,7 +87,7 @@ def api_endpoint(methods, idempotent=False):
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
                 raise
             except Exception as error:  # every failure becomes a JSON answer
-                return error_response(error)
+                return self._api_error_response(error)
 
         @functools.wraps(handler)
         def wrapper(self, *args, **kwargs):
@@ -89,93 +95,97 @@ def api_endpoint(methods, idempotent=False):
             if not idempotent or key is None:
                 return respond(self, *args, **kwargs)
             try:
-                return _respond_once(key, lambda: respond(self, *args, **kwargs))
+                return self._api_respond_once(key, lambda: respond(self, *args, **kwargs))
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
                 raise
             except Exception as error:  # a refused key, a bad one: JSON too
-                return error_response(error)
+                return self._api_error_response(error)
 
         return wrapper
 
     return decorator
 
 
-def error_response(error):
-    """The JSON answer for an exception: its 4xx for expected refusals, else a logged 500."""
-    env = request.env
-    if isinstance(error, ApiError):
-        failure = error
-    elif isinstance(error, BookingInputError):
-        failure = ApiError(400, "validation", env._("Some fields are invalid."), fields=error.fields)
-    elif isinstance(error, SlotUnavailableError):
-        frontdesk = env["booking.frontdesk"]
-        failure = ApiError(409, "slot_unavailable", error.args[0],
-                           alternatives=[frontdesk._slot_payload(slot) for slot in error.alternatives])
-    elif isinstance(error, LoginRequiredError):
-        failure = ApiError(403, "login_required", error.args[0])
-    elif isinstance(error, IdempotencyKeyReused):
-        failure = ApiError(422, "idempotency_key_reused", error.args[0])
-    elif isinstance(error, BookingActionRefused):
-        failure = ApiError(409, error.code, error.args[0])
-    elif isinstance(error, ValidationError | UserError):
-        failure = ApiError(400, "validation", error.args[0], fields={})
-    elif isinstance(error, AccessError | MissingError | NotFound):
-        failure = ApiError(404, "not_found", env._("Not found."))
-    elif isinstance(error, HTTPException) and error.code and 400 <= error.code < 500:
-        # e.g. a body shorter than its Content-Length (the client went away)
-        failure = ApiError(error.code, "bad_request", env._("The request could not be read."))
-    else:
-        _logger.error("Booking API: unexpected error on %s", request.httprequest.path, exc_info=error)
-        request.env.cr.rollback()
-        failure = ApiError(500, "internal_error", env._("Something went wrong on our side."))
-    if 400 <= failure.status < 500 and failure.status != 429:
-        # refused before anything was written: the request does not count against the write limit
-        environ = request.httprequest.environ
-        env["booking.rate.limit"].sudo()._give_back(environ.pop("self_serve_booking.rate_limit_hit", None))
-    return json_response(
-        {"error": failure.code, "message": failure.message, **failure.extra},
-        status=failure.status,
-        headers=failure.headers,
-    )
-
-
-def _respond_once(key, respond):
-    """Answer a write sent with an ``Idempotency-Key``: run it once, or replay its first answer.
-
-    The key is scoped to the route (the path names the page) and the caller
-    (signed-in user, bearer token or anonymous), and bound to the body: the
-    same key with another body is a 422.
-    """
-    env = request.env
-    if not contract.IDEMPOTENCY_KEY_RE.fullmatch(key):
-        raise BookingInputError({"Idempotency-Key": env._("must be 16 to 255 printable ASCII characters, "
-                                                          "e.g. a UUID")})
-    user = env.user
-    authorization = request.httprequest.headers.get("Authorization")
-    # anonymous keys are the client address's: nobody replays another visitor's answer (its manage link)
-    caller = (f"user:{user.id}" if not user._is_public()
-              else f"token:{hashlib.sha256(authorization.encode()).hexdigest()}" if authorization
-              else f"public:{request.httprequest.remote_addr}")
-
-    def run():
-        response = respond()
-        return response, response.status_code, response.get_data(as_text=True), response.headers.get("Location")
-
-    response, earlier = env["booking.idempotency.key"].sudo()._call_once(
-        f"{request.httprequest.path} {caller}", key, request.httprequest.get_data(cache=True), run)
-    if earlier is None:
-        return response
-    headers = [("Idempotent-Replayed", "true")]
-    if earlier.location:
-        headers.append(("Location", earlier.location))
-    return request.make_response(earlier.response, headers=JSON_HEADERS + headers, status=earlier.status)
-
-
 class BookingApiController(http.Controller):
-    # === HELPERS === #
+    """The routes of the public API; every helper is a method other addons may override."""
+
+    # === ANSWERS === #
+
+    def _api_error_response(self, error):
+        """The JSON answer for an exception: its 4xx for expected refusals, else a logged 500."""
+        env = request.env
+        if isinstance(error, ApiError):
+            failure = error
+        elif isinstance(error, BookingInputError):
+            failure = ApiError(400, "validation", env._("Some fields are invalid."),
+                               fields=validator.translate_errors(error.fields, env._))
+        elif isinstance(error, SlotUnavailableError):
+            failure = ApiError(409, "slot_unavailable", error.args[0],
+                               alternatives=[self._api_slot_payload(slot) for slot in error.alternatives])
+        elif isinstance(error, LoginRequiredError):
+            failure = ApiError(403, "login_required", error.args[0])
+        elif isinstance(error, IdempotencyKeyReused):
+            failure = ApiError(422, "idempotency_key_reused", error.args[0])
+        elif isinstance(error, BookingActionRefused):
+            failure = ApiError(409, error.code, error.args[0])
+        elif isinstance(error, ValidationError | UserError):
+            failure = ApiError(400, "validation", error.args[0], fields={})
+        elif isinstance(error, AccessError | MissingError | NotFound):
+            failure = ApiError(404, "not_found", env._("Not found."))
+        elif isinstance(error, HTTPException) and error.code and 400 <= error.code < 500:
+            # e.g. a body shorter than its Content-Length (the client went away)
+            failure = ApiError(error.code, "bad_request", env._("The request could not be read."))
+        else:
+            _logger.error("Booking API: unexpected error on %s", request.httprequest.path, exc_info=error)
+            request.env.cr.rollback()
+            failure = ApiError(500, "internal_error", env._("Something went wrong on our side."))
+        if 400 <= failure.status < 500 and failure.status != 429:
+            # refused before anything was written: the request does not count against the write limit
+            environ = request.httprequest.environ
+            env["booking.rate.limit"].sudo()._give_back(environ.pop("self_serve_booking.rate_limit_hit", None))
+        return json_response(
+            {"error": failure.code, "message": failure.message, **failure.extra},
+            status=failure.status,
+            headers=failure.headers,
+        )
+
+
+    def _api_respond_once(self, key, respond):
+        """Answer a write sent with an ``Idempotency-Key``: run it once, or replay its first answer.
+
+        The key is scoped to the route (the path names the page) and the caller
+        (signed-in user, bearer token or anonymous), and bound to the body: the
+        same key with another body is a 422.
+        """
+        env = request.env
+        if not validator.IDEMPOTENCY_KEY_RE.fullmatch(key):
+            raise BookingInputError({"Idempotency-Key": env._("must be 16 to 255 printable ASCII characters, "
+                                                              "e.g. a UUID")})
+        user = env.user
+        authorization = request.httprequest.headers.get("Authorization")
+        # anonymous keys are the client address's: nobody replays another visitor's answer (its manage link)
+        caller = (f"user:{user.id}" if not user._is_public()
+                  else f"token:{hashlib.sha256(authorization.encode()).hexdigest()}" if authorization
+                  else f"public:{request.httprequest.remote_addr}")
+
+        def run():
+            response = respond()
+            return response, response.status_code, response.get_data(as_text=True), response.headers.get("Location")
+
+        response, earlier = env["booking.idempotency.key"].sudo()._call_once(
+            f"{request.httprequest.path} {caller}", key, request.httprequest.get_data(cache=True), run)
+        if earlier is None:
+            return response
+        headers = [("Idempotent-Replayed", "true")]
+        if earlier.location:
+            headers.append(("Location", earlier.location))
+        return request.make_response(earlier.response, headers=[
+            ("Content-Type", "application/json; charset=utf-8"), *NO_STORE, *headers], status=earlier.status)
+
+    # === REQUESTS === #
 
     def _page_or_404(self, slug):
-        page = request.env["booking.frontdesk"]._get_page(slug, request.env["website"].get_current_website())
+        page = request.env["booking.page"]._get_served_page(slug, request.env["website"].get_current_website())
         if not page:
             raise ApiError(404, "not_found", request.env._("No booking page at this address."))
         return page
@@ -193,21 +203,28 @@ class BookingApiController(http.Controller):
             raise ApiError(415, "unsupported_media_type", env._("Send the body as application/json."))
         if httprequest.content_length is None:
             raise ApiError(411, "length_required", env._("Send a Content-Length header."))
-        if httprequest.content_length > contract.MAX_BODY_BYTES:
+        if httprequest.content_length > schemas.MAX_BODY_BYTES:
             raise ApiError(413, "payload_too_large", env._("The body is larger than 16 KB."))
         try:
-            return contract.loads(httprequest.get_data(cache=True))
+            return validator.loads(httprequest.get_data(cache=True))
         except ValueError:  # UnicodeDecodeError included
             raise ApiError(400, "malformed_json", env._(
                 "The body is not valid JSON (UTF-8, finite numbers, nested at most %(depth)s levels).",
-                depth=contract.MAX_DEPTH)) from None
+                depth=schemas.MAX_DEPTH)) from None
 
     def _validated_body(self, schema_name):
         body = self._read_json_body()
-        errors = contract.validate(body, contract.ref(schema_name))
+        errors = validator.validate(body, schemas.ref(schema_name))
         if errors:
             raise BookingInputError(errors)
         return body
+
+    def _parsed_query(self, route, query):
+        """The query string of ``route``, parsed and checked (400 naming the parameters at fault)."""
+        values, errors = validator.parse_query(route, query)
+        if errors:
+            raise BookingInputError(errors)
+        return values
 
     def _rate_limit(self, page):
         """Count this write against the client; 429 beyond the page's limit.
@@ -256,9 +273,8 @@ class BookingApiController(http.Controller):
         page = self._page_or_404(slug)
         self._rate_limit(page)
         body = self._validated_body(schema)
-        frontdesk = request.env["booking.frontdesk"]
-        service = frontdesk._get_service(page, body["service_id"])
-        provider = frontdesk._get_provider(page, service, body.get("provider_id"))
+        service = page._get_bookable_service(body["service_id"])
+        provider = page._get_bookable_provider(service, body.get("provider_id"))
         partner = self._proven_partner(page)
         if not partner and not body.get("customer"):
             raise BookingInputError({"customer": request.env._("is required")})
@@ -281,34 +297,142 @@ class BookingApiController(http.Controller):
         user = request.env.user
         return user.partner_id if not user._is_public() else None
 
+    # === PAYLOADS === #
+
+    def _api_page_payload(self, page):
+        services = page._get_bookable_services()
+        providers = page._get_bookable_providers() if page.show_providers else request.env["booking.provider"]
+        policy = page.cancellation_policy_id
+        partner = page.partner_id
+        return {
+            "page": {
+                "id": page.id,
+                "slug": page.slug,
+                "name": page.name,
+                "url": page.website_url,
+                "timezone": page.tz,
+                "currency": page.currency_id.name,
+                "description": html2plaintext(page.description or "").strip() or None,
+                "address": page._get_address_text() or None,
+                "phone": partner.phone or None,
+                "email": partner.email or None,
+                "allow_guest_booking": page.allow_guest_booking,
+                "show_providers": page.show_providers,
+                "min_notice_hours": page.min_notice_hours,
+                "max_advance_days": page.max_advance_days,
+                "last_bookable_date": page._last_bookable_date().isoformat(),
+                "cancellation_policy": "; ".join(policy._get_tier_summary()) if policy else None,
+            },
+            "services": [self._api_service_payload(page, service) for service in services],
+            "providers": [
+                {
+                    "id": provider.id,
+                    "name": provider.name,
+                    "job_title": provider.job_title or None,
+                    "bio": html2plaintext(provider.bio or "").strip() or None,
+                    "image_url": f"/p/{page.slug}/image/provider/{provider.id}",
+                    "service_ids": (provider.service_ids & services).ids,
+                }
+                for provider in providers
+            ],
+        }
+
+    def _api_service_payload(self, page, service):
+        return {
+            "id": service.id,
+            "name": service.name,
+            "description": service.description or None,
+            "duration_minutes": service.duration_minutes,
+            "price": service.price,
+            "currency": service.currency_id.name,
+            "deposit": {
+                "type": service.deposit_type,
+                "value": service.deposit_value,
+                "amount": service._get_deposit_amount(),
+            },
+            "requires_approval": bool(service.requires_approval and not page.auto_confirm),
+            "provider_ids": page._get_bookable_providers(service).ids if page.show_providers else [],
+        }
+
+    def _api_slot_payload(self, slot):
+        return {"start": iso_utc(slot.start), "end": iso_utc(slot.stop), "provider_id": slot.provider_id}
+
+    def _api_booking_payload(self, appointment):
+        """A new booking: where the customer manages it, sees it (and pays the deposit), gets the .ics."""
+        appointment = appointment.sudo()
+        confirmation_url = appointment._get_confirmation_url()
+        return {
+            "id": appointment.id,
+            "reference": appointment.name,
+            "state": appointment.state,
+            "start": iso_utc(appointment.start),
+            "end": iso_utc(appointment.stop),
+            "service_id": appointment.service_id.id,
+            "provider_id": appointment.provider_id.id,
+            "manage_url": appointment.get_portal_url(),
+            "confirmation_url": confirmation_url,
+            "ics_url": appointment._get_confirmation_url("/ics"),
+            # the confirmation page carries the deposit's payment form while one is due
+            "payment_url": confirmation_url if appointment.state == "pending_payment" else None,
+        }
+
+    def _api_booking_summary(self, appointment):
+        """One booking as the customer sees it, with what they may do (the portal's very rules)."""
+        appointment = appointment.sudo()
+        contract = appointment.contract_id
+        cancel = appointment._get_cancel_preview()
+        move = appointment._get_change_check("reschedule")
+        return {
+            "id": appointment.id,
+            "reference": appointment.name,
+            "state": appointment.state,
+            "page": appointment.page_id.slug,
+            "service": {"id": appointment.service_id.id, "name": appointment.service_id.name},
+            "provider": {"id": appointment.provider_id.id, "name": appointment.provider_id.name},
+            "start": iso_utc(appointment.start),
+            "end": iso_utc(appointment.stop),
+            "timezone": appointment.page_id.tz,
+            "address": appointment.page_id._get_address_text() or None,
+            "price": appointment.price,
+            "currency": cancel["currency"].name,
+            "paid": cancel["paid"],
+            "refunded": contract.amount_refunded if contract else 0.0,
+            "balance_due": contract.amount_balance_due if contract else 0.0,
+            "cancel": {
+                "allowed": cancel["allowed"],
+                "reason": cancel["reason"],
+                "deadline": iso_utc(cancel["deadline"]),
+                "refund_amount": cancel["refund_amount"] if cancel["allowed"] else 0.0,
+                "refund_percent": cancel["refund_percent"],
+            },
+            "reschedule": {"allowed": move["allowed"], "reason": move["reason"], "deadline": iso_utc(move["deadline"])},
+            "manage_url": appointment.get_portal_url(),
+        }
+
     # === ROUTES === #
 
     @http.route(f"{API}/openapi.json", type="http", auth="public", csrf=False, cors="*", readonly=True,
                 save_session=False)
     @api_endpoint(("GET",))
     def openapi(self):
-        return json_response(contract.build_document(request.httprequest.host_url.rstrip("/")))
+        return json_response(openapi.build_document(request.httprequest.host_url.rstrip("/")))
 
     @http.route(f"{API}/pages/<string:slug>", type="http", auth="public", csrf=False, cors="*", readonly=True,
                 save_session=False)
     @api_endpoint(("GET",))
     def page(self, slug):
-        page = self._page_or_404(slug)
-        return json_response(request.env["booking.frontdesk"]._page_payload(page))
+        return json_response(self._api_page_payload(self._page_or_404(slug)))
 
     @http.route(f"{API}/pages/<string:slug>/slots", type="http", auth="public", csrf=False, cors="*",
                 readonly=True, save_session=False)
     @api_endpoint(("GET",))
     def slots(self, slug, **query):
         page = self._page_or_404(slug)
-        values, errors = contract.parse_query("slots", query)
-        if errors:
-            raise BookingInputError(errors)
-        frontdesk = request.env["booking.frontdesk"]
-        service = frontdesk._get_service(page, values["service_id"])
-        provider = frontdesk._get_provider(page, service, values.get("provider_id"))
-        slots, open_dates = frontdesk._get_slots(page, service, provider, values["date_from"], values.get("date_to"))
-        return json_response({"timezone": page.tz, "slots": [frontdesk._slot_payload(slot) for slot in slots],
+        values = self._parsed_query("slots", query)
+        service = page._get_bookable_service(values["service_id"])
+        provider = page._get_bookable_provider(service, values.get("provider_id"))
+        slots, open_dates = page._get_open_slots(service, provider, values["date_from"], values.get("date_to"))
+        return json_response({"timezone": page.tz, "slots": [self._api_slot_payload(slot) for slot in slots],
                               "open_dates": sorted(day.isoformat() for day in open_dates)})
 
     @http.route(f"{API}/pages/<string:slug>/bookings", type="http", auth="public", csrf=False, cors="*",
@@ -316,11 +440,10 @@ class BookingApiController(http.Controller):
     @api_endpoint(("POST",), idempotent=True)
     def create_booking(self, slug):
         page, body, service, provider, partner, source = self._customer_request(slug, "BookingRequest")
-        frontdesk = request.env["booking.frontdesk"]
-        start = _to_naive_utc(body["start"])
-        appointment = frontdesk._book(page, service, provider, start, customer=body.get("customer"),
-                                      note=body.get("note"), source=source, partner=partner)
-        payload = frontdesk._booking_payload(appointment)
+        appointment = request.env["booking.appointment"]._book_online(
+            page, service, provider, _to_naive_utc(body["start"]), customer=body.get("customer"),
+            note=body.get("note"), source=source, partner=partner)
+        payload = self._api_booking_payload(appointment)
         return json_response({"booking": payload}, status=201, headers=[("Location", payload["confirmation_url"])])
 
     @http.route(f"{API}/pages/<string:slug>/waitlist", type="http", auth="public", csrf=False, cors="*",
@@ -328,11 +451,10 @@ class BookingApiController(http.Controller):
     @api_endpoint(("POST",), idempotent=True)
     def join_waitlist(self, slug):
         page, body, service, provider, partner, source = self._customer_request(slug, "WaitlistRequest")
-        frontdesk = request.env["booking.frontdesk"]
-        time_from = contract.parse_time(body["time_from"]) if body.get("time_from") else None
-        time_to = contract.parse_time(body["time_to"]) if body.get("time_to") else None
-        entry = frontdesk._join_waitlist(
-            page, service, provider, contract.parse_date(body["date"]), time_from=time_from, time_to=time_to,
+        time_from = validator.parse_time(body["time_from"]) if body.get("time_from") else None
+        time_to = validator.parse_time(body["time_to"]) if body.get("time_to") else None
+        entry = request.env["booking.waitlist"]._join(
+            page, service, provider, validator.parse_date(body["date"]), time_from=time_from, time_to=time_to,
             customer=body.get("customer"), note=body.get("note"), source=source, partner=partner,
         )
         return json_response({"waitlist": {"id": entry.id, "reference": entry.name, "state": entry.state}},
@@ -355,7 +477,7 @@ class BookingApiController(http.Controller):
         if email:
             values["email"] = email
         if phone:
-            phone_e164 = request.env["booking.frontdesk"]._normalize_phone(page, phone)
+            phone_e164 = request.env["res.partner"]._booking_phone_e164(phone, page._get_country())
             if not phone_e164:
                 raise BookingInputError({"phone": request.env._("is not a valid phone number")})
             values["phone"] = phone_e164
@@ -428,49 +550,44 @@ class BookingApiController(http.Controller):
     @api_endpoint(("GET",))
     def my_bookings(self, **query):
         session = self._session()
-        values, errors = contract.parse_query("my_bookings", query)
-        if errors:
-            raise BookingInputError(errors)
-        frontdesk = request.env["booking.frontdesk"]
-        domain = frontdesk._customer_domain(session.partner_id, session.company_id, values.get("filter"))
-        appointments = request.env["booking.appointment"].sudo().search(domain, order="start desc", limit=200)
-        return json_response({"bookings": [frontdesk._booking_summary(a) for a in appointments]})
+        values = self._parsed_query("my_bookings", query)
+        Appointment = request.env["booking.appointment"].sudo()
+        domain = Appointment._customer_domain(session.partner_id, session.company_id, values.get("filter"))
+        appointments = Appointment.search(domain, order="start desc", limit=200)
+        return json_response({"bookings": [self._api_booking_summary(a) for a in appointments]})
 
-    @http.route(f"{API}/me/bookings/<{contract.URL_ID}:booking_id>", type="http", auth="public", csrf=False,
+    @http.route(f"{API}/me/bookings/<{ID}:booking_id>", type="http", auth="public", csrf=False,
                 cors="*", save_session=False)
     @api_endpoint(("GET", "PATCH"))
     def my_booking(self, booking_id):
         session = self._session()
         appointment = self._my_booking(session, booking_id)
-        frontdesk = request.env["booking.frontdesk"]
         if request.httprequest.method == "PATCH":
             body = self._validated_body("BookingChange")
             if body["action"] == "cancel":
-                frontdesk._customer_cancel(appointment, reason=body.get("reason"))
+                appointment._customer_cancel(reason=body.get("reason"))
             else:
                 if not body.get("start"):
                     raise BookingInputError({"start": request.env._("is required")})
-                frontdesk._customer_reschedule(appointment, _to_naive_utc(body["start"]),
-                                               any_provider=bool(body.get("any_provider")))
-        return json_response({"booking": frontdesk._booking_summary(appointment)})
+                appointment._reschedule(_to_naive_utc(body["start"]), "customer",
+                                        any_provider=bool(body.get("any_provider")))
+        return json_response({"booking": self._api_booking_summary(appointment)})
 
-    @http.route(f"{API}/me/bookings/<{contract.URL_ID}:booking_id>/slots", type="http", auth="public", csrf=False,
+    @http.route(f"{API}/me/bookings/<{ID}:booking_id>/slots", type="http", auth="public", csrf=False,
                 cors="*", save_session=False)
     @api_endpoint(("GET",))
     def my_booking_slots(self, booking_id, **query):
         session = self._session()
         appointment = self._my_booking(session, booking_id)
-        values, errors = contract.parse_query("my_slots", query)
-        if errors:
-            raise BookingInputError(errors)
+        values = self._parsed_query("my_slots", query)
         date_to = values.get("date_to") or values["date_from"]
-        if date_to < values["date_from"] or (date_to - values["date_from"]).days >= 62:
-            raise BookingInputError({"date_to": request.env._("must be within 62 days after date_from")})
-        frontdesk = request.env["booking.frontdesk"]
-        slots = frontdesk._reschedule_slots(appointment, values["date_from"], date_to,
-                                            any_provider=query.get("any_provider") in ("1", "true"))
+        if date_to < values["date_from"] or (date_to - values["date_from"]).days >= MAX_SLOT_RANGE_DAYS:
+            raise BookingInputError({"date_to": request.env._("must be within %(days)s days after date_from",
+                                                              days=MAX_SLOT_RANGE_DAYS)})
+        slots = appointment._get_reschedule_slots(values["date_from"], date_to,
+                                                  any_provider=query.get("any_provider") in ("1", "true"))
         return json_response({"timezone": appointment.page_id.tz,
-                              "slots": [frontdesk._slot_payload(slot) for slot in slots]})
+                              "slots": [self._api_slot_payload(slot) for slot in slots]})
 
     @http.route([API, f"{API}/<path:rest>"], type="http", auth="public", csrf=False, cors="*", readonly=True,
                 save_session=False)
@@ -481,4 +598,4 @@ class BookingApiController(http.Controller):
 
 def _to_naive_utc(value):
     """Naive UTC (Odoo's storage) from a validated ISO 8601 string with an offset."""
-    return contract.parse_datetime(value).astimezone(UTC).replace(tzinfo=None)
+    return validator.parse_datetime(value).astimezone(UTC).replace(tzinfo=None)

@@ -7,17 +7,18 @@ from odoo import http
 from odoo.exceptions import UserError
 from odoo.http import request
 
-from ..booking_api.schema import API_PREFIX
-from ..booking_api.schema import URL_ID as ID
+from ..booking_api.schemas import API_PREFIX
+from ..const import URL_ID as ID
 from ..tools import safe_consteq
-from .portal import booking_amount_due
-from .portal import booking_flash
-from .portal import booking_payment_form_values
-from .portal import booking_pop_flash
+from .portal import BookingPortal
 
 
-class BookingPageController(http.Controller):
-    """The public booking page ``/p/<slug>`` and the pages around a booking."""
+class BookingPageController(BookingPortal):
+    """The public booking page ``/p/<slug>`` and the pages around a booking.
+
+    On the portal's controller, as ``website_sale`` is on ``PaymentPortal``:
+    the confirmation page takes the deposit with the same payment values.
+    """
 
     def sitemap_booking_pages(env, rule, qs):
         website = env["website"].get_current_website()
@@ -30,14 +31,14 @@ class BookingPageController(http.Controller):
 
     # === HELPERS === #
 
-    def _get_page(self, slug):
+    def _booking_get_page(self, slug):
         preview = request.env.user.has_group("self_serve_booking.group_booking_manager")
-        page = request.env["booking.frontdesk"]._get_page(slug, request.website, preview=preview)
+        page = request.env["booking.page"]._get_served_page(slug, request.website, preview=preview)
         if not page:
             raise NotFound()
         return page
 
-    def _get_booking(self, page, appointment_id, access_token):
+    def _booking_get_booking(self, page, appointment_id, access_token):
         """The appointment, if the token (or the signed-in customer or staff) may see it."""
         appointment = request.env["booking.appointment"].sudo().browse(appointment_id).exists()
         if not appointment or appointment.page_id != page:
@@ -47,13 +48,13 @@ class BookingPageController(http.Controller):
             (access_token and appointment.access_token and safe_consteq(appointment.access_token, access_token))
             or (not user._is_public() and appointment.partner_id == user.partner_id)
             # staff see their own companies' bookings, nothing of another merchant
-            or (user.has_group("self_serve_booking.group_booking_user") and appointment.company_id in user.company_ids)
+            or appointment._is_staff(user)
         )
         if not allowed:
             raise NotFound()
         return appointment
 
-    def _widget_props(self, page, service_id=None):
+    def _booking_widget_props(self, page, service_id=None):
         user = request.env.user
         customer = None
         if not user._is_public():
@@ -89,8 +90,7 @@ class BookingPageController(http.Controller):
     @http.route("/p/<string:slug>", type="http", auth="public", website=True, sitemap=sitemap_booking_pages,
                 readonly=True)
     def booking_page(self, slug, service=None, **kwargs):
-        page = self._get_page(slug)
-        frontdesk = request.env["booking.frontdesk"]
+        page = self._booking_get_page(slug)
         services = page._get_bookable_services()
         service_id = int(service) if service and re.fullmatch(r"[0-9]{1,9}", str(service)) else None
         if service_id not in services.ids:
@@ -103,23 +103,20 @@ class BookingPageController(http.Controller):
             "opening_hours": page._get_opening_hours(),
             "policy_lines": page.cancellation_policy_id._get_tier_summary() if page.cancellation_policy_id else [],
             "deposits": {service.id: service._get_deposit_amount() for service in services},
-            "widget_props": json.dumps(self._widget_props(page, service_id)),
-            "frontdesk": frontdesk,
+            "widget_props": json.dumps(self._booking_widget_props(page, service_id)),
         })
 
     @http.route(f"/p/<string:slug>/booking/<{ID}:appointment_id>", type="http", auth="public", website=True,
                 sitemap=False)
     def booking_confirmation(self, slug, appointment_id, access_token=None, **kwargs):
-        page = self._get_page(slug)
-        appointment = self._get_booking(page, appointment_id, access_token)
-        token = appointment._portal_ensure_token()
-        confirmation_url = f"/p/{page.slug}/booking/{appointment.id}?access_token={token}"
+        page = self._booking_get_page(slug)
+        appointment = self._booking_get_booking(page, appointment_id, access_token)
         contract = appointment.contract_id
         payment = None
-        if contract and appointment.state == "pending_payment":
-            due = booking_amount_due(contract, "deposit")
-            if contract.currency_id.compare_amounts(due, 0.0) > 0:
-                payment = booking_payment_form_values(appointment, "deposit", due, confirmation_url)
+        due = contract._get_amount_due("deposit") if contract else 0.0
+        if contract and contract.currency_id.compare_amounts(due, 0.0) > 0:
+            payment = self._booking_get_payment_values(appointment, "deposit", due,
+                                                       appointment._get_confirmation_url())
         calendar = appointment._calendar_links() if appointment.state in ("pending", "confirmed") else {}
         return request.render("self_serve_booking.booking_confirmation", {
             "page": page,
@@ -129,22 +126,20 @@ class BookingPageController(http.Controller):
             "receipt": None,
             "payment": payment,
             "calendar": calendar,
-            "ics_url": f"/p/{page.slug}/booking/{appointment.id}/ics?access_token={token}",
+            "ics_url": appointment._get_confirmation_url("/ics"),
             "manage_url": appointment.get_portal_url(),
             "show_signup": request.env.user._is_public() and appointment._can_invite_to_account(),
-            "message": booking_pop_flash(appointment.id),
+            "message": self._booking_pop_flash(appointment.id),
         })
 
     @http.route(f"/p/<string:slug>/booking/<{ID}:appointment_id>/invite", type="http", auth="public", website=True,
                 methods=["POST"], sitemap=False)
     def booking_invite(self, slug, appointment_id, access_token=None, **kwargs):
         """Registration invite: e-mail the customer a link to set a password (see ``_invite_to_account``)."""
-        page = self._get_page(slug)
-        appointment = self._get_booking(page, appointment_id, access_token)
-        url = f"/p/{page.slug}/booking/{appointment.id}?access_token={appointment._portal_ensure_token()}"
-        message = appointment.sudo()._invite_to_account()
-        booking_flash(appointment.id, message)
-        return request.redirect(url)
+        page = self._booking_get_page(slug)
+        appointment = self._booking_get_booking(page, appointment_id, access_token)
+        return self._booking_redirect(appointment, appointment.sudo()._invite_to_account(),
+                                      url=appointment._get_confirmation_url())
 
     @http.route(f"/booking/check-in/<{ID}:appointment_id>/<string:signature>", type="http", auth="public",
                 website=True, methods=["GET", "POST"], csrf=False, sitemap=False)
@@ -157,16 +152,14 @@ class BookingPageController(http.Controller):
         or foreign links, and links used too early or too late, explain and
         change nothing; staff signed in check the customer in at any time.
         """
-        appointment = request.env["booking.appointment"].sudo().browse(appointment_id)
-        result, appointment = request.env["booking.frontdesk"]._check_in_by_link(
-            appointment, signature, request.env.user, act=request.httprequest.method == "POST")
+        result, appointment = request.env["booking.appointment"].sudo().browse(appointment_id)._check_in_by_link(
+            signature, request.env.user, act=request.httprequest.method == "POST")
         response = request.render("self_serve_booking.booking_check_in_result", {
             "result": result,
             "appointment": appointment,
             "page": appointment.page_id,
             "opens_at": appointment._check_in_opens_at() if appointment else False,
-            "staff": request.env.user.has_group("self_serve_booking.group_booking_user")
-            and appointment.company_id in request.env.user.company_ids,
+            "staff": bool(appointment) and appointment._is_staff(request.env.user),
         })
         response.status_code = {"invalid": 403, "busy": 409}.get(result, 200)
         return response
@@ -174,8 +167,8 @@ class BookingPageController(http.Controller):
     @http.route(f"/p/<string:slug>/booking/<{ID}:appointment_id>/ics", type="http", auth="public", website=True,
                 sitemap=False)
     def booking_ics(self, slug, appointment_id, access_token=None, **kwargs):
-        page = self._get_page(slug)
-        appointment = self._get_booking(page, appointment_id, access_token)
+        page = self._booking_get_page(slug)
+        appointment = self._booking_get_booking(page, appointment_id, access_token)
         return request.make_response(appointment._get_ics_file(), headers=[
             ("Content-Type", "text/calendar; charset=utf-8"),
             ("Content-Disposition", f'attachment; filename="{appointment.name}.ics"'),
@@ -184,7 +177,7 @@ class BookingPageController(http.Controller):
     @http.route(f"/p/<string:slug>/image/<string:kind>/<{ID}:record_id>", type="http", auth="public", website=True,
                 sitemap=False, readonly=True)
     def booking_image(self, slug, kind, record_id, **kwargs):
-        page = self._get_page(slug)
+        page = self._booking_get_page(slug)
         if kind == "provider":
             # the avatar: the photo, or the provider's initials on their colour
             record, field = page._get_bookable_providers().filtered(lambda p: p.id == record_id), "avatar_256"
@@ -260,15 +253,13 @@ class BookingPageController(http.Controller):
                 except UserError:
                     status = "lapsed"
                 else:
-                    token = hold._portal_ensure_token()
-                    return request.redirect(f"/p/{hold.page_id.slug}/booking/{hold.id}?access_token={token}")
+                    return request.redirect(hold._get_confirmation_url())
         response = request.render("self_serve_booking.booking_waitlist_offer_page", {
             "status": status,
             "entry": entry if status != "invalid" else entry.browse(),
             "appointment": hold if status != "invalid" else hold.browse(),
             "page": entry.page_id if status != "invalid" else entry.page_id.browse(),
-            "booking_url": f"/p/{hold.page_id.slug}/booking/{hold.id}?access_token={hold._portal_ensure_token()}"
-            if status == "booked" else "",
+            "booking_url": hold._get_confirmation_url() if status == "booked" else "",
         })
         response.status_code = {"invalid": 403, "lapsed": 410, "busy": 409}.get(status, 200)
         return response

@@ -1,5 +1,5 @@
 import math
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from werkzeug.urls import url_encode
 
@@ -8,135 +8,114 @@ from odoo.exceptions import AccessError, MissingError, UserError, ValidationErro
 from odoo.http import request
 
 from odoo.addons.payment.controllers import portal as payment_portal
-from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
-from ..booking_api.schema import MAX_ID
-from ..booking_api.schema import URL_ID as ID
+from ..booking_api.schemas import MAX_ID
+from ..const import CHARGE_KINDS
+from ..const import MAX_AMOUNT
+from ..const import URL_ID as ID
 from ..exceptions import SlotUnavailableError
 
 RECEIPT_REPORT = "self_serve_booking.action_report_booking_receipt"
-PAYABLE_KINDS = ("deposit", "balance", "tip", "no_show_fee")
-
-
 FLASH_KEY = "self_serve_booking.flash"
-MAX_AMOUNT = 1e9  # no booking moves a billion: larger amounts overflow the currency rounding
 
 
-def booking_flash(key, message):
-    """Show ``message`` once, on the next page of ``key`` (a booking id, "payments").
+class BookingPortal(payment_portal.PaymentPortal):
+    """The customer's bookings in the portal, each booking's page (also reachable by its access-token
+    link, for guests), and paying for them through Odoo's payment form.
 
-    Notices live in the visitor's session, set by the server: a notice read
-    from the URL (``?message=``) would show any text a stranger puts in a
-    link, in an official-looking box.
+    Helpers are methods, prefixed ``_booking_``, so that other addons can
+    override them (the public page's controller inherits this class).
     """
-    flashes = dict(request.session.get(FLASH_KEY) or {})
-    flashes[str(key)] = message
-    request.session[FLASH_KEY] = flashes
 
+    # === NOTICES === #
 
-def booking_pop_flash(key):
-    """The notice waiting for ``key``, once; None when there is none."""
-    flashes = dict(request.session.get(FLASH_KEY) or {})
-    message = flashes.pop(str(key), None)
-    if message is not None:
+    def _booking_flash(self, key, message):
+        """Show ``message`` once, on the next page of ``key`` (a booking id, "payments").
+
+        Notices live in the visitor's session, set by the server: a notice read
+        from the URL (``?message=``) would show any text a stranger puts in a
+        link, in an official-looking box.
+        """
+        flashes = dict(request.session.get(FLASH_KEY) or {})
+        flashes[str(key)] = message
         request.session[FLASH_KEY] = flashes
-    return message
 
+    def _booking_pop_flash(self, key):
+        """The notice waiting for ``key``, once; None when there is none."""
+        flashes = dict(request.session.get(FLASH_KEY) or {})
+        message = flashes.pop(str(key), None)
+        if message is not None:
+            request.session[FLASH_KEY] = flashes
+        return message
 
-def usable_token(access_token):
-    """``access_token`` if it can be a token (ASCII text), else one that matches nothing."""
-    if access_token is None or (isinstance(access_token, str) and access_token.isascii()):
-        return access_token
-    return "-"
+    def _booking_redirect(self, appointment_sudo, message, url=None, suffix=""):
+        """To ``url`` (default: the booking's portal page, or ``suffix`` below it) with a notice shown once."""
+        self._booking_flash(appointment_sudo.id, message)
+        return request.redirect(url or appointment_sudo.get_portal_url(suffix=suffix))
 
+    # === HELPERS === #
 
-def booking_amount(value):
-    """An amount typed or posted by a customer: a finite float, or None.
+    def _document_check_access(self, model_name, document_id, access_token=None):
+        """A token from outside that cannot be one (not ASCII text) grants nothing, it is no 500.
 
-    ``float()`` reads "nan", "inf" and "1e308" too; none of them is money.
-    """
-    amount = payment_portal.PaymentPortal._cast_as_float(value)
-    return amount if amount is not None and math.isfinite(amount) and abs(amount) < MAX_AMOUNT else None
+        Odoo compares tokens with ``hmac.compare_digest``, which raises on
+        non-ASCII strings and on lists (``?access_token=%C3%A9``).
+        """
+        if access_token is not None and not (isinstance(access_token, str) and access_token.isascii()):
+            access_token = "-"
+        return super()._document_check_access(model_name, document_id, access_token=access_token)
 
+    def _booking_amount(self, value):
+        """An amount typed or posted by a customer: a finite float, or None.
 
-def booking_paid_by_owner(appointment_sudo):
-    """Whether the visitor is the booking's customer, signed in: the only one shown and charged their saved cards."""
-    user = request.env.user
-    return not user._is_public() and \
-        user.partner_id.commercial_partner_id == appointment_sudo.partner_id.commercial_partner_id
+        ``float()`` reads "nan", "inf" and "1e308" too; none of them is money.
+        """
+        amount = self._cast_as_float(value)
+        return amount if amount is not None and math.isfinite(amount) and abs(amount) < MAX_AMOUNT else None
 
+    def _booking_paid_by_owner(self, appointment_sudo):
+        """Whether the visitor is the booking's customer, signed in: the only one shown and charged their cards."""
+        user = request.env.user
+        return not user._is_public() and \
+            user.partner_id.commercial_partner_id == appointment_sudo.partner_id.commercial_partner_id
 
-def booking_amount_due(contract, kind, early=False):
-    """What ``kind`` asks the customer to pay now (0 when nothing is due).
-
-    The amount always comes from the contract, never from the browser; tips
-    are the customer's choice and are checked separately. The balance is due
-    after the visit (checkout charges it on the saved card); before it, only
-    a customer who chose to pay early (``early``) is asked for it.
-    """
-    appointment = contract.appointment_id
-    if kind == "deposit":
-        if appointment.state != "pending_payment":
-            return 0.0
-        return contract.currency_id.round(contract.amount_deposit - contract.amount_deposit_paid)
-    if kind == "balance":
-        if appointment.state != "done" and not (early and appointment.state in ("confirmed", "checked_in")):
-            return 0.0
-        return contract.amount_balance_due
-    if kind == "no_show_fee":
-        if appointment.state != "no_show":
-            return 0.0
-        policy = appointment.page_id.cancellation_policy_id
-        fee = policy._get_no_show_fee(contract.amount_total, contract.currency_id) if policy else 0.0
-        paid = contract.amount_deposit_paid + contract.amount_balance_paid + contract.amount_fee
-        return max(contract.currency_id.round(fee - paid), 0.0)
-    return 0.0
-
-
-def booking_payment_form_values(appointment_sudo, kind, amount, landing_route):
-    """The values ``payment.form`` needs to pay ``amount`` for ``kind`` of a booking."""
-    contract = appointment_sudo.contract_id
-    logged_in = not request.env.user._is_public()
-    partner_sudo = request.env.user.partner_id if logged_in else appointment_sudo.partner_id
-    owner = booking_paid_by_owner(appointment_sudo)
-    company = appointment_sudo.company_id
-    currency = contract.currency_id
-    availability_report = {}
-    providers_sudo = request.env["payment.provider"].sudo()._get_compatible_providers(
-        company.id, partner_sudo.id, amount, currency_id=currency.id,
-        booking_appointment_id=appointment_sudo.id, report=availability_report,
-    )
-    payment_methods_sudo = request.env["payment.method"].sudo()._get_compatible_payment_methods(
-        providers_sudo.ids, partner_sudo.id, currency_id=currency.id, report=availability_report,
-    )
-    # saved cards only for their owner's own booking: never to whoever holds a link
-    tokens_sudo = request.env["payment.token"].sudo()._get_available_tokens(providers_sudo.ids, partner_sudo.id) \
-        if owner else request.env["payment.token"]
-    access_token = appointment_sudo._portal_ensure_token()
-    return {
-        "booking_payment_kind": kind,
-        "amount": amount,
-        "currency": currency,
-        "partner_id": partner_sudo.id,
-        "providers_sudo": providers_sudo,
-        "payment_methods_sudo": payment_methods_sudo,
-        "tokens_sudo": tokens_sudo,
-        "default_token_id": tokens_sudo.filtered("booking_default")[:1].id or None,
-        "availability_report": availability_report,
-        "show_tokenize_input_mapping": payment_portal.PaymentPortal._compute_show_tokenize_input_mapping(
-            providers_sudo, booking_appointment_id=appointment_sudo.id,
-        ),
-        "transaction_route": f"/my/bookings/{appointment_sudo.id}/transaction/{kind}",
-        "landing_route": landing_route,
-        "access_token": access_token,
-        "booking_appointment_id": appointment_sudo.id,
-    }
-
-
-class BookingCustomerPortal(CustomerPortal):
-    """The customer's bookings in the portal, and each booking's page (also
-    reachable by its access-token link, for guests)."""
+    def _booking_get_payment_values(self, appointment_sudo, kind, amount, landing_route):
+        """The values ``payment.form`` needs to pay ``amount`` for ``kind`` of a booking."""
+        contract = appointment_sudo.contract_id
+        partner_sudo = appointment_sudo.partner_id if request.env.user._is_public() else request.env.user.partner_id
+        company = appointment_sudo.company_id
+        currency = contract.currency_id
+        availability_report = {}
+        providers_sudo = request.env["payment.provider"].sudo()._get_compatible_providers(
+            company.id, partner_sudo.id, amount, currency_id=currency.id,
+            booking_appointment_id=appointment_sudo.id, report=availability_report,
+        )
+        payment_methods_sudo = request.env["payment.method"].sudo()._get_compatible_payment_methods(
+            providers_sudo.ids, partner_sudo.id, currency_id=currency.id, report=availability_report,
+        )
+        # saved cards only for their owner's own booking: never to whoever holds a link
+        tokens_sudo = request.env["payment.token"].sudo()._get_available_tokens(providers_sudo.ids, partner_sudo.id) \
+            if self._booking_paid_by_owner(appointment_sudo) else request.env["payment.token"]
+        return {
+            "booking_payment_kind": kind,
+            "amount": amount,
+            "currency": currency,
+            "partner_id": partner_sudo.id,
+            "providers_sudo": providers_sudo,
+            "payment_methods_sudo": payment_methods_sudo,
+            "tokens_sudo": tokens_sudo,
+            "default_token_id": tokens_sudo.filtered("booking_default")[:1].id or None,
+            "availability_report": availability_report,
+            "show_tokenize_input_mapping": self._compute_show_tokenize_input_mapping(
+                providers_sudo, booking_appointment_id=appointment_sudo.id,
+            ),
+            # below the booking's portal address; the token travels in the request's parameters, not its URL
+            "transaction_route": f"{appointment_sudo.access_url}/transaction/{kind}",
+            "landing_route": landing_route,
+            "access_token": appointment_sudo._portal_ensure_token(),
+            "booking_appointment_id": appointment_sudo.id,
+        }
 
     # === LIST === #
 
@@ -145,7 +124,7 @@ class BookingCustomerPortal(CustomerPortal):
         if "booking_count" in counters:
             Appointment = request.env["booking.appointment"]
             values["booking_count"] = Appointment.search_count(
-                request.env["booking.frontdesk"]._customer_domain(request.env.user.partner_id)
+                Appointment._customer_domain(request.env.user.partner_id)
             ) if Appointment.has_access("read") else 0
         return values
 
@@ -164,18 +143,17 @@ class BookingCustomerPortal(CustomerPortal):
             "reference": {"label": request.env._("Reference"), "order": "name desc"},
         }
 
-    @http.route(["/my/bookings", "/my/bookings/page/<int(max=100000):page>"], type="http", auth="user", website=True)
-    def portal_my_bookings(self, page=1, filterby="upcoming", sortby=None, **kwargs):
-        partner = request.env.user.partner_id
+    @http.route(["/my/bookings", "/my/bookings/page/<int(max=100000):pager_page>"], type="http", auth="user",
+                website=True)
+    def portal_my_bookings(self, pager_page=1, filterby="upcoming", sortby=None, **kwargs):
         Appointment = request.env["booking.appointment"]
         filters = self._booking_filters()
         filterby = filterby if filterby in filters else "upcoming"
         sortings = self._booking_sortings()
         sortby = sortby if sortby in sortings else ("date" if filterby == "upcoming" else "date_desc")
-        domain = request.env["booking.frontdesk"]._customer_domain(partner, filterby=filters[filterby]["filter"])
-        count = Appointment.search_count(domain)
+        domain = Appointment._customer_domain(request.env.user.partner_id, filterby=filters[filterby]["filter"])
         pager = portal_pager(url="/my/bookings", url_args={"filterby": filterby, "sortby": sortby},
-                             total=count, page=page, step=self._items_per_page)
+                             total=Appointment.search_count(domain), page=pager_page, step=self._items_per_page)
         appointments = Appointment.search(domain, order=sortings[sortby]["order"], limit=self._items_per_page,
                                           offset=pager["offset"])
         request.session["my_bookings_history"] = appointments.ids[:100]
@@ -192,59 +170,75 @@ class BookingCustomerPortal(CustomerPortal):
         })
         return request.render("self_serve_booking.portal_my_bookings", values)
 
+    # === ONE BOOKING === #
+
     def _booking_get_page_view_values(self, appointment_sudo, access_token, tip=None, pay=None, **kwargs):
         contract = appointment_sudo.contract_id
-        frontdesk = request.env["booking.frontdesk"]
-        kwargs.pop("message", None)  # notices come from the session only (booking_flash)
+        kwargs.pop("message", None)  # notices come from the session only (_booking_flash)
         values = {
             "page_name": "booking",
             "appointment": appointment_sudo,
             "contract": contract,
             "access_token": access_token,
-            "message": booking_pop_flash(appointment_sudo.id),
-            "summary": frontdesk._booking_summary(appointment_sudo),
-            "cancel_preview": frontdesk._cancel_preview(appointment_sudo),
+            "message": self._booking_pop_flash(appointment_sudo.id),
+            "cancel_preview": appointment_sudo._get_cancel_preview(),
+            "reschedule_check": appointment_sudo._get_change_check("reschedule"),
             "show_check_in": appointment_sudo.state == "confirmed" and appointment_sudo.stop > fields.Datetime.now(),
             "invoices": contract.invoice_ids.sudo() if contract else request.env["account.move"],
             "receipt_url": appointment_sudo.get_portal_url(report_type="pdf", download=True)
             if contract and contract.amount_paid else False,
         }
         if contract:
-            values["money"] = contract._get_money_summary()
-            # the receipt once the visit is settled; before it, the money summary says it all
-            values["receipt"] = contract._get_receipt_values() \
-                if appointment_sudo.state in ("done", "no_show") else None
-            page_url = appointment_sudo.get_portal_url()
-            values["pay_early"] = pay == "balance"
-            for kind in ("deposit", "balance", "no_show_fee"):
-                due = booking_amount_due(contract, kind, early=pay == "balance")
-                if contract.currency_id.compare_amounts(due, 0.0) > 0:
-                    values["payment"] = booking_payment_form_values(appointment_sudo, kind, due, page_url)
-                    break
-            if appointment_sudo.state == "done" and not contract._tips_in_flight():
-                values["tip_options"] = contract._get_tip_options()
-                values["tip_token"] = contract._get_token(booking_only=not booking_paid_by_owner(appointment_sudo))
-                tip_amount = booking_amount(tip)
-                if tip_amount and "payment" not in values:
-                    try:
-                        contract._check_tip_amount(tip_amount)
-                    except ValidationError as error:
-                        values["message"] = error.args[0]
-                    else:
-                        if values["tip_token"]:
-                            # a card charge is confirmed first: one tap never charges
-                            values["tip_confirm"] = {"amount": tip_amount, "token": values["tip_token"]}
-                        else:
-                            values["payment"] = booking_payment_form_values(
-                                appointment_sudo, "tip", tip_amount, page_url)
+            values.update(self._booking_get_money_values(appointment_sudo, tip=tip, pay=pay))
         return self._get_page_view_values(appointment_sudo, access_token, values, "my_bookings_history", False,
                                           **kwargs)
 
+    def _booking_get_money_values(self, appointment_sudo, tip=None, pay=None):
+        """The money part of a booking's page: the summary or receipt, what can be paid now, tips.
+
+        A tip that cannot be given comes back as the page's ``message``.
+        """
+        contract = appointment_sudo.contract_id
+        page_url = appointment_sudo.get_portal_url()
+        values = {
+            "money": contract._get_money_summary(),
+            # the receipt once the visit is settled; before it, the money summary says it all
+            "receipt": contract._get_receipt_values() if appointment_sudo.state in ("done", "no_show") else None,
+            "pay_early": pay == "balance",
+        }
+        kind, due = contract._get_due_now(early=pay == "balance")
+        if kind:
+            values["payment"] = self._booking_get_payment_values(appointment_sudo, kind, due, page_url)
+        if appointment_sudo.state != "done" or contract._tips_in_flight():
+            return values
+        values["tip_options"] = contract._get_tip_options()
+        values["tip_token"] = contract._get_token(booking_only=not self._booking_paid_by_owner(appointment_sudo))
+        tip_amount = self._booking_amount(tip)
+        if tip_amount and "payment" not in values:
+            try:
+                contract._check_tip_amount(tip_amount)
+            except ValidationError as error:
+                values["message"] = error.args[0]
+            else:
+                if values["tip_token"]:
+                    # a card charge is confirmed first: one tap never charges
+                    values["tip_confirm"] = {"amount": tip_amount, "token": values["tip_token"]}
+                else:
+                    values["payment"] = self._booking_get_payment_values(appointment_sudo, "tip", tip_amount,
+                                                                         page_url)
+        return values
+
+    def _booking_from_request(self, appointment_id, access_token):
+        """The booking a link or the signed-in customer may see (sudo), or None."""
+        try:
+            return self._document_check_access("booking.appointment", appointment_id, access_token)
+        except (AccessError, MissingError):
+            return None
+
     @http.route(f"/my/bookings/<{ID}:appointment_id>", type="http", auth="public", website=True)
     def portal_my_booking(self, appointment_id, access_token=None, report_type=None, download=False, **kwargs):
-        try:
-            appointment_sudo = self._document_check_access("booking.appointment", appointment_id, access_token)
-        except (AccessError, MissingError):
+        appointment_sudo = self._booking_from_request(appointment_id, access_token)
+        if not appointment_sudo:
             return request.redirect("/my")
         if report_type in ("html", "pdf", "text"):
             if not appointment_sudo.contract_id.amount_paid:
@@ -254,49 +248,30 @@ class BookingCustomerPortal(CustomerPortal):
         values = self._booking_get_page_view_values(appointment_sudo, access_token, **kwargs)
         return request.render("self_serve_booking.portal_booking_page", values)
 
-    def _document_check_access(self, model_name, document_id, access_token=None):
-        """A token from outside that cannot be one (not ASCII text) grants nothing, it is no 500.
-
-        Odoo compares tokens with ``hmac.compare_digest``, which raises on
-        non-ASCII strings and on lists (``?access_token=%C3%A9``).
-        """
-        return super()._document_check_access(model_name, document_id, access_token=usable_token(access_token))
-
-    def _booking_from_request(self, appointment_id, access_token):
-        return self._document_check_access("booking.appointment", appointment_id, access_token)
-
-    def _redirect_with_message(self, appointment_sudo, message, path="", query=None):
-        """Back to the booking's page (or ``path`` below it) with a notice shown once."""
-        booking_flash(appointment_sudo.id, message)
-        query_string = f"&{url_encode(query)}" if query else ""
-        return request.redirect(appointment_sudo.get_portal_url(suffix=path, query_string=query_string))
-
     # === CANCEL === #
 
     @http.route(f"/my/bookings/<{ID}:appointment_id>/cancel", type="http", auth="public", website=True,
                 methods=["GET", "POST"])
     def portal_booking_cancel(self, appointment_id, access_token=None, reason=None, confirm=None, **kwargs):
         """First what the policy refunds, then the cancellation itself (POST)."""
-        try:
-            appointment_sudo = self._booking_from_request(appointment_id, access_token)
-        except (AccessError, MissingError):
+        appointment_sudo = self._booking_from_request(appointment_id, access_token)
+        if not appointment_sudo:
             return request.redirect("/my")
-        frontdesk = request.env["booking.frontdesk"]
         if request.httprequest.method == "POST" and confirm:
             try:
-                frontdesk._customer_cancel(appointment_sudo, reason=reason)
+                appointment_sudo._customer_cancel(reason=reason)
             except UserError as error:
-                return self._redirect_with_message(appointment_sudo, error.args[0])
+                return self._booking_redirect(appointment_sudo, error.args[0])
             refunded = appointment_sudo.contract_id.amount_refunded
             message = request.env._("Your booking is cancelled.")
             if refunded:
                 message += " " + request.env._("%(amount)s is refunded to your card.",
                                                amount=appointment_sudo.contract_id._fmt(refunded))
-            return self._redirect_with_message(appointment_sudo, message)
+            return self._booking_redirect(appointment_sudo, message)
         values = self._get_page_view_values(appointment_sudo, access_token, {
             "page_name": "booking",
             "appointment": appointment_sudo,
-            "preview": frontdesk._cancel_preview(appointment_sudo),
+            "preview": appointment_sudo._get_cancel_preview(),
             "policy": appointment_sudo.page_id.cancellation_policy_id,
         }, "my_bookings_history", False)
         return request.render("self_serve_booking.portal_booking_cancel", values)
@@ -312,73 +287,57 @@ class BookingCustomerPortal(CustomerPortal):
         Choosing a time only shows what will change; nothing moves until the
         customer confirms it.
         """
-        try:
-            appointment_sudo = self._booking_from_request(appointment_id, access_token)
-        except (AccessError, MissingError):
+        appointment_sudo = self._booking_from_request(appointment_id, access_token)
+        if not appointment_sudo:
             return request.redirect("/my")
-        frontdesk = request.env["booking.frontdesk"]
         any_provider = any_provider in ("1", "true", "on")
         new_start = None
         if start:
             try:
                 new_start = datetime.strptime(start, "%Y-%m-%d %H:%M:%S")
-            except ValueError:
-                return self._redirect_with_message(appointment_sudo, request.env._("This time cannot be booked."),
-                                                   "/reschedule")
+            except (TypeError, ValueError):
+                return self._booking_redirect(appointment_sudo, request.env._("This time cannot be booked."),
+                                              suffix="/reschedule")
         if request.httprequest.method == "POST" and new_start and confirm:
             try:
-                frontdesk._customer_reschedule(appointment_sudo, new_start, any_provider=any_provider)
+                appointment_sudo._reschedule(new_start, "customer", any_provider=any_provider)
             except SlotUnavailableError:
                 message = request.env._("That time has just been taken. Your booking did not change; "
                                         "please pick another time.")
-                return self._redirect_with_message(appointment_sudo, message, "/reschedule")
+                return self._booking_redirect(appointment_sudo, message, suffix="/reschedule")
             except (UserError, ValidationError) as error:
-                return self._redirect_with_message(appointment_sudo, error.args[0], "/reschedule")
-            return self._redirect_with_message(appointment_sudo, request.env._(
+                return self._booking_redirect(appointment_sudo, error.args[0], suffix="/reschedule")
+            return self._booking_redirect(appointment_sudo, request.env._(
                 "Your booking is moved to %(when)s.", when=appointment_sudo._when_label()))
-        allowed, _code, reason, deadline = frontdesk._reschedule_check(appointment_sudo)
-        page = appointment_sudo.page_id
-        today = page._local_today()
-        availability = request.env["booking.availability"]
-        days, slots, chosen_slot = [], [], None
-        if allowed:
-            horizon = frontdesk._reschedule_slots(appointment_sudo, today, today + timedelta(days=27),
-                                                  any_provider=any_provider)
-            days = sorted({availability._local_date(page, slot.start) for slot in horizon})
-            if new_start:
-                chosen_slot = next((slot for slot in horizon if slot.start == new_start), None)
-                if chosen_slot:
-                    date = availability._local_date(page, new_start).isoformat()
-            chosen = next((day for day in days if day.isoformat() == date), days[0] if days else None)
-            seen = set()
-            for slot in horizon:
-                if availability._local_date(page, slot.start) == chosen and slot.start not in seen:
-                    seen.add(slot.start)
-                    slots.append(slot)
-            date = chosen
-        message = booking_pop_flash(appointment_sudo.id)
-        if new_start and allowed and not chosen_slot and not message:
+        check = appointment_sudo._get_change_check("reschedule")
+        choices = {"days": [], "date": None, "slots": [], "chosen_slot": None}
+        if check["allowed"]:
+            try:
+                day = fields.Date.to_date(date) if isinstance(date, str) else None
+            except ValueError:
+                day = None
+            choices = appointment_sudo._get_reschedule_choices(day=day, start=new_start, any_provider=any_provider)
+        message = self._booking_pop_flash(appointment_sudo.id)
+        if new_start and check["allowed"] and not choices["chosen_slot"] and not message:
             message = request.env._("That time is no longer free. Please pick another one.")
         providers = request.env["booking.provider"].sudo()
+        chosen_slot = choices["chosen_slot"]
         values = self._get_page_view_values(appointment_sudo, access_token, {
             "page_name": "booking",
             "appointment": appointment_sudo,
-            "allowed": allowed,
-            "reason": reason,
-            "deadline": deadline,
-            "days": days,
-            "date": date,
-            "slots": slots,
-            "chosen_slot": chosen_slot,
+            "allowed": check["allowed"],
+            "reason": check["reason"],
+            "deadline": check["deadline"],
+            **choices,
             "chosen_provider": providers.browse(chosen_slot.provider_id) if chosen_slot else providers,
             "any_provider": any_provider,
-            "show_any_provider": len(page._get_bookable_providers(appointment_sudo.service_id)) > 1,
+            "show_any_provider": len(appointment_sudo.page_id._get_bookable_providers(appointment_sudo.service_id)) > 1,
             "message": message,
-            "providers": providers.browse({s.provider_id for s in slots}),
+            "providers": providers.browse({slot.provider_id for slot in choices["slots"]}),
         }, "my_bookings_history", False)
         return request.render("self_serve_booking.portal_booking_reschedule", values)
 
-    # === PAYMENTS === #
+    # === PAYMENTS AND CARDS === #
 
     @http.route("/my/bookings/payments", type="http", auth="user", website=True)
     def portal_booking_payments(self, **kwargs):
@@ -388,54 +347,53 @@ class BookingCustomerPortal(CustomerPortal):
         contracts = appointments.sudo().contract_id
         transactions = contracts.transaction_ids.filtered(lambda tx: tx.state == "done").sorted(
             "create_date", reverse=True)
-        tokens = request.env["payment.token"].sudo().search([
-            ("partner_id", "child_of", partner.commercial_partner_id.id), ("active", "=", True),
-            ("booking_only_appointment_id", "=", False)])
         values = self._prepare_portal_layout_values()
         values.update({
             "page_name": "booking_payments",
             "transactions": transactions,
             "invoices": contracts.invoice_ids.sorted("invoice_date", reverse=True),
-            "tokens": tokens,
-            "message": booking_pop_flash("payments"),
+            "tokens": request.env["payment.token"].sudo().search(self._booking_cards_domain(partner)),
+            "message": self._booking_pop_flash("payments"),
         })
         return request.render("self_serve_booking.portal_my_booking_payments", values)
+
+    def _booking_cards_domain(self, partner):
+        """The customer's own saved cards (not the ones saved through a single booking's link)."""
+        return [("partner_id", "child_of", partner.commercial_partner_id.id), ("active", "=", True),
+                ("booking_only_appointment_id", "=", False)]
 
     @http.route(f"/my/bookings/cards/<{ID}:token_id>/default", type="http", auth="user", website=True,
                 methods=["POST"])
     def portal_booking_default_card(self, token_id, **kwargs):
-        partner = request.env.user.partner_id
-        token = request.env["payment.token"].sudo().search([
-            ("id", "=", token_id), ("partner_id", "child_of", partner.commercial_partner_id.id),
-            ("active", "=", True), ("booking_only_appointment_id", "=", False)])
+        token = request.env["payment.token"].sudo().search(
+            [("id", "=", token_id), *self._booking_cards_domain(request.env.user.partner_id)])
         if token:
             # chosen by its owner, signed in: theirs to charge for their bookings
             token.write({"booking_default": True, "booking_owner_verified": True})
             message = request.env._("%(card)s is now used for your bookings.", card=token.display_name)
         else:
             message = request.env._("This card is not one of yours.")
-        booking_flash("payments", message)
+        self._booking_flash("payments", message)
         return request.redirect("/my/bookings/payments")
 
     @http.route(f"/my/bookings/<{ID}:appointment_id>/tip", type="http", auth="public", methods=["POST"],
                 website=True)
     def portal_booking_tip(self, appointment_id, access_token=None, amount=None, confirm=None, **kwargs):
         """Charge a tip the customer confirmed on the saved card (without ``confirm``: show it first)."""
-        try:
-            appointment_sudo = self._document_check_access("booking.appointment", appointment_id, access_token)
-        except (AccessError, MissingError):
+        appointment_sudo = self._booking_from_request(appointment_id, access_token)
+        if not appointment_sudo:
             return request.redirect("/my")
         contract = appointment_sudo.contract_id
-        tip = booking_amount(amount)
+        tip = self._booking_amount(amount)
         if not contract or not tip:
-            return self._redirect_with_message(appointment_sudo, request.env._("Choose a tip."))
+            return self._booking_redirect(appointment_sudo, request.env._("Choose a tip."))
         try:
             contract._lock()
             contract._check_tip_amount(tip)
         except (UserError, ValidationError) as error:
-            return self._redirect_with_message(appointment_sudo, error.args[0])
+            return self._booking_redirect(appointment_sudo, error.args[0])
         # a visitor holding the link may charge this booking's own card, never the customer's others
-        token = contract._get_token(booking_only=not booking_paid_by_owner(appointment_sudo))
+        token = contract._get_token(booking_only=not self._booking_paid_by_owner(appointment_sudo))
         if not token or not confirm or kwargs.get("use_form"):
             # the confirmation (or, without a card, the payment form) comes first
             return request.redirect(appointment_sudo.get_portal_url(
@@ -445,13 +403,7 @@ class BookingCustomerPortal(CustomerPortal):
                    if tx.state == "done" else
                    request.env._("The tip could not be charged on your card: %(reason)s",
                                  reason=tx.state_message or ""))
-        return self._redirect_with_message(appointment_sudo, message)
-
-
-class BookingPaymentPortal(payment_portal.PaymentPortal):
-
-    def _document_check_access(self, model_name, document_id, access_token=None):
-        return super()._document_check_access(model_name, document_id, access_token=usable_token(access_token))
+        return self._booking_redirect(appointment_sudo, message)
 
     @http.route(f"/my/bookings/<{ID}:appointment_id>/transaction/<string:kind>", type="json", auth="public")
     def portal_booking_transaction(self, appointment_id, kind, access_token, **kwargs):
@@ -463,31 +415,13 @@ class BookingPaymentPortal(payment_portal.PaymentPortal):
         """
         try:
             appointment_sudo = self._document_check_access("booking.appointment", appointment_id, access_token)
-        except MissingError:
-            raise
         except AccessError as error:
             raise ValidationError(request.env._("The access token is invalid.")) from error
         contract = appointment_sudo.contract_id
-        if kind not in PAYABLE_KINDS or not contract:
+        if kind not in CHARGE_KINDS or not contract:
             raise ValidationError(request.env._("There is nothing to pay for this booking."))
-        contract._lock()
-        if kind == "tip":
-            amount = booking_amount(kwargs.get("amount"))
-            contract._check_tip_amount(amount or 0.0)
-        else:
-            amount = booking_amount_due(contract, kind)
-            if contract.currency_id.compare_amounts(amount, 0.0) <= 0:
-                raise ValidationError(request.env._("This has already been paid."))
-            if kind == "deposit" and contract.transaction_ids.filtered(
-                lambda tx: tx.booking_payment_kind == "deposit" and tx.state in ("pending", "authorized", "done")
-            ):
-                raise ValidationError(request.env._("The deposit has already been paid."))
-            requested = booking_amount(kwargs.get("amount"))
-            if requested is not None and contract.currency_id.compare_amounts(requested, amount) != 0:
-                raise ValidationError(request.env._("The amount to pay has changed. Please reload the page."))
-        logged_in = not request.env.user._is_public()
-        partner_sudo = request.env.user.partner_id if logged_in else appointment_sudo.partner_id
-        owner = booking_paid_by_owner(appointment_sudo)
+        amount = contract._get_payment_amount(kind, requested=self._booking_amount(kwargs.get("amount")))
+        owner = self._booking_paid_by_owner(appointment_sudo)
         if kwargs.get("flow") == "token" or kwargs.get("token_id"):
             token_id = kwargs.get("token_id")
             token = request.env["payment.token"].sudo().browse(
@@ -503,7 +437,8 @@ class BookingPaymentPortal(payment_portal.PaymentPortal):
                 raise ValidationError(request.env._("The payment form sent an invalid %(field)s.", field=name))
         kwargs.update({
             "amount": amount,
-            "partner_id": partner_sudo.id,
+            "partner_id": (appointment_sudo.partner_id if request.env.user._is_public()
+                           else request.env.user.partner_id).id,
             "currency_id": contract.currency_id.id,
             "booking_appointment_id": appointment_sudo.id,
         })

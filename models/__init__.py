@@ -1,5 +1,8 @@
-# The mixin first: the models below inherit it.
+# The mixins first: the models below inherit them.
+from . import booking_calendar_sync
 from . import booking_lock_mixin
+from . import booking_notification_mixin
+from . import booking_signed_link_mixin
 
 # isort: split
 from . import account_move
@@ -8,7 +11,6 @@ from . import booking_availability
 from . import booking_cancellation_policy
 from . import booking_cancellation_policy_tier
 from . import booking_customer_session
-from . import booking_frontdesk
 from . import booking_idempotency_key
 from . import booking_notification
 from . import booking_notification_rule
@@ -16,6 +18,7 @@ from . import booking_page
 from . import booking_payment_contract
 from . import booking_provider
 from . import booking_rate_limit
+from . import booking_scheduler
 from . import booking_serial_lock
 from . import booking_service
 from . import booking_waitlist

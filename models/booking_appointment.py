@@ -1,5 +1,3 @@
-import base64
-import io
 import logging
 import re
 import secrets
@@ -9,7 +7,6 @@ from urllib.parse import urlparse
 
 import psycopg2
 import pytz
-import qrcode
 import vobject
 from markupsafe import Markup
 from markupsafe import escape
@@ -18,26 +15,26 @@ from werkzeug.urls import url_encode
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, format_amount
-from odoo.tools.misc import hmac as hmac_sign
 
 from odoo.addons.auth_signup.models.res_partner import SignupError
 
+from ..const import CANCELLABLE_STATES
+from ..const import CANCELLED_STATES
+from ..const import MOVABLE_STATES
+from ..const import PIPELINE_STATES
+from ..const import RESCHEDULABLE_STATES
+from ..const import TIME_HOLDING_STATES
+from ..const import UPCOMING_STATES
 from ..exceptions import BookingActionRefused
+from ..exceptions import LoginRequiredError
 from ..exceptions import SlotUnavailableError
-from ..tools import safe_consteq
-from .booking_availability import TIME_HOLDING_STATES
+from ..tools import clean_text
 from .booking_availability import to_epoch
 
 _logger = logging.getLogger(__name__)
 
 EXCLUSION_CONSTRAINT = "booking_appointment_no_overlap"
 CUSTOMER_EXCLUSION_CONSTRAINT = "booking_appointment_no_customer_overlap"
-
-# Minutes after its end an appointment of a page without a cancellation policy becomes a no-show.
-NO_POLICY_NO_SHOW_GRACE = 15
-
-# States from which the time, the provider or the service may still change.
-MOVABLE_STATES = ("pending_payment", "pending", "confirmed")
 
 # Fields whose change can make two appointments overlap: writes touching
 # them are checked against the exclusion constraint inside a savepoint.
@@ -69,7 +66,15 @@ class BookingAppointment(models.Model):
     """
 
     _name = "booking.appointment"
-    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin", "booking.lock.mixin"]
+    _inherit = [
+        "portal.mixin",
+        "mail.thread",
+        "mail.activity.mixin",
+        "booking.lock.mixin",
+        "booking.signed.link.mixin",
+        "booking.notification.mixin",
+        "booking.calendar.sync",
+    ]
     _description = "Appointment"
     _order = "start desc, id desc"
     _check_company_auto = True
@@ -208,16 +213,7 @@ class BookingAppointment(models.Model):
         index="btree_not_null",
         help="The waitlist entry this time was offered to (held until the offer's deadline).",
     )
-    notification_ids = fields.One2many(
-        "booking.notification", "appointment_id", string="Messages Sent", domain=[("channel", "!=", "calendar")])
-    calendar_event_id = fields.Many2one(
-        "calendar.event",
-        string="Provider's Calendar Event",
-        readonly=True,
-        copy=False,
-        ondelete="set null",
-        index="btree_not_null",
-    )
+    notification_ids = fields.One2many("booking.notification", "appointment_id", string="Messages Sent")
 
     # === CANCELLATION === #
     cancelled_at = fields.Datetime(string="Cancelled On", readonly=True, copy=False)
@@ -254,7 +250,7 @@ class BookingAppointment(models.Model):
         return self.env["booking.page"].search([("company_id", "in", self.env.companies.ids)], limit=1)
 
     def _expand_states(self, states, domain):
-        return ["pending_payment", "pending", "confirmed", "checked_in", "done"]
+        return list(PIPELINE_STATES)
 
     # === COMPUTES === #
 
@@ -432,8 +428,6 @@ class BookingAppointment(models.Model):
         Overlaps are PostgreSQL's business (the exclusion constraint); this
         check covers hours and time off, which the database cannot see.
         """
-        if self.env.context.get("booking_skip_working_time"):
-            return
         Availability = self.env["booking.availability"]
         for appointment in self.filtered(lambda a: a.state in TIME_HOLDING_STATES):
             if not Availability._fits_working_time(appointment.provider_id, appointment.start, appointment.stop):
@@ -481,7 +475,6 @@ class BookingAppointment(models.Model):
         appointments.filtered(lambda a: a.state == "pending")._renew_request_secret()
         for appointment in appointments:
             appointment._queue_state_notifications(False)
-        appointments._queue_calendar_sync()
         return appointments
 
     def _create_contracts(self):
@@ -520,15 +513,9 @@ class BookingAppointment(models.Model):
                 ("busy_stop", ">", appointment.busy_start),
                 ("id", "not in", [i for i in self._ids if isinstance(i, int)]),
             ])
-            stale.filtered(lambda a: not a._has_deposit_in_progress())._action_expire(
+            stale.filtered(lambda a: not a.contract_id._has_deposit_in_flight())._action_expire(
                 self.env._("The payment hold expired.")
             )
-
-    def _has_deposit_in_progress(self):
-        self.ensure_one()
-        return bool(self.contract_id.transaction_ids.filtered(
-            lambda tx: tx.booking_payment_kind == "deposit" and tx.state in ("pending", "authorized", "done")
-        ))
 
     def _new_drafts(self, vals_list):
         """In-memory appointments for ``vals_list`` (defaults applied), with their computed ranges."""
@@ -583,7 +570,6 @@ class BookingAppointment(models.Model):
                     )
                 )
                 appointment._queue_move_notifications(old_start, old_provider)
-        self._queue_calendar_sync()
         if moved:  # a release of time by a change of state is handled with that change
             moved._offer_freed_time_to_waitlist()
         return result
@@ -810,11 +796,11 @@ class BookingAppointment(models.Model):
         for appointment in self.sudo():
             appointment.approval_nonce = secrets.token_urlsafe(16)
 
-    def action_confirm(self):
+    def action_approve(self, note=None):
         """Approve a request waiting for the merchant."""
-        return self._transition(self.env._("approved"), ("pending",), "confirmed")
+        return self._transition(self.env._("approved"), ("pending",), "confirmed", note=note)
 
-    def action_reject(self, reason=None):
+    def action_decline(self, reason=None):
         """Decline a request waiting for the merchant; its slot is freed, its deposit refunded."""
         self.contract_id._lock()
         self._transition(
@@ -865,7 +851,7 @@ class BookingAppointment(models.Model):
         notice = {a.id: (a.start - now).total_seconds() / 3600.0 for a in self}
         self._transition(
             self.env._("cancelled"),
-            ("pending_payment", "pending", "confirmed"),
+            CANCELLABLE_STATES,
             "cancelled",
             vals={
                 "cancel_reason": reason or False,
@@ -959,24 +945,6 @@ class BookingAppointment(models.Model):
             return self.display_name
         return f"{self.service_id.name} · {self._when_label(style='short')}"
 
-    def _post_template_without_reports(self, template, recipient, **post):
-        """Post ``template``'s message without its attached reports (they could not be rendered)."""
-        self.ensure_one()
-        lang = template._render_lang(self.ids)[self.id]
-        template = template.with_context(lang=lang)
-        body = template._render_field("body_html", self.ids, compute_lang=True)[self.id]
-        subject = template._render_field("subject", self.ids, compute_lang=True)[self.id]
-        partners = self.partner_id if recipient == "customer" else self.page_id._get_merchant_partners(
-            self.provider_id if "provider_id" in self else None)
-        return self.message_post(body=body, subject=subject, partner_ids=partners.ids, message_type="comment",
-                                 **post)
-
-
-    def _notify(self, event, key_suffix="", values=None):
-        """Queue the page's messages for ``event``; sending happens later, in the outbox."""
-        Outbox = self.env["booking.notification"].sudo()
-        return sum(Outbox._notify(appointment, event, key_suffix=key_suffix, values=values) for appointment in self)
-
     def _queue_state_notifications(self, old_state):
         """Queue what the customer and the merchant are told when the state changes from ``old_state``."""
         self.ensure_one()
@@ -999,21 +967,24 @@ class BookingAppointment(models.Model):
         if old_state in TIME_HOLDING_STATES and state not in TIME_HOLDING_STATES:
             self._offer_freed_time_to_waitlist()
 
-    def _queue_move_notifications(self, old_start, old_provider):
-        """Queue "moved" messages: to the customer always, to the merchant when the customer moved it."""
+    def _queue_move_notifications(self, old_start, old_provider, moved_by="merchant"):
+        """Queue "moved" messages: to the customer always, to the merchant when the customer moved it.
+
+        Keyed by the new time: a move is told once, however many writes it took.
+        """
         self.ensure_one()
-        if self.state not in ("pending", "confirmed"):
+        if self.state not in RESCHEDULABLE_STATES:
             return
         key = f"{self.start:%Y%m%d%H%M%S}-{self.provider_id.id}"
         values = {"old_start": fields.Datetime.to_string(old_start), "old_provider": old_provider.name}
         self._notify("rescheduled", key, values)
-        if self.env.context.get("booking_moved_by") == "customer":
+        if moved_by == "customer":
             self._notify("customer_rescheduled", key, values)
 
-    def _merchant_partner_to(self):
-        """Recipients of the merchant's messages, as a template's "To (partners)" wants them."""
+    def _get_confirmation_url(self, suffix=""):
+        """The booking's public page (its confirmation), or ``suffix`` below it, with the link's token."""
         self.ensure_one()
-        return ",".join(str(pid) for pid in self.page_id._get_merchant_partners(self.provider_id).ids)
+        return f"/p/{self.page_id.slug}/booking/{self.id}{suffix}?access_token={self._portal_ensure_token()}"
 
     def _rebook_url(self):
         """The page, with this service chosen: where a declined or expired customer books again."""
@@ -1171,9 +1142,7 @@ class BookingAppointment(models.Model):
 
     def _approval_signature(self, action, expires):
         self.ensure_one()
-        nonce = self.sudo().approval_nonce or ""
-        return hmac_sign(self.env(su=True), "self_serve_booking.approval",
-                         f"{self.id}:{action}:{nonce}:{expires}")
+        return self._link_signature("approval", action, self.sudo().approval_nonce or "", expires)
 
     def _approval_url(self, action):
         """A signed link that approves (``confirm``) or declines (``reject``) this request, no login needed."""
@@ -1193,7 +1162,8 @@ class BookingAppointment(models.Model):
         self.ensure_one()
         if action not in ("confirm", "reject") or not re.fullmatch(r"[0-9]{1,12}", str(expires)):
             return "invalid"
-        if not safe_consteq(self._approval_signature(action, int(expires)), signature):
+        if not self._link_signature_ok("approval", signature, action, self.sudo().approval_nonce or "",
+                                       int(expires)):
             return "invalid"
         if self.state != "pending":
             return "already"
@@ -1208,29 +1178,125 @@ class BookingAppointment(models.Model):
         appointment = self.with_user(actor).sudo()
         note = self.env._("Answered with the link of the new-request e-mail.")
         if action == "confirm":
-            appointment._transition(self.env._("approved"), ("pending",), "confirmed", note=note)
+            appointment.action_approve(note=note)
         else:
-            appointment.action_reject(reason=self.env["booking.frontdesk"]._clean_text(reason, "reason", 500) or None)
+            appointment.action_decline(reason=clean_text(self.env, reason, "reason", 500) or None)
         return appointment
 
-    # === PROVIDER CALENDARS === #
+    # === BACKEND ACTIONS === #
 
-    def _queue_calendar_sync(self):
-        """Queue the mirroring of these appointments into their providers' calendars.
+    def _open_reason_wizard(self, action):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "booking.appointment.reason.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_appointment_ids": self.ids, "default_action": action},
+        }
 
-        Queued rather than done here: a calendar (or its Google or Outlook
-        synchronisation) must neither slow down nor roll back a booking. One
-        job per appointment and transaction; each job brings the event in
-        line with the appointment as it is then, so order does not matter.
+    def action_open_decline_wizard(self):
+        return self._open_reason_wizard("decline")
+
+    def action_open_cancel_wizard(self):
+        return self._open_reason_wizard("cancel")
+
+    def action_merge_customer(self):
+        """Staff checked that the visitor is the known customer: merge the two contacts (Odoo's wizard)."""
+        self.ensure_one()
+        return self.partner_id.action_booking_merge_same_as()
+
+    def action_view_contract(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "booking.payment.contract",
+            "res_id": self.contract_id.id,
+            "view_mode": "form",
+            "name": self.env._("Payments of %(ref)s", ref=self.name),
+        }
+
+    # === CHECK-IN BY QR CODE === #
+
+    def _check_in_signature(self):
+        """The QR's proof: the booking and its customer, signed (a link grants this booking only)."""
+        self.ensure_one()
+        return self._link_signature("check_in", self.partner_id.id)
+
+    def _check_in_signature_ok(self, signature):
+        self.ensure_one()
+        return self._link_signature_ok("check_in", signature, self.partner_id.id)
+
+    def _check_in_url(self):
+        self.ensure_one()
+        return f"{self.get_base_url()}/booking/check-in/{self.id}/{self._check_in_signature()}"
+
+    def _check_in_qr_url(self):
+        """The check-in QR code as an image address, for e-mails (clients block inline images)."""
+        self.ensure_one()
+        return f"{self._check_in_url()}/qr.png"
+
+    def _check_in_qr_png(self):
+        self.ensure_one()
+        return self._qr_png(self._check_in_url())
+
+    def _check_in_qr_code(self):
+        """The check-in QR code as a data URI, for pages."""
+        self.ensure_one()
+        return self._qr_data_uri(self._check_in_url())
+
+    def _check_in_opens_at(self):
+        self.ensure_one()
+        return self.start - timedelta(minutes=self.page_id.check_in_opens_minutes)
+
+    def _check_in_by_link(self, signature, user, act=True):
+        """Check in from the QR code's link: ``(result code, appointment)``.
+
+        Result codes: ``checked_in``, ``ready`` (it would, with ``act`` False),
+        ``already`` (idempotent), ``busy`` (another tap holds the booking),
+        ``too_early``, ``ended``, ``invalid_state`` and ``invalid`` (forged or
+        foreign link, or no such booking); only ``checked_in`` changes
+        anything. Staff signed in check the customer in whenever the booking
+        is confirmed.
         """
-        Outbox = self.env["booking.notification"].sudo()
-        for appointment in self:
-            if not appointment.id or not (appointment.calendar_event_id or (
-                    appointment.page_id.sync_provider_calendars and appointment.provider_id.user_id)):
-                continue
-            # the key ends with the transaction's id: one job per appointment and transaction
-            key = SQL("%s || txid_current()::text", f"calendar:{appointment.id}:")
-            Outbox._enqueue(appointment.page_id, "calendar_sync", key, appointment, channel="calendar")
+        appointment = self.sudo().exists()
+        if len(appointment) != 1 or not appointment._check_in_signature_ok(signature):
+            return "invalid", self.browse()
+        if act and not appointment._try_lock():
+            return "busy", appointment
+        if appointment.state in ("checked_in", "done"):
+            return "already", appointment
+        if appointment.state != "confirmed":
+            return "invalid_state", appointment
+        now = fields.Datetime.now()
+        staff = appointment._is_staff(user)
+        if not staff:
+            if now < appointment._check_in_opens_at():
+                return "too_early", appointment
+            if now >= appointment.stop:
+                return "ended", appointment
+        if not act:
+            return "ready", appointment
+        appointment.with_user(user if staff else self.env.user).sudo().action_check_in(
+            method="staff" if staff else "qr")
+        return "checked_in", appointment
+
+    def _is_staff(self, user):
+        """Whether ``user`` works for this booking's merchant (staff of another company do not)."""
+        self.ensure_one()
+        return user.has_group("self_serve_booking.group_booking_user") and self.company_id in user.company_ids
+
+    # === PROVIDERS' CALENDARS (booking.calendar.sync) === #
+
+    def _calendar_wanted(self):
+        """Time-holding appointments of a provider with a user, on a page that mirrors calendars.
+
+        A no-show keeps the event it had: the provider's day did hold it.
+        """
+        self.ensure_one()
+        user = self.provider_id.user_id
+        holds_time = self.state in TIME_HOLDING_STATES and self.page_id.sync_provider_calendars \
+            and user and user.active
+        return bool(holds_time or (self.state == "no_show" and self.calendar_event_id))
 
     def _calendar_event_values(self):
         self.ensure_one()
@@ -1259,44 +1325,6 @@ class BookingAppointment(models.Model):
             "res_id": self.id,
         }
 
-    def _sync_calendar_event(self):
-        """Bring the provider's calendar event in line with this appointment.
-
-        Time-holding appointments of a provider with a user have an event,
-        moved with them; a cancelled, declined or expired one has none. The
-        row is locked so two dispatchers cannot create two events.
-        """
-        self.ensure_one()
-        self.env.cr.execute(SQL("SELECT id FROM booking_appointment WHERE id = %s FOR NO KEY UPDATE", self.id))
-        appointment = self.sudo().with_context(no_mail_to_attendees=True, dont_notify=True,
-                                               mail_create_nolog=True, mail_notrack=True)
-        appointment.invalidate_recordset()
-        event = appointment.calendar_event_id
-        user = appointment.provider_id.user_id
-        wanted = (
-            appointment.state in TIME_HOLDING_STATES and appointment.page_id.sync_provider_calendars
-            and user and user.active
-        ) or (appointment.state == "no_show" and event)
-        if not wanted:
-            if event:
-                appointment.calendar_event_id = False
-                event.unlink()
-            return "removed" if event else "none"
-        vals = appointment._calendar_event_values()
-        if event and event.user_id == user:
-            current = (event.name, event.start, event.stop, event.location, event.show_as)
-            if current == (vals["name"], vals["start"], vals["stop"], vals["location"], vals["show_as"]):
-                return "unchanged"
-            event.write({key: vals[key] for key in ("name", "start", "stop", "location", "show_as", "allday")})
-            return "updated"
-        if event:  # another provider: the event moves to their calendar
-            appointment.calendar_event_id = False
-            event.unlink()
-        appointment.calendar_event_id = self.env["calendar.event"].sudo().with_context(
-            no_mail_to_attendees=True, dont_notify=True, mail_create_nolog=True,
-        ).create(vals)
-        return "created"
-
     # === WAITLIST === #
 
     def _offer_freed_time_to_waitlist(self):
@@ -1306,247 +1334,230 @@ class BookingAppointment(models.Model):
                 [("page_id", "in", pages.ids), ("state", "=", "waiting")], limit=1):
             self.env.ref("self_serve_booking.ir_cron_waitlist_offers").sudo()._trigger()
 
-    # === SCHEDULED ACTIONS === #
+    # === ONLINE BOOKING === #
+    # The booking page's widget and the JSON API book through these, so they
+    # give the same answers for the same request. They take records the
+    # caller resolved, raise BookingInputError (400, a message per field),
+    # SlotUnavailableError (409, with alternatives), BookingActionRefused or
+    # LoginRequiredError, and work as superuser once the checks are done,
+    # because visitors have no access rights on bookings.
 
     @api.model
-    def _cron_expire_payment_holds(self, batch_size=200):
-        """Release unpaid holds and lapsed waitlist offers past their deadline, safe when runs overlap."""
-        expired, full = self._expire_payment_holds(batch_size)
-        self.env["ir.cron"]._notify_progress(done=expired, remaining=1 if full else 0)
-        return expired
+    def _book_online(self, page, service, provider, start, customer=None, note=None, source="website",
+                     partner=None):
+        """Book ``start`` (naive UTC) for a customer, following every rule of the page.
 
-    @api.model
-    def _expire_payment_holds(self, batch_size=200):
-        """Expire up to ``batch_size`` holds past their deadline: ``(expired, maybe more left)``.
-
-        Rows are locked with ``SKIP LOCKED``: a hold another transaction is
-        working on (its payment arriving, a second run) is left to it.
+        :param provider: a provider, or an empty recordset for "any available".
+        :param dict customer: ``name``, ``email``, ``phone`` of a visitor.
+        :param partner: the customer who proved who they are (then ``customer`` is ignored).
+        :return: the new appointment (sudo).
         """
-        self.env["booking.appointment"].flush_model(["state", "hold_expires_at"])
+        if not partner and not page.allow_guest_booking:
+            raise LoginRequiredError(self.env._("Please sign in to book on this page."))
+        note = clean_text(self.env, note, "note")
+        page._check_start(start)
+        Availability = self.env["booking.availability"].sudo()
+        slot = Availability._find_slot_or_raise(page, service, start, provider)
+        self._check_customer_free(page, slot, partner=partner, customer=customer)
+        Appointment = self.sudo()
+        try:
+            with self.env.cr.savepoint():
+                partner = partner or self.env["res.partner"]._booking_create_guest(page, customer or {})
+                appointment = Appointment.create({
+                    "page_id": page.id,
+                    "service_id": service.id,
+                    "provider_id": slot.provider_id,
+                    "partner_id": partner.id,
+                    "start": slot.start,
+                    "note": note,
+                    "source": source,
+                    "channel": "online",
+                    "state": Appointment._get_initial_state(page, service, source),
+                    "customer_exclusive": not page.allow_overlapping_bookings,
+                })
+        except SlotUnavailableError:
+            # taken between our check and the insert: the constraint decided
+            raise Availability._slot_unavailable(page, service, start, provider) from None
+        return appointment
+
+    @api.model
+    def _check_customer_free(self, page, slot, partner=None, customer=None):
+        """Refuse a second booking of one customer overlapping another on this page (409).
+
+        Unless the page allows it. ``partner`` is a proven customer; for a
+        visitor the "customer" is the details they typed (each anonymous
+        booking gets a contact of its own): the same name, e-mail and phone
+        booked online at an overlapping time is the same request again.
+        The exclusion constraint on ``customer_exclusive`` bookings settles
+        races of a proven customer.
+        """
+        if page.allow_overlapping_bookings:
+            return
+        Appointment = self.sudo()
+        domain = [("page_id", "=", page.id), ("state", "in", TIME_HOLDING_STATES),
+                  ("start", "<", slot.stop), ("stop", ">", slot.start)]
+        if partner:
+            clash = Appointment.search([*domain, ("partner_id", "=", partner.id)], limit=1)
+            if clash:
+                raise Appointment._customer_busy_error(clash)
+            return
+        customer = customer or {}
+        Partner = self.env["res.partner"]
+        # two identical requests at once (a retried request, a double tap) must see each other
+        self.env["booking.serial.lock"].sudo()._serialize(
+            "guest", page.id, *(part or "" for part in Partner._booking_guest_key(page, customer)))
+        guests = Partner._booking_same_guests(page, customer)
+        if guests and Appointment.search_count(
+                [*domain, ("source", "in", ("website", "api")), ("partner_id", "in", guests.ids)], limit=1):
+            raise Appointment._customer_busy_error()
+
+    # === CUSTOMER SELF-SERVICE === #
+    # The portal pages and the /me API call these and nothing else, so the
+    # same booking gets the same answers whichever way the customer comes.
+
+    @api.model
+    def _customer_domain(self, partner, company=None, filterby=None):
+        """The customer's bookings; ``filterby``: upcoming, past, cancelled or None."""
+        domain = [("partner_id", "=", partner.id)]
+        if company:
+            domain.append(("company_id", "=", company.id))
         now = fields.Datetime.now()
-        self.env.cr.execute(SQL(
-            """
-            SELECT id FROM booking_appointment
-             WHERE state = 'pending_payment' AND hold_expires_at < %s
-          ORDER BY hold_expires_at
-             LIMIT %s
-               FOR NO KEY UPDATE SKIP LOCKED
-            """,
-            now, batch_size,
-        ))
-        due = self.browse([row[0] for row in self.env.cr.fetchall()])
-        stale = due.filtered(lambda a: not a._has_deposit_in_progress())
-        for appointment in stale:
-            reason = (
-                self.env._("Nobody accepted the waitlist offer in time.") if appointment.waitlist_id.state == "offered"
-                else self.env._("Nobody paid the deposit in time: the hold expired.")
-            )
-            appointment._action_expire(reason)
-        return len(stale), bool(len(due) == batch_size and stale)
+        if filterby == "upcoming":
+            domain += [("stop", ">=", now), ("state", "in", UPCOMING_STATES)]
+        elif filterby == "past":
+            domain += ["|", ("state", "in", ("done", "no_show")),
+                       "&", ("stop", "<", now), ("state", "in", ("confirmed", "checked_in"))]
+        elif filterby == "cancelled":
+            domain += [("state", "in", CANCELLED_STATES)]
+        return domain
 
-    @api.model
-    def _cron_send_reminders(self, batch_size=500):
-        """Queue reminders due by each page's reminder rules, once per rule and start time.
+    def _get_change_check(self, change):
+        """Whether the customer may ``cancel`` or ``reschedule`` this booking online now.
 
-        A reminder goes out from its offset before the start until the start,
-        unless the booking was confirmed inside that window (the confirmation
-        just said it all). The outbox's key is the sent-flag: a reminder
-        queued once is never queued again, whoever runs this and how often.
+        :return: dict with ``allowed``, ``code`` (``invalid_state`` or
+            ``policy_limit``), ``reason`` (for the customer) and ``deadline``
+            (naive UTC: when the page's policy closes online changes).
         """
-        Outbox = self.env["booking.notification"].sudo()
-        if not Outbox._try_lock("reminders"):
-            return 0
-        self.flush_model()
-        Outbox.flush_model()
-        now = fields.Datetime.now()
-        rules = self.env["booking.notification.rule"].sudo().search(
-            [("event", "=", "reminder"), ("active", "=", True), ("page_id.active", "=", True)])
-        queued = remaining = 0
-        for rule in rules:
-            channels = rule._channels()
-            self.env.cr.execute(SQL(
-                """
-                SELECT a.id
-                  FROM booking_appointment a
-                 WHERE a.page_id = %(page)s
-                   AND a.state = 'confirmed'
-                   AND a.start > %(now)s
-                   AND a.start <= %(now)s + %(offset)s * interval '1 hour'
-                   AND COALESCE(a.confirmed_at, a.create_date) <= a.start - %(offset)s * interval '1 hour'
-                   AND (SELECT count(*) FROM booking_notification n
-                         WHERE n.appointment_id = a.id AND n.rule_id = %(rule)s AND n.event = 'reminder'
-                           AND n.occurrence = to_char(a.start, 'YYYYMMDDHH24MISS')) < %(channels)s
-              ORDER BY a.start
-                 LIMIT %(limit)s
-                """,
-                page=rule.page_id.id, now=now, offset=rule.offset_hours, rule=rule.id,
-                channels=len(channels), limit=batch_size + 1,
-            ))
-            ids = [row[0] for row in self.env.cr.fetchall()]
-            remaining += max(0, len(ids) - batch_size)
-            for appointment in self.browse(ids[:batch_size]):
-                queued += Outbox._notify(appointment, "reminder", key_suffix=f"{appointment.start:%Y%m%d%H%M%S}",
-                                         rules=rule)
-        self.env["ir.cron"]._notify_progress(done=queued, remaining=remaining)
-        return queued
+        self.ensure_one()
+        appointment = self.sudo()
+        page = appointment.page_id
+        policy = page.cancellation_policy_id
+        cancel = change == "cancel"
+        hours = (policy.cancel_limit_hours if cancel else policy.reschedule_limit_hours) if policy else 0.0
+        deadline = appointment.start - timedelta(hours=hours)
+        check = {"allowed": True, "code": None, "reason": None, "deadline": deadline}
+        if appointment.state not in (CANCELLABLE_STATES if cancel else RESCHEDULABLE_STATES):
+            state = appointment._state_label()
+            check.update(allowed=False, code="invalid_state", reason=self.env._(
+                "This booking is %(state)s: it can no longer be cancelled.", state=state) if cancel else self.env._(
+                "This booking is %(state)s: it cannot be moved.", state=state))
+        elif fields.Datetime.now() >= deadline:
+            when = appointment._format_local(deadline)
+            check.update(allowed=False, code="policy_limit", reason=self.env._(
+                "Online cancellation closed at %(deadline)s. Please contact %(page)s.", deadline=when,
+                page=page.name) if cancel else self.env._(
+                "Online changes closed at %(deadline)s. Please contact %(page)s.", deadline=when, page=page.name))
+        return check
 
-    @api.model
-    def _cron_follow_up_requests(self, batch_size=200):
-        """Requests nobody answered: remind the approvers, then let them expire.
+    def _get_cancel_preview(self):
+        """Whether the customer may cancel now, and what they would get back.
 
-        The reminder goes once per request (the outbox key); an expiring
-        request is locked with ``SKIP LOCKED`` so two runs cannot both expire
-        it, and its customer is told, refunded and invited to book again.
+        :return: ``_get_change_check("cancel")`` with ``refund_amount``,
+            ``refund_percent``, ``paid`` and ``currency``.
         """
-        Outbox = self.env["booking.notification"].sudo()
-        self.flush_model(["state", "pending_since", "start", "page_id"])
-        self.env["booking.page"].flush_model(["approval_nudge_hours", "approval_expiry_hours"])
-        now = fields.Datetime.now()
-        self.env.cr.execute(SQL(
-            """
-            SELECT a.id
-              FROM booking_appointment a
-              JOIN booking_page p ON p.id = a.page_id
-             WHERE a.state = 'pending'
-               AND (a.start <= %(now)s
-                    OR (p.approval_expiry_hours > 0
-                        AND a.pending_since <= %(now)s - p.approval_expiry_hours * interval '1 hour'))
-          ORDER BY a.pending_since
-             LIMIT %(limit)s
-               FOR NO KEY UPDATE OF a SKIP LOCKED
-            """,
-            now=now, limit=batch_size,
-        ))
-        expiring = self.browse([row[0] for row in self.env.cr.fetchall()])
-        for appointment in expiring:
-            appointment._action_expire(self.env._("Nobody answered the request in time."))
-        nudged = 0
-        if Outbox._try_lock("request_nudges"):
-            self.flush_model(["state"])
-            Outbox.flush_model()
-            self.env.cr.execute(SQL(
-                """
-                SELECT a.id
-                  FROM booking_appointment a
-                  JOIN booking_page p ON p.id = a.page_id
-                 WHERE a.state = 'pending'
-                   AND a.start > %(now)s
-                   AND p.approval_nudge_hours > 0
-                   AND a.pending_since <= %(now)s - p.approval_nudge_hours * interval '1 hour'
-                   AND NOT EXISTS (SELECT 1 FROM booking_notification n
-                                    WHERE n.appointment_id = a.id AND n.event = 'request_nudge'
-                                      AND n.occurrence = to_char(a.pending_since, 'YYYYMMDDHH24MISS'))
-              ORDER BY a.pending_since
-                 LIMIT %(limit)s
-                """,
-                now=now, limit=batch_size,
-            ))
-            for appointment in self.browse([row[0] for row in self.env.cr.fetchall()]):
-                nudged += appointment._notify("request_nudge", f"{appointment.pending_since:%Y%m%d%H%M%S}")
-        done = len(expiring) + nudged
-        self.env["ir.cron"]._notify_progress(done=done, remaining=1 if len(expiring) == batch_size else 0)
-        return done
-
-    @api.model
-    def _cron_mark_no_shows(self, batch_size=100):
-        """Confirmed appointments nobody checked in for, past their end and the policy's grace: no-shows.
-
-        Each is locked with ``SKIP LOCKED`` (a second run, or staff checking
-        the customer in at that moment, is never overridden) and handled in
-        a savepoint: a failing one is logged and the others go on.
-        """
-        self.flush_model(["state", "stop", "page_id"])
-        self.env["booking.page"].flush_model(["cancellation_policy_id"])
-        self.env["booking.cancellation.policy"].flush_model(["no_show_grace_minutes"])
-        self.env.cr.execute(SQL(
-            """
-            SELECT a.id
-              FROM booking_appointment a
-              JOIN booking_page p ON p.id = a.page_id
-         LEFT JOIN booking_cancellation_policy pol ON pol.id = p.cancellation_policy_id
-             WHERE a.state = 'confirmed'
-               AND a.stop + COALESCE(pol.no_show_grace_minutes, %(grace)s) * interval '1 minute' <= %(now)s
-          ORDER BY a.stop
-             LIMIT %(limit)s
-               FOR NO KEY UPDATE OF a SKIP LOCKED
-            """,
-            now=fields.Datetime.now(), limit=batch_size, grace=NO_POLICY_NO_SHOW_GRACE,
-        ))
-        due = self.browse([row[0] for row in self.env.cr.fetchall()])
-        marked = 0
-        for appointment in due:
-            try:
-                with self.env.cr.savepoint():
-                    appointment.action_no_show()
-                marked += 1
-            except Exception:
-                _logger.exception("Could not mark %s as a no-show", appointment.name)
-        self.env["ir.cron"]._notify_progress(done=marked, remaining=1 if len(due) == batch_size else 0)
-        return marked
-
-    # === BACKEND ACTIONS === #
-
-    def _open_reason_wizard(self, action):
+        self.ensure_one()
+        appointment = self.sudo()
+        contract = appointment.contract_id
+        notice = (appointment.start - fields.Datetime.now()).total_seconds() / 3600.0
+        refund, percent = contract._get_cancellation_refund("customer", notice) if contract else (0.0, 100.0)
         return {
-            "type": "ir.actions.act_window",
-            "res_model": "booking.appointment.reason.wizard",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"default_appointment_ids": self.ids, "default_action": action},
+            **appointment._get_change_check("cancel"),
+            "refund_amount": refund,
+            "refund_percent": percent,
+            "paid": contract.amount_net if contract else 0.0,
+            "currency": contract.currency_id if contract else appointment.currency_id,
         }
 
-    def action_open_reject_wizard(self):
-        return self._open_reason_wizard("reject")
-
-    def action_open_cancel_wizard(self):
-        return self._open_reason_wizard("cancel")
-
-    def action_merge_customer(self):
-        """Staff checked that the visitor is the known customer: merge the two contacts (Odoo's wizard)."""
+    def _customer_cancel(self, reason=None):
+        """Cancel for the customer, under the policy; the refund follows the preview."""
         self.ensure_one()
-        return self.partner_id.action_booking_merge_same_as()
+        check = self._get_change_check("cancel")
+        if not check["allowed"]:
+            raise BookingActionRefused(check["code"], check["reason"])
+        with self.env.cr.savepoint():
+            self.sudo().action_cancel(reason=clean_text(self.env, reason, "reason", 500) or None,
+                                      cancelled_by="customer")
+        return self
 
-    def action_view_contract(self):
+    def _get_reschedule_slots(self, date_from, date_to, any_provider=False):
+        """Free slots to move to: same service, same provider unless "any", its own time counts as free."""
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "booking.payment.contract",
-            "res_id": self.contract_id.id,
-            "view_mode": "form",
-            "name": self.env._("Payments of %(ref)s", ref=self.name),
-        }
+        appointment = self.sudo()
+        page = appointment.page_id
+        date_to = min(date_to, page._last_bookable_date())
+        if date_to < date_from:
+            return []
+        return self.env["booking.availability"].sudo()._get_slots(
+            page, appointment.service_id, date_from, date_to,
+            providers=None if any_provider else appointment.provider_id,
+            exclude_ids=appointment.ids,
+        )
 
-    # === CHECK-IN BY QR CODE === #
+    def _get_reschedule_choices(self, day=None, start=None, any_provider=False):
+        """What the portal's picker shows: the days with free times in the next four weeks, one day's times.
 
-    def _check_in_signature(self):
-        """HMAC of the booking and its customer with the database secret: the QR's proof."""
+        :param day: the local date asked for (default: the first with free times).
+        :param start: a time the customer picked (naive UTC), if it is still free.
+        :return: dict with ``days``, ``date`` (the day shown), ``slots`` (one
+            per start) and ``chosen_slot`` (the picked time's slot, or None).
+        """
         self.ensure_one()
-        return hmac_sign(self.env(su=True), "self_serve_booking.check_in", f"{self.id}:{self.partner_id.id}")
+        page = self.page_id
+        today = page._local_today()
+        horizon = self._get_reschedule_slots(today, today + timedelta(days=27), any_provider=any_provider)
+        days = sorted({page._local(slot.start).date() for slot in horizon})
+        chosen_slot = next((slot for slot in horizon if slot.start == start), None) if start else None
+        if chosen_slot:
+            day = page._local(start).date()
+        day = day if day in days else (days[0] if days else None)
+        slots, seen = [], set()
+        for slot in horizon:  # sorted by start, the provider "any available" assigns first
+            if slot.start not in seen and page._local(slot.start).date() == day:
+                seen.add(slot.start)
+                slots.append(slot)
+        return {"days": days, "date": day, "slots": slots, "chosen_slot": chosen_slot}
 
-    def _check_in_signature_ok(self, signature):
-        self.ensure_one()
-        return safe_consteq(self._check_in_signature(), signature)
+    def _reschedule(self, start, moved_by, any_provider=False):
+        """Move the booking to ``start`` (naive UTC) in one step, under the page's rules.
 
-    def _check_in_url(self):
-        self.ensure_one()
-        return f"{self.get_base_url()}/booking/check-in/{self.id}/{self._check_in_signature()}"
+        One UPDATE of the same row: the original time is held until the new
+        one is secured, so losing a race for the new slot leaves the booking
+        exactly as it was. The deposit and everything paid stay with it.
 
-    def _check_in_opens_at(self):
+        :param moved_by: ``customer`` (the policy's limits apply, the
+            merchant is told) or ``merchant``.
+        """
         self.ensure_one()
-        return self.start - timedelta(minutes=self.page_id.check_in_opens_minutes)
-
-    def _check_in_qr_png(self):
-        """The check-in link as a QR code: PNG bytes."""
-        self.ensure_one()
-        image = qrcode.make(self._check_in_url(), box_size=6, border=2)
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG")
-        return buffer.getvalue()
-
-    def _check_in_qr_code(self):
-        """The check-in QR code as a PNG data URI, for pages."""
-        self.ensure_one()
-        return "data:image/png;base64," + base64.b64encode(self._check_in_qr_png()).decode()
+        appointment = self.sudo()
+        if moved_by == "customer":
+            check = appointment._get_change_check("reschedule")
+            if not check["allowed"]:
+                raise BookingActionRefused(check["code"], check["reason"])
+        page, service = appointment.page_id, appointment.service_id
+        page._check_start(start)
+        provider = self.env["booking.provider"] if any_provider else appointment.provider_id
+        Availability = self.env["booking.availability"].sudo()
+        slot = Availability._find_slot_or_raise(page, service, start, provider, exclude_ids=appointment.ids)
+        old_start, old_provider = appointment.start, appointment.provider_id
+        if (slot.start, slot.provider_id) == (old_start, old_provider.id):
+            return appointment
+        try:
+            with self.env.cr.savepoint():
+                appointment.write({"start": slot.start, "provider_id": slot.provider_id})
+        except SlotUnavailableError:
+            raise Availability._slot_unavailable(page, service, start, provider) from None
+        appointment._queue_move_notifications(old_start, old_provider, moved_by=moved_by)
+        return appointment
 
     def _get_report_base_filename(self):
         self.ensure_one()

@@ -7,11 +7,11 @@ import pytz
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..const import PAYMENT_IN_FLIGHT_STATES
+from ..const import TIME_HOLDING_STATES
 from ..engine import slots as engine
-
-# States in which an appointment holds its provider's time (DESIGN.md section 3).
-# The exclusion constraint of booking.appointment uses the very same tuple.
-TIME_HOLDING_STATES = ("pending_payment", "pending", "confirmed", "checked_in", "done")
+from ..exceptions import BookingInputError
+from ..exceptions import SlotUnavailableError
 
 Slot = namedtuple("Slot", ["start", "stop", "provider_id"])
 """A bookable slot: naive UTC datetimes, as Odoo stores them, and a provider id."""
@@ -104,7 +104,7 @@ class BookingAvailability(models.AbstractModel):
                                      JOIN payment_transaction tx ON tx.id = rel.transaction_id
                                     WHERE rel.contract_id = a.contract_id
                                       AND tx.booking_payment_kind = 'deposit'
-                                      AND tx.state IN ('pending', 'authorized', 'done')))
+                                      AND tx.state IN %(in_flight)s))
                  UNION ALL
                 SELECT p.id, e.start, e.stop, e.allday, e.start_date, e.stop_date
                   FROM booking_provider p
@@ -129,6 +129,7 @@ class BookingAvailability(models.AbstractModel):
                 stop=stop,
                 exclude=list(exclude_ids),
                 now=now or fields.Datetime.now(),
+                in_flight=PAYMENT_IN_FLIGHT_STATES,
             )
         )
         result = {provider.id: [] for provider in providers}
@@ -284,6 +285,28 @@ class BookingAvailability(models.AbstractModel):
             if slot.start > start:
                 break
         return None
+
+    @api.model
+    def _find_slot_or_raise(self, page, service, start, provider=None, exclude_ids=()):
+        """The slot at ``start`` (naive UTC) with ``provider`` (or "any"), for a customer.
+
+        :raise BookingInputError: (400) ``start`` never was a start time of this service.
+        :raise SlotUnavailableError: (409) it is taken, with the nearest free times.
+        """
+        slot = self._find_slot(page, service, start, provider or None, exclude_ids=exclude_ids)
+        if slot:
+            return slot
+        if self._find_slot(page, service, start, provider or None, ignore_busy=True):
+            raise self._slot_unavailable(page, service, start, provider)
+        raise BookingInputError({"start": self.env._("is not an available start time for this service")})
+
+    @api.model
+    def _slot_unavailable(self, page, service, start, provider=None):
+        """The refusal of a taken time, proposing the nearest free ones."""
+        return SlotUnavailableError(
+            self.env._("This time has just been taken. Please choose another one."),
+            alternatives=self._nearest_slots(page, service, start, provider or None),
+        )
 
     @api.model
     def _nearest_slots(self, page, service, start, provider=None, limit=3, now=None, days=3):

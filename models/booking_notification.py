@@ -14,8 +14,6 @@ _logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 BATCH_SIZE = 100
-# What the outbox carries besides the page's messages.
-OUTBOX_EVENTS = [*EVENT_SELECTION, ("calendar_sync", "Provider's calendar")]
 
 
 class BookingNotification(models.Model):
@@ -38,9 +36,8 @@ class BookingNotification(models.Model):
     appointment_id = fields.Many2one("booking.appointment", ondelete="cascade", index=True, readonly=True)
     waitlist_id = fields.Many2one("booking.waitlist", ondelete="cascade", index=True, readonly=True)
     rule_id = fields.Many2one("booking.notification.rule", ondelete="set null", readonly=True)
-    event = fields.Selection(selection=OUTBOX_EVENTS, required=True, readonly=True)
-    channel = fields.Selection(
-        selection=[("email", "E-mail"), ("sms", "SMS"), ("calendar", "Calendar")], required=True, readonly=True)
+    event = fields.Selection(selection=EVENT_SELECTION, required=True, readonly=True)
+    channel = fields.Selection(selection=[("email", "E-mail"), ("sms", "SMS")], required=True, readonly=True)
     occurrence = fields.Char(
         readonly=True, help="What makes this message distinct for its record (a start time for reminders).")
     state = fields.Selection(
@@ -66,8 +63,6 @@ class BookingNotification(models.Model):
         INSERT ... ON CONFLICT DO NOTHING: concurrent callers cannot queue it
         twice (a second caller with the same key waits at most until the
         first one's transaction ends, then does nothing).
-
-        :param key: a string, or an ``SQL`` expression computing it.
         """
         target = "waitlist_id" if record._name == "booking.waitlist" else "appointment_id"
         self.env.cr.execute(SQL(
@@ -107,16 +102,6 @@ class BookingNotification(models.Model):
                                         occurrence=key_suffix)
         return queued
 
-    @api.model
-    def _try_lock(self, name):
-        """Take a transaction-wide lock for the job ``name``, or return False if another run holds it.
-
-        Jobs that only queue messages use it so that a second, overlapping
-        run steps aside at once instead of waiting on the first one's rows.
-        """
-        self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(hashtext(%s))", f"self_serve_booking.{name}"))
-        return self.env.cr.fetchone()[0]
-
     # === DISPATCH === #
 
     @api.model
@@ -135,7 +120,7 @@ class BookingNotification(models.Model):
             now, batch_size,
         ))
         notifications = self.browse([row[0] for row in self.env.cr.fetchall()])
-        outdated = notifications.filtered(lambda n: n.channel != "calendar" and n._is_outdated())
+        outdated = notifications.filtered(lambda n: n._is_outdated())
         outdated.write({"state": "cancelled"})
         for notification in notifications - outdated:
             notification._dispatch_one()
@@ -163,11 +148,7 @@ class BookingNotification(models.Model):
                 self.env.ref("self_serve_booking.ir_cron_dispatch_notifications")._trigger(vals["next_attempt_at"])
             self.write(vals)
             return False
-        vals = {"state": "sent", "sent_at": fields.Datetime.now(), "attempts": self.attempts + 1}
-        if self.channel == "calendar":
-            # free the key: a later change in the same transaction (a cron's) queues a new update
-            vals["key"] = f"{self.key}:{self.id}"
-        self.write(vals)
+        self.write({"state": "sent", "sent_at": fields.Datetime.now(), "attempts": self.attempts + 1})
         return True
 
     def _record(self):
@@ -200,9 +181,6 @@ class BookingNotification(models.Model):
         self.ensure_one()
         record = self._record().sudo()
         if not record:
-            return
-        if self.channel == "calendar":
-            record._sync_calendar_event()
             return
         rule = self.rule_id
         values = json.loads(self.values or "{}")
@@ -242,12 +220,8 @@ class BookingNotification(models.Model):
         record = self._record()
         if not record:
             return
-        if self.channel == "calendar":
-            body = self.env._("The provider's calendar could not be updated after %(attempts)s tries: %(error)s",
-                              attempts=MAX_ATTEMPTS, error=str(error)[:500])
-        else:
-            body = self.env._("The message \u201c%(event)s\u201d could not be sent after %(attempts)s tries: %(error)s",
-                              event=dict(OUTBOX_EVENTS)[self.event], attempts=MAX_ATTEMPTS, error=str(error)[:500])
+        body = self.env._("The message \u201c%(event)s\u201d could not be sent after %(attempts)s tries: %(error)s",
+                          event=dict(EVENT_SELECTION)[self.event], attempts=MAX_ATTEMPTS, error=str(error)[:500])
         record.sudo()._message_log(body=escape(body))
 
     def action_retry(self):

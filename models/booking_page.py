@@ -1,4 +1,3 @@
-import re
 from datetime import date, datetime, time, timedelta
 from urllib.parse import quote as url_quote
 
@@ -13,10 +12,11 @@ from odoo.tools.misc import babel_locale_parse
 
 from odoo.addons.base.models.res_partner import _tz_get
 
+from ..const import MAX_SLOT_RANGE_DAYS
+from ..const import SLUG_MAX_LENGTH
+from ..const import SLUG_RE
+from ..exceptions import BookingInputError
 from .booking_notification_rule import DEFAULT_RULES
-
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-SLUG_MAX_LENGTH = 64
 
 
 class BookingPage(models.Model):
@@ -279,6 +279,22 @@ class BookingPage(models.Model):
 
     # === BUSINESS METHODS === #
 
+    @api.model
+    def _get_served_page(self, slug, website=None, preview=False):
+        """The published page at ``slug`` served by ``website``, or an empty recordset (sudo).
+
+        :param preview: also return unpublished pages of the user's companies
+            (managers previewing).
+        """
+        if not isinstance(slug, str) or not slug or len(slug) > SLUG_MAX_LENGTH or not SLUG_RE.match(slug):
+            return self.browse()
+        page = self.sudo().search([("slug", "=", slug)], limit=1)
+        if not page or not (page.is_published or (preview and page.company_id in self.env.user.company_ids)):
+            return self.browse()
+        if website and not page._is_served_by(website):
+            return self.browse()
+        return page
+
     def _is_served_by(self, website):
         """A page is served by its website, or, without one, by the websites of its company only."""
         self.ensure_one()
@@ -299,6 +315,66 @@ class BookingPage(models.Model):
         if service:
             providers &= service.provider_ids
         return providers
+
+    def _get_bookable_service(self, service_id, field="service_id"):
+        """The service ``service_id`` if customers can book it here; else a 400 on ``field``."""
+        self.ensure_one()
+        service = self._get_bookable_services().filtered(lambda s: s.id == service_id)
+        if not service:
+            raise BookingInputError({field: self.env._("is not a service offered on this page")})
+        return service
+
+    def _get_bookable_provider(self, service, provider_id, field="provider_id"):
+        """The provider ``provider_id`` if customers can choose them for ``service`` here.
+
+        :return: the provider, or an empty recordset for "any available" (no ``provider_id``).
+        :raise BookingInputError: a 400 on ``field``.
+        """
+        self.ensure_one()
+        if not provider_id:
+            return self.env["booking.provider"].sudo()
+        if not self.show_providers:
+            raise BookingInputError({field: self.env._("cannot be chosen on this page: leave it empty")})
+        provider = self._get_bookable_providers(service).filtered(lambda p: p.id == provider_id)
+        if not provider:
+            raise BookingInputError({field: self.env._("does not deliver this service on this page")})
+        return provider
+
+    def _get_open_slots(self, service, provider, date_from, date_to=None):
+        """What customers may book between two local dates: ``(slots, open_dates)``.
+
+        Within ``MAX_SLOT_RANGE_DAYS`` and the booking horizon, else a 400
+        naming the date at fault; see ``booking.availability._get_days``.
+        """
+        self.ensure_one()
+        date_to = date_to or date_from
+        errors = {}
+        if date_to < date_from:
+            errors["date_to"] = self.env._("must not be before date_from")
+        elif (date_to - date_from).days >= MAX_SLOT_RANGE_DAYS:
+            errors["date_to"] = self.env._("is more than %(days)s days after date_from", days=MAX_SLOT_RANGE_DAYS)
+        last = self._last_bookable_date()
+        if date_from > last:
+            errors["date_from"] = self.env._("is beyond the booking horizon (%(date)s)", date=last.isoformat())
+        elif date_to > last:
+            errors["date_to"] = self.env._("is beyond the booking horizon (%(date)s)", date=last.isoformat())
+        if errors:
+            raise BookingInputError(errors)
+        return self.env["booking.availability"].sudo()._get_days(
+            self, service, date_from, date_to, providers=provider or None)
+
+    def _check_start(self, start, field="start"):
+        """Refuse a customer's start (naive UTC) in the past, within the minimum notice or beyond the horizon."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        if start <= now:
+            raise BookingInputError({field: self.env._("is in the past")})
+        if start < now + timedelta(hours=self.min_notice_hours):
+            raise BookingInputError({field: self.env._("is too soon: bookings need %(hours)s hours' notice",
+                                                       hours=f"{self.min_notice_hours:g}")})
+        if start >= now + timedelta(days=self.max_advance_days):
+            raise BookingInputError({field: self.env._(
+                "is too far ahead: bookings open %(days)s days in advance", days=self.max_advance_days)})
 
     def _get_slot_step_minutes(self, service):
         self.ensure_one()

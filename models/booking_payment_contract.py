@@ -1,5 +1,4 @@
 import logging
-from datetime import timedelta
 
 from markupsafe import Markup
 from markupsafe import escape
@@ -8,14 +7,15 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_amount
 
+from ..const import CANCELLED_STATES
+from ..const import CHARGE_KINDS
+from ..const import CLOSED_STATES
+from ..const import PAYMENT_IN_FLIGHT_STATES
+from ..const import TIP_DRAFT_LIFETIME
+from ..const import TIP_PRESETS
 from .payment_transaction import BOOKING_KINDS
 
 _logger = logging.getLogger(__name__)
-
-CHARGE_KINDS = ("deposit", "balance", "tip", "no_show_fee")
-CLOSED_STATES = ("cancelled", "rejected", "expired", "no_show")
-TIP_PRESETS = (15, 18, 20)
-TIP_DRAFT_LIFETIME = timedelta(hours=1)
 
 
 class BookingPaymentContract(models.Model):
@@ -116,7 +116,7 @@ class BookingPaymentContract(models.Model):
         for contract in self:
             compare = contract.currency_id.compare_amounts
             appointment_state = contract.appointment_id.state
-            if appointment_state in ("cancelled", "rejected", "expired"):
+            if appointment_state in CANCELLED_STATES:
                 contract.state = "closed"
             elif appointment_state == "no_show":
                 contract.state = "no_show"
@@ -209,6 +209,75 @@ class BookingPaymentContract(models.Model):
             return used
         default = Token.search([*owned, ("booking_default", "=", True)], limit=1)
         return default or used or Token.search(owned, order="id desc", limit=1)
+
+    # === WHAT IS DUE === #
+
+    def _get_amount_due(self, kind, early=False):
+        """What ``kind`` asks the customer to pay now (0 when nothing is due).
+
+        The amount always comes from the contract, never from the browser;
+        tips are the customer's choice (``_check_tip_amount``). The balance is
+        due after the visit (checkout charges it on the saved card); before
+        it, only a customer who chose to pay early (``early``) is asked for it.
+        """
+        self.ensure_one()
+        state = self.appointment_id.state
+        if kind == "deposit" and state == "pending_payment":
+            return self.currency_id.round(self.amount_deposit - self.amount_deposit_paid)
+        if kind == "balance" and (state == "done" or (early and state in ("confirmed", "checked_in"))):
+            return self.amount_balance_due
+        if kind == "no_show_fee" and state == "no_show":
+            return self._get_no_show_fee_due()
+        return 0.0
+
+    def _get_due_now(self, early=False):
+        """The first payment the customer is asked for now: ``(kind, amount)``, or ``(False, 0.0)``."""
+        self.ensure_one()
+        for kind in ("deposit", "balance", "no_show_fee"):
+            amount = self._get_amount_due(kind, early=early)
+            if self.currency_id.compare_amounts(amount, 0.0) > 0:
+                return kind, amount
+        return False, 0.0
+
+    def _get_no_show_fee_due(self):
+        """The policy's no-show fee, minus what was already paid (the deposit is kept against it)."""
+        self.ensure_one()
+        policy = self.appointment_id.page_id.cancellation_policy_id
+        fee = policy._get_no_show_fee(self.amount_total, self.currency_id) if policy else 0.0
+        paid = self.amount_deposit_paid + self.amount_balance_paid + self.amount_fee
+        return max(self.currency_id.round(fee - paid), 0.0)
+
+    def _has_deposit_in_flight(self):
+        """Whether a deposit is paid or on its way (pending, authorized, done but maybe not post-processed).
+
+        Such a hold is never released: the customer has paid. Empty
+        recordsets (bookings without money) have none.
+        """
+        return bool(self.transaction_ids.filtered(
+            lambda tx: tx.booking_payment_kind == "deposit" and tx.state in PAYMENT_IN_FLIGHT_STATES))
+
+    def _get_payment_amount(self, kind, requested=None):
+        """The amount the customer pays online now for ``kind``, checked; the booking is locked first.
+
+        :param requested: for a tip, the customer's amount; otherwise the
+            amount the page showed, which must still be what is due.
+        :raise ValidationError: nothing to pay, already paid or on its way,
+            an amount that changed, a tip out of bounds.
+        """
+        self.ensure_one()
+        self._lock()
+        if kind == "tip":
+            self._check_tip_amount(requested or 0.0)
+            return requested
+        compare = self.currency_id.compare_amounts
+        amount = self._get_amount_due(kind)
+        if compare(amount, 0.0) <= 0:
+            raise ValidationError(self.env._("This has already been paid."))
+        if kind == "deposit" and self._has_deposit_in_flight():
+            raise ValidationError(self.env._("The deposit has already been paid."))
+        if requested is not None and compare(requested, amount) != 0:
+            raise ValidationError(self.env._("The amount to pay has changed. Please reload the page."))
+        return amount
 
     def _get_product(self, kind):
         self.ensure_one()
@@ -320,7 +389,7 @@ class BookingPaymentContract(models.Model):
         recent = fields.Datetime.now() - TIP_DRAFT_LIFETIME
         return self.transaction_ids.filtered(
             lambda tx: tx.booking_payment_kind == "tip" and tx.operation != "refund" and (
-                tx.state in ("pending", "authorized", "done") or (tx.state == "draft" and tx.create_date >= recent)))
+                tx.state in PAYMENT_IN_FLIGHT_STATES or (tx.state == "draft" and tx.create_date >= recent)))
 
     def _get_tip_options(self):
         """The preset tips (percentages of the service price) with their amounts."""
@@ -334,7 +403,7 @@ class BookingPaymentContract(models.Model):
         fee = policy._get_no_show_fee(self.amount_total, self.currency_id) if policy else 0.0
         if self.currency_id.compare_amounts(fee, 0.0) <= 0:
             return self.env["payment.transaction"]
-        extra = self.currency_id.round(fee - self.amount_deposit_paid - self.amount_balance_paid)
+        extra = self._get_no_show_fee_due()
         if self.currency_id.compare_amounts(extra, 0.0) <= 0:
             self._log(self.env._("No-show fee of %(fee)s: covered by what was already paid.", fee=self._fmt(fee)))
             return self.env["payment.transaction"]
@@ -387,22 +456,11 @@ class BookingPaymentContract(models.Model):
             if compare(part, 0.0) <= 0:
                 continue
             remaining = self.currency_id.round(remaining - part)
-            support = tx.provider_id.support_refund
-            if not support or support == "none" or (support == "full_only" and compare(part, tx.amount) != 0):
+            refund_tx = self._refund_charge(tx, part)
+            if refund_tx is None:
                 manual.append((tx, part))
-                continue
-            before = tx.child_transaction_ids
-            try:
-                with self.env.cr.savepoint():
-                    tx.sudo().action_refund(amount_to_refund=part)
-            except (UserError, ValidationError) as error:
-                _logger.info("Booking %s: refund of %s refused by the provider: %s", self.name, part, error)
-                manual.append((tx, part))
-                continue
-            refund_tx = tx.child_transaction_ids - before
-            refunds |= refund_tx
-            for child in refund_tx.filtered(lambda t: t.state == "done" and not t.is_post_processed):
-                child._post_process()
+            else:
+                refunds |= refund_tx
         if compare(amount, 0.0) > 0:
             self._log(escape(self.env._("Refund of %(amount)s: %(reason)s", amount=self._fmt(amount), reason=reason)))
         if manual:
@@ -414,6 +472,29 @@ class BookingPaymentContract(models.Model):
             self._log(escape(self.env._("The payment provider cannot refund this automatically. To refund by hand: "
                                         "%(lines)s", lines=lines)))
             self._schedule_staff_activity(self.env._("Refund by hand"), lines)
+        return refunds
+
+    def _refund_charge(self, tx, amount):
+        """Refund ``amount`` of the charge ``tx`` through its provider, and post-process what is done.
+
+        :return: the refund transactions, or None when the provider cannot
+            refund that amount (or refused): it must be refunded by hand.
+        """
+        self.ensure_one()
+        support = tx.provider_id.support_refund
+        if not support or support == "none" or (
+                support == "full_only" and self.currency_id.compare_amounts(amount, tx.amount) != 0):
+            return None
+        before = tx.child_transaction_ids
+        try:
+            with self.env.cr.savepoint():
+                tx.sudo().action_refund(amount_to_refund=amount)
+        except (UserError, ValidationError) as error:
+            _logger.info("Booking %s: refund of %s refused by the provider: %s", self.name, amount, error)
+            return None
+        refunds = tx.child_transaction_ids - before
+        for child in refunds.filtered(lambda t: t.state == "done" and not t.is_post_processed):
+            child._post_process()
         return refunds
 
     def _refund_for_cancellation(self, cancelled_by, notice_hours):
@@ -520,21 +601,11 @@ class BookingPaymentContract(models.Model):
         return refunds
 
     def _refund_transaction(self, tx, reason):
-        """Refund one whole charge (a late or duplicate payment)."""
-        support = tx.provider_id.support_refund
-        amount = tx.amount - self._refunded_amount(tx)
-        if support in ("partial", "full_only"):
-            before = tx.child_transaction_ids
-            try:
-                with self.env.cr.savepoint():
-                    tx.sudo().action_refund(amount_to_refund=amount)
-            except (UserError, ValidationError):
-                support = False
-            else:
-                refunds = tx.child_transaction_ids - before
-                for child in refunds.filtered(lambda t: t.state == "done" and not t.is_post_processed):
-                    child._post_process()
-                return refunds
+        """Refund what remains of one whole charge (a late or duplicate payment), or ask staff to."""
+        amount = self.currency_id.round(tx.amount - self._refunded_amount(tx))
+        refunds = self._refund_charge(tx, amount)
+        if refunds is not None:
+            return refunds
         self._schedule_staff_activity(self.env._("Refund by hand"), self.env._(
             "Refund %(amount)s on %(reference)s: %(reason)s", amount=self._fmt(amount), reference=tx.reference,
             reason=reason))
@@ -614,7 +685,7 @@ class BookingPaymentContract(models.Model):
         ):
             if compare(amount, 0.0):
                 lines.append((label, amount))
-        deposit_due = rnd(self.amount_deposit - self.amount_deposit_paid) if state == "pending_payment" else 0.0
+        deposit_due = self._get_amount_due("deposit")
         at_visit = 0.0 if state in CLOSED_STATES or state == "done" else rnd(
             self.amount_total - max(self.amount_deposit, self.amount_deposit_paid) - self.amount_balance_paid)
         due_now, kind = 0.0, False
@@ -629,7 +700,7 @@ class BookingPaymentContract(models.Model):
                                   deposit=fmt(deposit_due), rest=fmt(max(at_visit, 0.0)))
         elif kind == "balance":
             headline = self.env._("%(amount)s is still due for your visit.", amount=fmt(due_now))
-        elif state in ("cancelled", "rejected", "expired"):
+        elif state in CANCELLED_STATES:
             kept = self.amount_net
             if compare(self.amount_refunded, 0.0) > 0 and compare(kept, 0.0) <= 0:
                 headline = self.env._("Everything you paid (%(amount)s) is refunded.", amount=fmt(self.amount_refunded))

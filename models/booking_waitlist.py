@@ -1,23 +1,17 @@
-from collections import defaultdict
 from datetime import datetime, time, timedelta
 
 import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, format_date
-from odoo.tools.misc import hmac as hmac_sign
+from odoo.tools import format_date
 
-from ..exceptions import SlotUnavailableError
-from ..tools import safe_consteq
+from odoo.addons.resource.models.utils import float_to_time
 
-
-def float_to_time(value):
-    hours = int(value)
-    minutes = round((value - hours) * 60)
-    if minutes == 60:
-        hours, minutes = hours + 1, 0
-    return time.max if hours >= 24 else time(hours, minutes)
+from ..const import WAITLIST_OPEN_STATES
+from ..exceptions import BookingInputError
+from ..exceptions import LoginRequiredError
+from ..tools import clean_text
 
 
 class BookingWaitlist(models.Model):
@@ -29,7 +23,13 @@ class BookingWaitlist(models.Model):
     """
 
     _name = "booking.waitlist"
-    _inherit = ["mail.thread", "mail.activity.mixin", "booking.lock.mixin"]
+    _inherit = [
+        "mail.thread",
+        "mail.activity.mixin",
+        "booking.lock.mixin",
+        "booking.signed.link.mixin",
+        "booking.notification.mixin",
+    ]
     _description = "Waitlist Entry"
     _order = "date, create_date, id"
     _check_company_auto = True
@@ -116,6 +116,55 @@ class BookingWaitlist(models.Model):
                                   format_date(self.env, entry.date) if entry.date else "") if part
             )
 
+    # === JOINING (the booking page, the API) === #
+
+    @api.model
+    def _join(self, page, service, provider, day, time_from=None, time_to=None, customer=None, note=None,
+              source="website", partner=None):
+        """Put a customer on the waitlist for ``day`` (local), optionally in a window of the day.
+
+        Joining twice is one entry: the same customer, or the same details
+        typed again, gets the entry they already have.
+
+        :param partner: the customer who proved who they are, else ``customer``
+            holds what a visitor typed (see ``res.partner._booking_create_guest``).
+        """
+        if not partner and not page.allow_guest_booking:
+            raise LoginRequiredError(self.env._("Please sign in to join the waitlist on this page."))
+        errors = {}
+        if day < page._local_today():
+            errors["date"] = self.env._("is in the past")
+        elif day > page._last_bookable_date():
+            errors["date"] = self.env._("is beyond the booking horizon")
+        if time_from is not None and time_from >= 24:
+            errors["time_from"] = self.env._("must be before 24:00")
+        elif time_to is not None and time_to <= (time_from or 0.0):
+            errors["time_to"] = self.env._("must be after time_from") if time_from is not None \
+                else self.env._("must be after 00:00")
+        if errors:
+            raise BookingInputError(errors)
+        Waitlist = self.sudo()
+        domain = [("page_id", "=", page.id), ("service_id", "=", service.id), ("date", "=", day),
+                  ("state", "in", WAITLIST_OPEN_STATES)]
+        Partner = self.env["res.partner"]
+        duplicate = Waitlist.search([*domain, ("partner_id", "in", (
+            partner or Partner._booking_same_guests(page, customer or {})).ids)], limit=1)
+        if duplicate:
+            return duplicate
+        with self.env.cr.savepoint():
+            partner = partner or Partner._booking_create_guest(page, customer or {})
+            return Waitlist.create({
+                "page_id": page.id,
+                "service_id": service.id,
+                "provider_id": provider.id or False,
+                "partner_id": partner.id,
+                "date": day,
+                "time_from": time_from or 0.0,
+                "time_to": time_to or 0.0,
+                "note": clean_text(self.env, note, "note"),
+                "source": source,
+            })
+
     # === BUSINESS METHODS === #
 
     def _get_window(self):
@@ -132,11 +181,6 @@ class BookingWaitlist(models.Model):
             tz.localize(begin).astimezone(pytz.utc).replace(tzinfo=None),
             tz.localize(end).astimezone(pytz.utc).replace(tzinfo=None),
         )
-
-    def _matches(self, slot):
-        """Whether a free slot fits this entry's wishes."""
-        self.ensure_one()
-        return bool(self._filter_matching([slot]))
 
     def _filter_matching(self, slots):
         """The slots of ``slots`` that fit this entry's wishes, in their order."""
@@ -162,18 +206,6 @@ class BookingWaitlist(models.Model):
             return self.display_name
         return self.env._("Waitlist · %(service)s, %(day)s", service=self.service_id.name,
                           day=self.page_id._format_when(self.date, style="day"))
-
-    def _post_template_without_reports(self, template, recipient, **post):
-        """Post ``template``'s message without its attached reports (they could not be rendered)."""
-        self.ensure_one()
-        lang = template._render_lang(self.ids)[self.id]
-        template = template.with_context(lang=lang)
-        body = template._render_field("body_html", self.ids, compute_lang=True)[self.id]
-        subject = template._render_field("subject", self.ids, compute_lang=True)[self.id]
-        partners = self.partner_id if recipient == "customer" else self.page_id._get_merchant_partners(
-            self.provider_id if "provider_id" in self else None)
-        return self.message_post(body=body, subject=subject, partner_ids=partners.ids, message_type="comment",
-                                 **post)
 
 
     def _check_state(self, allowed, action):
@@ -243,7 +275,7 @@ class BookingWaitlist(models.Model):
             when=appointment._format_local(slot.start), provider=appointment.provider_id.name,
             deadline=appointment._format_local(deadline),
         ))
-        self.env["booking.notification"].sudo()._notify(self, "waitlist_offer", key_suffix=str(appointment.id))
+        self._notify("waitlist_offer", key_suffix=str(appointment.id))
         return appointment
 
     def _action_offer_taken(self, appointment):
@@ -261,9 +293,9 @@ class BookingWaitlist(models.Model):
     # === THE CUSTOMER'S ANSWER === #
 
     def _offer_signature(self, appointment):
+        """The offer link's proof: this entry, the held appointment and the customer, signed."""
         self.ensure_one()
-        return hmac_sign(self.env(su=True), "self_serve_booking.waitlist_offer",
-                         f"{self.id}:{appointment.id}:{self.partner_id.id}")
+        return self._link_signature("waitlist_offer", appointment.id, self.partner_id.id)
 
     def _offer_url(self):
         """The link of the current offer: shows it, with buttons to accept or decline."""
@@ -281,8 +313,8 @@ class BookingWaitlist(models.Model):
         """
         self.ensure_one()
         appointment = self.env["booking.appointment"].sudo().browse(appointment_id).exists()
-        if not appointment or appointment.waitlist_id != self or not safe_consteq(
-                self._offer_signature(appointment), signature):
+        if not appointment or appointment.waitlist_id != self or not self._link_signature_ok(
+                "waitlist_offer", signature, appointment.id, self.partner_id.id):
             return "invalid", self.env["booking.appointment"]
         if self.state == "booked" and self.appointment_id == appointment:
             return "booked", appointment
@@ -366,71 +398,13 @@ class BookingWaitlist(models.Model):
         self.write({"state": "booked", "appointment_id": appointment.id})
         return appointment
 
-    # === SCHEDULED OFFERS === #
-
-    @api.model
-    def _cron_offer_freed_slots(self, batch_size=100):
-        """Offer freed time to the waitlist: the oldest matching entry first, one entry per slot.
-
-        Entries whose wished-for window has passed expire. Entries are
-        locked with ``SKIP LOCKED`` (an overlapping run takes others), and an
-        offer is an appointment, so the exclusion constraint makes it
-        impossible to offer one time to two entries, even from two runs.
-        Free slots are computed once per page, service and day.
-        """
-        # lapsed offers first: their time is offered again below
-        self.env["booking.appointment"].sudo()._expire_payment_holds()
-        self.flush_model()
-        now = fields.Datetime.now()
-        self.env.cr.execute(SQL(
-            """
-            SELECT id FROM booking_waitlist
-             WHERE state = 'waiting'
-          ORDER BY create_date, id
-               FOR NO KEY UPDATE SKIP LOCKED
-            """,
-        ))
-        entries = self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
-        past = entries.filtered(lambda e: e._get_window()[1] <= now)
-        if past:
-            past.write({"state": "expired"})
-        groups = defaultdict(lambda: self.sudo().browse())
-        for entry in entries - past:
-            groups[(entry.page_id, entry.service_id, entry.date)] |= entry
-        offered = done_groups = 0
-        Availability = self.env["booking.availability"].sudo()
-        for (page, service, day), group in groups.items():
-            if offered >= batch_size:
-                break
-            done_groups += 1
-            if not page.active:
-                continue
-            slots = Availability._get_slots(page, service, day, day, now=now)
-            for entry in group:  # oldest first
-                for slot in entry._filter_matching(slots):
-                    deadline = min(now + timedelta(minutes=page.waitlist_offer_minutes), slot.start)
-                    try:
-                        with self.env.cr.savepoint():
-                            hold = entry._action_offer(slot, deadline)
-                    except SlotUnavailableError:
-                        slots.remove(slot)  # taken meanwhile (another run, a customer): try the next one
-                        continue
-                    slots = [s for s in slots if not (
-                        s.provider_id == slot.provider_id
-                        and s.start - timedelta(minutes=service.buffer_before_minutes) < hold.busy_stop
-                        and s.stop + timedelta(minutes=service.buffer_after_minutes) > hold.busy_start)]
-                    offered += 1
-                    break
-        self.env["ir.cron"]._notify_progress(done=offered + len(past), remaining=len(groups) - done_groups)
-        return offered
-
     def action_find_slot(self):
         """Open the booking assistant on this entry's wishes."""
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Book from the Waitlist"),
-            "res_model": "booking.booking.wizard",
+            "res_model": "booking.assistant",
             "view_mode": "form",
             "target": "new",
             "context": {

@@ -6,7 +6,7 @@ from werkzeug.routing import ValidationError
 from odoo import models
 from odoo.http import request
 
-from ..booking_api.schema import MAX_ID
+from ..booking_api.schemas import MAX_ID
 
 
 class RecordIdConverter(BaseConverter):

@@ -1,5 +1,7 @@
 from odoo import api, fields, models, tools
 
+from ..exceptions import BookingInputError
+
 
 class ResPartner(models.Model):
     """Customers of bookings, and the identity rule every channel follows.
@@ -78,27 +80,90 @@ class ResPartner(models.Model):
         return self.sudo().search(domain, order="id")
 
     @api.model
-    def _booking_create_guest(self, company, name, email=None, phone=None, lang=None):
-        """A contact of its own for a visitor's booking (never an existing one).
+    def _booking_phone_e164(self, phone, country):
+        """``phone`` in E.164, read with ``country`` as default (a page's), or False when it is no number."""
+        return self._phone_format(number=phone, country=country, force_format="E164") or False
 
-        It belongs to the merchant's company (other merchants' staff do not
-        see it) and points to the customer whose e-mail, else phone, it
-        repeats, for staff to merge after checking.
+    @api.model
+    def _booking_read_guest(self, page, customer):
+        """What a visitor typed (``name``, ``email``, ``phone``), checked: ``(name, email, phone in E.164)``.
+
+        :raise BookingInputError: a message per field (``customer.name``...).
         """
+        errors = {}
+        name = (customer.get("name") or "").strip()
+        email = (customer.get("email") or "").strip()
+        phone = (customer.get("phone") or "").strip()
+        if not name:
+            errors["customer.name"] = self.env._("is required")
+        if email and not tools.email_normalize(email):
+            errors["customer.email"] = self.env._("is not a valid e-mail address")
+        phone_e164 = self._booking_phone_e164(phone, page._get_country()) if phone else False
+        if phone and not phone_e164:
+            errors["customer.phone"] = self.env._("is not a valid phone number")
+        if not email and not phone:
+            errors["customer.email"] = self.env._("an e-mail or a phone number is required")
+        if errors:
+            raise BookingInputError(errors)
+        return name, email or False, phone_e164
+
+    @api.model
+    def _booking_guest_key(self, page, customer):
+        """What identifies a visitor's request: ``(name case aside, normalized e-mail, E.164 phone)``.
+
+        Never raises: details that do not parse count as empty (the request
+        is refused as invalid later).
+        """
+        email = tools.email_normalize(customer.get("email") or "") or False
+        phone = customer.get("phone")
+        return ((customer.get("name") or "").strip().casefold(), email,
+                self._booking_phone_e164(phone, page._get_country()) if phone else False)
+
+    @api.model
+    def _booking_same_guests(self, page, customer):
+        """Contacts made from visitors' input holding exactly these details (a request sent again).
+
+        Name (case aside), e-mail and phone must all match, on a contact of
+        the page's merchant made from a visitor's input: never someone
+        borrowing one detail, nor a real customer.
+        """
+        name, email, phone = self._booking_guest_key(page, customer)
+        if not name or not (email or phone):
+            return self.browse()
+        guests = self.sudo().search([
+            ("company_id", "=", page.company_id.id), ("booking_unverified", "=", True),
+            ("email_normalized", "=", email), ("phone_sanitized", "=", phone),
+        ])
+        return guests.filtered(lambda partner: (partner.name or "").strip().casefold() == name)
+
+    @api.model
+    def _booking_create_guest(self, page, customer):
+        """The contact of a visitor's booking, made from what they typed: always a new one.
+
+        Anonymous input never acts as an existing customer (DESIGN.md
+        invariant 8): it neither changes nor borrows a contact whose e-mail or
+        phone it repeats. The new contact belongs to the merchant's company
+        (other merchants' staff do not see it) and points to the customer
+        whose e-mail, else phone, it repeats, for staff to merge after
+        checking. Visitors who prove who they are (signed in, or a one-time
+        code) book as themselves instead.
+        """
+        name, email, phone = self._booking_read_guest(page, customer)
+        company = page.company_id
         same_as = self.browse()
         if email:
             same_as = self._booking_find_customers(company, email=email)
         if not same_as and phone:
             same_as = self._booking_find_customers(company, phone=phone)
-        same_as = same_as[:1]
+        lang = self.env.lang if self.env.lang in dict(self.env["res.lang"].get_installed()) else False
         return self.sudo().create({
             "name": name,
-            "email": email or False,
-            "phone": phone or False,
+            "email": email,
+            "phone": phone,
             "company_id": company.id,
-            "lang": lang or False,
+            "lang": lang,
             "booking_unverified": True,
-            "booking_same_as_id": same_as.id,
+            "booking_same_as_id": same_as[:1].id,
         })
 
     # === ACTIONS === #

@@ -212,7 +212,7 @@ class BookingPaymentMixin:
 
     def _book_deposit(self, hour=10, day=MONDAY, service=None, partner=None):
         """A customer booking with a deposit, through the front desk, as the website does."""
-        return self.env["booking.frontdesk"]._book(
+        return self.env["booking.appointment"]._book_online(
             self.page, service or self.service_deposit, self.env["booking.provider"],
             local_to_utc(day, hour), partner=partner or self.customer, source="website",
         )

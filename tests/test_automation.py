@@ -23,7 +23,7 @@ class TestReminders(NotificationCase):
 
     def run_reminders(self, when):
         with freeze_time(when):
-            queued = self.env["booking.appointment"]._cron_send_reminders()
+            queued = self.env["booking.scheduler"]._cron_send_reminders()
             self.dispatch()
         return queued
 
@@ -69,7 +69,7 @@ class TestReminders(NotificationCase):
             appointment = self.book_online(10, day=TUESDAY)
         self.run_reminders(appointment.start - timedelta(hours=24))
         with freeze_time(appointment.start - timedelta(hours=23)):
-            self.frontdesk._customer_reschedule(appointment, appointment.start + timedelta(hours=4))
+            appointment._reschedule(appointment.start + timedelta(hours=4), "customer")
         # moved inside the 24 h window of its new time, by the customer long after confirming
         self.assertEqual(self.run_reminders(appointment.start - timedelta(hours=23)), 1)
         self.assertEqual(len(self.outbox(appointment, "reminder", channel="email")), 2)
@@ -81,9 +81,9 @@ class TestReminders(NotificationCase):
         day_before = moved.start - timedelta(hours=24)  # inside both 24 h windows
         with freeze_time(day_before):
             # queued, but the dispatcher does not get to them yet (a mail outage, a busy worker)
-            self.assertEqual(self.env["booking.appointment"]._cron_send_reminders(), 2)
+            self.assertEqual(self.env["booking.scheduler"]._cron_send_reminders(), 2)
             cancelled.action_cancel()
-            self.frontdesk._customer_reschedule(moved, moved.start + timedelta(hours=4))
+            moved._reschedule(moved.start + timedelta(hours=4), "customer")
         with freeze_time(day_before + timedelta(minutes=2)):
             self.dispatch()
         self.assertEqual(self.outbox(cancelled, "reminder").state, "cancelled")
@@ -110,7 +110,7 @@ class TestRequestFollowUp(NotificationCase):
 
     def follow_up(self, when):
         with freeze_time(when):
-            done = self.env["booking.appointment"]._cron_follow_up_requests()
+            done = self.env["booking.scheduler"]._cron_follow_up_requests()
             self.dispatch()
         return done
 
@@ -141,8 +141,8 @@ class TestRequestFollowUp(NotificationCase):
         with freeze_time(NOW):
             request = self.book_online(10, service=self.service_approval)
         with freeze_time(NOW + timedelta(hours=2)):
-            self.assertEqual(self.env["booking.appointment"]._cron_follow_up_requests(), 1)
-            request.action_confirm()
+            self.assertEqual(self.env["booking.scheduler"]._cron_follow_up_requests(), 1)
+            request.action_approve()
             self.dispatch()
         self.assertEqual(self.outbox(request, "request_nudge").state, "cancelled")
         self.assertFalse(self.sent_messages(request, "Still to approve"))
@@ -151,7 +151,7 @@ class TestRequestFollowUp(NotificationCase):
     def test_answered_requests_are_left_alone(self):
         with freeze_time(NOW):
             request = self.book_online(10, service=self.service_approval)
-            request.action_confirm()
+            request.action_approve()
         self.assertEqual(self.follow_up(NOW + timedelta(hours=5)), 0)
         self.assertEqual(request.state, "confirmed")
         self.assertFalse(self.outbox(request, "request_nudge"))
@@ -174,14 +174,14 @@ class TestHoldExpiry(NotificationCase):
         with freeze_time(NOW):
             hold = self.book_online(10, service=self.service_deposit)
         self.assertEqual((hold.state, hold.hold_expires_at), ("pending_payment", NOW + timedelta(minutes=15)))
-        Appointment = self.env["booking.appointment"]
+        Scheduler = self.env["booking.scheduler"]
         with freeze_time(hold.hold_expires_at):
-            self.assertEqual(Appointment._cron_expire_payment_holds(), 0)
+            self.assertEqual(Scheduler._cron_expire_payment_holds(), 0)
         with freeze_time(hold.hold_expires_at + SECOND):
-            self.assertEqual(Appointment._cron_expire_payment_holds(), 1)
-            self.assertEqual(Appointment._cron_expire_payment_holds(), 0)
+            self.assertEqual(Scheduler._cron_expire_payment_holds(), 1)
+            self.assertEqual(Scheduler._cron_expire_payment_holds(), 0)
         self.assertEqual(hold.state, "expired")
-        self.assertFalse(self.outbox(hold).filtered(lambda n: n.channel != "calendar"),
+        self.assertFalse(self.outbox(hold),
                          "an abandoned payment is not worth a message")
 
 
@@ -194,14 +194,14 @@ class TestNoShows(NotificationCase):
             came = self._book(self.at(10), provider=self.provider_b)
         with freeze_time(came.start):
             came.action_check_in()
-        Appointment = self.env["booking.appointment"]
+        Scheduler = self.env["booking.scheduler"]
         self.assertEqual(self.policy.no_show_grace_minutes, 15)
         grace_end = missed.stop + timedelta(minutes=15)
         with freeze_time(grace_end - SECOND):
-            self.assertEqual(Appointment._cron_mark_no_shows(), 0)
+            self.assertEqual(Scheduler._cron_mark_no_shows(), 0)
         with freeze_time(grace_end):
-            self.assertEqual(Appointment._cron_mark_no_shows(), 1)
-            self.assertEqual(Appointment._cron_mark_no_shows(), 0)
+            self.assertEqual(Scheduler._cron_mark_no_shows(), 1)
+            self.assertEqual(Scheduler._cron_mark_no_shows(), 0)
         self.assertEqual((missed.state, came.state), ("no_show", "checked_in"))
         self.assertLastMessageContains(missed, "No-show")
 
@@ -210,4 +210,4 @@ class TestNoShows(NotificationCase):
         with freeze_time(NOW):
             missed = self._book(self.at(10))
         with freeze_time(missed.stop):
-            self.assertEqual(self.env["booking.appointment"]._cron_mark_no_shows(), 1)
+            self.assertEqual(self.env["booking.scheduler"]._cron_mark_no_shows(), 1)

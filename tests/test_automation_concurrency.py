@@ -109,14 +109,14 @@ class TestOverlappingRuns(TransactionCase):
         with self.registry.cursor() as cr:
             start = api.Environment(cr, SUPERUSER_ID, {})["booking.appointment"].browse(self.ids["reminded"]).start
         results = self.overlap(start - timedelta(hours=24),
-                               lambda env: env["booking.appointment"]._cron_send_reminders())
+                               lambda env: env["booking.scheduler"]._cron_send_reminders())
         self.assertEqual(results, (2, 0, 0), "Tuesday 10:00 and Monday 14:00 are within 24 hours")
         self.assertEqual(self.count(
             "SELECT count(*) FROM booking_notification WHERE appointment_id = %s AND event = 'reminder'",
             [self.ids["reminded"]]), 1)
 
     def test_waitlist_runs_offer_a_time_once(self):
-        results = self.overlap(NOW, lambda env: env["booking.waitlist"]._cron_offer_freed_slots())
+        results = self.overlap(NOW, lambda env: env["booking.scheduler"]._cron_offer_freed_slots())
         self.assertEqual(results, (1, 0, 0))
         self.assertEqual(self.count(
             "SELECT count(*) FROM booking_appointment WHERE waitlist_id = %s", [self.ids["entry"]]), 1)
@@ -126,7 +126,7 @@ class TestOverlappingRuns(TransactionCase):
 
     def test_hold_expiry_runs_expire_once(self):
         results = self.overlap(NOW + timedelta(hours=1),
-                               lambda env: env["booking.appointment"]._cron_expire_payment_holds())
+                               lambda env: env["booking.scheduler"]._cron_expire_payment_holds())
         self.assertEqual(results, (1, 0, 0))
         self.assertEqual(self.count("SELECT state FROM booking_appointment WHERE id = %s", [self.ids["hold"]]),
                          "expired")
@@ -135,14 +135,14 @@ class TestOverlappingRuns(TransactionCase):
         with self.registry.cursor() as cr:
             stop = api.Environment(cr, SUPERUSER_ID, {})["booking.appointment"].browse(self.ids["missed"]).stop
         results = self.overlap(stop + timedelta(minutes=30),
-                               lambda env: env["booking.appointment"]._cron_mark_no_shows())
+                               lambda env: env["booking.scheduler"]._cron_mark_no_shows())
         self.assertEqual(results, (1, 0, 0), "Monday 14:00 only: 10:00 was cancelled, 16:00 is a hold")
         self.assertEqual(self.count("SELECT state FROM booking_appointment WHERE id = %s", [self.ids["missed"]]),
                          "no_show")
 
     def test_request_follow_up_runs_nudge_and_expire_once(self):
         def follow_up(env):
-            return env["booking.appointment"]._cron_follow_up_requests()
+            return env["booking.scheduler"]._cron_follow_up_requests()
 
         self.assertEqual(self.overlap(NOW + timedelta(hours=2), follow_up), (1, 0, 0), "one nudge")
         self.assertEqual(self.count(
@@ -158,8 +158,7 @@ class TestOverlappingRuns(TransactionCase):
     def test_a_double_tap_on_the_check_in_button_checks_in_once(self):
         def tap(env):
             appointment = env["booking.appointment"].browse(self.ids["reminded"])
-            return env["booking.frontdesk"]._check_in_by_link(
-                appointment, appointment._check_in_signature(), env.user, act=True)[0]
+            return appointment._check_in_by_link(appointment._check_in_signature(), env.user, act=True)[0]
 
         with self.registry.cursor() as cr:
             start = api.Environment(cr, SUPERUSER_ID, {})["booking.appointment"].browse(self.ids["reminded"]).start

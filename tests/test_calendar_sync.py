@@ -10,7 +10,7 @@ from odoo.addons.calendar.models.calendar_event import Meeting
 from odoo.addons.mail.tests.common import mail_new_test_user
 
 from ..exceptions import SlotUnavailableError
-from ..models.booking_notification import MAX_ATTEMPTS
+from ..models.booking_calendar_sync import MAX_ATTEMPTS
 from .common import MONDAY
 from .common import NOW
 from .test_notifications import NotificationCase
@@ -29,9 +29,12 @@ class TestProviderCalendars(NotificationCase):
                                           groups="base.group_user")
         cls.provider_a.user_id = cls.alice_user
 
+    def sync(self):
+        return self.env["booking.scheduler"]._cron_sync_provider_calendars()
+
     def mirror(self, appointment):
         with freeze_time(NOW):
-            self.dispatch()
+            self.sync()
         return self.env["calendar.event"].search([
             ("res_model", "=", "booking.appointment"), ("res_id", "=", appointment.id)])
 
@@ -56,7 +59,7 @@ class TestProviderCalendars(NotificationCase):
                                                               ("res_id", "=", event.id)]),
                          "no invitation e-mail either")
         with freeze_time(NOW):
-            self.frontdesk._customer_reschedule(appointment, self.at(14))
+            appointment._reschedule(self.at(14), "customer")
         self.assertEqual(self.mirror(appointment), event, "the same event moves")
         self.assertEqual((event.start, event.stop), (self.at(14), self.at(15)))
         with freeze_time(NOW):
@@ -71,14 +74,14 @@ class TestProviderCalendars(NotificationCase):
         event = self.mirror(request)
         self.assertIn("to approve", event.name)
         with freeze_time(NOW):
-            request.action_confirm()
+            request.action_approve()
         self.mirror(request)
         self.assertNotIn("to approve", event.name)
         with freeze_time(NOW):
             other = self.book_online(14, service=self.service_approval)
         self.assertTrue(self.mirror(other))
         with freeze_time(NOW):
-            other.action_reject()
+            other.action_decline()
         self.assertFalse(self.mirror(other))
 
     def test_a_move_to_another_provider_moves_the_event_to_their_calendar(self):
@@ -98,9 +101,10 @@ class TestProviderCalendars(NotificationCase):
     def test_mirroring_twice_is_harmless(self):
         with freeze_time(NOW):
             appointment = self.book_online(10)
-            appointment._queue_calendar_sync()  # same transaction: not queued twice
-        self.assertEqual(len(self.outbox(appointment, "calendar_sync")), 1)
+            appointment._calendar_mark_to_sync()  # marked again: still one update to make
+        self.assertEqual(appointment.calendar_sync_state, "pending")
         event = self.mirror(appointment)
+        self.assertFalse(appointment.calendar_sync_state, "done")
         self.assertEqual(appointment._sync_calendar_event(), "unchanged")
         self.assertEqual(appointment.calendar_event_id, event)
         self.assertEqual(self.env["calendar.event"].search_count([("res_id", "=", appointment.id),
@@ -151,25 +155,27 @@ class TestProviderCalendars(NotificationCase):
         self.assertIn("10:00", self.local_times(self.slots(providers=self.provider_a)))
         with freeze_time(NOW):
             appointment = self.book_online(10)
-        self.assertFalse(self.outbox(appointment, "calendar_sync"))
+        self.assertFalse(appointment.calendar_sync_state, "nothing to update")
 
-    @mute_logger("odoo.addons.self_serve_booking.models.booking_notification")
+    @mute_logger("odoo.addons.self_serve_booking.models.booking_calendar_sync")
     def test_a_failing_calendar_neither_blocks_nor_loses_the_booking(self):
         with freeze_time(NOW):
             appointment = self.book_online(10)
-        [job] = self.outbox(appointment, "calendar_sync")
+        self.assertEqual(appointment.calendar_sync_state, "pending")
         when = NOW
         with patch.object(Meeting, "create", side_effect=ConnectionError("calendar unavailable")):
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 with freeze_time(when):
-                    self.dispatch()
-                self.assertEqual(job.attempts, attempt)
-                when = job.next_attempt_at or when
-        self.assertEqual((appointment.state, job.state), ("confirmed", "failed"))
+                    self.sync()
+                self.assertEqual(appointment.calendar_sync_attempts, attempt)
+                when = appointment.calendar_sync_next_at or when
+                with freeze_time(when - timedelta(seconds=1)):
+                    self.assertEqual(self.sync(), 0, "not before the next attempt is due")
+        self.assertEqual((appointment.state, appointment.calendar_sync_state), ("confirmed", "failed"))
         self.assertFalse(appointment.calendar_event_id)
         self.assertLastMessageContains(appointment, "calendar could not be updated")
         with freeze_time(when):
-            job.action_retry()
-            self.dispatch()
-        self.assertEqual(job.state, "sent")
+            appointment.action_retry_calendar_sync()
+            self.sync()
+        self.assertFalse(appointment.calendar_sync_state)
         self.assertTrue(appointment.calendar_event_id)

@@ -16,11 +16,10 @@ class LinkCase(BookingHttpCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.page.responsible_user_id = cls.user_manager
-        cls.frontdesk = cls.env["booking.frontdesk"]
 
     def request_at(self, hour=10):
         with freeze_time(NOW):
-            return self.frontdesk._book(self.page, self.service_approval, self.provider_a,
+            return self.env["booking.appointment"]._book_online(self.page, self.service_approval, self.provider_a,
                                         local_to_utc(MONDAY, hour), partner=self.customer, source="website")
 
     def path(self, url):
@@ -107,7 +106,7 @@ class TestApprovalLinks(LinkCase):
         old_url = request._approval_url("confirm")
         with freeze_time(NOW + timedelta(minutes=5)):
             request._action_expire("test")
-            request.sudo().with_context(booking_skip_working_time=True)._transition(
+            request.sudo()._transition(
                 "revived", ("expired",), "pending")
             self.assertEqual(self.post(old_url).status_code, 403)
             self.assertEqual(self.post(request._approval_url("confirm")).status_code, 200)
@@ -126,7 +125,7 @@ class TestWaitlistOfferLinks(LinkCase):
                 "partner_id": self.customer.id, "date": MONDAY, "time_from": 10, "time_to": 11,
             })
             self.taken.action_cancel()
-            self.env["booking.waitlist"]._cron_offer_freed_slots()
+            self.env["booking.scheduler"]._cron_offer_freed_slots()
         self.hold = self.entry.appointment_id
 
     def test_accept_once_by_link(self):

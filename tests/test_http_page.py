@@ -98,7 +98,8 @@ class TestBookingPage(BookingHttpCommon):
     @freeze_time(NOW)
     def test_confirmation_page_and_ics_need_the_token(self):
         self.env.ref("website.default_website").auth_signup_uninvited = "b2c"
-        visitor = self.env["res.partner"]._booking_create_guest(self.company, "Gina Guest", email="gina@example.com")
+        visitor = self.env["res.partner"]._booking_create_guest(
+            self.page, {"name": "Gina Guest", "email": "gina@example.com"})
         appointment = self._book(self.at(10), state="confirmed", source="website", partner_id=visitor.id)
         token = appointment._portal_ensure_token()
         url = f"/p/test-salon/booking/{appointment.id}"

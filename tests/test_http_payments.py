@@ -8,9 +8,12 @@ from odoo.tests import tagged
 
 from odoo.addons.payment.tests.http_common import PaymentHttpCommon
 
+from ..booking_api.schemas import API_PREFIX
+from .common import MONDAY
 from .common import NOW
 from .common import BookingDataMixin
 from .common import BookingPaymentMixin
+from .common import local_to_utc
 
 
 @tagged("post_install", "-at_install")
@@ -64,9 +67,14 @@ class TestPortalPayments(BookingPaymentMixin, BookingDataMixin, PaymentHttpCommo
                       "a forged token gets nothing")
 
     def test_confirmation_page_carries_the_deposit_form(self):
+        """A new booking's answer points to its confirmation page, which takes the deposit."""
+        body = {"service_id": self.service_deposit.id, "start": f"{local_to_utc(MONDAY, 10):%Y-%m-%dT%H:%M:%SZ}",
+                "customer": {"name": "Dee Deposit", "email": "dee@example.com"}}
         with freeze_time(NOW):
-            appointment = self._book_deposit()
-        payload = self.env["booking.frontdesk"]._booking_payload(appointment)
+            response = self.url_open(f"{API_PREFIX}/pages/{self.page.slug}/bookings", data=json.dumps(body),
+                                     headers={"Content-Type": "application/json"})
+        self.assertEqual(response.status_code, 201, response.text)
+        payload = response.json()["booking"]
         self.assertEqual(payload["payment_url"], payload["confirmation_url"])
         tree = html.fromstring(self.url_open(payload["confirmation_url"]).content)
         self.assertTrue(tree.xpath("//form[@id='o_payment_form']"))

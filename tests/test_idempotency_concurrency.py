@@ -81,7 +81,7 @@ class TestIdempotencyConcurrency(TransactionCase):
         service = env["booking.service"].browse(self.ids["service"])
 
         def book():
-            appointment = env["booking.frontdesk"]._book(
+            appointment = env["booking.appointment"]._book_online(
                 page, service, env["booking.provider"], local_to_utc(MONDAY, 10),
                 customer={"name": "Ivy Idem", "email": "ivy@example.com"}, source="api")
             return appointment, 201, json.dumps({"booking": {"id": appointment.id}}), None

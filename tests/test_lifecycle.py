@@ -18,8 +18,8 @@ class TestLifecycle(BookingCommon):
 
     # (method, args, legal source states, target state)
     TRANSITIONS = [
-        ("action_confirm", (), ("pending",), "confirmed"),
-        ("action_reject", ("Fully booked",), ("pending",), "rejected"),
+        ("action_approve", (), ("pending",), "confirmed"),
+        ("action_decline", ("Fully booked",), ("pending",), "rejected"),
         ("action_check_in", (), ("confirmed",), "checked_in"),
         ("action_complete", (), ("checked_in",), "done"),
         ("action_cancel", ("Changed my mind", "customer"), ("pending_payment", "pending", "confirmed"), "cancelled"),
@@ -115,7 +115,7 @@ class TestLifecycle(BookingCommon):
     def test_full_day_of_an_appointment(self):
         with freeze_time(NOW):
             appointment = self._book(self.at(10), service=self.service_approval, state="pending")
-            appointment.with_user(self.user_staff).action_confirm()
+            appointment.with_user(self.user_staff).action_approve()
         with freeze_time("2025-06-02 07:55:00"):
             appointment.with_user(self.user_staff).action_check_in()
             self.assertEqual(appointment.check_in_method, "staff")
@@ -142,7 +142,7 @@ class TestLifecycle(BookingCommon):
             request = self._book(self.at(9), service=self.service_approval, state="pending")
             booking = self._book(self.at(14))
             Wizard = self.env["booking.appointment.reason.wizard"].with_user(self.user_staff)
-            Wizard.create({"appointment_ids": request.ids, "action": "reject", "reason": "Closed"}).action_apply()
+            Wizard.create({"appointment_ids": request.ids, "action": "decline", "reason": "Closed"}).action_apply()
             Wizard.create({"appointment_ids": booking.ids, "action": "cancel"}).action_apply()
         self.assertEqual((request.state, request.cancel_reason), ("rejected", "Closed"))
         self.assertEqual((booking.state, booking.cancelled_by), ("cancelled", "merchant"))

@@ -13,7 +13,7 @@ class TestManualBooking(BookingCommon):
     """Phone and walk-in bookings by staff go through the same engine and constraint."""
 
     def _wizard(self, **vals):
-        return self.env["booking.booking.wizard"].with_user(self.user_staff).create({
+        return self.env["booking.assistant"].with_user(self.user_staff).create({
             "page_id": self.page.id,
             "service_id": self.service.id,
             "date": MONDAY,
@@ -116,7 +116,7 @@ class TestManualBooking(BookingCommon):
         matching = entry._find_matching_slots(now=NOW)
         self.assertEqual(self.local_times(matching[:1]), ["13:00"])
         action = entry.action_find_slot()
-        wizard = self.env["booking.booking.wizard"].with_context(**action["context"]).create({})
+        wizard = self.env["booking.assistant"].with_context(**action["context"]).create({})
         self.assertEqual(wizard.waitlist_id, entry)
         wizard.action_search()
         wizard.slot_ids.filtered(lambda s: s.start == self.at(13))[:1].action_book()
@@ -139,7 +139,7 @@ class TestAssistantForm(BookingCommon):
 
     @freeze_time(NOW)
     def test_form_books_a_phone_call(self):
-        form = Form(self.env["booking.booking.wizard"].with_user(self.user_staff))
+        form = Form(self.env["booking.assistant"].with_user(self.user_staff))
         form.page_id = self.page
         form.service_id = self.service
         self.assertEqual(form.service_id, self.service, "choosing a service keeps it")

@@ -94,8 +94,8 @@ class TestDeposit(PaymentCase):
             paying = self._book_deposit(hour=11)
             self._pay(paying, state="pending")
         with freeze_time(NOW + timedelta(minutes=20)):
-            self.assertEqual(self.env["booking.appointment"]._cron_expire_payment_holds(), 1)
-            self.assertEqual(self.env["booking.appointment"]._cron_expire_payment_holds(), 0, "idempotent")
+            self.assertEqual(self.env["booking.scheduler"]._cron_expire_payment_holds(), 1)
+            self.assertEqual(self.env["booking.scheduler"]._cron_expire_payment_holds(), 0, "idempotent")
         self.assertEqual(unpaid.state, "expired")
         self.assertEqual(paying.state, "pending_payment", "its deposit is on the way")
 
@@ -103,7 +103,7 @@ class TestDeposit(PaymentCase):
         with freeze_time(NOW):
             appointment = self._book_deposit()
         with freeze_time(NOW + timedelta(minutes=20)):
-            self.env["booking.appointment"]._cron_expire_payment_holds()
+            self.env["booking.scheduler"]._cron_expire_payment_holds()
             self.assertEqual(appointment.state, "expired")
             self._pay(appointment)
         self.assertEqual(appointment.state, "confirmed")
@@ -297,7 +297,7 @@ class TestRefunds(PaymentCase):
             request = self._book_deposit(hour=14, service=self.service_approval)
             self._pay(request)
             self.assertEqual(request.state, "pending")
-            request.action_reject(reason="Fully booked")
+            request.action_decline(reason="Fully booked")
         self.assertEqual((request.contract_id.amount_refunded, request.contract_id.amount_net), (20.0, 0.0))
         self.assertInvoicesMatch(request.contract_id)
 
@@ -433,7 +433,7 @@ class TestDoubleSubmits(PaymentCase):
                 "name": "Lock page", "slug": "lock-page-test", "service_ids": [Command.set(service.ids)],
                 "provider_ids": [Command.set(provider.ids)]})
             partner = env["res.partner"].create({"name": "Locked"})
-            appointment = env["booking.appointment"].with_context(booking_skip_working_time=True).create({
+            appointment = env["booking.appointment"].create({
                 "page_id": page.id, "service_id": service.id, "provider_id": provider.id,
                 "partner_id": partner.id, "start": local_to_utc(MONDAY, 10)})
             ids = (appointment.id, appointment.contract_id.id, page.id, provider.id, provider.resource_id.id,

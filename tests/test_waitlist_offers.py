@@ -39,7 +39,7 @@ class TestWaitlistOffers(NotificationCase):
 
     def offer_run(self, when=NOW):
         with freeze_time(when):
-            return self.env["booking.waitlist"]._cron_offer_freed_slots()
+            return self.env["booking.scheduler"]._cron_offer_freed_slots()
 
     def holding_at(self, start, provider=None):
         return self.env["booking.appointment"].search([
@@ -138,7 +138,7 @@ class TestWaitlistOffers(NotificationCase):
             self.morning[1].action_cancel()
         self.offer_run()
         with freeze_time(self.first.offer_expires_at + SECOND):
-            self.env["booking.appointment"]._cron_expire_payment_holds()
+            self.env["booking.scheduler"]._cron_expire_payment_holds()
         self.assertEqual(self.first.state, "expired")
         self.assertEqual(self.offer_run(self.first.offer_expires_at + SECOND), 1)
         self.assertEqual(self.second.state, "offered")

@@ -14,7 +14,7 @@ function pick(field, text) {
 
 /** Staff book a phone call through the assistant's form: choices stay, free times, one click books. */
 registry.category("web_tour.tours").add("self_serve_booking_assistant_phone_call", {
-    url: "/odoo/action-self_serve_booking.booking_booking_wizard_action",
+    url: "/odoo/action-self_serve_booking.booking_assistant_action",
     steps: () => [
         ...pick("service_id", "Desk Massage"),
         ...pick("provider_id", "Desk Ben"),
@@ -34,7 +34,7 @@ registry.category("web_tour.tours").add("self_serve_booking_assistant_phone_call
 
 /** Staff book a walk-in: the first free provider, from now. */
 registry.category("web_tour.tours").add("self_serve_booking_assistant_walk_in", {
-    url: "/odoo/action-self_serve_booking.booking_booking_wizard_action",
+    url: "/odoo/action-self_serve_booking.booking_assistant_action",
     steps: () => [
         ...pick("service_id", "Desk Massage"),
         ...pick("partner_id", "Rita Regular"),

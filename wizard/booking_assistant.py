@@ -7,12 +7,12 @@ from odoo.exceptions import UserError
 from ..exceptions import SlotUnavailableError
 
 
-class BookingBookingWizard(models.TransientModel):
+class BookingAssistant(models.TransientModel):
     """Staff book a phone call or a walk-in through the same engine and
     constraint as customers: the assistant lists the free times of a day and
     books the chosen one, or books "now" for someone at the desk."""
 
-    _name = "booking.booking.wizard"
+    _name = "booking.assistant"
     _description = "Booking Assistant"
 
     page_id = fields.Many2one(
@@ -38,7 +38,7 @@ class BookingBookingWizard(models.TransientModel):
     )
     note = fields.Text()
     waitlist_id = fields.Many2one("booking.waitlist")
-    slot_ids = fields.One2many("booking.booking.wizard.slot", "wizard_id", string="Free Times")
+    slot_ids = fields.One2many("booking.assistant.slot", "wizard_id", string="Free Times")
     searched = fields.Boolean()
 
     @api.model
@@ -133,7 +133,7 @@ class BookingBookingWizard(models.TransientModel):
         errors = []
         for provider in self.env["booking.provider"].browse(ranked):
             try:
-                appointment = self.with_context(walk_in=True)._book(now, provider, channel="walk_in")
+                appointment = self._book(now, provider, channel="walk_in")
             except SlotUnavailableError as error:
                 errors.append(error.args[0])
                 continue

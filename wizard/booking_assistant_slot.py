@@ -1,14 +1,14 @@
 from odoo import fields, models
 
 
-class BookingBookingWizardSlot(models.TransientModel):
+class BookingAssistantSlot(models.TransientModel):
     """A free time proposed by the booking assistant, bookable in one click."""
 
-    _name = "booking.booking.wizard.slot"
+    _name = "booking.assistant.slot"
     _description = "Booking Assistant Slot"
     _order = "start, sequence"
 
-    wizard_id = fields.Many2one("booking.booking.wizard", required=True, ondelete="cascade")
+    wizard_id = fields.Many2one("booking.assistant", required=True, ondelete="cascade")
     sequence = fields.Integer()
     start = fields.Datetime(required=True)
     stop = fields.Datetime(required=True)

@@ -1,0 +1,245 @@
+"""The OpenAPI 3.1 document of the public API, built from the contract's schemas (``schemas.py``)."""
+
+from .schemas import API_PREFIX
+from .schemas import API_VERSION
+from .schemas import QUERY_PARAMETERS
+from .schemas import REQUIRED_QUERY_PARAMETERS
+from .schemas import SCHEMAS
+from .schemas import ref
+
+
+def _error_response(description, example_code):
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": ref("Error"), "example": {"error": example_code, "message": "..."}}},
+    }
+
+
+def _json(name, description):
+    return {"description": description, "content": {"application/json": {"schema": ref(name)}}}
+
+
+def _query_parameters(route):
+    return [
+        {"name": name, "in": "query", "required": name in REQUIRED_QUERY_PARAMETERS.get(route, []),
+         "schema": dict(schema)}
+        for name, schema in QUERY_PARAMETERS[route].items()
+    ]
+
+
+BOOKING_ID_PARAMETER = {"name": "booking_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+UNAUTHORIZED = {
+    "description": "Missing, malformed, forged, expired or revoked bearer token.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"},
+                                     "example": {"error": "unauthorized", "message": "..."}}},
+}
+
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 16, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+    "description": "A key of the client's choosing (a UUID) to send the same request again safely: for 24 hours "
+    "the same key and body get the first answer back (with the header Idempotent-Replayed: true) and nothing "
+    "is written twice; the same key with another body is a 422. Answers to requests that did not run (invalid "
+    "body, rate limit, authentication) are not kept.",
+}
+OPTIONAL_BEARER = [{}, {"customerSession": []}]
+
+SLUG_PARAMETER = {
+    "name": "slug", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z0-9-]+$"},
+    "description": "The page address, as in /p/<slug>.",
+}
+
+
+def build_document(server_url=""):
+    """The OpenAPI 3.1 document of the public API, from the schemas above."""
+    write_errors = {
+        "400": _error_response("Invalid input: see `fields`, or malformed JSON.", "validation"),
+        "403": _error_response("This page takes bookings from signed-in customers only.", "login_required"),
+        "404": _error_response("Unknown or unpublished page.", "not_found"),
+        "411": _error_response("No Content-Length header.", "length_required"),
+        "413": _error_response("Body larger than 16 KB.", "payload_too_large"),
+        "415": _error_response("The body must be application/json.", "unsupported_media_type"),
+        "429": {
+            **_error_response("Too many requests from this address.", "rate_limited"),
+            "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}},
+        },
+    }
+    customer_writes = {
+        **write_errors,
+        "401": _error_response("A bearer token was sent that does not hold (or is another merchant's).",
+                               "unauthorized"),
+        "422": _error_response("This Idempotency-Key was used with another body.", "idempotency_key_reused"),
+    }
+    slots_parameters = [SLUG_PARAMETER, *_query_parameters("slots")]
+    bearer = [{"customerSession": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Self-Serve Booking public API",
+            "version": API_VERSION,
+            "description": "Browse a merchant's services, read live availability, book and join the waitlist. "
+            "JSON in, JSON out; errors carry a stable `error` code. Times are UTC with Z; date-times are RFC 3339 "
+            "with an offset, dates YYYY-MM-DD, both within the years 1970-2100. Strings never hold control "
+            "characters (tab and line breaks only in free text); bodies nest at most 8 levels deep.",
+        },
+        "servers": [{"url": f"{server_url}{API_PREFIX}"}],
+        "paths": {
+            "/openapi.json": {
+                "get": {
+                    "operationId": "getOpenApi",
+                    "summary": "This document",
+                    "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}},
+                }
+            },
+            "/pages/{slug}": {
+                "get": {
+                    "operationId": "getPage",
+                    "summary": "A booking page with its services and providers",
+                    "parameters": [SLUG_PARAMETER],
+                    "responses": {
+                        "200": _json("PageResponse", "The page"),
+                        "404": _error_response("Unknown or unpublished page.", "not_found"),
+                    },
+                }
+            },
+            "/pages/{slug}/slots": {
+                "get": {
+                    "operationId": "getSlots",
+                    "summary": "Bookable slots of a service between two local dates",
+                    "description": "Dates are in the page's time zone, range at most 62 days, ending before the "
+                    "page's horizon. Without provider_id, every provider is listed.",
+                    "parameters": slots_parameters,
+                    "responses": {
+                        "200": _json("SlotsResponse", "The slots"),
+                        "400": _error_response("Bad ids or dates, or a range beyond the horizon.", "validation"),
+                        "404": _error_response("Unknown or unpublished page.", "not_found"),
+                    },
+                }
+            },
+            "/pages/{slug}/bookings": {
+                "post": {
+                    "operationId": "createBooking",
+                    "summary": "Book a slot",
+                    "description": "For a signed-in customer (Odoo session) or a bearer token's customer the "
+                    "booking is theirs and `customer` is ignored. Otherwise the details in `customer` make a "
+                    "contact of their own: never an existing customer's, whose e-mail or phone they may repeat.",
+                    "security": OPTIONAL_BEARER,
+                    "parameters": [SLUG_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": ref("BookingRequest")}},
+                    },
+                    "responses": {
+                        "201": _json("BookingResponse", "Booked (state pending_payment, pending or confirmed)"),
+                        **customer_writes,
+                        "409": _error_response("The slot is taken or no longer bookable (`slot_unavailable`, see "
+                                               "`alternatives`), or the customer already holds a booking at that "
+                                               "time on this page (`already_booked`).", "slot_unavailable"),
+                    },
+                }
+            },
+            "/pages/{slug}/waitlist": {
+                "post": {
+                    "operationId": "joinWaitlist",
+                    "summary": "Join the waitlist for a day",
+                    "security": OPTIONAL_BEARER,
+                    "parameters": [SLUG_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": ref("WaitlistRequest")}},
+                    },
+                    "responses": {"201": _json("WaitlistResponse", "On the waitlist"), **customer_writes},
+                }
+            },
+            "/pages/{slug}/session": {
+                "post": {
+                    "operationId": "requestCode",
+                    "summary": "Send a one-time code to a customer of this page",
+                    "description": "By e-mail, or by SMS to the phone. The answer is the same whether or not "
+                    "the address is known.",
+                    "parameters": [SLUG_PARAMETER],
+                    "requestBody": {"required": True,
+                                    "content": {"application/json": {"schema": ref("SessionRequest")}}},
+                    "responses": {"202": _json("CodeSentResponse", "Code sent (if the address is known)"),
+                                  **write_errors},
+                }
+            },
+            "/pages/{slug}/session/verify": {
+                "post": {
+                    "operationId": "verifyCode",
+                    "summary": "Exchange the code for a bearer token (valid one hour)",
+                    "parameters": [SLUG_PARAMETER],
+                    "requestBody": {"required": True,
+                                    "content": {"application/json": {"schema": ref("SessionVerifyRequest")}}},
+                    "responses": {
+                        "200": _json("SessionResponse", "Signed in"),
+                        **write_errors,
+                        "400": _error_response("Wrong or expired code, or invalid input.", "invalid_code"),
+                    },
+                }
+            },
+            "/me/session": {
+                "delete": {
+                    "operationId": "signOut",
+                    "summary": "Revoke the current token",
+                    "security": bearer,
+                    "responses": {"204": {"description": "Revoked"}, "401": UNAUTHORIZED},
+                }
+            },
+            "/me/bookings": {
+                "get": {
+                    "operationId": "listMyBookings",
+                    "summary": "The customer's bookings with this merchant",
+                    "security": bearer,
+                    "parameters": _query_parameters("my_bookings"),
+                    "responses": {"200": _json("CustomerBookingsResponse", "The bookings"), "401": UNAUTHORIZED,
+                                  "400": _error_response("Bad filter.", "validation")},
+                }
+            },
+            "/me/bookings/{booking_id}": {
+                "get": {
+                    "operationId": "getMyBooking",
+                    "summary": "One booking, with what can be done with it now",
+                    "security": bearer,
+                    "parameters": [BOOKING_ID_PARAMETER],
+                    "responses": {"200": _json("CustomerBookingResponse", "The booking"), "401": UNAUTHORIZED,
+                                  "404": _error_response("Not this customer's booking.", "not_found")},
+                },
+                "patch": {
+                    "operationId": "changeMyBooking",
+                    "summary": "Cancel (refund by policy) or reschedule, as in the portal",
+                    "security": bearer,
+                    "parameters": [BOOKING_ID_PARAMETER],
+                    "requestBody": {"required": True,
+                                    "content": {"application/json": {"schema": ref("BookingChange")}}},
+                    "responses": {
+                        "200": _json("CustomerBookingResponse", "Changed"),
+                        "400": _error_response("Invalid input.", "validation"),
+                        "401": UNAUTHORIZED,
+                        "404": _error_response("Not this customer's booking.", "not_found"),
+                        "409": _error_response("Refused by the policy or the state, or the new slot is taken.",
+                                               "policy_limit"),
+                    },
+                },
+            },
+            "/me/bookings/{booking_id}/slots": {
+                "get": {
+                    "operationId": "getRescheduleSlots",
+                    "summary": "Free slots to move this booking to (its own time counts as free)",
+                    "security": bearer,
+                    "parameters": [BOOKING_ID_PARAMETER, *_query_parameters("my_slots")],
+                    "responses": {"200": _json("SlotsResponse", "The slots"), "401": UNAUTHORIZED,
+                                  "404": _error_response("Not this customer's booking.", "not_found")},
+                }
+            },
+        },
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "customerSession": {
+                    "type": "http", "scheme": "bearer",
+                    "description": "Token from POST /pages/{slug}/session/verify.",
+                },
+            },
+        },
+    }

@@ -1,0 +1,370 @@
+"""The public booking API's contract: its JSON Schemas and the limits they state.
+
+Pure data, no Odoo import. Requests are validated against these schemas
+(``validator.py``) and ``openapi.json`` is built from the very same ones
+(``openapi.py``), so the document and the behaviour cannot drift apart.
+"""
+
+API_PREFIX = "/booking/api/v1"
+API_VERSION = "1.0.0"
+MAX_BODY_BYTES = 16 * 1024
+MAX_DEPTH = 8  # objects and arrays nested in a body: the deepest schema needs 3
+MAX_ID = 2**31 - 1  # PostgreSQL's integer: a larger id is no record, never a database error
+# Dates and times outside this range are refused: nobody books there, and
+# their arithmetic (time zones, slot grids) would overflow Python's datetime.
+MIN_YEAR, MAX_YEAR = 1970, 2100
+SINGLE_LINE = "^[^\\r\\n\\t]*$"  # JSON Schema's pattern of the fields that fit on one line
+
+# ---------------------------------------------------------------------------
+# Components
+# ---------------------------------------------------------------------------
+
+REF = "#/components/schemas/"
+
+
+def ref(name):
+    return {"$ref": REF + name}
+
+
+def id_schema(nullable=False, **extra):
+    """A record id: a positive PostgreSQL integer."""
+    return {"type": ["integer", "null"] if nullable else "integer", "minimum": 1, "maximum": MAX_ID, **extra}
+
+
+SCHEMAS = {
+    "Customer": {
+        "type": "object",
+        "description": "Who the booking is for. At least an e-mail or a phone. Ignored for a customer who proved "
+        "who they are (signed in, or a bearer token from a one-time code).",
+        "additionalProperties": False,
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string", "minLength": 2, "maxLength": 120, "pattern": SINGLE_LINE},
+            "email": {"type": ["string", "null"], "format": "email", "maxLength": 254, "pattern": SINGLE_LINE},
+            "phone": {
+                "type": ["string", "null"],
+                "maxLength": 32,
+                "pattern": SINGLE_LINE,
+                "description": "Any format; normalised to E.164 with the page's country as default.",
+            },
+        },
+    },
+    "BookingRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["service_id", "start"],
+        "properties": {
+            "service_id": id_schema(),
+            "provider_id": id_schema(
+                nullable=True, description="null: any available provider (the least loaded that day)."),
+            "start": {
+                "type": "string",
+                "format": "date-time",
+                "maxLength": 40,
+                "description": "A start returned by the slots route, ISO 8601 with Z or an offset.",
+            },
+            "customer": ref("Customer"),
+            "note": {"type": ["string", "null"], "maxLength": 2000},
+        },
+    },
+    "WaitlistRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["service_id", "date"],
+        "properties": {
+            "service_id": id_schema(),
+            "provider_id": id_schema(nullable=True),
+            "date": {"type": "string", "format": "date", "description": "Preferred day, in the page's time zone."},
+            "time_from": {"type": ["string", "null"], "format": "time",
+                          "description": "HH:MM, local time, before time_to (and before 24:00)."},
+            "time_to": {"type": ["string", "null"], "format": "time",
+                        "description": "HH:MM, local time, after time_from; 24:00 is the end of the day."},
+            "customer": ref("Customer"),
+            "note": {"type": ["string", "null"], "maxLength": 2000},
+        },
+    },
+    "SessionRequest": {
+        "type": "object",
+        "description": "Ask for a one-time code: by e-mail when one is given, else by SMS to the phone (E.164 or "
+        "local to the page). When several customers share the detail given, the answer asks for the other one.",
+        "additionalProperties": False,
+        "properties": {
+            "email": {"type": ["string", "null"], "format": "email", "maxLength": 254, "pattern": SINGLE_LINE},
+            "phone": {"type": ["string", "null"], "maxLength": 32, "pattern": SINGLE_LINE},
+        },
+    },
+    "SessionVerifyRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["code"],
+        "properties": {
+            "email": {"type": ["string", "null"], "format": "email", "maxLength": 254, "pattern": SINGLE_LINE},
+            "phone": {"type": ["string", "null"], "maxLength": 32, "pattern": SINGLE_LINE},
+            "code": {"type": "string", "pattern": "^[0-9]{6}$", "description": "The six digits received."},
+        },
+    },
+    "SessionResponse": {
+        "type": "object",
+        "required": ["token", "token_type", "expires_at"],
+        "properties": {
+            "token": {"type": "string", "description": "Send as Authorization: Bearer <token>."},
+            "token_type": {"type": "string", "enum": ["Bearer"]},
+            "expires_at": {"type": "string", "format": "date-time"},
+            "customer": {
+                "type": "object",
+                "description": "Who the token acts for: bookings and waitlist requests sent with it are theirs.",
+                "properties": {"name": {"type": "string"}, "email": {"type": ["string", "null"]},
+                               "phone": {"type": ["string", "null"]}},
+            },
+        },
+    },
+    "CodeSentResponse": {
+        "type": "object",
+        "required": ["status"],
+        "properties": {
+            "status": {"type": "string", "enum": ["code_sent"],
+                       "description": "Same answer whether or not the address is known."},
+            "expires_in": {"type": "integer", "description": "Seconds the code is valid."},
+        },
+    },
+    "BookingChange": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["action"],
+        "properties": {
+            "action": {"type": "string", "enum": ["cancel", "reschedule"]},
+            "reason": {"type": ["string", "null"], "maxLength": 500, "description": "cancel only"},
+            "start": {"type": ["string", "null"], "format": "date-time", "maxLength": 40,
+                      "description": "reschedule only: the new start, from the slots route."},
+            "any_provider": {"type": ["boolean", "null"],
+                             "description": "reschedule only: allow another provider (default: keep)."},
+        },
+    },
+    "CustomerBooking": {
+        "type": "object",
+        "required": ["id", "reference", "state", "start", "end", "cancel", "reschedule"],
+        "properties": {
+            "id": {"type": "integer"},
+            "reference": {"type": "string"},
+            "state": {"type": "string"},
+            "page": {"type": "string"},
+            "service": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
+            "provider": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
+            "start": {"type": "string", "format": "date-time"},
+            "end": {"type": "string", "format": "date-time"},
+            "timezone": {"type": "string"},
+            "address": {"type": ["string", "null"]},
+            "price": {"type": "number"},
+            "currency": {"type": "string"},
+            "paid": {"type": "number", "description": "Net charged so far."},
+            "refunded": {"type": "number"},
+            "balance_due": {"type": "number"},
+            "cancel": {
+                "type": "object",
+                "description": "Whether cancelling is allowed now and the refund it would give.",
+                "properties": {
+                    "allowed": {"type": "boolean"}, "reason": {"type": ["string", "null"]},
+                    "deadline": {"type": "string", "format": "date-time"},
+                    "refund_amount": {"type": "number"}, "refund_percent": {"type": "number"},
+                },
+            },
+            "reschedule": {
+                "type": "object",
+                "properties": {
+                    "allowed": {"type": "boolean"}, "reason": {"type": ["string", "null"]},
+                    "deadline": {"type": "string", "format": "date-time"},
+                },
+            },
+            "manage_url": {"type": "string"},
+        },
+    },
+    "CustomerBookingResponse": {"type": "object", "required": ["booking"],
+                                "properties": {"booking": ref("CustomerBooking")}},
+    "CustomerBookingsResponse": {
+        "type": "object", "required": ["bookings"],
+        "properties": {"bookings": {"type": "array", "items": ref("CustomerBooking")}},
+    },
+    "Deposit": {
+        "type": "object",
+        "required": ["type", "amount"],
+        "properties": {
+            "type": {"type": "string", "enum": ["none", "percent", "fixed"]},
+            "value": {"type": "number"},
+            "amount": {"type": "number"},
+        },
+    },
+    "Service": {
+        "type": "object",
+        "required": ["id", "name", "duration_minutes", "price", "currency", "deposit"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "description": {"type": ["string", "null"]},
+            "duration_minutes": {"type": "integer"},
+            "price": {"type": "number"},
+            "currency": {"type": "string", "description": "ISO 4217 code"},
+            "deposit": ref("Deposit"),
+            "requires_approval": {"type": "boolean"},
+            "provider_ids": {"type": "array", "items": {"type": "integer"}},
+        },
+    },
+    "Provider": {
+        "type": "object",
+        "required": ["id", "name"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "job_title": {"type": ["string", "null"]},
+            "bio": {"type": ["string", "null"], "description": "Plain text."},
+            "image_url": {"type": "string"},
+            "service_ids": {"type": "array", "items": {"type": "integer"}},
+        },
+    },
+    "Page": {
+        "type": "object",
+        "required": ["id", "slug", "name", "timezone", "currency"],
+        "properties": {
+            "id": {"type": "integer"},
+            "slug": {"type": "string"},
+            "name": {"type": "string"},
+            "url": {"type": "string"},
+            "timezone": {"type": "string", "description": "IANA time zone of the page."},
+            "currency": {"type": "string"},
+            "description": {"type": ["string", "null"]},
+            "address": {"type": ["string", "null"]},
+            "phone": {"type": ["string", "null"]},
+            "email": {"type": ["string", "null"]},
+            "allow_guest_booking": {"type": "boolean"},
+            "show_providers": {"type": "boolean"},
+            "min_notice_hours": {"type": "number"},
+            "max_advance_days": {"type": "integer"},
+            "last_bookable_date": {"type": "string", "format": "date"},
+            "cancellation_policy": {"type": ["string", "null"], "description": "Plain text summary."},
+        },
+    },
+    "PageResponse": {
+        "type": "object",
+        "required": ["page", "services", "providers"],
+        "properties": {
+            "page": ref("Page"),
+            "services": {"type": "array", "items": ref("Service")},
+            "providers": {
+                "type": "array",
+                "items": ref("Provider"),
+                "description": "Empty when the page assigns providers itself.",
+            },
+        },
+    },
+    "Slot": {
+        "type": "object",
+        "required": ["start", "end", "provider_id"],
+        "properties": {
+            "start": {"type": "string", "format": "date-time", "description": "UTC, with Z."},
+            "end": {"type": "string", "format": "date-time"},
+            "provider_id": {"type": "integer"},
+        },
+    },
+    "SlotsResponse": {
+        "type": "object",
+        "required": ["timezone", "slots"],
+        "properties": {
+            "timezone": {"type": "string"},
+            "slots": {
+                "type": "array",
+                "items": ref("Slot"),
+                "description": "Sorted by start. At equal starts, the provider 'any available' assigns comes "
+                "first.",
+            },
+            "open_dates": {
+                "type": "array",
+                "items": {"type": "string", "format": "date"},
+                "description": "The local dates of the range with bookable time when nobody has booked it: a "
+                "date here without slots is full (join the waitlist), a date not here is closed. Only in the "
+                "answer of GET /pages/{slug}/slots.",
+            },
+        },
+    },
+    "Booking": {
+        "type": "object",
+        "required": ["id", "reference", "state", "start", "end", "provider_id", "manage_url"],
+        "properties": {
+            "id": {"type": "integer"},
+            "reference": {"type": "string"},
+            "state": {
+                "type": "string",
+                "enum": [
+                    "pending_payment", "pending", "confirmed", "checked_in", "done",
+                    "cancelled", "rejected", "expired", "no_show",
+                ],
+            },
+            "start": {"type": "string", "format": "date-time"},
+            "end": {"type": "string", "format": "date-time"},
+            "service_id": {"type": "integer"},
+            "provider_id": {"type": "integer"},
+            "manage_url": {"type": "string", "description": "The customer's page for this booking (access token)."},
+            "confirmation_url": {"type": "string"},
+            "ics_url": {"type": "string"},
+            "payment_url": {"type": ["string", "null"], "description": "Where to pay the deposit, if one is due."},
+        },
+    },
+    "BookingResponse": {"type": "object", "required": ["booking"], "properties": {"booking": ref("Booking")}},
+    "WaitlistResponse": {
+        "type": "object",
+        "required": ["waitlist"],
+        "properties": {
+            "waitlist": {
+                "type": "object",
+                "required": ["id", "state"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "reference": {"type": "string"},
+                    "state": {"type": "string", "enum": ["waiting", "offered", "booked", "expired", "cancelled"]},
+                },
+            }
+        },
+    },
+    "Error": {
+        "type": "object",
+        "required": ["error", "message"],
+        "properties": {
+            "error": {
+                "type": "string",
+                "description": "Stable code: validation, malformed_json, unsupported_media_type, payload_too_large, "
+                "length_required, not_found, login_required, slot_unavailable, already_booked, rate_limited, "
+                "method_not_allowed, unauthorized, invalid_code, idempotency_key_reused, policy_limit, "
+                "invalid_state, internal_error.",
+            },
+            "message": {"type": "string", "description": "For people; may be translated."},
+            "fields": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "validation only: message per field (dotted path for nested fields).",
+            },
+            "alternatives": {
+                "type": "array",
+                "items": ref("Slot"),
+                "description": "slot_unavailable only: up to three nearest free slots.",
+            },
+            "retry_after": {"type": "integer", "description": "rate_limited only: seconds to wait."},
+        },
+    },
+}
+
+QUERY_PARAMETERS = {
+    "slots": {
+        "service_id": id_schema(),
+        "provider_id": id_schema(),
+        "date_from": {"type": "string", "format": "date"},
+        "date_to": {"type": "string", "format": "date"},
+    },
+    "my_bookings": {
+        "filter": {"type": "string", "enum": ["upcoming", "past", "cancelled"]},
+    },
+    "my_slots": {
+        "date_from": {"type": "string", "format": "date"},
+        "date_to": {"type": "string", "format": "date"},
+        "any_provider": {"type": "string", "enum": ["0", "1", "true", "false"]},
+    },
+}
+REQUIRED_QUERY_PARAMETERS = {"slots": ["service_id", "date_from"], "my_slots": ["date_from"]}
+

@@ -1,0 +1,56 @@
+"""The OpenAPI document, built from the very schemas requests are validated against (no Odoo needed)."""
+
+import json
+
+import pytest
+
+from booking_api.openapi import build_document
+from booking_api.schemas import SCHEMAS
+from booking_api.validator import validate
+
+
+def test_every_reference_resolves():
+    text = json.dumps(build_document())
+    for name in {part.split('"')[0] for part in text.split("#/components/schemas/")[1:]}:
+        assert name in SCHEMAS
+
+
+def test_document_is_valid_openapi_3_1():
+    validator = pytest.importorskip("openapi_spec_validator")
+    document = build_document("https://example.com")
+    validator.validate(document)
+    assert document["openapi"] == "3.1.0"
+    paths = document["paths"]
+    assert set(paths) == {
+        "/openapi.json", "/pages/{slug}", "/pages/{slug}/slots", "/pages/{slug}/bookings", "/pages/{slug}/waitlist",
+        "/pages/{slug}/session", "/pages/{slug}/session/verify", "/me/session", "/me/bookings",
+        "/me/bookings/{booking_id}", "/me/bookings/{booking_id}/slots",
+    }
+    assert paths["/me/bookings"]["get"]["security"] == [{"customerSession": []}]
+    assert document["components"]["securitySchemes"]["customerSession"]["scheme"] == "bearer"
+    booking_responses = paths["/pages/{slug}/bookings"]["post"]["responses"]
+    assert {"201", "400", "404", "409", "429"} <= set(booking_responses)
+    assert "Retry-After" in booking_responses["429"]["headers"]
+
+
+def test_examples_in_the_document_follow_their_schema():
+    document = build_document()
+    for path in document["paths"].values():
+        for operation in path.values():
+            for response in operation["responses"].values():
+                content = response.get("content", {}).get("application/json", {})
+                if "example" in content:
+                    assert validate(content["example"], content["schema"]) == {}
+
+
+def test_document_describes_idempotency_and_proven_customers():
+    document = build_document()
+    for path in ("/pages/{slug}/bookings", "/pages/{slug}/waitlist"):
+        operation = document["paths"][path]["post"]
+        names = [parameter["name"] for parameter in operation["parameters"]]
+        assert "Idempotency-Key" in names
+        assert {"401", "422"} <= set(operation["responses"])
+        assert {} in operation["security"], "signing in stays optional"
+    error_codes = SCHEMAS["Error"]["properties"]["error"]["description"]
+    for code in ("already_booked", "idempotency_key_reused"):
+        assert code in error_codes

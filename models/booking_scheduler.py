@@ -1,0 +1,289 @@
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..const import NO_POLICY_NO_SHOW_GRACE
+from ..exceptions import SlotUnavailableError
+
+_logger = logging.getLogger(__name__)
+
+
+class BookingScheduler(models.AbstractModel):
+    """The scheduled actions of bookings: what is due, found in SQL, handed to the records' own methods.
+
+    On the pattern of ``calendar.alarm_manager``: each job selects the rows
+    that are due in one query and acts through the life-cycle methods of
+    ``booking.appointment`` and ``booking.waitlist``, so a scheduled change
+    obeys the same rules as one made by hand. Every job is safe when two runs
+    overlap (rows locked with ``SKIP LOCKED``, or an advisory lock for jobs
+    that only queue messages) and reports its progress, so Odoo runs it again
+    at once while work remains.
+    """
+
+    _name = "booking.scheduler"
+    _description = "Booking Scheduler"
+
+    @api.model
+    def _try_lock(self, name):
+        """Take a transaction-wide lock for the job ``name``, or return False if another run holds it.
+
+        Jobs that only queue messages use it so that a second, overlapping
+        run steps aside at once instead of waiting on the first one's rows.
+        """
+        self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(hashtext(%s))", f"self_serve_booking.{name}"))
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _locked_ids(self, query):
+        """The ids ``query`` selects (it locks them), as a list."""
+        self.env.cr.execute(query)
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    # === UNPAID HOLDS === #
+
+    @api.model
+    def _cron_expire_payment_holds(self, batch_size=200):
+        """Release unpaid holds and lapsed waitlist offers past their deadline."""
+        expired, full = self._expire_payment_holds(batch_size)
+        self.env["ir.cron"]._notify_progress(done=expired, remaining=1 if full else 0)
+        return expired
+
+    @api.model
+    def _expire_payment_holds(self, batch_size=200):
+        """Expire up to ``batch_size`` holds past their deadline: ``(expired, maybe more left)``.
+
+        A hold another transaction is working on (its payment arriving, a
+        second run) is skipped; a hold whose deposit is on its way is kept.
+        """
+        Appointment = self.env["booking.appointment"].sudo()
+        Appointment.flush_model(["state", "hold_expires_at"])
+        due = Appointment.browse(self._locked_ids(SQL(
+            """
+            SELECT id FROM booking_appointment
+             WHERE state = 'pending_payment' AND hold_expires_at < %s
+          ORDER BY hold_expires_at
+             LIMIT %s
+               FOR NO KEY UPDATE SKIP LOCKED
+            """,
+            fields.Datetime.now(), batch_size,
+        )))
+        stale = due.filtered(lambda a: not a.contract_id._has_deposit_in_flight())
+        for appointment in stale:
+            reason = (
+                self.env._("Nobody accepted the waitlist offer in time.") if appointment.waitlist_id.state == "offered"
+                else self.env._("Nobody paid the deposit in time: the hold expired.")
+            )
+            appointment._action_expire(reason)
+        return len(stale), bool(len(due) == batch_size and stale)
+
+    # === REMINDERS === #
+
+    @api.model
+    def _cron_send_reminders(self, batch_size=500):
+        """Queue reminders due by each page's reminder rules, once per rule and start time.
+
+        A reminder goes out from its offset before the start until the start,
+        unless the booking was confirmed inside that window (the confirmation
+        just said it all). The outbox's key is the sent-flag: a reminder
+        queued once is never queued again, whoever runs this and how often.
+        """
+        if not self._try_lock("reminders"):
+            return 0
+        Appointment = self.env["booking.appointment"].sudo()
+        Appointment.flush_model()
+        self.env["booking.notification"].flush_model()
+        now = fields.Datetime.now()
+        rules = self.env["booking.notification.rule"].sudo().search(
+            [("event", "=", "reminder"), ("active", "=", True), ("page_id.active", "=", True)])
+        queued = remaining = 0
+        for rule in rules:
+            ids = self._locked_ids(SQL(
+                """
+                SELECT a.id
+                  FROM booking_appointment a
+                 WHERE a.page_id = %(page)s
+                   AND a.state = 'confirmed'
+                   AND a.start > %(now)s
+                   AND a.start <= %(now)s + %(offset)s * interval '1 hour'
+                   AND COALESCE(a.confirmed_at, a.create_date) <= a.start - %(offset)s * interval '1 hour'
+                   AND (SELECT count(*) FROM booking_notification n
+                         WHERE n.appointment_id = a.id AND n.rule_id = %(rule)s AND n.event = 'reminder'
+                           AND n.occurrence = to_char(a.start, 'YYYYMMDDHH24MISS')) < %(channels)s
+              ORDER BY a.start
+                 LIMIT %(limit)s
+                """,
+                page=rule.page_id.id, now=now, offset=rule.offset_hours, rule=rule.id,
+                channels=len(rule._channels()), limit=batch_size + 1,
+            ))
+            remaining += max(0, len(ids) - batch_size)
+            for appointment in Appointment.browse(ids[:batch_size]):
+                queued += appointment._notify("reminder", f"{appointment.start:%Y%m%d%H%M%S}", rules=rule)
+        self.env["ir.cron"]._notify_progress(done=queued, remaining=remaining)
+        return queued
+
+    # === REQUESTS WAITING FOR THE MERCHANT === #
+
+    @api.model
+    def _cron_follow_up_requests(self, batch_size=200):
+        """Requests nobody answered: remind the approvers, then let them expire.
+
+        The reminder goes once per request (the outbox key); an expiring
+        request is locked with ``SKIP LOCKED`` so two runs cannot both expire
+        it, and its customer is told, refunded and invited to book again.
+        """
+        Appointment = self.env["booking.appointment"].sudo()
+        Appointment.flush_model(["state", "pending_since", "start", "page_id"])
+        self.env["booking.page"].flush_model(["approval_nudge_hours", "approval_expiry_hours"])
+        now = fields.Datetime.now()
+        expiring = Appointment.browse(self._locked_ids(SQL(
+            """
+            SELECT a.id
+              FROM booking_appointment a
+              JOIN booking_page p ON p.id = a.page_id
+             WHERE a.state = 'pending'
+               AND (a.start <= %(now)s
+                    OR (p.approval_expiry_hours > 0
+                        AND a.pending_since <= %(now)s - p.approval_expiry_hours * interval '1 hour'))
+          ORDER BY a.pending_since
+             LIMIT %(limit)s
+               FOR NO KEY UPDATE OF a SKIP LOCKED
+            """,
+            now=now, limit=batch_size,
+        )))
+        for appointment in expiring:
+            appointment._action_expire(self.env._("Nobody answered the request in time."))
+        nudged = 0
+        if self._try_lock("request_nudges"):
+            Appointment.flush_model(["state"])
+            self.env["booking.notification"].flush_model()
+            nudges = Appointment.browse(self._locked_ids(SQL(
+                """
+                SELECT a.id
+                  FROM booking_appointment a
+                  JOIN booking_page p ON p.id = a.page_id
+                 WHERE a.state = 'pending'
+                   AND a.start > %(now)s
+                   AND p.approval_nudge_hours > 0
+                   AND a.pending_since <= %(now)s - p.approval_nudge_hours * interval '1 hour'
+                   AND NOT EXISTS (SELECT 1 FROM booking_notification n
+                                    WHERE n.appointment_id = a.id AND n.event = 'request_nudge'
+                                      AND n.occurrence = to_char(a.pending_since, 'YYYYMMDDHH24MISS'))
+              ORDER BY a.pending_since
+                 LIMIT %(limit)s
+                """,
+                now=now, limit=batch_size,
+            )))
+            for appointment in nudges:
+                nudged += appointment._notify("request_nudge", f"{appointment.pending_since:%Y%m%d%H%M%S}")
+        done = len(expiring) + nudged
+        self.env["ir.cron"]._notify_progress(done=done, remaining=1 if len(expiring) == batch_size else 0)
+        return done
+
+    # === NO-SHOWS === #
+
+    @api.model
+    def _cron_mark_no_shows(self, batch_size=100):
+        """Confirmed appointments nobody checked in for, past their end and the policy's grace: no-shows.
+
+        Each is locked with ``SKIP LOCKED`` (a second run, or staff checking
+        the customer in at that moment, is never overridden) and handled in
+        a savepoint: a failing one is logged and the others go on.
+        """
+        Appointment = self.env["booking.appointment"].sudo()
+        Appointment.flush_model(["state", "stop", "page_id"])
+        self.env["booking.page"].flush_model(["cancellation_policy_id"])
+        self.env["booking.cancellation.policy"].flush_model(["no_show_grace_minutes"])
+        due = Appointment.browse(self._locked_ids(SQL(
+            """
+            SELECT a.id
+              FROM booking_appointment a
+              JOIN booking_page p ON p.id = a.page_id
+         LEFT JOIN booking_cancellation_policy pol ON pol.id = p.cancellation_policy_id
+             WHERE a.state = 'confirmed'
+               AND a.stop + COALESCE(pol.no_show_grace_minutes, %(grace)s) * interval '1 minute' <= %(now)s
+          ORDER BY a.stop
+             LIMIT %(limit)s
+               FOR NO KEY UPDATE OF a SKIP LOCKED
+            """,
+            now=fields.Datetime.now(), limit=batch_size, grace=NO_POLICY_NO_SHOW_GRACE,
+        )))
+        marked = 0
+        for appointment in due:
+            try:
+                with self.env.cr.savepoint():
+                    appointment.action_no_show()
+                marked += 1
+            except Exception:
+                _logger.exception("Could not mark %s as a no-show", appointment.name)
+        self.env["ir.cron"]._notify_progress(done=marked, remaining=1 if len(due) == batch_size else 0)
+        return marked
+
+    # === WAITLIST OFFERS === #
+
+    @api.model
+    def _cron_offer_freed_slots(self, batch_size=100):
+        """Offer freed time to the waitlist: the oldest matching entry first, one entry per slot.
+
+        Entries whose wished-for window has passed expire. Entries are
+        locked with ``SKIP LOCKED`` (an overlapping run takes others), and an
+        offer is an appointment, so the exclusion constraint makes it
+        impossible to offer one time to two entries, even from two runs.
+        Free slots are computed once per page, service and day.
+        """
+        # lapsed offers first: their time is offered again below
+        self._expire_payment_holds()
+        Waitlist = self.env["booking.waitlist"].sudo()
+        Waitlist.flush_model()
+        now = fields.Datetime.now()
+        entries = Waitlist.browse(self._locked_ids(SQL(
+            """
+            SELECT id FROM booking_waitlist
+             WHERE state = 'waiting'
+          ORDER BY create_date, id
+               FOR NO KEY UPDATE SKIP LOCKED
+            """,
+        )))
+        past = entries.filtered(lambda e: e._get_window()[1] <= now)
+        if past:
+            past.write({"state": "expired"})
+        groups = defaultdict(Waitlist.browse)
+        for entry in entries - past:
+            groups[(entry.page_id, entry.service_id, entry.date)] |= entry
+        offered = done_groups = 0
+        Availability = self.env["booking.availability"].sudo()
+        for (page, service, day), group in groups.items():
+            if offered >= batch_size:
+                break
+            done_groups += 1
+            if not page.active:
+                continue
+            slots = Availability._get_slots(page, service, day, day, now=now)
+            for entry in group:  # oldest first
+                for slot in entry._filter_matching(slots):
+                    deadline = min(now + timedelta(minutes=page.waitlist_offer_minutes), slot.start)
+                    try:
+                        with self.env.cr.savepoint():
+                            hold = entry._action_offer(slot, deadline)
+                    except SlotUnavailableError:
+                        slots.remove(slot)  # taken meanwhile (another run, a customer): try the next one
+                        continue
+                    slots = [s for s in slots if not (
+                        s.provider_id == slot.provider_id
+                        and s.start - timedelta(minutes=service.buffer_before_minutes) < hold.busy_stop
+                        and s.stop + timedelta(minutes=service.buffer_after_minutes) > hold.busy_start)]
+                    offered += 1
+                    break
+        self.env["ir.cron"]._notify_progress(done=offered + len(past), remaining=len(groups) - done_groups)
+        return offered
+
+    # === PROVIDERS' CALENDARS === #
+
+    @api.model
+    def _cron_sync_provider_calendars(self, batch_size=100):
+        """Bring providers' calendar events in line with the appointments marked to update."""
+        done, full = self.env["booking.appointment"].sudo()._sync_calendars(batch_size)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=1 if full else 0)
+        return done
