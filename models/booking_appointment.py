@@ -1205,6 +1205,14 @@ class BookingAppointment(models.Model):
         self.ensure_one()
         return self.partner_id.action_booking_merge_same_as()
 
+    @api.model
+    def _get_action_for(self, field, record):
+        """The appointments' window action, showing those of ``record`` (by ``field``) and creating theirs."""
+        action = self.env["ir.actions.act_window"]._for_xml_id("self_serve_booking.booking_appointment_action")
+        action["domain"] = [(field, "=", record.id)]
+        action["context"] = {f"default_{field}": record.id}
+        return action
+
     def action_view_contract(self):
         self.ensure_one()
         return {

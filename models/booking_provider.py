@@ -99,10 +99,7 @@ class BookingProvider(models.Model):
 
     def action_view_appointments(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("self_serve_booking.booking_appointment_action")
-        action["domain"] = [("provider_id", "=", self.id)]
-        action["context"] = {"default_provider_id": self.id}
-        return action
+        return self.env["booking.appointment"]._get_action_for("provider_id", self)
 
     @api.onchange("resource_calendar_id")
     def _onchange_resource_calendar_id(self):

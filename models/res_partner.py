@@ -170,10 +170,7 @@ class ResPartner(models.Model):
 
     def action_view_booking_appointments(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("self_serve_booking.booking_appointment_action")
-        action["domain"] = [("partner_id", "=", self.id)]
-        action["context"] = {"default_partner_id": self.id}
-        return action
+        return self.env["booking.appointment"]._get_action_for("partner_id", self)
 
     def action_booking_mark_verified(self):
         """Staff know who this visitor is: the contact becomes a customer like any other."""

@@ -3,9 +3,9 @@
 - The scheduled actions are ``noupdate`` data: the ones that moved to the
   scheduler model get its model here (their code is unchanged).
 - Providers' calendars are no longer updated through the message outbox but
-  by a flag on the appointment (``booking.calendar.sync``): updates still
-  queued (or failed) in the outbox become that flag, and the outbox's calendar
-  rows go.
+  by a flag on the appointment (``booking.calendar.sync``): an appointment
+  whose latest calendar update is still queued (or failed) in the outbox gets
+  that flag, and the outbox's calendar rows go.
 """
 
 from odoo import SUPERUSER_ID, api
@@ -40,9 +40,9 @@ def migrate(cr, version):
                calendar_sync_next_at = now() AT TIME ZONE 'UTC'
           FROM (SELECT DISTINCT ON (appointment_id) appointment_id, state, attempts, last_error
                   FROM booking_notification
-                 WHERE channel = 'calendar' AND state IN ('pending', 'failed')
+                 WHERE channel = 'calendar' AND state IN ('pending', 'failed', 'sent')
               ORDER BY appointment_id, id DESC) n
-         WHERE a.id = n.appointment_id
+         WHERE a.id = n.appointment_id AND n.state IN ('pending', 'failed')
         """
     )
     cr.execute("DELETE FROM booking_notification WHERE channel = 'calendar' OR event = 'calendar_sync'")

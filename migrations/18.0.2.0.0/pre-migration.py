@@ -1,10 +1,11 @@
 """18.0.2.0.0, before the update: the booking assistant keeps its action and view under their new names.
 
-``booking.booking.wizard`` became ``booking.assistant``. Its records are
-transient (Odoo drops the old model and its table at the end of the update),
-but its window action and form view are what menus, bookmarks and other
-addons point to: renaming their XML ids keeps the same records (and ids)
-instead of deleting them and creating new ones.
+``booking.booking.wizard`` became ``booking.assistant``. Its window action
+and form view are what menus, bookmarks and other addons point to: renaming
+their XML ids keeps the same records (and ids) instead of deleting them and
+creating new ones. Its records were transient (an assistant's search of
+free times): its tables go, since Odoo only drops the tables of models that
+are still in the code.
 """
 
 RENAMED_XMLIDS = {
@@ -25,3 +26,4 @@ def migrate(cr, version):
             """,
             [new, old, new],
         )
+    cr.execute("DROP TABLE IF EXISTS booking_booking_wizard_slot, booking_booking_wizard CASCADE")

@@ -648,26 +648,39 @@ export class BookingWidget extends Component {
         }
     }
 
-    async submitBooking() {
+    /**
+     * Send a booking or waitlist request, once at a time: the service, the
+     * provider, the customer and the note of the form, with ``fields``.
+     * Returns the API's answer, or null while another request is on its way.
+     */
+    async submitRequest(path, fields) {
         if (this.state.submitting) {
-            return;
+            return null;
         }
         this.state.submitting = true;
         this.state.errors = {};
         this.state.message = null;
         this.state.alternatives = [];
-        const { status, data } = await this.api(`/pages/${this.props.slug}/bookings`, {
+        return this.api(`/pages/${this.props.slug}/${path}`, {
             method: "POST",
             auth: true,
             idempotent: true,
             body: {
                 service_id: this.state.serviceId,
                 provider_id: this.state.providerId || null,
-                start: this.state.start,
+                ...fields,
                 customer: this.customerPayload(),
                 note: this.state.form.note.trim() || null,
             },
         });
+    }
+
+    async submitBooking() {
+        const answer = await this.submitRequest("bookings", { start: this.state.start });
+        if (!answer) {
+            return;
+        }
+        const { status, data } = answer;
         if (status === 201) {
             window.location.assign(data.booking.payment_url || data.booking.confirmation_url);
             return;
@@ -700,27 +713,16 @@ export class BookingWidget extends Component {
     }
 
     async submitWaitlist() {
-        if (this.state.submitting) {
+        const { timeFrom, timeTo } = this.state.waitlist;
+        const answer = await this.submitRequest("waitlist", {
+            date: this.state.date,
+            time_from: timeFrom || null,
+            time_to: timeTo || null,
+        });
+        if (!answer) {
             return;
         }
-        this.state.submitting = true;
-        this.state.errors = {};
-        this.state.message = null;
-        const { timeFrom, timeTo } = this.state.waitlist;
-        const { status, data } = await this.api(`/pages/${this.props.slug}/waitlist`, {
-            method: "POST",
-            auth: true,
-            idempotent: true,
-            body: {
-                service_id: this.state.serviceId,
-                provider_id: this.state.providerId || null,
-                date: this.state.date,
-                time_from: timeFrom || null,
-                time_to: timeTo || null,
-                customer: this.customerPayload(),
-                note: this.state.form.note.trim() || null,
-            },
-        });
+        const { status, data } = answer;
         this.state.submitting = false;
         if (status === 201) {
             this.state.waitlist.done = data.waitlist.reference;
