@@ -22,11 +22,11 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from engine.slots import ProviderInput
 from engine.slots import Rules
-from engine.slots import brute_force_starts
 from engine.slots import compute_slots
 from engine.slots import epoch
-from engine.slots import local_date
-from engine.slots import weekly_work_intervals
+from engine.tests.helpers import brute_force_starts
+from engine.tests.helpers import local_date
+from engine.tests.helpers import weekly_work_intervals
 
 TZ = ZoneInfo("Europe/Paris")
 PROVIDERS = 20

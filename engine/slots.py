@@ -4,7 +4,8 @@ This module is the availability engine of DESIGN.md section 5. It knows nothing
 about Odoo: the Odoo layer (``models/booking_availability.py``) turns records
 into plain numbers, calls :func:`compute_slots` and turns the answer back into
 datetimes. Keeping it pure lets it be tested exhaustively (property tests
-against :func:`brute_force_starts`) and benchmarked on its own.
+against ``brute_force_starts`` in ``engine/tests/helpers.py``) and benchmarked
+on its own.
 
 All instants are integers: seconds since the Unix epoch, UTC. An interval is a
 half-open pair ``(start, stop)``.
@@ -24,7 +25,9 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from functools import lru_cache
+
+import pytz
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,34 +159,41 @@ def provider_starts(work, busy, rules):
     return starts
 
 
-def brute_force_starts(work, busy, rules):
-    """The definition of "bookable", checked candidate by candidate.
-
-    Quadratic and obviously right; the sweep must always agree with it.
-    """
-    starts = []
-    busy = [(bs, be) for bs, be in busy if be > bs]
-    for ws, we in normalize(work):
-        t = ws
-        while t + rules.duration <= we:
-            lo = t - rules.buffer_before
-            hi = t + rules.duration + rules.buffer_after
-            if (
-                rules.earliest <= t < rules.latest
-                and not any(bs < hi and lo < be for bs, be in busy)
-            ):
-                starts.append(t)
-            t += rules.grid
-    return starts
-
-
 # ---------------------------------------------------------------------------
 # Local days, ranking and the whole answer
 # ---------------------------------------------------------------------------
 
 
 def as_zone(tz):
-    return ZoneInfo(tz) if isinstance(tz, str) else tz
+    """A time zone from its name (a pytz zone) or a tzinfo, returned as is."""
+    return pytz.timezone(tz) if isinstance(tz, str) else tz
+
+
+def localize(zone, naive):
+    """The aware datetime of the local wall-clock time ``naive`` in ``zone``.
+
+    Wall-clock times a clock change makes ambiguous or skips resolve as the
+    standard library does for ``datetime(..., tzinfo=zone)`` (PEP 495): with
+    ``naive.fold`` 0, the first of two repeated times, and a skipped time
+    taken with the offset in force before the change (so 02:30 on a spring-
+    forward night is 03:30 after it); with ``fold`` 1, the second time and the
+    offset after the change. pytz zones get there through ``zone.localize``
+    (a pytz zone must never be passed as ``tzinfo=``); any other tzinfo
+    resolves ``fold`` itself.
+    """
+    to_local = getattr(zone, "localize", None)
+    if to_local is None:
+        return naive.replace(tzinfo=zone)
+    later = naive.fold == 1
+    naive = naive.replace(fold=0)
+    try:
+        return to_local(naive, is_dst=None)
+    except pytz.AmbiguousTimeError:
+        both = (to_local(naive, is_dst=True), to_local(naive, is_dst=False))
+        return max(both) if later else min(both)  # aware datetimes compare as instants
+    except pytz.NonExistentTimeError:
+        # pytz: is_dst=False keeps the offset from before the change, True the one after
+        return to_local(naive, is_dst=later)
 
 
 def epoch(dt):
@@ -199,12 +209,23 @@ def local_midnights(tz, date_from, date_to):
     The list has one more entry than there are days, so day ``i`` is
     ``[m[i], m[i + 1])``; on DST days that is 23 or 25 hours long.
     """
-    zone = as_zone(tz)
-    days = (date_to - date_from).days + 2
-    return [
-        epoch(datetime.combine(date_from + timedelta(days=i), time.min, tzinfo=zone))
-        for i in range(days)
-    ]
+    days = [date_from + timedelta(days=i) for i in range((date_to - date_from).days + 2)]
+    if isinstance(tz, str):
+        return [_named_midnight(tz, day) for day in days]
+    return [_midnight(tz, day) for day in days]
+
+
+def _midnight(zone, day):
+    """Epoch of the local midnight that starts ``day`` in the tzinfo ``zone``."""
+    return epoch(localize(zone, datetime.combine(day, time.min)))
+
+
+@lru_cache(maxsize=4096)
+def _named_midnight(name, day):
+    """:func:`_midnight` in the pytz zone ``name``, cached: ``localize`` costs
+    some 15 microseconds, and a zone's rules do not change while the process
+    runs (the Odoo layer always passes a zone name)."""
+    return _midnight(pytz.timezone(name), day)
 
 
 def daily_load(busy, midnights):
@@ -287,66 +308,16 @@ def compute_slots(providers, rules, tz, date_from, date_to):
     return result
 
 
-def pick_provider(slots, start):
-    """The provider "any available" assigns at ``start``, or None."""
-    for s, _stop, provider_id in slots:
-        if s == start:
-            return provider_id
-    return None
-
-
-# ---------------------------------------------------------------------------
-# Weekly hours (tests, benchmark, reference)
-# ---------------------------------------------------------------------------
-
-
-def weekly_work_intervals(schedule, tz, date_from, date_to, time_off=()):
-    """Working intervals from weekly hours, expressed in a time zone.
-
-    ``schedule`` maps a weekday (Monday is 0) to ``[(from, to), ...]`` of
-    ``datetime.time`` in local wall-clock time (``time.max`` or ``None`` as
-    ``to`` means midnight at the end of the day). Each local time is resolved
-    to UTC on its own date, so a DST change neither adds nor removes working
-    time beyond what the wall clock says. ``time_off`` is subtracted.
-    The Odoo layer gets the same from ``resource.calendar``.
-    """
-    zone = as_zone(tz)
-    intervals = []
-    day = date_from
-    while day <= date_to:
-        for start, stop in schedule.get(day.weekday(), ()):
-            begin = datetime.combine(day, start, tzinfo=zone)
-            if stop is None or stop == time.max:
-                end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
-            else:
-                end = datetime.combine(day, stop, tzinfo=zone)
-            intervals.append((epoch(begin), epoch(end)))
-        day += timedelta(days=1)
-    return subtract(intervals, time_off) if time_off else normalize(intervals)
-
-
-def to_datetime(ts):
-    """An aware UTC datetime from epoch seconds."""
-    return datetime.fromtimestamp(ts, UTC)
-
-
-def local_date(ts, tz):
-    return datetime.fromtimestamp(ts, as_zone(tz)).date()
-
-
 __all__ = [
     "ProviderInput",
     "Rules",
-    "brute_force_starts",
+    "as_zone",
     "compute_slots",
     "daily_load",
     "epoch",
-    "local_date",
     "local_midnights",
+    "localize",
     "normalize",
-    "pick_provider",
     "provider_starts",
     "subtract",
-    "to_datetime",
-    "weekly_work_intervals",
 ]

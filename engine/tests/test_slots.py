@@ -1,39 +1,48 @@
 """Tests of the pure availability engine (no Odoo needed)."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from itertools import pairwise
-from zoneinfo import ZoneInfo
 
 import pytest
+import pytz
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
 from engine.slots import ProviderInput
 from engine.slots import Rules
-from engine.slots import brute_force_starts
+from engine.slots import as_zone
 from engine.slots import compute_slots
 from engine.slots import epoch
-from engine.slots import local_date
+from engine.slots import local_midnights
+from engine.slots import localize
 from engine.slots import normalize
-from engine.slots import pick_provider
 from engine.slots import provider_starts
 from engine.slots import subtract
-from engine.slots import weekly_work_intervals
+from engine.tests.helpers import brute_force_starts
+from engine.tests.helpers import local_date
+from engine.tests.helpers import pick_provider
+from engine.tests.helpers import weekly_work_intervals
 
 H = 3600
 M = 60
-PARIS = ZoneInfo("Europe/Paris")
-NEW_YORK = ZoneInfo("America/New_York")
+PARIS = pytz.timezone("Europe/Paris")
+NEW_YORK = pytz.timezone("America/New_York")
+HAVANA = pytz.timezone("America/Havana")  # clocks change at midnight
+SANTIAGO = pytz.timezone("America/Santiago")
 MON = date(2025, 6, 2)  # a Monday, no DST change around it
 
 
 def at(day, hh, mm=0, tz=PARIS):
-    return epoch(datetime.combine(day, time(hh, mm), tzinfo=tz))
+    return epoch(tz.localize(datetime.combine(day, time(hh, mm))))
 
 
 def local_times(starts, tz=PARIS):
     return [datetime.fromtimestamp(s, tz).strftime("%H:%M") for s in starts]
+
+
+def utc(ts):
+    return datetime.fromtimestamp(ts, pytz.utc).strftime("%Y-%m-%d %H:%M")
 
 
 def rules(duration=60 * M, **kw):
@@ -248,6 +257,75 @@ def test_dst_week_slots_lie_on_their_local_day():
         per_day.setdefault(local_date(s, PARIS), []).append(s)
     assert sorted(per_day) == [first + timedelta(days=i) for i in range(5)]
     assert all(len(v) == 12 for v in per_day.values())
+
+
+def test_as_zone_takes_a_zone_name_or_a_tzinfo():
+    assert as_zone("Europe/Paris") is PARIS
+    assert as_zone(PARIS) is PARIS
+    india = timezone(timedelta(hours=5, minutes=30))
+    assert as_zone(india) is india
+    assert local_midnights("Europe/Paris", MON, MON) == local_midnights(PARIS, MON, MON) == [
+        at(MON, 0), at(MON + timedelta(days=1), 0),
+    ]
+    assert [utc(m) for m in local_midnights(india, MON, MON)] == ["2025-06-01 18:30", "2025-06-02 18:30"]
+
+
+@pytest.mark.parametrize(
+    "tz,local,fold,expected",
+    [
+        # a skipped time takes the offset from before the change with fold 0 (02:30 EST is 03:30 EDT),
+        # the one after it with fold 1; a repeated time is its first occurrence with fold 0
+        (NEW_YORK, datetime(2025, 3, 9, 2, 30), 0, "2025-03-09 07:30"),
+        (NEW_YORK, datetime(2025, 3, 9, 2, 30), 1, "2025-03-09 06:30"),
+        (NEW_YORK, datetime(2025, 11, 2, 1, 30), 0, "2025-11-02 05:30"),
+        (NEW_YORK, datetime(2025, 11, 2, 1, 30), 1, "2025-11-02 06:30"),
+        (PARIS, datetime(2025, 3, 30, 2, 30), 0, "2025-03-30 01:30"),
+        (PARIS, datetime(2025, 3, 30, 2, 30), 1, "2025-03-30 00:30"),
+        (PARIS, datetime(2025, 10, 26, 2, 30), 0, "2025-10-26 00:30"),
+        (PARIS, datetime(2025, 10, 26, 2, 30), 1, "2025-10-26 01:30"),
+        (PARIS, datetime(2025, 6, 2, 9, 0), 1, "2025-06-02 07:00"),
+    ],
+)
+def test_wall_clock_times_a_clock_change_skips_or_repeats(tz, local, fold, expected):
+    assert utc(epoch(localize(tz, local.replace(fold=fold)))) == expected
+
+
+def test_working_hours_starting_in_a_skipped_or_repeated_hour():
+    spring, autumn = date(2025, 3, 9), date(2025, 11, 2)
+    work = weekly_work_intervals({spring.weekday(): [(time(2, 30), time(4))]}, NEW_YORK, spring, spring)
+    assert [(utc(a), utc(b)) for a, b in work] == [("2025-03-09 07:30", "2025-03-09 08:00")]
+    work = weekly_work_intervals({autumn.weekday(): [(time(1, 30), time(3))]}, NEW_YORK, autumn, autumn)
+    assert [(utc(a), utc(b)) for a, b in work] == [("2025-11-02 05:30", "2025-11-02 08:00")]
+    work = weekly_work_intervals({autumn.weekday(): [(time(1, 30, fold=1), time(3))]}, NEW_YORK, autumn, autumn)
+    assert [(utc(a), utc(b)) for a, b in work] == [("2025-11-02 06:30", "2025-11-02 08:00")]
+
+
+@pytest.mark.parametrize(
+    "tz,first,midnights,per_day",
+    [
+        # 2025-03-09 00:00 does not exist in Havana, 2025-11-02 00:00 happens twice
+        (HAVANA, date(2025, 3, 8), ["2025-03-08 05:00", "2025-03-09 05:00", "2025-03-10 04:00", "2025-03-11 04:00"],
+         [24, 23, 24]),
+        (HAVANA, date(2025, 11, 1), ["2025-11-01 04:00", "2025-11-02 04:00", "2025-11-03 05:00", "2025-11-04 05:00"],
+         [24, 25, 24]),
+        # 2025-09-07 00:00 does not exist in Santiago; 2025-04-05 23:00-24:00 happens twice
+        (SANTIAGO, date(2025, 9, 6), ["2025-09-06 04:00", "2025-09-07 04:00", "2025-09-08 03:00", "2025-09-09 03:00"],
+         [24, 23, 24]),
+        (SANTIAGO, date(2025, 4, 5), ["2025-04-05 03:00", "2025-04-06 04:00", "2025-04-07 04:00", "2025-04-08 04:00"],
+         [25, 24, 24]),
+    ],
+)
+def test_days_around_a_clock_change_at_midnight(tz, first, midnights, per_day):
+    last = first + timedelta(days=2)
+    assert [utc(m) for m in local_midnights(tz, first, last)] == midnights
+    around_the_clock = {d: [(time(0), time.max)] for d in range(7)}
+    work = weekly_work_intervals(around_the_clock, tz, first - timedelta(days=1), last + timedelta(days=1))
+    slots = compute_slots([ProviderInput(1, work)], rules(), tz.zone, first, last)
+    per_local_day = {}
+    for s, _e, _p in slots:
+        per_local_day.setdefault(local_date(s, tz), []).append(s)
+    assert sorted(per_local_day) == [first + timedelta(days=i) for i in range(3)]
+    assert [len(per_local_day[d]) for d in sorted(per_local_day)] == per_day
 
 
 # ---------------------------------------------------------------------------
