@@ -1,3 +1,6 @@
+import threading
+import time as clock
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
 import pytz
@@ -7,6 +10,7 @@ from odoo.tests.common import HttpCase
 from odoo.tests.common import TransactionCase
 
 from odoo.addons.mail.tests.common import mail_new_test_user
+from odoo.addons.payment.tests.http_common import PaymentHttpCommon
 
 PARIS = "Europe/Paris"
 # A Monday with no DST change nearby; tests freeze "now" on the Sunday before.
@@ -173,6 +177,11 @@ class BookingDataMixin:
         last = record.message_ids.sorted("id")[-1:]
         self.assertIn(text, str(last.body), f"last chatter message of {record.display_name}: {last.body}")
 
+    def waitlist_body(self):
+        """A valid API waitlist request: the plain service on Tuesday, Walt's e-mail."""
+        return {"service_id": self.service.id, "date": "2025-06-03",
+                "customer": {"name": "Walt", "email": "walt@example.com"}}
+
     @staticmethod
     def days(n):
         return timedelta(days=n)
@@ -253,6 +262,17 @@ class BookingPaymentMixin:
             self.assertIn(move.payment_state, ("paid", "in_payment"), move.name)
 
 
+class BookingPaymentHttpCommon(BookingPaymentMixin, BookingDataMixin, PaymentHttpCommon):
+    """The salon over HTTP, paid through the demo provider, published for the payment forms."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_booking_data()
+        cls._setup_payment_data()
+        cls.demo_provider.is_published = True
+
+
 def remove_committed_scenario(registry, ids):
     """Delete what a test committed through a cursor of its own (``ids`` as the tests record them).
 
@@ -276,8 +296,115 @@ def remove_committed_scenario(registry, ids):
         appointments.unlink()
         entries.unlink()
         env["booking.page"].browse(ids["page"]).unlink()
-        env["booking.provider"].browse(ids["provider"]).unlink()
-        env["resource.resource"].browse(ids["resource"]).unlink()
+        env["booking.provider"].browse(ids["providers"]).unlink()
+        env["resource.resource"].browse(ids["resources"]).unlink()
         env["booking.service"].browse(ids["service"]).unlink()
         env["resource.calendar"].browse(ids["calendar"]).unlink()
         env["res.partner"].browse(ids["partners"]).unlink()
+
+
+class TwoTransactionCase(TransactionCase):
+    """Two transactions at once, through database cursors of their own.
+
+    The data is committed through a cursor of its own (and removed at the
+    end), because the test cursor's data is invisible to other transactions.
+    Subclasses create it in ``_commit_scenario``.
+    """
+
+    def setUp(self):
+        super().setUp()
+        with self.committed_env() as env:
+            self.ids = self._commit_scenario(env)
+        self.addCleanup(self._remove_scenario)
+
+    def _commit_scenario(self, env):
+        """Create the data both transactions see; return its ids (see ``remove_committed_scenario``)."""
+        raise NotImplementedError
+
+    def _remove_scenario(self):
+        return remove_committed_scenario(self.registry, self.ids)
+
+    @contextmanager
+    def committed_env(self):
+        """A superuser environment on a cursor of its own, committed when the block ends."""
+        with self.registry.cursor() as cr:
+            yield api.Environment(cr, SUPERUSER_ID, {})
+
+    @staticmethod
+    def _create_race_page(env, name, slug, weekdays, provider_names, service_vals=None, page_vals=None):
+        """``name`` hours (8:00-18:00 on ``weekdays``), a one-hour ``name`` cut, its providers and page.
+
+        :return: the page and the scenario's ids, without partners.
+        """
+        calendar = env["resource.calendar"].create({
+            "name": f"{name} hours", "tz": PARIS,
+            "attendance_ids": [Command.clear()] + [
+                Command.create({"name": str(d), "dayofweek": str(d), "hour_from": 8, "hour_to": 18})
+                for d in weekdays
+            ],
+        })
+        service = env["booking.service"].create({
+            "name": f"{name} cut", "duration_minutes": 60, "price": 10, **(service_vals or {})})
+        providers = env["booking.provider"].create([
+            {"name": provider_name, "resource_calendar_id": calendar.id, "tz": PARIS,
+             "service_ids": [Command.set(service.ids)]}
+            for provider_name in provider_names
+        ])
+        page = env["booking.page"].create({
+            "name": f"{name} page", "slug": slug, "tz": PARIS, **(page_vals or {}),
+            "service_ids": [Command.set(service.ids)], "provider_ids": [Command.set(providers.ids)],
+        })
+        return page, {
+            "calendar": calendar.id, "service": service.id, "provider": providers[0].id,
+            "providers": providers.ids, "resources": providers.resource_id.ids, "page": page.id,
+        }
+
+    def _waiting_on_a_lock(self, cr, pid):
+        cr.rollback()  # pg_stat_activity is a snapshot per transaction
+        cr.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+        row = cr.fetchone()
+        return bool(row and row[0] == "Lock")
+
+    def run_blocked(self, first, second, first_commits=True, wait_message=None, check_wait=True):
+        """``first(env)`` in transaction A, then ``second(env)`` in B, in a thread, while A is open.
+
+        ``second`` commits B itself when it gets through; B is rolled back
+        after it. Once B waits on a lock A holds (asserted unless
+        ``check_wait`` is false), A commits (or rolls back) and the thread is
+        given 30 seconds to end.
+
+        :return: what ``first`` returned, and the thread.
+        """
+        cr_a = self.registry.cursor()
+        # The second transaction's environment is built here: Odoo's test
+        # runner holds the registry lock, which a new thread could not take.
+        cr_b = self.registry.cursor()
+        env_b = api.Environment(cr_b, SUPERUSER_ID, {})
+        cr_b.execute("SELECT pg_backend_pid()")
+        pid_b = cr_b.fetchone()[0]
+
+        def in_b():
+            try:
+                second(env_b)
+            finally:
+                cr_b.rollback()
+
+        try:
+            result = first(api.Environment(cr_a, SUPERUSER_ID, {}))
+            worker = threading.Thread(target=in_b)
+            worker.start()
+            with self.registry.cursor() as probe:
+                deadline = clock.monotonic() + 10
+                while not self._waiting_on_a_lock(probe, pid_b) and clock.monotonic() < deadline:
+                    clock.sleep(0.05)
+                if check_wait:
+                    self.assertTrue(self._waiting_on_a_lock(probe, pid_b), wait_message)
+            if first_commits:
+                cr_a.commit()
+            else:
+                cr_a.rollback()
+            worker.join(30)
+            return result, worker
+        finally:
+            cr_a.close()
+            cr_b.close()

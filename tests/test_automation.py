@@ -22,10 +22,7 @@ class TestReminders(NotificationCase):
         cls.customer.phone = "+33 6 12 34 56 78"
 
     def run_reminders(self, when):
-        with freeze_time(when):
-            queued = self.env["booking.scheduler"]._cron_send_reminders()
-            self.dispatch()
-        return queued
+        return self.run_job("_cron_send_reminders", when)
 
     def test_each_reminder_goes_at_its_offset_once(self):
         with freeze_time(NOW):
@@ -109,10 +106,7 @@ class TestRequestFollowUp(NotificationCase):
     """Unanswered requests: approvers reminded after 2 h, the request expires after 4 h."""
 
     def follow_up(self, when):
-        with freeze_time(when):
-            done = self.env["booking.scheduler"]._cron_follow_up_requests()
-            self.dispatch()
-        return done
+        return self.run_job("_cron_follow_up_requests", when)
 
     def test_nudge_then_expiry_at_their_boundaries(self):
         with freeze_time(NOW):

@@ -2,56 +2,35 @@ from datetime import timedelta
 
 from freezegun import freeze_time
 
-from odoo import SUPERUSER_ID, Command, api
+from odoo import SUPERUSER_ID, api
 from odoo.tests import tagged
-from odoo.tests.common import TransactionCase
 
 from .common import MONDAY
 from .common import NOW
-from .common import PARIS
+from .common import TwoTransactionCase
 from .common import local_to_utc
-from .common import remove_committed_scenario
 
 TUESDAY = MONDAY + timedelta(days=1)
 
 
 @tagged("-at_install", "post_install")
-class TestOverlappingRuns(TransactionCase):
+class TestOverlappingRuns(TwoTransactionCase):
     """Two runs of each scheduled action at once, through two database cursors.
 
     The second run neither waits for the first nor repeats its work: rows
     the first has locked are skipped, jobs that only queue messages step
     aside while another run holds their lock, and a run that starts after
-    the first committed finds nothing left to do. The data is committed
-    through a cursor of its own (and removed at the end), because the test
-    cursor's data is invisible to other transactions.
+    the first committed finds nothing left to do.
     """
 
-    def setUp(self):
-        super().setUp()
-        with self.registry.cursor() as cr, freeze_time(NOW):
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            calendar = env["resource.calendar"].create({
-                "name": "Overlap hours", "tz": PARIS,
-                "attendance_ids": [Command.clear()] + [
-                    Command.create({"name": str(d), "dayofweek": str(d), "hour_from": 8, "hour_to": 18})
-                    for d in range(5)
-                ],
-            })
-            service = env["booking.service"].create({"name": "Overlap cut", "duration_minutes": 60, "price": 10,
-                                                     "is_published": True})
-            provider = env["booking.provider"].create({
-                "name": "Overlapper", "resource_calendar_id": calendar.id, "tz": PARIS,
-                "service_ids": [Command.set(service.ids)],
-            })
-            page = env["booking.page"].create({
-                "name": "Overlap page", "slug": "overlap-runs", "tz": PARIS, "auto_confirm": True,
-                "service_ids": [Command.set(service.ids)], "provider_ids": [Command.set(provider.ids)],
-            })
+    def _commit_scenario(self, env):
+        with freeze_time(NOW):
+            page, ids = self._create_race_page(env, "Overlap", "overlap-runs", range(5), ["Overlapper"],
+                                               service_vals={"is_published": True}, page_vals={"auto_confirm": True})
             partner = env["res.partner"].create({"name": "Olga Overlap", "email": "olga@example.com"})
             waiting = env["res.partner"].create({"name": "Walter Waiting", "email": "walter@example.com"})
             Appointment = env["booking.appointment"]
-            vals = {"page_id": page.id, "service_id": service.id, "provider_id": provider.id,
+            vals = {"page_id": page.id, "service_id": ids["service"], "provider_id": ids["provider"],
                     "partner_id": partner.id, "source": "website"}
             reminded = Appointment.create(dict(vals, start=local_to_utc(TUESDAY, 10)))
             freed = Appointment.create(dict(vals, start=local_to_utc(MONDAY, 10)))
@@ -59,17 +38,12 @@ class TestOverlappingRuns(TransactionCase):
             hold = Appointment.create(dict(vals, start=local_to_utc(MONDAY, 16), state="pending_payment"))
             request = Appointment.create(dict(vals, start=local_to_utc(TUESDAY, 15), state="pending"))
             entry = env["booking.waitlist"].create({
-                "page_id": page.id, "service_id": service.id, "partner_id": waiting.id, "date": MONDAY,
+                "page_id": page.id, "service_id": ids["service"], "partner_id": waiting.id, "date": MONDAY,
                 "time_from": 10, "time_to": 11,
             })
             freed.action_cancel()
-            self.ids = {
-                "calendar": calendar.id, "service": service.id, "provider": provider.id,
-                "resource": provider.resource_id.id, "page": page.id, "partners": (partner | waiting).ids,
-                "reminded": reminded.id, "missed": missed.id, "hold": hold.id, "entry": entry.id,
-                "request": request.id,
-            }
-        self.addCleanup(remove_committed_scenario, self.registry, self.ids)
+        return dict(ids, partners=(partner | waiting).ids, reminded=reminded.id, missed=missed.id, hold=hold.id,
+                    entry=entry.id, request=request.id)
 
     def overlap(self, when, run):
         """``run(env)`` in transaction A, then in B while A is open, then in B again once A committed.

@@ -1,23 +1,17 @@
-import threading
-import time as clock
-
 import psycopg2
 from freezegun import freeze_time
 
-from odoo import SUPERUSER_ID, Command, api
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
-from odoo.tests.common import TransactionCase
 from odoo.tools import mute_logger
 
 from ..exceptions import SlotUnavailableError
 from ..models.booking_appointment import EXCLUSION_CONSTRAINT
 from .common import MONDAY
 from .common import NOW
-from .common import PARIS
 from .common import BookingCommon
+from .common import TwoTransactionCase
 from .common import local_to_utc
-from .common import remove_committed_scenario
 
 
 class TestExclusionConstraint(BookingCommon):
@@ -95,40 +89,13 @@ class TestExclusionConstraint(BookingCommon):
 
 
 @tagged("-at_install", "post_install")
-class TestExclusionConstraintConcurrency(TransactionCase):
-    """Two transactions booking the same slot at once: PostgreSQL decides.
+class TestExclusionConstraintConcurrency(TwoTransactionCase):
+    """Two transactions booking the same slot at once: PostgreSQL decides."""
 
-    The data is committed through a cursor of its own (and removed at the
-    end), because the test cursor's data is invisible to other transactions.
-    """
-
-    def setUp(self):
-        super().setUp()
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            calendar = env["resource.calendar"].create({
-                "name": "Race hours",
-                "tz": PARIS,
-                "attendance_ids": [Command.clear()] + [
-                    Command.create({"name": str(d), "dayofweek": str(d), "hour_from": 8, "hour_to": 18})
-                    for d in range(7)
-                ],
-            })
-            service = env["booking.service"].create({"name": "Race cut", "duration_minutes": 60, "price": 10})
-            provider = env["booking.provider"].create({
-                "name": "Racer", "resource_calendar_id": calendar.id, "tz": PARIS,
-                "service_ids": [Command.set(service.ids)],
-            })
-            page = env["booking.page"].create({
-                "name": "Race page", "slug": "race-page-concurrency", "tz": PARIS,
-                "service_ids": [Command.set(service.ids)], "provider_ids": [Command.set(provider.ids)],
-            })
-            partners = env["res.partner"].create([{"name": "Racer one"}, {"name": "Racer two"}])
-            self.ids = {
-                "calendar": calendar.id, "service": service.id, "provider": provider.id,
-                "resource": provider.resource_id.id, "page": page.id, "partners": partners.ids,
-            }
-        self.addCleanup(remove_committed_scenario, self.registry, self.ids)
+    def _commit_scenario(self, env):
+        _page, ids = self._create_race_page(env, "Race", "race-page-concurrency", range(7), ["Racer"])
+        partners = env["res.partner"].create([{"name": "Racer one"}, {"name": "Racer two"}])
+        return dict(ids, partners=partners.ids)
 
     def _vals(self, partner_index):
         return {
@@ -139,16 +106,9 @@ class TestExclusionConstraintConcurrency(TransactionCase):
             "start": local_to_utc(MONDAY, 10),
         }
 
-    def _waiting_on_a_lock(self, cr, pid):
-        cr.rollback()  # pg_stat_activity is a snapshot per transaction
-        cr.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
-        row = cr.fetchone()
-        return bool(row and row[0] == "Lock")
-
     def _create_in_new_transaction(self, partner_index):
         """What Odoo's request or cron retry does: a fresh transaction, same booking."""
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
+        with self.committed_env() as env:
             try:
                 env["booking.appointment"].create(self._vals(partner_index))
             except SlotUnavailableError:
@@ -157,50 +117,26 @@ class TestExclusionConstraintConcurrency(TransactionCase):
 
     def _race(self, first_commits):
         outcome = {}
-        cr_a = self.registry.cursor()
-        # The second transaction's environment is built here: Odoo's test
-        # runner holds the registry lock, which a new thread could not take.
-        cr_b = self.registry.cursor()
-        env_b = api.Environment(cr_b, SUPERUSER_ID, {})
-        cr_b.execute("SELECT pg_backend_pid()")
-        pid_b = cr_b.fetchone()[0]
-        try:
-            env_a = api.Environment(cr_a, SUPERUSER_ID, {})
-            env_a["booking.appointment"].create(self._vals(0))  # inserted, not committed yet
 
-            def second_booking():
-                try:
-                    env_b["booking.appointment"].create(self._vals(1))
-                    cr_b.commit()
-                    outcome["second"] = "created"
-                except SlotUnavailableError:
-                    outcome["second"] = "refused"
-                except psycopg2.errors.SerializationFailure:
-                    # REPEATABLE READ: the winner's row is not in our snapshot;
-                    # Odoo retries such requests and cron jobs from the start
-                    outcome["second"] = "retry"
-                except Exception as error:
-                    outcome["second"] = repr(error)
-                finally:
-                    cr_b.rollback()
+        def second_booking(env_b):
+            try:
+                env_b["booking.appointment"].create(self._vals(1))
+                env_b.cr.commit()
+                outcome["second"] = "created"
+            except SlotUnavailableError:
+                outcome["second"] = "refused"
+            except psycopg2.errors.SerializationFailure:
+                # REPEATABLE READ: the winner's row is not in our snapshot;
+                # Odoo retries such requests and cron jobs from the start
+                outcome["second"] = "retry"
+            except Exception as error:
+                outcome["second"] = repr(error)
 
-            worker = threading.Thread(target=second_booking)
-            worker.start()
-            with self.registry.cursor() as probe:
-                deadline = clock.monotonic() + 10
-                while not self._waiting_on_a_lock(probe, pid_b) and clock.monotonic() < deadline:
-                    clock.sleep(0.05)
-                self.assertTrue(self._waiting_on_a_lock(probe, pid_b),
-                                "the second insert must wait for the first transaction")
-            if first_commits:
-                cr_a.commit()
-            else:
-                cr_a.rollback()
-            worker.join(30)
-            self.assertFalse(worker.is_alive())
-        finally:
-            cr_a.close()
-            cr_b.close()
+        _first, worker = self.run_blocked(
+            lambda env_a: env_a["booking.appointment"].create(self._vals(0)),  # inserted, not committed yet
+            second_booking, first_commits=first_commits,
+            wait_message="the second insert must wait for the first transaction")
+        self.assertFalse(worker.is_alive())
         return outcome["second"]
 
     @mute_logger("odoo.sql_db")
@@ -227,42 +163,20 @@ class TestExclusionConstraintConcurrency(TransactionCase):
         A move is one UPDATE of the same row, so until it commits the old time
         is still held; when it loses, nothing of the booking has changed.
         """
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            moving = env["booking.appointment"].create(dict(self._vals(1), start=local_to_utc(MONDAY, 9)))
-            moving_id = moving.id
-        cr_a = self.registry.cursor()
-        cr_b = self.registry.cursor()
-        env_b = api.Environment(cr_b, SUPERUSER_ID, {})
-        cr_b.execute("SELECT pg_backend_pid()")
-        pid_b = cr_b.fetchone()[0]
+        with self.committed_env() as env:
+            moving_id = env["booking.appointment"].create(dict(self._vals(1), start=local_to_utc(MONDAY, 9))).id
         outcome = {}
-        try:
-            api.Environment(cr_a, SUPERUSER_ID, {})["booking.appointment"].create(self._vals(0))  # 10:00
 
-            def move():
-                try:
-                    env_b["booking.appointment"].browse(moving_id).write({"start": local_to_utc(MONDAY, 10)})
-                    cr_b.commit()
-                    outcome["move"] = "moved"
-                except (SlotUnavailableError, psycopg2.errors.SerializationFailure):
-                    outcome["move"] = "refused"
-                finally:
-                    cr_b.rollback()
+        def move(env_b):
+            try:
+                env_b["booking.appointment"].browse(moving_id).write({"start": local_to_utc(MONDAY, 10)})
+                env_b.cr.commit()
+                outcome["move"] = "moved"
+            except (SlotUnavailableError, psycopg2.errors.SerializationFailure):
+                outcome["move"] = "refused"
 
-            worker = threading.Thread(target=move)
-            worker.start()
-            with self.registry.cursor() as probe:
-                deadline = clock.monotonic() + 10
-                while not self._waiting_on_a_lock(probe, pid_b) and clock.monotonic() < deadline:
-                    clock.sleep(0.05)
-                self.assertTrue(self._waiting_on_a_lock(probe, pid_b))
-            cr_a.commit()
-            worker.join(30)
-        finally:
-            cr_a.close()
-            cr_b.close()
+        self.run_blocked(lambda env_a: env_a["booking.appointment"].create(self._vals(0)), move)  # 10:00
         self.assertEqual(outcome["move"], "refused")
-        with self.registry.cursor() as cr:
-            original = api.Environment(cr, SUPERUSER_ID, {})["booking.appointment"].browse(moving_id)
+        with self.committed_env() as env:
+            original = env["booking.appointment"].browse(moving_id)
             self.assertEqual((original.start, original.state), (local_to_utc(MONDAY, 9), "confirmed"))

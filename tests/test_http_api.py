@@ -386,8 +386,7 @@ class TestBookingApi(BookingHttpCommon):
 
     @freeze_time(NOW)
     def test_waitlist_errors_write_nothing(self):
-        good = {"service_id": self.service.id, "date": "2025-06-03",
-                "customer": {"name": "Walt", "email": "walt@example.com"}}
+        good = self.waitlist_body()
         cases = [
             ({**good, "date": "2025-05-01"}, "date"),
             ({**good, "date": "2025-12-01"}, "date"),

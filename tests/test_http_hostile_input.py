@@ -107,8 +107,7 @@ class TestHostileInput(BookingHttpCommon):
 
     @freeze_time(NOW)
     def test_api_waitlist_windows(self):
-        good = {"service_id": self.service.id, "date": "2025-06-03",
-                "customer": {"name": "Walt", "email": "walt@example.com"}}
+        good = self.waitlist_body()
         cases = [
             ({**good, "time_from": "24:00"}, "time_from"),
             ({**good, "time_from": "24:00", "time_to": "24:00"}, "time_from"),

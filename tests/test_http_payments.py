@@ -6,26 +6,16 @@ from lxml import html
 from odoo import http
 from odoo.tests import tagged
 
-from odoo.addons.payment.tests.http_common import PaymentHttpCommon
-
 from ..booking_api.schemas import API_PREFIX
 from .common import MONDAY
 from .common import NOW
-from .common import BookingDataMixin
-from .common import BookingPaymentMixin
+from .common import BookingPaymentHttpCommon
 from .common import local_to_utc
 
 
 @tagged("post_install", "-at_install")
-class TestPortalPayments(BookingPaymentMixin, BookingDataMixin, PaymentHttpCommon):
+class TestPortalPayments(BookingPaymentHttpCommon):
     """The booking's portal page: what is due, paying it, tipping, the receipt."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._setup_booking_data()
-        cls._setup_payment_data()
-        cls.demo_provider.is_published = True
 
     def _route_params(self, appointment, **changes):
         params = {

@@ -23,7 +23,7 @@ from ..models.booking_appointment import CUSTOMER_EXCLUSION_CONSTRAINT
 from .common import MONDAY
 from .common import NOW
 from .common import BookingDataMixin
-from .common import BookingPaymentMixin
+from .common import BookingPaymentHttpCommon
 
 API = "/booking/api/v1"
 
@@ -84,15 +84,12 @@ class TrustMixin:
 
 
 @tagged("post_install", "-at_install")
-class TestIdentityAttacks(TrustMixin, BookingPaymentMixin, BookingDataMixin, PaymentHttpCommon):
+class TestIdentityAttacks(TrustMixin, BookingPaymentHttpCommon):
     """Attacks 1, 2, 3, 5 and 6 of the trust issue: a stranger's input never acts as a customer."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls._setup_booking_data()
-        cls._setup_payment_data()
-        cls.demo_provider.is_published = True
         france = cls.env.ref("base.fr")
         cls.company.country_id = france
         cls.victim = cls.env["res.partner"].create({

@@ -29,6 +29,13 @@ class NotificationCase(BookingCommon):
             self.page, service or self.service, provider or self.provider_a, local_to_utc(day, hour),
             partner=self.customer, source="website")
 
+    def run_job(self, job, when):
+        """The scheduler's ``job`` at ``when``, then the outbox, as their crons run them; return what the job did."""
+        with freeze_time(when):
+            done = getattr(self.env["booking.scheduler"], job)()
+            self.dispatch()
+        return done
+
     def rule(self, event, channel=None):
         rules = self.page.notification_rule_ids.filtered(lambda r: r.event == event)
         return rules.filtered(lambda r: r.channel == channel) if channel else rules
@@ -207,6 +214,23 @@ class TestNonBlockingSideEffects(NotificationCase):
         template.body_html = '<p><t t-out="object.no_such_field"/></p>'
         return template
 
+    def _book_with_failing_sending(self, layer, method, error):
+        """A booking at NOW whose confirmation's first sending fails: ``layer.method`` raises ``error``.
+
+        :return: the booking and its queued confirmation.
+        """
+        with freeze_time(NOW):
+            appointment = self.book_online(10)
+            [queued] = self.outbox(appointment, "confirmed")
+            with patch.object(layer, method, side_effect=error):
+                self.dispatch()
+        return appointment, queued
+
+    def _dispatch_the_retry(self):
+        """The outbox run two minutes later, when a first failure is tried again."""
+        with freeze_time(NOW + timedelta(minutes=2)):
+            self.dispatch()
+
     @mute_logger("odoo.addons.self_serve_booking.models.booking_notification",
                  "odoo.addons.mail.models.mail_render_mixin")
     def test_a_broken_template_is_retried_then_reported_and_the_booking_stands(self):
@@ -241,16 +265,12 @@ class TestNonBlockingSideEffects(NotificationCase):
 
     @mute_logger("odoo.addons.self_serve_booking.models.booking_notification")
     def test_mail_layer_raising_is_retried(self):
-        with freeze_time(NOW):
-            appointment = self.book_online(10)
-            [queued] = self.outbox(appointment, "confirmed")
-            with patch.object(MailComposer, "_action_send_mail", side_effect=OSError("mail server down")):
-                self.dispatch()
-            self.assertEqual((queued.state, queued.attempts), ("pending", 1))
-            self.assertIn("mail server down", queued.last_error)
-            self.assertFalse(self.sent_messages(appointment, "Confirmed"), "the failed attempt left nothing")
-        with freeze_time(NOW + timedelta(minutes=2)):
-            self.dispatch()
+        appointment, queued = self._book_with_failing_sending(
+            MailComposer, "_action_send_mail", OSError("mail server down"))
+        self.assertEqual((queued.state, queued.attempts), ("pending", 1))
+        self.assertIn("mail server down", queued.last_error)
+        self.assertFalse(self.sent_messages(appointment, "Confirmed"), "the failed attempt left nothing")
+        self._dispatch_the_retry()
         self.assertEqual(queued.state, "sent")
         self.assertEqual(len(self.sent_messages(appointment, "Confirmed")), 1)
 
@@ -258,15 +278,11 @@ class TestNonBlockingSideEffects(NotificationCase):
     def test_sms_layer_raising_is_retried(self):
         self.customer.phone = "+33 6 12 34 56 78"
         self.rule("confirmed").channel = "sms"
-        with freeze_time(NOW):
-            appointment = self.book_online(10)
-            [queued] = self.outbox(appointment, "confirmed")
-            with patch.object(SmsMailThread, "_message_sms", side_effect=ConnectionError("gateway unreachable")):
-                self.dispatch()
-            self.assertEqual((queued.state, queued.attempts), ("pending", 1))
-            self.assertFalse(self.sent_sms(self.customer))
-        with freeze_time(NOW + timedelta(minutes=2)):
-            self.dispatch()
+        _appointment, queued = self._book_with_failing_sending(
+            SmsMailThread, "_message_sms", ConnectionError("gateway unreachable"))
+        self.assertEqual((queued.state, queued.attempts), ("pending", 1))
+        self.assertFalse(self.sent_sms(self.customer))
+        self._dispatch_the_retry()
         self.assertEqual(queued.state, "sent")
         self.assertEqual(len(self.sent_sms(self.customer)), 1)
 

@@ -10,17 +10,11 @@ Run alone:
 
 import base64
 import os
-from datetime import datetime, timedelta
 
-import pytz
-
-from odoo import Command
 from odoo.tests import tagged
 
-from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.addons.payment.tests.http_common import PaymentHttpCommon
 
-from .test_ui_tours import ZONE
 from .test_ui_tours import TourDataMixin
 
 AXE_URL = "https://axe-core.ssb-a11y.invalid/axe.min.js"  # keep in sync with static/tests/tours/accessibility_tours.js
@@ -51,47 +45,8 @@ class TestAccessibility(TourDataMixin, PaymentHttpCommon):
             f"axe-core not found at {path}: run bin/test (it installs it), or "
             f"`npm install --no-save --prefix ~/.cache/self_serve_booking/npm axe-core@4` and/or set SSB_AXE_JS"
         )
-        cls._setup_tour_data()
-        cls._setup_full_day()
-        cls._setup_portal_booking()
-
-    @classmethod
-    def _setup_full_day(cls):
-        """The day after tomorrow is fully booked on /p/tour-full (one provider): the waitlist states."""
-        zone = pytz.timezone(ZONE)
-        day = datetime.now(zone).date() + timedelta(days=2)
-        customer = cls.env["res.partner"].create({"name": "Regular"})
-        starts = [zone.localize(datetime(day.year, day.month, day.day, hour)).astimezone(pytz.utc).replace(tzinfo=None)
-                  for hour in range(8, 20)]
-        cls.env["booking.appointment"].create([{
-            "page_id": cls.full_page.id, "service_id": cls.service.id, "provider_id": cls.providers[0].id,
-            "partner_id": customer.id, "start": start,
-        } for start in starts])
-
-    @classmethod
-    def _setup_portal_booking(cls):
-        """A portal customer with a booking three days from now, its deposit paid (as in TestPortalTours)."""
-        cls.demo = cls._prepare_provider("demo")
-        cls.customer_user = mail_new_test_user(cls.env, login="a11y_customer", name="Alma Access",
-                                               email="alma@example.com", groups="base.group_portal")
-        zone = pytz.timezone(ZONE)
-        day = datetime.now(zone).date() + timedelta(days=3)
-        start = zone.localize(datetime(day.year, day.month, day.day, 10)).astimezone(pytz.utc).replace(tzinfo=None)
-        cls.appointment = cls.env["booking.appointment"].create({
-            "page_id": cls.page.id, "service_id": cls.deposit_service.id, "provider_id": cls.providers[0].id,
-            "partner_id": cls.customer_user.partner_id.id, "start": start, "source": "website",
-            "state": "pending_payment",
-        })
-        contract = cls.appointment.contract_id
-        Transaction = cls.env["payment.transaction"].sudo()
-        link = {"booking_contract_ids": [Command.set(contract.ids)], "booking_payment_kind": "deposit"}
-        tx = Transaction.create({
-            "provider_id": cls.demo.id, "payment_method_id": cls.demo.payment_method_ids[:1].id,
-            "reference": Transaction._compute_reference("demo", **link), "amount": contract.amount_deposit,
-            "currency_id": contract.currency_id.id, "partner_id": cls.customer_user.partner_id.id,
-            "operation": "online_direct", **link,
-        })
-        tx._handle_notification_data("demo", {"reference": tx.reference, "simulated_state": "done"})
+        cls._book_full_day()
+        cls._setup_paid_portal_booking("a11y_customer", "Alma Access", "alma@example.com")
 
     def setUp(self):
         self.enable_post_process_patcher = False

@@ -17,6 +17,14 @@ ZONE = "Europe/Brussels"
 
 
 class TourDataMixin:
+    """Two tour pages in Brussels, open every day 8:00-20:00: /p/tour-spa (two providers, a service with a
+    deposit) and /p/tour-full (one provider)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_tour_data()
+
     @classmethod
     def _setup_tour_data(cls):
         calendar = cls.env["resource.calendar"].create({
@@ -54,19 +62,65 @@ class TourDataMixin:
             "provider_ids": [Command.set(cls.providers[:1].ids)],
         })
 
+    @staticmethod
+    def _in_days(days):
+        """The date ``days`` from today in the tour pages' zone (the tours run against the real clock)."""
+        return datetime.now(pytz.timezone(ZONE)).date() + timedelta(days=days)
+
+    @staticmethod
+    def _utc(day, hour):
+        """Naive UTC datetime of ``day`` at ``hour``:00 in the tour pages' zone."""
+        zone = pytz.timezone(ZONE)
+        return zone.localize(datetime(day.year, day.month, day.day, hour)).astimezone(pytz.utc).replace(tzinfo=None)
+
+    @classmethod
+    def _book_full_day(cls):
+        """The day after tomorrow fully booked on /p/tour-full (one provider); return that day."""
+        day = cls._in_days(2)
+        customer = cls.env["res.partner"].create({"name": "Regular"})
+        cls.env["booking.appointment"].create([{
+            "page_id": cls.full_page.id, "service_id": cls.service.id, "provider_id": cls.providers[0].id,
+            "partner_id": customer.id, "start": cls._utc(day, hour),
+        } for hour in range(8, 20)])
+        return day
+
+    @classmethod
+    def _setup_paid_portal_booking(cls, login, name, email):
+        """A portal customer (``login``) with a booking three days from now on /p/tour-spa, its deposit paid.
+
+        The payment is post-processed in ``setUp``, with account_payment's post-processing patch off.
+        """
+        cls.demo = cls._prepare_provider("demo")
+        cls.customer_user = mail_new_test_user(cls.env, login=login, name=name, email=email,
+                                               groups="base.group_portal")
+        cls.appointment = cls.env["booking.appointment"].create({
+            "page_id": cls.page.id, "service_id": cls.deposit_service.id, "provider_id": cls.providers[0].id,
+            "partner_id": cls.customer_user.partner_id.id, "start": cls._utc(cls._in_days(3), 10),
+            "source": "website", "state": "pending_payment",
+        })
+        contract = cls.appointment.contract_id
+        Transaction = cls.env["payment.transaction"].sudo()
+        link = {"booking_contract_ids": [Command.set(contract.ids)], "booking_payment_kind": "deposit"}
+        tx = Transaction.create({
+            "provider_id": cls.demo.id, "payment_method_id": cls.demo.payment_method_ids[:1].id,
+            "reference": Transaction._compute_reference("demo", **link), "amount": contract.amount_deposit,
+            "currency_id": contract.currency_id.id, "partner_id": cls.customer_user.partner_id.id,
+            "operation": "online_direct", **link,
+        })
+        tx._handle_notification_data("demo", {"reference": tx.reference, "simulated_state": "done"})
+
+    def _tour_bookings(self, url, tour, page, **kwargs):
+        """Run ``tour`` from ``url``; return what it booked on ``page``."""
+        self.start_tour(url, tour, **kwargs)
+        return self.env["booking.appointment"].search([("page_id", "=", page.id)])
+
 
 @tagged("post_install", "-at_install")
 class TestBookingTours(TourDataMixin, HttpCase):
     """The public page in Chromium, against the real clock (tours run in a browser)."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._setup_tour_data()
-
     def test_guest_books_any_available(self):
-        self.start_tour("/p/tour-spa", "self_serve_booking_guest_books_any")
-        appointment = self.env["booking.appointment"].search([("page_id", "=", self.page.id)])
+        appointment = self._tour_bookings("/p/tour-spa", "self_serve_booking_guest_books_any", self.page)
         self.assertEqual(len(appointment), 1)
         self.assertEqual(appointment.state, "confirmed")
         self.assertEqual(appointment.source, "website")
@@ -76,8 +130,7 @@ class TestBookingTours(TourDataMixin, HttpCase):
 
     def test_guest_pays_the_deposit_with_the_demo_provider(self):
         self.env.ref("payment.payment_provider_demo").write({"state": "test", "is_published": True})
-        self.start_tour("/p/tour-spa", "self_serve_booking_deposit")
-        appointment = self.env["booking.appointment"].search([("page_id", "=", self.page.id)])
+        appointment = self._tour_bookings("/p/tour-spa", "self_serve_booking_deposit", self.page)
         self.assertEqual(appointment.state, "confirmed")
         contract = appointment.contract_id
         self.assertEqual((contract.amount_deposit_paid, contract.amount_balance_due), (40.0, 60.0))
@@ -87,23 +140,13 @@ class TestBookingTours(TourDataMixin, HttpCase):
         regular = self.env["res.partner"].create({"name": "Rita Regular", "email": "rita.regular@example.com",
                                                    "phone": "+32 470 99 88 77"})
         with patch.object(booking_customer_session.secrets, "randbelow", return_value=424242):
-            self.start_tour("/p/tour-spa", "self_serve_booking_returning_customer_code")
-        appointment = self.env["booking.appointment"].search([("page_id", "=", self.page.id)])
+            appointment = self._tour_bookings("/p/tour-spa", "self_serve_booking_returning_customer_code", self.page)
         self.assertEqual(appointment.partner_id, regular, "the proven customer, not a new contact")
         self.assertEqual(appointment.source, "website")
         self.assertTrue(appointment.customer_exclusive)
 
     def test_visitor_joins_the_waitlist_of_a_full_day(self):
-        zone = pytz.timezone(ZONE)
-        day = datetime.now(zone).date() + timedelta(days=2)
-        provider = self.providers[0]
-        customer = self.env["res.partner"].create({"name": "Regular"})
-        for hour in range(8, 20):
-            start = zone.localize(datetime(day.year, day.month, day.day, hour)).astimezone(pytz.utc)
-            self.env["booking.appointment"].create({
-                "page_id": self.full_page.id, "service_id": self.service.id, "provider_id": provider.id,
-                "partner_id": customer.id, "start": start.replace(tzinfo=None),
-            })
+        day = self._book_full_day()
         self.start_tour("/p/tour-full", "self_serve_booking_waitlist")
         entry = self.env["booking.waitlist"].search([("page_id", "=", self.full_page.id)])
         self.assertEqual(len(entry), 1)
@@ -116,14 +159,8 @@ class TestBookingTours(TourDataMixin, HttpCase):
 class TestLiveAvailabilityTour(TourDataMixin, WebsocketCase):
     """Odoo disables websockets in tests; its own WebsocketCase turns them on."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._setup_tour_data()
-
     def test_time_booked_elsewhere_disappears_live(self):
-        self.start_tour("/p/tour-full", "self_serve_booking_live_availability")
-        taken = self.env["booking.appointment"].search([("page_id", "=", self.full_page.id)])
+        taken = self._tour_bookings("/p/tour-full", "self_serve_booking_live_availability", self.full_page)
         self.assertEqual(taken.partner_id.email, "someone.else@example.com")
 
 
@@ -134,28 +171,7 @@ class TestPortalTours(TourDataMixin, PaymentHttpCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls._setup_tour_data()
-        cls.demo = cls._prepare_provider("demo")
-        cls.customer_user = mail_new_test_user(cls.env, login="tour_customer", name="Tina Tour",
-                                               email="tina@example.com", groups="base.group_portal")
-        zone = pytz.timezone(ZONE)
-        day = datetime.now(zone).date() + timedelta(days=3)
-        start = zone.localize(datetime(day.year, day.month, day.day, 10)).astimezone(pytz.utc).replace(tzinfo=None)
-        cls.appointment = cls.env["booking.appointment"].create({
-            "page_id": cls.page.id, "service_id": cls.deposit_service.id, "provider_id": cls.providers[0].id,
-            "partner_id": cls.customer_user.partner_id.id, "start": start, "source": "website",
-            "state": "pending_payment",
-        })
-        contract = cls.appointment.contract_id
-        Transaction = cls.env["payment.transaction"].sudo()
-        link = {"booking_contract_ids": [Command.set(contract.ids)], "booking_payment_kind": "deposit"}
-        tx = Transaction.create({
-            "provider_id": cls.demo.id, "payment_method_id": cls.demo.payment_method_ids[:1].id,
-            "reference": Transaction._compute_reference("demo", **link), "amount": contract.amount_deposit,
-            "currency_id": contract.currency_id.id, "partner_id": cls.customer_user.partner_id.id,
-            "operation": "online_direct", **link,
-        })
-        tx._handle_notification_data("demo", {"reference": tx.reference, "simulated_state": "done"})
+        cls._setup_paid_portal_booking("tour_customer", "Tina Tour", "tina@example.com")
 
     def setUp(self):
         self.enable_post_process_patcher = False
@@ -183,15 +199,9 @@ class TestPhoneTours(TourDataMixin, HttpCase):
     browser_size = "390x844"
     touch_enabled = True
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._setup_tour_data()
-
     def test_phone_guest_pays_the_deposit_first(self):
         self.env.ref("payment.payment_provider_demo").write({"state": "test", "is_published": True})
-        self.start_tour("/p/tour-spa", "self_serve_booking_phone_deposit")
-        appointment = self.env["booking.appointment"].search([("page_id", "=", self.page.id)])
+        appointment = self._tour_bookings("/p/tour-spa", "self_serve_booking_phone_deposit", self.page)
         self.assertEqual(appointment.state, "confirmed")
         money = appointment.contract_id._get_money_summary()
         self.assertEqual((money["due_now"], money["at_visit"]), (0.0, 60.0))
@@ -201,5 +211,6 @@ class TestPhoneTours(TourDataMixin, HttpCase):
 class TestPhonePortalTours(TestPortalTours):
     """The same portal journeys on a phone: cancel seeing the refund first, move with a confirmation."""
 
+    allow_inherited_tests_method = True  # Odoo runs only the tests a class defines, unless told
     browser_size = "390x844"
     touch_enabled = True

@@ -41,6 +41,12 @@ class TestWaitlistOffers(NotificationCase):
         with freeze_time(when):
             return self.env["booking.scheduler"]._cron_offer_freed_slots()
 
+    def free_ten_and_offer(self):
+        """Alice's 10:00 cancelled (at NOW), then the offer job run; return what it offered."""
+        with freeze_time(NOW):
+            self.morning[1].action_cancel()
+        return self.offer_run()
+
     def holding_at(self, start, provider=None):
         return self.env["booking.appointment"].search([
             ("provider_id", "=", (provider or self.provider_a).id), ("start", "=", start),
@@ -76,9 +82,7 @@ class TestWaitlistOffers(NotificationCase):
             self._book(self.at(10))
 
     def test_an_offer_withdrawn_before_it_went_out_is_not_sent(self):
-        with freeze_time(NOW):
-            self.morning[1].action_cancel()
-        self.assertEqual(self.offer_run(), 1)
+        self.assertEqual(self.free_ten_and_offer(), 1)
         with freeze_time(NOW):
             self.first.action_cancel()
             self.dispatch()
@@ -97,9 +101,7 @@ class TestWaitlistOffers(NotificationCase):
         self.assertEqual(self.first.appointment_id.start, self.at(10))
 
     def test_accepting_books_the_held_time_itself(self):
-        with freeze_time(NOW):
-            self.morning[1].action_cancel()
-        self.offer_run()
+        self.free_ten_and_offer()
         hold = self.first.appointment_id
         with freeze_time(NOW + timedelta(minutes=10)):
             booked = self.first.action_accept_offer()
@@ -115,9 +117,7 @@ class TestWaitlistOffers(NotificationCase):
         self.assertEqual(self.second.state, "waiting")
 
     def test_an_unanswered_offer_expires_and_passes_to_the_next_entry(self):
-        with freeze_time(NOW):
-            self.morning[1].action_cancel()
-        self.offer_run()
+        self.free_ten_and_offer()
         first_hold = self.first.appointment_id
         deadline = first_hold.hold_expires_at
         self.assertEqual(self.offer_run(deadline), 0, "not before its deadline")
@@ -134,9 +134,7 @@ class TestWaitlistOffers(NotificationCase):
                          "lapsed")
 
     def test_the_hold_expiry_job_also_passes_offers_on(self):
-        with freeze_time(NOW):
-            self.morning[1].action_cancel()
-        self.offer_run()
+        self.free_ten_and_offer()
         with freeze_time(self.first.offer_expires_at + SECOND):
             self.env["booking.scheduler"]._cron_expire_payment_holds()
         self.assertEqual(self.first.state, "expired")
@@ -144,9 +142,7 @@ class TestWaitlistOffers(NotificationCase):
         self.assertEqual(self.second.state, "offered")
 
     def test_a_time_is_never_offered_to_two_entries_at_once(self):
-        with freeze_time(NOW):
-            self.morning[1].action_cancel()
-        self.offer_run()
+        self.free_ten_and_offer()
         self.offer_run()
         self.assertEqual((self.first.state, self.second.state), ("offered", "waiting"))
         # even forced, a second offer of the same time is refused by the database
@@ -165,9 +161,7 @@ class TestWaitlistOffers(NotificationCase):
         self.assertEqual(self.second.appointment_id.start, self.at(11))
 
     def test_declining_passes_the_time_on_and_leaves_the_list(self):
-        with freeze_time(NOW):
-            self.morning[1].action_cancel()
-        self.offer_run()
+        self.free_ten_and_offer()
         hold = self.first.appointment_id
         with freeze_time(NOW + timedelta(minutes=5)):
             self.first.action_decline_offer()
@@ -178,17 +172,13 @@ class TestWaitlistOffers(NotificationCase):
     def test_only_matching_entries_get_offers_and_past_wishes_expire(self):
         late = self._entry(self.dora, time_from=11, time_to=12)  # 11:00 is still taken
         past = self._entry(self.dora, date=MONDAY - timedelta(days=7))
-        with freeze_time(NOW):
-            self.morning[1].action_cancel()
-        self.offer_run()
+        self.free_ten_and_offer()
         self.assertEqual((late.state, past.state), ("waiting", "expired"))
 
     def test_deposit_offers_are_accepted_by_paying(self):
         for entry in (self.first, self.second):
             entry.service_id = self.service_deposit
-        with freeze_time(NOW):
-            self.morning[1].action_cancel()
-        self.offer_run()
+        self.free_ten_and_offer()
         hold = self.first.appointment_id
         self.assertEqual(hold.contract_id.amount_deposit, 40.0)
         with freeze_time(NOW + timedelta(minutes=29)):
@@ -202,9 +192,7 @@ class TestWaitlistOffers(NotificationCase):
         self.assertEqual((hold.state, self.first.state), ("confirmed", "booked"))
 
     def test_staff_booking_an_entry_releases_its_offer(self):
-        with freeze_time(NOW):
-            self.morning[1].action_cancel()
-        self.offer_run()
+        self.free_ten_and_offer()
         hold = self.first.appointment_id
         with freeze_time(NOW):
             booked = self.first.action_book(start=self.at(14), provider=self.provider_a, by_staff=True)

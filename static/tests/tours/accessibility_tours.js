@@ -1,5 +1,4 @@
 /** @odoo-module **/
-/* global luxon */
 /**
  * Accessibility tours: axe-core (WCAG 2.0/2.1 A and AA rules) run on each
  * state of the public page, the booking widget and the portal booking pages.
@@ -14,8 +13,16 @@
  */
 import { loadJS } from "@web/core/assets";
 import { registry } from "@web/core/registry";
-
-const ZONE = "Europe/Brussels"; // the tour pages' zone (TourDataMixin)
+import {
+    CONFIRMED,
+    chooseService,
+    click,
+    edit,
+    fullDay,
+    see,
+    showMonthOf,
+    step,
+} from "@self_serve_booking/../tests/tours/tour_steps";
 
 const AXE_URL = "https://axe-core.ssb-a11y.invalid/axe.min.js"; // keep in sync with test_ui_accessibility.py
 const STORE_KEY = "self_serve_booking.a11y_findings";
@@ -143,16 +150,17 @@ function check(label) {
     return () => ssbA11yCheck(label);
 }
 
+/** A step that runs axe once `trigger` is there, recording what it finds under `label`. */
+function checked(trigger, label, content) {
+    return step(trigger, check(label), content);
+}
+
 function startStep() {
-    return {
-        content: "a11y: start from a clean record",
-        trigger: "body",
-        run: () => window.sessionStorage.removeItem(STORE_KEY),
-    };
+    return step("body", () => window.sessionStorage.removeItem(STORE_KEY), "a11y: start from a clean record");
 }
 
 function endStep() {
-    return { content: "a11y: no serious or critical violation", trigger: "body", run: ssbA11yAssertClean };
+    return step("body", ssbA11yAssertClean, "a11y: no serious or critical violation");
 }
 
 /** The public page and every step of the widget, from the service to the confirmation page. */
@@ -160,115 +168,90 @@ registry.category("web_tour.tours").add("self_serve_booking_a11y_public_page", {
     url: "/p/tour-spa",
     steps: () => [
         startStep(),
-        {
-            content: "Public page, widget rendered: service step",
-            trigger: ".o_booking_step_service .o_booking_service_option:contains('Tour Massage')",
-            run: check("public page, service step"),
-        },
-        { trigger: ".o_booking_service_option:contains('Tour Massage')", run: "click" },
-        {
-            content: "Provider step",
-            trigger: ".o_booking_step_provider .o_booking_provider_option",
-            run: check("provider step"),
-        },
-        { trigger: ".o_booking_provider_any", run: "click" },
-        {
-            content: "Date step, free times loaded",
-            trigger: ".o_booking_step_date .o_booking_calendar:not(.opacity-50) .o_booking_day_available",
-            run: check("date step"),
-        },
-        { trigger: ".o_booking_day_available", run: "click" },
-        {
-            content: "Time step",
-            trigger: ".o_booking_step_time .o_booking_time",
-            run: check("time step"),
-        },
-        { trigger: ".o_booking_waitlist_link", run: "click" },
-        {
-            content: "Waitlist form",
-            trigger: ".o_booking_step_contact #booking_wl_from",
-            run: check("waitlist form"),
-        },
-        { trigger: ".o_booking_back", run: "click" },
-        { trigger: ".o_booking_step_time .o_booking_time", run: "click" },
-        {
-            content: "Contact step",
-            trigger: ".o_booking_step_contact .o_booking_summary",
-            run: check("contact step"),
-        },
-        { trigger: ".o_booking_step_contact .o_booking_verify_open", run: "click" },
-        {
-            content: "Contact step, the returning customer's code panel open",
-            trigger: ".o_booking_verify #booking_verify_email",
-            run: check("contact step, code panel"),
-        },
-        { trigger: ".o_booking_verify button.btn-link:contains('Cancel')", run: "click" },
-        { trigger: ".o_booking_step_contact:not(:has(.o_booking_verify)) .o_booking_verify_open" },
-        { trigger: "#booking_name", run: "edit Tess Tourist" },
-        { trigger: "#booking_phone", run: "edit 12" },
-        { trigger: ".o_booking_submit:enabled", run: "click" },
-        {
-            content: "Contact step with a validation error shown",
-            trigger: ".o_booking_step_contact:has(.o_booking_message) #booking_phone.is-invalid",
-            run: check("contact step, validation error"),
-        },
-        { trigger: "#booking_phone", run: "clear" },
-        { trigger: "#booking_email", run: "edit tess.tourist@example.com" },
-        { trigger: ".o_booking_submit:enabled", run: "click" },
-        {
-            content: "Confirmation page",
-            trigger: ".o_booking_confirmation .o_booking_state[data-state='confirmed']",
-            run: check("confirmation page"),
-        },
+        checked(
+            ".o_booking_step_service .o_booking_service_option:contains('Tour Massage')",
+            "public page, service step",
+            "Public page, widget rendered: service step"
+        ),
+        chooseService("Tour Massage"),
+        checked(".o_booking_step_provider .o_booking_provider_option", "provider step", "Provider step"),
+        click(".o_booking_provider_any"),
+        checked(
+            ".o_booking_step_date .o_booking_calendar:not(.opacity-50) .o_booking_day_available",
+            "date step",
+            "Date step, free times loaded"
+        ),
+        click(".o_booking_day_available"),
+        checked(".o_booking_step_time .o_booking_time", "time step", "Time step"),
+        click(".o_booking_waitlist_link"),
+        checked(".o_booking_step_contact #booking_wl_from", "waitlist form", "Waitlist form"),
+        click(".o_booking_back"),
+        click(".o_booking_step_time .o_booking_time"),
+        checked(".o_booking_step_contact .o_booking_summary", "contact step", "Contact step"),
+        click(".o_booking_step_contact .o_booking_verify_open"),
+        checked(
+            ".o_booking_verify #booking_verify_email",
+            "contact step, code panel",
+            "Contact step, the returning customer's code panel open"
+        ),
+        click(".o_booking_verify button.btn-link:contains('Cancel')"),
+        see(".o_booking_step_contact:not(:has(.o_booking_verify)) .o_booking_verify_open"),
+        edit("#booking_name", "Tess Tourist"),
+        edit("#booking_phone", "12"),
+        click(".o_booking_submit:enabled"),
+        checked(
+            ".o_booking_step_contact:has(.o_booking_message) #booking_phone.is-invalid",
+            "contact step, validation error",
+            "Contact step with a validation error shown"
+        ),
+        step("#booking_phone", "clear"),
+        edit("#booking_email", "tess.tourist@example.com"),
+        click(".o_booking_submit:enabled"),
+        checked(CONFIRMED, "confirmation page", "Confirmation page"),
         endStep(),
     ],
 });
+
+/** Checks the portal booking page once its messages (Odoo's chatter, in a shadow root) are loaded. */
+async function checkBookingPageWithMessages() {
+    await waitUntil(() => {
+        const root = document.querySelector("#chatterRoot");
+        return root && root.shadowRoot && root.shadowRoot.querySelector(".o-mail-Chatter, .o-mail-Thread");
+    }, "the portal messages");
+    await ssbA11yCheck("portal: booking page");
+}
 
 /** A portal customer's bookings: the list, one booking (paid deposit), its cancel and reschedule pages. */
 registry.category("web_tour.tours").add("self_serve_booking_a11y_portal", {
     url: "/my/bookings",
     steps: () => [
         startStep(),
-        {
-            content: "My bookings",
-            trigger: ".o_booking_row a",
-            run: check("portal: my bookings"),
-        },
-        { trigger: ".o_booking_row a", run: "click" },
-        {
-            content: "The booking page, its messages loaded",
-            trigger: ".o_booking_portal_page[data-state='confirmed'] .o_booking_actions",
-            async run() {
-                await waitUntil(() => {
-                    const root = document.querySelector("#chatterRoot");
-                    return root && root.shadowRoot && root.shadowRoot.querySelector(".o-mail-Chatter, .o-mail-Thread");
-                }, "the portal messages");
-                await ssbA11yCheck("portal: booking page");
-            },
-        },
-        { trigger: ".o_booking_cancel_link", run: "click" },
-        {
-            content: "Cancel page, the refund shown first",
-            trigger: ".o_booking_cancel_page .o_booking_refund_preview",
-            run: check("portal: cancel page"),
-        },
-        {
-            content: "Keep it: back to the booking",
-            trigger: ".o_booking_cancel_page form a[href*='/my/bookings/']",
-            run: "click",
-        },
-        { trigger: ".o_booking_portal_page .o_booking_reschedule_link", run: "click" },
-        {
-            content: "Reschedule page: days and times",
-            trigger: ".o_booking_reschedule_page .o_booking_reschedule_time",
-            run: check("portal: reschedule page"),
-        },
-        { trigger: ".o_booking_reschedule_time", run: "click" },
-        {
-            content: "Reschedule page: confirm the move",
-            trigger: ".o_booking_reschedule_page .o_booking_reschedule_confirm",
-            run: check("portal: reschedule confirmation"),
-        },
+        checked(".o_booking_row a", "portal: my bookings", "My bookings"),
+        click(".o_booking_row a"),
+        step(
+            ".o_booking_portal_page[data-state='confirmed'] .o_booking_actions",
+            checkBookingPageWithMessages,
+            "The booking page, its messages loaded"
+        ),
+        click(".o_booking_cancel_link"),
+        checked(
+            ".o_booking_cancel_page .o_booking_refund_preview",
+            "portal: cancel page",
+            "Cancel page, the refund shown first"
+        ),
+        click(".o_booking_cancel_page form a[href*='/my/bookings/']", "Keep it: back to the booking"),
+        click(".o_booking_portal_page .o_booking_reschedule_link"),
+        checked(
+            ".o_booking_reschedule_page .o_booking_reschedule_time",
+            "portal: reschedule page",
+            "Reschedule page: days and times"
+        ),
+        click(".o_booking_reschedule_time"),
+        checked(
+            ".o_booking_reschedule_page .o_booking_reschedule_confirm",
+            "portal: reschedule confirmation",
+            "Reschedule page: confirm the move"
+        ),
         endStep(),
     ],
 });
@@ -277,45 +260,37 @@ registry.category("web_tour.tours").add("self_serve_booking_a11y_portal", {
 registry.category("web_tour.tours").add("self_serve_booking_a11y_full_day", {
     url: "/p/tour-full",
     steps: () => {
-        const fullDay = luxon.DateTime.now().setZone(ZONE).plus({ days: 2 }).toISODate();
+        const day = fullDay();
         return [
             startStep(),
-            { trigger: ".o_booking_service_option:contains('Tour Massage')", run: "click" },
-            {
-                content: "The calendar of the month holding the full day",
-                trigger: ".o_booking_step_date:has(.o_booking_calendar:not(.opacity-50)) .o_booking_month",
-                run() {
-                    if (!document.querySelector(`.o_booking_day[data-date='${fullDay}']`)) {
-                        document.querySelector(".o_booking_next_month").click();
-                    }
-                },
-            },
-            {
-                content: "Date step with a fully booked day",
-                trigger: `.o_booking_calendar:not(.opacity-50) .o_booking_day_full[data-date='${fullDay}']`,
-                run: check("date step with a full day"),
-            },
-            { trigger: `.o_booking_day_full[data-date='${fullDay}']`, run: "click" },
-            {
-                content: "No free time left that day",
-                trigger: ".o_booking_day_is_full .o_booking_join_waitlist",
-                run: check("full day: no free time"),
-            },
-            { trigger: ".o_booking_join_waitlist", run: "click" },
-            { trigger: "#booking_name", run: "edit Wanda Waiting" },
-            { trigger: ".o_booking_waitlist_submit:enabled", run: "click" },
-            {
-                content: "Waitlist form with an error shown (no e-mail nor phone)",
-                trigger: ".o_booking_step_contact .o_booking_message",
-                run: check("waitlist form, error"),
-            },
-            { trigger: "#booking_email", run: "edit wanda@example.com" },
-            { trigger: ".o_booking_waitlist_submit:enabled", run: "click" },
-            {
-                content: "On the waitlist",
-                trigger: ".o_booking_waitlist_done",
-                run: check("waitlist joined"),
-            },
+            chooseService("Tour Massage"),
+            showMonthOf(
+                day,
+                ".o_booking_step_date:has(.o_booking_calendar:not(.opacity-50)) .o_booking_month",
+                "The calendar of the month holding the full day"
+            ),
+            checked(
+                `.o_booking_calendar:not(.opacity-50) .o_booking_day_full[data-date='${day}']`,
+                "date step with a full day",
+                "Date step with a fully booked day"
+            ),
+            click(`.o_booking_day_full[data-date='${day}']`),
+            checked(
+                ".o_booking_day_is_full .o_booking_join_waitlist",
+                "full day: no free time",
+                "No free time left that day"
+            ),
+            click(".o_booking_join_waitlist"),
+            edit("#booking_name", "Wanda Waiting"),
+            click(".o_booking_waitlist_submit:enabled"),
+            checked(
+                ".o_booking_step_contact .o_booking_message",
+                "waitlist form, error",
+                "Waitlist form with an error shown (no e-mail nor phone)"
+            ),
+            edit("#booking_email", "wanda@example.com"),
+            click(".o_booking_waitlist_submit:enabled"),
+            checked(".o_booking_waitlist_done", "waitlist joined", "On the waitlist"),
             endStep(),
         ];
     },
