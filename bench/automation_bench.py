@@ -13,10 +13,9 @@ Then, in one transaction that is rolled back:
   freed time;
 - the request follow-up and no-show jobs with nothing to do.
 
-    python3 bench/automation_bench.py [--sample 300] [--keep]
+    python3 bench/automation_bench.py [--sample 300] [--scenario large] [--keep]
 """
 
-import argparse
 import os
 import random
 import sys
@@ -25,7 +24,9 @@ from datetime import datetime, timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from odoo_server import BenchDatabase
+from odoo_server import bench_parser
+from odoo_server import bench_server
+from odoo_server import parse_args
 
 
 def timed(function, env=None):
@@ -37,26 +38,22 @@ def timed(function, env=None):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_parser(__doc__, server=False)
     parser.add_argument("--sample", type=int, default=300, help="messages to dispatch")
-    parser.add_argument("--keep", action="store_true", help="keep the database")
-    args = parser.parse_args()
+    args = parse_args(parser)
 
-    bench = BenchDatabase(keep=args.keep)
-    try:
-        print(f"creating {bench.name}: 20 providers x 31 days, 3,000 appointments ...", flush=True)
-        bench.create()
+    with bench_server(args, server=False) as bench:
         import odoo  # noqa: PLC0415
         from odoo import api  # noqa: PLC0415
 
-        registry = odoo.modules.registry.Registry(bench.name)
-        with registry.cursor() as cr:
+        with bench.registry().cursor() as cr:
             env = api.Environment(cr, odoo.SUPERUSER_ID, {})
             Outbox = env["booking.notification"]
             Appointment = env["booking.appointment"]
+            Scheduler = env["booking.scheduler"]
             Waitlist = env["booking.waitlist"]
             queued = Outbox.search_count([("state", "=", "pending")])
-            print(f"outbox: {queued} messages queued by the 3,000 bookings")
+            print(f"outbox: {queued} messages queued by the {bench.busy:,} bookings")
 
             sent, elapsed = 0, 0.0
             while sent < args.sample:
@@ -72,9 +69,9 @@ def main():
             cr.execute("UPDATE booking_appointment SET confirmed_at = confirmed_at - interval '30 days'")
             due = Appointment.search_count([("start", ">", datetime.utcnow()),
                                             ("start", "<=", datetime.utcnow() + timedelta(hours=24))])
-            reminders, ms = timed(Appointment._cron_send_reminders, env)
+            reminders, ms = timed(Scheduler._cron_send_reminders, env)
             print(f"reminders: {reminders} queued for {due} appointments in the next 24 hours, in {ms:.0f} ms")
-            again, ms = timed(Appointment._cron_send_reminders, env)
+            again, ms = timed(Scheduler._cron_send_reminders, env)
             print(f"reminders again (nothing due): {again} queued in {ms:.1f} ms")
 
             page = env["booking.page"].browse(bench.page_id)
@@ -96,19 +93,17 @@ def main():
                 "date_from": datetime.combine(full_day, datetime.min.time()) - timedelta(hours=2),
                 "date_to": datetime.combine(full_day, datetime.min.time()) + timedelta(hours=22),
             })
-            offers, ms = timed(Waitlist._cron_offer_freed_slots, env)
+            offers, ms = timed(Scheduler._cron_offer_freed_slots, env)
             print(f"waitlist, 300 entries, nothing free: {offers} offers in {ms:.0f} ms")
             env["resource.calendar.leaves"].search([("name", "=", "Closed")]).unlink()
-            offers, ms = timed(Waitlist._cron_offer_freed_slots, env)
+            offers, ms = timed(Scheduler._cron_offer_freed_slots, env)
             print(f"waitlist, 300 entries, the day opens: {offers} offers in {ms:.0f} ms")
 
-            done, ms = timed(Appointment._cron_follow_up_requests, env)
+            done, ms = timed(Scheduler._cron_follow_up_requests, env)
             print(f"request follow-up (nothing due): {done} in {ms:.1f} ms")
-            done, ms = timed(Appointment._cron_mark_no_shows, env)
+            done, ms = timed(Scheduler._cron_mark_no_shows, env)
             print(f"no-shows (nothing due): {done} in {ms:.1f} ms")
             cr.rollback()
-    finally:
-        bench.drop()
 
 
 if __name__ == "__main__":

@@ -49,12 +49,14 @@ def main():
         race_log = [entry for entry in bench.request_log()[log_before:] if entry.method == "POST"]
         addresses = len({entry.addr for entry in race_log})
         statuses = collections.Counter(answer.status for answer in results)
+        connection_errors = statuses.get(0, 0)  # status 0: no answer (refused, reset)
         codes = collections.Counter(answer.data.get("error", "created") for answer in results)
         with_alternatives = sum(1 for answer in results if answer.status == 409 and answer.data.get("alternatives"))
         created = statuses.get(201, 0)
         print(f"{args.clients} clients booked {slot['start']} with provider {slot['provider_id']} at once "
               f"({datetime.now():%H:%M:%S})")
-        print(f"statuses: {dict(sorted(statuses.items()))}; codes: {dict(codes)}")
+        print(f"statuses: {dict(sorted(statuses.items()))}; codes: {dict(codes)}"
+              + (" (status 0: no answer, the connection was refused or reset)" if 0 in statuses else ""))
         print(f"409 answers with alternatives: {with_alternatives}")
         print(f"client addresses Odoo saw: {addresses} for {len(race_log)} requests "
               f"({', '.join(sorted({e.addr for e in race_log})[:3])}, ...)")
@@ -68,6 +70,7 @@ def main():
               and addresses == args.clients and probe_ok)
         return finish(ok, clients=args.clients, workers=args.workers, created=created,
                       conflicts=statuses.get(409, 0), rate_limited=statuses.get(429, 0), five_xx=five_xx,
+                      connection_errors=connection_errors,
                       addresses=addresses, wall_s=elapsed, error_lines=len(errors), retries=bench.retries(),
                       probe="ok" if probe_ok else "failed")
 

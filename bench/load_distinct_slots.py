@@ -69,6 +69,7 @@ def main():
         addresses = len({entry.addr for entry in burst_log})
         retries = bench.retries() - retries_before
         statuses = collections.Counter(answer.status for answer in results)
+        connection_errors = statuses.get(0, 0)  # status 0: no answer (refused, reset)
         codes = collections.Counter(answer.data.get("error", "created") for answer in results)
         created = statuses.get(201, 0)
         five_xx = sum(n for status, n in statuses.items() if status >= 500)
@@ -84,7 +85,8 @@ def main():
               f"max {max(a.ms for a in single):.0f} ms")
         print(f"{args.clients} clients booked {args.clients} different slots at once "
               f"({'any available' if args.any else 'provider chosen'}), from {addresses} addresses")
-        print(f"statuses: {dict(sorted(statuses.items()))}; codes: {dict(codes)}")
+        print(f"statuses: {dict(sorted(statuses.items()))}; codes: {dict(codes)}"
+              + (" (status 0: no answer, the connection was refused or reset)" if 0 in statuses else ""))
         print(f"latency: p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {max(times):.0f} ms; wall time {elapsed:.2f} s "
               f"({args.clients / elapsed:.1f} bookings/s; one at a time: {1000 / single_ms:.1f}/s); "
               f"serialization retries: {retries}")
@@ -92,8 +94,10 @@ def main():
               f"workers: {floor_ratio} (answer {k} of {args.clients} comes after >= ceil({k}/{args.workers}) "
               f"service times); p95 / (floor x single): {ratio / floor_ratio:.2f}")
         errors = print_errors(bench)
-        ok = created == args.clients and five_xx == 0 and addresses == args.clients and ratio <= TARGET_RATIO
+        ok = (created == args.clients and five_xx == 0 and not connection_errors and addresses == args.clients
+              and ratio <= TARGET_RATIO)
         return finish(ok, clients=args.clients, workers=args.workers, created=created, five_xx=five_xx,
+                      connection_errors=connection_errors,
                       rate_limited=statuses.get(429, 0), addresses=addresses, single_ms=single_ms, p50_ms=p50,
                       p95_ms=p95, ratio=ratio, target=TARGET_RATIO, floor=floor_ratio, wall_s=elapsed,
                       retries=retries, error_lines=len(errors))

@@ -44,7 +44,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODULE = "self_serve_booking"
@@ -60,8 +61,12 @@ SCENARIOS = {
 PROVIDERS = SCENARIOS["base"]["providers"]
 DAYS = SCENARIOS["base"]["days"]
 BUSY = SCENARIOS["base"]["busy"]
-# busy ranges start at these local times, 90 minutes apart: with the buffers (85 minutes busy) they never overlap
-BUSY_STARTS = (9 * 60, 10 * 60 + 30, 12 * 60, 13 * 60 + 30, 15 * 60, 16 * 60 + 30, 18 * 60)
+# working hours of every provider, Monday to Saturday, local time (minutes)
+WORK_HOURS = ((9 * 60, 12 * 60 + 30), (13 * 60 + 30, 19 * 60))
+WORK_DAYS = range(6)
+# the scenario's appointments: these lengths, no buffers, on a 15-minute grid within working hours
+BUSY_LENGTHS = (30, 45, 60, 90)
+MAX_BUSY_PER_DAY = 8  # per provider and working day, at most (they average 56 minutes of a 9-hour day)
 # HTTP ports these benchmarks may use (the server and Odoo's gevent process take one each)
 PORTS = range(int(os.environ.get("BENCH_PORT_MIN", "8190")), int(os.environ.get("BENCH_PORT_MAX", "8199")) + 1)
 
@@ -120,6 +125,9 @@ def bench_parser(doc, server=True, **defaults):
         group.add_argument("--legacy-proxy-headers", action="store_true",
                            help="send X-Forwarded-For without X-Forwarded-Host, which Odoo ignores: "
                                 "every client is then 127.0.0.1 (the bug this harness fixed)")
+    parser.add_argument("--ref", metavar="COMMIT",
+                        help="benchmark the addon as committed at COMMIT (a git archive snapshot) rather than "
+                             "the working tree, which may be in the middle of an edit")
     parser.add_argument("--keep", action="store_true", help="keep the database (and the server log)")
     parser.add_argument("--db", metavar="NAME",
                         help="use this bench database (one made with --keep) instead of creating one; "
@@ -140,8 +148,9 @@ def parse_args(parser, argv=None):
 @contextlib.contextmanager
 def bench_server(args, server=True):
     """A database with the scenario of ``args`` (and a server on it), dropped at the end."""
-    bench = BenchDatabase(name=args.db, keep=args.keep, providers=args.providers,
-                          days=args.days, busy=args.busy, seed=args.seed, rate_limit=getattr(args, "rate_limit", None))
+    bench = BenchDatabase(name=args.db, keep=args.keep, providers=args.providers, days=args.days, busy=args.busy,
+                          seed=args.seed, rate_limit=getattr(args, "rate_limit", None), ref=args.ref)
+    print(f"addon: {bench.source}", flush=True)
     try:
         if args.db:
             bench.attach()
@@ -168,17 +177,31 @@ def bench_server(args, server=True):
 class BenchDatabase:
     """A throw-away database with the addon and a scenario, and a server on it."""
 
-    def __init__(self, name=None, keep=False, providers=PROVIDERS, days=DAYS, busy=BUSY, seed=7, rate_limit=None):
+    def __init__(self, name=None, keep=False, providers=PROVIDERS, days=DAYS, busy=BUSY, seed=7, rate_limit=None,
+                 ref=None):
         self.name = name or f"ssb_bench_{os.getpid()}"
         self.keep = keep
         self.providers, self.days, self.busy, self.seed = providers, days, busy, seed
         self.rate_limit = rate_limit  # None: the page's default
-        if busy > 0.8 * providers * days * len(BUSY_STARTS):
+        if busy > MAX_BUSY_PER_DAY * providers * days * len(WORK_DAYS) // 7:
             sys.exit(f"{busy} busy ranges do not fit {providers} providers x {days} days")
         self.tmp = tempfile.mkdtemp(prefix="ssb-bench-")
         addons = os.path.join(self.tmp, "addons")
         os.makedirs(addons)
-        os.symlink(ROOT, os.path.join(addons, MODULE))
+        if ref:  # a snapshot of a commit: the measurements do not depend on edits in progress
+            commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", f"{ref}^{{commit}}"],
+                                    capture_output=True, text=True, check=False).stdout.strip()
+            if not commit:
+                sys.exit(f"{ref} is not a commit of {ROOT}")
+            os.makedirs(os.path.join(addons, MODULE))
+            archive = subprocess.Popen(["git", "-C", ROOT, "archive", "--format=tar", commit], stdout=subprocess.PIPE)
+            subprocess.run(["tar", "-x", "-C", os.path.join(addons, MODULE)], stdin=archive.stdout, check=True)
+            if archive.wait():
+                sys.exit(f"git archive {commit} failed")
+            self.source = f"commit {commit} of {ROOT}"
+        else:
+            os.symlink(ROOT, os.path.join(addons, MODULE))
+            self.source = f"working tree of {ROOT}"
         self.addons_path = ",".join([addons, *odoo_paths()])
         self.server = None
         self.port = None
@@ -204,8 +227,12 @@ class BenchDatabase:
         proc = self.odoo("-i", MODULE, "--without-demo=all", "--stop-after-init", "--max-cron-threads=0",
                          "--no-http", "--log-level=warn", log=os.path.join(self.tmp, "install.log"))
         if proc.wait():
-            sys.exit(f"installing the addon failed; see {self.tmp}/install.log")
+            with open(os.path.join(self.tmp, "install.log"), encoding="utf-8", errors="replace") as fh:
+                tail = fh.read()[-3000:]
+            sys.exit(f"installing the addon failed:\n{tail}")
         self.populate()
+        # fresh statistics and no dead rows: stable plans, and no autovacuum running during the measurements
+        subprocess.run(["psql", "-q", "-d", self.name, "-c", "VACUUM ANALYZE"], check=True, capture_output=True)
 
     def registry(self):
         """This database's registry in this process (for in-process measurements)."""
@@ -232,10 +259,10 @@ class BenchDatabase:
                 "name": "Bench hours",
                 "tz": TZ,
                 "attendance_ids": [Command.clear()] + [
-                    Command.create({"name": f"{day}-{h}", "dayofweek": str(day), "hour_from": h_from,
-                                    "hour_to": h_to, "day_period": "morning" if h_from < 12 else "afternoon"})
-                    for day in range(6)
-                    for h, (h_from, h_to) in enumerate(((9, 12.5), (13.5, 19)))
+                    Command.create({"name": f"{day}-{h}", "dayofweek": str(day), "hour_from": h_from / 60,
+                                    "hour_to": h_to / 60, "day_period": "morning" if h_from < 12 * 60 else "afternoon"})
+                    for day in WORK_DAYS
+                    for h, (h_from, h_to) in enumerate(WORK_HOURS)
                 ],
             })
             service = env["booking.service"].create({
@@ -265,21 +292,12 @@ class BenchDatabase:
                  "service_ids": [Command.set(half_service.ids)], "provider_ids": [Command.set(half.ids)]},
             ])
             customer = env["res.partner"].create({"name": "Bench customer", "email": "bench@example.com"})
-            first_day = datetime.utcnow().date() + timedelta(days=1)
-            vals, taken = [], set()
-            while len(vals) < self.busy:
-                provider = providers[len(vals) % self.providers]
-                day = first_day + timedelta(days=rng.randrange(self.days))
-                minutes = rng.choice(BUSY_STARTS)
-                if (provider.id, day, minutes) in taken:
-                    continue
-                taken.add((provider.id, day, minutes))
-                vals.append({
-                    "page_id": page.id, "service_id": service.id, "provider_id": provider.id,
-                    "partner_id": customer.id,
-                    "start": datetime(day.year, day.month, day.day) + timedelta(minutes=minutes - 60),
-                    "source": "backend",
-                })
+            vals = [
+                {"page_id": page.id, "service_id": service.id, "provider_id": provider_id, "partner_id": customer.id,
+                 "start": start, "duration_minutes": minutes, "buffer_before_minutes": 0,
+                 "buffer_after_minutes": 0, "source": "backend"}
+                for provider_id, start, minutes in self._busy_ranges(providers.ids, rng)
+            ]
             env["booking.appointment"].create(vals)
             cr.commit()
             self.service_id = service.id
@@ -313,6 +331,39 @@ class BenchDatabase:
             self.page_rate_minutes = page.rate_limit_minutes
         self.attached = True
         return self
+
+    def _busy_ranges(self, provider_ids, rng):
+        """``(provider id, naive UTC start, minutes)`` of the scenario's appointments.
+
+        Within working hours (the addon refuses anything else), never
+        overlapping for one provider, spread at random over the providers
+        (in turn) and the days from tomorrow on.
+        """
+        zone = ZoneInfo(TZ)
+        first_day = datetime.now(zone).date() + timedelta(days=1)
+        days = [first_day + timedelta(days=i) for i in range(self.days)
+                if (first_day + timedelta(days=i)).weekday() in WORK_DAYS]
+        taken = collections.defaultdict(list)  # (provider, day) -> [(from, to)] local minutes
+        result, attempts = [], 0
+        while len(result) < self.busy:
+            attempts += 1
+            if attempts > 200 * self.busy:
+                sys.exit(f"could not place {self.busy} busy ranges")
+            provider_id = provider_ids[len(result) % len(provider_ids)]
+            day = rng.choice(days)
+            minutes = rng.choice(BUSY_LENGTHS)
+            begin, end = rng.choice(WORK_HOURS)
+            if end - begin < minutes:
+                continue
+            start = begin + 15 * rng.randrange((end - begin - minutes) // 15 + 1)
+            stop = start + minutes
+            if len(taken[provider_id, day]) >= MAX_BUSY_PER_DAY or any(
+                    s < stop and start < e for s, e in taken[provider_id, day]):
+                continue
+            taken[provider_id, day].append((start, stop))
+            local = datetime.combine(day, datetime.min.time(), tzinfo=zone) + timedelta(minutes=start)  # wall clock
+            result.append((provider_id, local.astimezone(UTC).replace(tzinfo=None), minutes))
+        return result
 
     def start(self, workers=4):
         self.port = free_port()
@@ -420,11 +471,15 @@ class Client:
     def __init__(self, bench, legacy_proxy_headers=False):
         self.bench = bench
         self.legacy = legacy_proxy_headers
+        # client and customer numbers of this run: another run on the same database (--db) does not meet
+        # this run's customers (one booking at a time each) nor its addresses (rate limit)
+        self.run = os.getpid()
+        self.offset = self.run % 20 * 50000 if bench.attached else 0
 
     def headers(self, client):
         if client is None:
             return {}
-        headers = {"X-Forwarded-For": client_address(client)}
+        headers = {"X-Forwarded-For": client_address(self.offset + client)}
         if not self.legacy:
             headers.update({"X-Forwarded-Host": self.bench.host, "X-Forwarded-Proto": "http"})
         return headers
@@ -441,6 +496,8 @@ class Client:
                 payload, status, got = response.read(), response.status, dict(response.headers)
         except urllib.error.HTTPError as error:
             payload, status, got = error.read(), error.code, dict(error.headers)
+        except OSError as error:  # refused, reset, timed out: what the customer would see too
+            payload, status, got = json.dumps({"error": f"connection: {error}"}).encode(), 0, {}
         ms = (time.perf_counter() - start) * 1000
         try:
             data = json.loads(payload) if payload else {}
@@ -469,7 +526,8 @@ class Client:
         customer = client if customer is None else customer
         body = {"service_id": self.bench.service_id, "provider_id": slot["provider_id"] if provider else None,
                 "start": slot["start"],
-                "customer": {"name": f"Bench client {customer}", "email": f"client{customer}@example.com"}}
+                "customer": {"name": f"Bench client {customer} ({self.run})",
+                             "email": f"client{customer}-{self.run}@example.com"}}
         return self.post(f"{API}/pages/{SLUG}/bookings", body, client=client)
 
 
@@ -556,6 +614,7 @@ def finish(ok, **figures):
     def fmt(value):
         return f"{value:.2f}" if isinstance(value, float) else str(value)
 
+    figures["load1"] = os.getloadavg()[0]  # the machine's load at the end: how much others competed for the CPUs
     print("figures:", " ".join(f"{key}={fmt(value)}" for key, value in figures.items()))
     print("result:", "PASS" if ok else "FAIL")
     return 0 if ok else 1
