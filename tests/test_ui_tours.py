@@ -1,3 +1,5 @@
+import threading
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from unittest.mock import patch
 
@@ -7,6 +9,9 @@ from odoo import Command
 from odoo.tests import HttpCase
 from odoo.tests import tagged
 
+from odoo.addons.bus.models.bus import channel_with_db
+from odoo.addons.bus.models.bus import dispatch
+from odoo.addons.bus.models.bus import hashable
 from odoo.addons.bus.tests.common import WebsocketCase
 from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.addons.payment.tests.http_common import PaymentHttpCommon
@@ -159,8 +164,38 @@ class TestBookingTours(TourDataMixin, HttpCase):
 class TestLiveAvailabilityTour(TourDataMixin, WebsocketCase):
     """Odoo disables websockets in tests; its own WebsocketCase turns them on."""
 
+    @contextmanager
+    def _bus_wake_ups(self, channel):
+        """Do what PostgreSQL's ``NOTIFY imbus`` does in production, which tests never send.
+
+        A test cursor drops post-commit hooks, so the bus's NOTIFY after the
+        booking's commit never comes, and a websocket only reads the bus when
+        it subscribes: whether the widget heard of the booking then depended
+        on its subscription arriving after it (a flaky test). Like
+        ``WebsocketCase.trigger_notification_dispatching``, this wakes the
+        websockets subscribed to ``channel`` (every 200 ms, from a thread,
+        since the tour runs while the test waits); each then reads what the
+        bus holds for it, as after a NOTIFY. It sends nothing itself.
+        """
+        key = hashable(channel_with_db(self.registry.db_name, channel))
+        stop = threading.Event()
+
+        def wake_up():
+            while not stop.wait(0.2):
+                for websocket in list(dispatch._channels_to_ws.get(key, ())):
+                    websocket.trigger_notification_dispatching()
+
+        thread = threading.Thread(target=wake_up, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
     def test_time_booked_elsewhere_disappears_live(self):
-        taken = self._tour_bookings("/p/tour-full", "self_serve_booking_live_availability", self.full_page)
+        with self._bus_wake_ups(self.full_page._bus_channel()):
+            taken = self._tour_bookings("/p/tour-full", "self_serve_booking_live_availability", self.full_page)
         self.assertEqual(taken.partner_id.email, "someone.else@example.com")
 
 
