@@ -1,6 +1,6 @@
 {
     "name": "Self-Serve Booking",
-    "version": "18.0.2.0.0",
+    "version": "18.0.3.0.0",
     "summary": "Appointments customers book, pay and manage themselves: public page, live availability, "
     "deposits, waitlist, portal, merchant calendar",
     "category": "Services/Booking",
@@ -37,6 +37,7 @@
         "views/booking_payment_contract_views.xml",
         "report/booking_report_views.xml",
         "report/booking_receipt_report.xml",
+        "views/booking_checkout_views.xml",
         "views/booking_mail_layout.xml",
         "data/mail_template_data.xml",
         "data/sms_template_data.xml",

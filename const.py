@@ -19,6 +19,8 @@ CANCELLABLE_STATES = MOVABLE_STATES
 RESCHEDULABLE_STATES = ("pending", "confirmed")
 # States of a booking that will not take place: it owes no balance.
 CLOSED_STATES = ("cancelled", "rejected", "expired", "no_show")
+# States in which staff may still change an appointment's bill (after checkout it is what was invoiced).
+BILL_EDITABLE_STATES = ("pending_payment", "pending", "confirmed", "checked_in")
 # Closed before it took place (cancelled, declined or expired): its money is settled by refunds.
 CANCELLED_STATES = ("cancelled", "rejected", "expired")
 # Still ahead of the customer (the portal's "upcoming").
@@ -37,6 +39,8 @@ WAITLIST_OPEN_STATES = ("waiting", "offered")
 
 # What a customer pays for: each is a kind of payment.transaction.
 CHARGE_KINDS = ("deposit", "balance", "tip", "no_show_fee")
+# Payments at the counter (account.payment) that count as money received or given back.
+COUNTED_PAYMENT_STATES = ("in_process", "paid")
 # Transaction states of a payment on its way or done: a deposit in them is paid, or being paid.
 PAYMENT_IN_FLIGHT_STATES = ("pending", "authorized", "done")
 TIP_PRESETS = (15, 18, 20)  # percent of the service price

@@ -6,7 +6,9 @@ from . import booking_signed_link_mixin
 
 # isort: split
 from . import account_move
+from . import account_payment
 from . import booking_appointment
+from . import booking_appointment_line
 from . import booking_availability
 from . import booking_cancellation_policy
 from . import booking_cancellation_policy_tier

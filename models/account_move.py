@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .payment_transaction import BOOKING_KINDS
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -11,4 +13,8 @@ class AccountMove(models.Model):
         readonly=True,
         copy=False,
         help="The booking this invoice or credit note bills.",
+    )
+    booking_payment_kind = fields.Selection(
+        selection=BOOKING_KINDS, string="Booking Payment", readonly=True, copy=False,
+        help="What this invoice bills in its booking: a deposit, the balance (the final invoice), a tip, a fee.",
     )

@@ -235,13 +235,25 @@ class BookingAppointment(models.Model):
 
     # === MONEY === #
     currency_id = fields.Many2one(related="company_id.currency_id")
+    line_ids = fields.One2many("booking.appointment.line", "appointment_id", string="Bill", copy=False)
+    price_subtotal = fields.Monetary(string="Untaxed", compute="_compute_amounts", store=True)
+    price_tax = fields.Monetary(string="Taxes", compute="_compute_amounts", store=True)
     price = fields.Monetary(
-        compute="_compute_price", store=True, readonly=False, precompute=True, currency_field="currency_id"
+        string="Total", compute="_compute_amounts", store=True, currency_field="currency_id",
+        help="The bill: the service, add-ons and discounts, taxes included. What the customer owes for the visit.",
     )
+    tax_totals = fields.Binary(compute="_compute_tax_totals", exportable=False)
     contract_id = fields.Many2one("booking.payment.contract", string="Payment Contract", readonly=True, copy=False)
     payment_state = fields.Selection(related="contract_id.state", string="Payment")
     amount_paid = fields.Monetary(related="contract_id.amount_net", string="Net Charged")
     amount_due = fields.Monetary(related="contract_id.amount_balance_due", string="Balance Due")
+    amount_deposit_paid = fields.Monetary(related="contract_id.amount_deposit_paid")
+    amount_balance_paid = fields.Monetary(related="contract_id.amount_balance_paid")
+    amount_tip = fields.Monetary(related="contract_id.amount_tip")
+    amount_refunded = fields.Monetary(related="contract_id.amount_refunded")
+    final_invoice_id = fields.Many2one(related="contract_id.final_invoice_id")
+    saved_card_label = fields.Char(compute="_compute_saved_card_label",
+                                   help="The card checkout charges, if the customer saved one.")
 
     # === DEFAULTS === #
 
@@ -267,10 +279,30 @@ class BookingAppointment(models.Model):
             appointment.buffer_before_minutes = service.buffer_before_minutes
             appointment.buffer_after_minutes = service.buffer_after_minutes
 
-    @api.depends("service_id")
-    def _compute_price(self):
+    @api.depends("line_ids.price_subtotal", "line_ids.price_tax", "line_ids.price_total")
+    def _compute_amounts(self):
         for appointment in self:
-            appointment.price = appointment.service_id.price
+            lines = appointment.line_ids
+            appointment.price_subtotal = sum(lines.mapped("price_subtotal"))
+            appointment.price_tax = sum(lines.mapped("price_tax"))
+            appointment.price = appointment.currency_id.round(sum(lines.mapped("price_total")))
+
+    @api.depends("line_ids.price_subtotal", "line_ids.price_total", "line_ids.tax_ids")
+    def _compute_tax_totals(self):
+        """Odoo's tax summary of the bill (the widget of sale orders and invoices)."""
+        AccountTax = self.env["account.tax"]
+        for appointment in self:
+            company = appointment.company_id or self.env.company
+            base_lines = [line._prepare_base_line_for_taxes_computation() for line in appointment.line_ids]
+            AccountTax._add_tax_details_in_base_lines(base_lines, company)
+            AccountTax._round_base_lines_tax_details(base_lines, company)
+            appointment.tax_totals = AccountTax._get_tax_totals_summary(
+                base_lines=base_lines, currency=appointment.currency_id or company.currency_id, company=company)
+
+    def _compute_saved_card_label(self):
+        for appointment in self:
+            token = appointment.contract_id.sudo()._get_token() if appointment.contract_id else False
+            appointment.saved_card_label = token.display_name if token else False
 
     @api.depends("start", "duration_minutes")
     def _compute_stop(self):
@@ -471,6 +503,7 @@ class BookingAppointment(models.Model):
         except psycopg2.errors.ExclusionViolation as error:
             raise self._exclusion_error(error) from None
         appointments._notify_availability()
+        appointments._sync_service_line()
         appointments._create_contracts()
         appointments.filtered(lambda a: a.state == "pending")._renew_request_secret()
         for appointment in appointments:
@@ -483,7 +516,6 @@ class BookingAppointment(models.Model):
             {
                 "appointment_id": appointment.id,
                 "currency_id": appointment.currency_id.id,
-                "amount_total": appointment.price,
                 "amount_deposit": appointment.service_id._get_deposit_amount(appointment.price)
                 if appointment.state == "pending_payment" else 0.0,
             }
@@ -494,6 +526,45 @@ class BookingAppointment(models.Model):
         for contract in contracts:
             contract.appointment_id.contract_id = contract
         return contracts
+
+    # === THE BILL === #
+
+    def _sync_service_line(self):
+        """The bill's service line follows the service: created with the booking, replaced when it changes.
+
+        The price is the service's price list price at that moment; staff may
+        then correct it on the line (a longer cut, a goodwill price).
+        """
+        Line = self.env["booking.appointment.line"].sudo().with_context(booking_bill_sync=True)
+        for appointment in self:
+            service = appointment.service_id
+            line = appointment._get_service_line()
+            product = service._get_product()
+            if line and line.product_id == product and line.name == service.name:
+                continue
+            values = {"product_id": product.id, "name": service.name, "price_unit": service.price}
+            if line:
+                line.with_context(booking_bill_sync=True).write(values)
+            else:
+                Line.create({**values, "appointment_id": appointment.id, "line_type": "service", "sequence": 0})
+
+    def _on_bill_changed(self):
+        """After a bill line changed: the contract follows, and never falls below what was paid.
+
+        A bill that becomes payable gets its contract; the deposit already
+        paid stays, the balance is recomputed from the new total.
+        """
+        if self.env.context.get("booking_bill_migration"):
+            return  # the bills of existing bookings are rebuilt as they were (migration 18.0.3.0.0)
+        self._create_contracts()
+        for appointment in self.filtered("contract_id"):
+            contract = appointment.contract_id.sudo()
+            paid = contract.currency_id.round(contract.amount_deposit_paid + contract.amount_balance_paid)
+            if contract.currency_id.compare_amounts(appointment.price, paid) < 0:
+                raise UserError(self.env._(
+                    "The bill of %(ref)s (%(total)s) would be less than what was already paid (%(paid)s): "
+                    "refund the difference first.",
+                    ref=appointment.name, total=contract._fmt(appointment.price), paid=contract._fmt(paid)))
 
     def _release_expired_holds(self):
         """Expire unpaid holds past their deadline that overlap these appointments.
@@ -538,7 +609,10 @@ class BookingAppointment(models.Model):
                 )
         before = {a.id: (a.start, a.provider_id) for a in self} if moving else {}
         if not SLOT_FIELDS & vals.keys():
-            return super().write(vals)
+            result = super().write(vals)
+            if "service_id" in vals:
+                self._sync_service_line()
+            return result
         days_before = {(a.page_id, a._local_day()) for a in self}
         # before the UPDATE: constraints run inside super().write() and may flush it
         self._lock_schedules([
@@ -572,6 +646,8 @@ class BookingAppointment(models.Model):
                 appointment._queue_move_notifications(old_start, old_provider)
         if moved:  # a release of time by a change of state is handled with that change
             moved._offer_freed_time_to_waitlist()
+        if "service_id" in vals:
+            self._sync_service_line()
         return result
 
     def _lock_schedules(self, holders):
@@ -823,22 +899,39 @@ class BookingAppointment(models.Model):
             vals={"checked_in_at": fields.Datetime.now(), "check_in_method": method},
         )
 
-    def action_complete(self):
-        """Checkout: the service was delivered; the balance is charged on the saved card.
+    def action_complete(self, charge_card=True):
+        """Checkout: the service was delivered; the bill is final and invoiced.
 
-        The row is locked first, so a double click cannot charge twice; a
-        failed or impossible charge leaves the balance due with a payment
-        link sent to the customer, the appointment is done either way.
+        The row is locked first, so a double click cannot charge twice. The
+        final invoice is issued (the bill minus what was invoiced before);
+        with ``charge_card`` the balance is charged on the saved card, and a
+        failed or impossible charge leaves it due with a payment link sent to
+        the customer. Without it, the desk takes the payment (counter or
+        card) from the checkout screen. The receipt goes out once nothing
+        remains due. The appointment is done either way.
         """
         self.contract_id._lock()
         self._transition(
             self.env._("completed"), ("checked_in",), "done", vals={"completed_at": fields.Datetime.now()}
         )
         for appointment in self.filtered("contract_id"):
-            appointment.contract_id.sudo()._charge_balance()
-            # queued after the charge: the receipt shows what was paid
-            appointment._notify("receipt")
+            contract = appointment.contract_id.sudo()
+            contract._issue_final_invoice()
+            if charge_card:
+                contract._charge_balance()
+            # after the charge: the receipt shows what was paid
+            contract._notify_receipt_when_settled()
         return True
+
+    def action_checkout_complete(self):
+        """The checkout screen's "Complete": done, bill invoiced, nothing charged (the desk takes payment)."""
+        self.action_complete(charge_card=False)
+        return self.action_open_checkout()
+
+    def action_checkout_complete_and_charge(self):
+        """The checkout screen's "Complete & charge card"."""
+        self.action_complete(charge_card=True)
+        return self.action_open_checkout()
 
     def action_cancel(self, reason=None, cancelled_by="merchant"):
         """Cancel a booking that has not started; its slot is freed and money refunded.
@@ -1212,6 +1305,71 @@ class BookingAppointment(models.Model):
         action["domain"] = [(field, "=", record.id)]
         action["context"] = {f"default_{field}": record.id}
         return action
+
+    # === CHECKOUT AT THE DESK === #
+
+    def _get_service_line(self):
+        self.ensure_one()
+        return self.line_ids.filtered(lambda line: line.line_type == "service")[:1]
+
+    def action_open_checkout(self):
+        """The desk's checkout screen: what was done, paid and due, and the buttons to settle it."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Checkout %(ref)s", ref=self.name),
+            "res_model": "booking.appointment",
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [(self.env.ref("self_serve_booking.booking_appointment_view_form_checkout").id, "form")],
+            "target": "current",
+        }
+
+    def action_register_payment(self, pay_with="counter"):
+        """Open the payment dialog of the checkout screen."""
+        self.ensure_one()
+        if not self.contract_id:
+            raise UserError(self.env._("%(ref)s has nothing to pay.", ref=self.name))
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Take a payment"),
+            "res_model": "booking.counter.payment",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_appointment_id": self.id, "default_pay_with": pay_with},
+        }
+
+    def action_charge_saved_card(self):
+        return self.action_register_payment(pay_with="card")
+
+    def _get_receipt_url(self):
+        """The customer's page of this booking, where the receipt is (a link grants this booking only)."""
+        self.ensure_one()
+        return f"{self.get_base_url()}{self.get_portal_url()}"
+
+    def _send_receipt(self, channel):
+        """Send the receipt now, by ``email`` (with the PDF) or ``sms`` (a link to the receipt page)."""
+        self.ensure_one()
+        if self.state not in ("done", "no_show"):
+            raise UserError(self.env._("The receipt exists once the appointment is checked out."))
+        partner = self.partner_id
+        if channel == "email" and not partner.email:
+            raise UserError(self.env._("%(customer)s has no e-mail address.", customer=partner.name))
+        if channel == "sms" and not (partner.mobile or partner.phone):
+            raise UserError(self.env._("%(customer)s has no phone number.", customer=partner.name))
+        key = f"receipt:booking.appointment:{self.id}:desk:{channel}:{fields.Datetime.now().isoformat()}"
+        self.env["booking.notification"].sudo()._enqueue(self.page_id, "receipt", key, self, channel=channel)
+        self._message_log(body=escape(self.env._("Receipt sent by %(channel)s.",
+                                                 channel=self.env._("SMS") if channel == "sms" else
+                                                 self.env._("e-mail"))))
+        return True
+
+    def action_send_receipt_by_email(self):
+        return self._send_receipt("email")
+
+    def action_send_receipt_by_sms(self):
+        return self._send_receipt("sms")
 
     def action_view_contract(self):
         self.ensure_one()

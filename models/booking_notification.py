@@ -211,10 +211,16 @@ class BookingNotification(models.Model):
                                 record.display_name, self.event, error)
                 record._post_template_without_reports(template, recipient, **post)
         else:
-            template = rule._get_sms_template() if rule else False
+            template = rule._get_sms_template() if rule else self._get_default_sms_template()
             if not template or not (record.partner_id.mobile or record.partner_id.phone):
                 return
             record._message_sms_with_template(template=template, partner_ids=record.partner_id.ids)
+
+    def _get_default_sms_template(self):
+        """The occasion's own SMS text, for a message staff send by hand (no page rule behind it)."""
+        self.ensure_one()
+        xmlid = EVENTS[self.event][2]
+        return self.env.ref(f"self_serve_booking.{xmlid}", raise_if_not_found=False) if xmlid else False
 
     def _report_failure(self, error):
         record = self._record()

@@ -11,7 +11,7 @@ EVENTS = {
     "rescheduled": ("customer", "mail_template_booking_rescheduled", False, "booking.appointment"),
     "reminder": ("customer", "mail_template_booking_reminder", "sms_template_booking_reminder",
                  "booking.appointment"),
-    "receipt": ("customer", "mail_template_booking_receipt", False, "booking.appointment"),
+    "receipt": ("customer", "mail_template_booking_receipt", "sms_template_booking_receipt", "booking.appointment"),
     "waitlist_offer": ("customer", "mail_template_booking_waitlist_offer", "sms_template_booking_waitlist_offer",
                        "booking.waitlist"),
     "new_request": ("merchant", "mail_template_booking_new_request", False, "booking.appointment"),

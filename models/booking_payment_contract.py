@@ -10,6 +10,7 @@ from odoo.tools import format_amount
 from ..const import CANCELLED_STATES
 from ..const import CHARGE_KINDS
 from ..const import CLOSED_STATES
+from ..const import COUNTED_PAYMENT_STATES
 from ..const import PAYMENT_IN_FLIGHT_STATES
 from ..const import TIP_DRAFT_LIFETIME
 from ..const import TIP_PRESETS
@@ -21,13 +22,19 @@ _logger = logging.getLogger(__name__)
 class BookingPaymentContract(models.Model):
     """The money of one appointment: what is due, what was charged, refunded, invoiced.
 
-    Every charge is a ``payment.transaction`` of Odoo's payment framework,
-    tagged with what it pays for (deposit, balance, tip, no-show fee) or as a
-    refund; every charge gets a customer invoice and every refund a credit
-    note, reconciled by ``account_payment``. The figures below are computed
-    from done transactions only, in the currency's precision, so the
-    contract, the invoices and the receipt always tell the same story:
-    deposit + balance + tip + fees - refunds = net charged.
+    Money moves two ways: online, as ``payment.transaction`` records of
+    Odoo's payment framework, and at the counter (cash, card terminal, bank
+    transfer), as ``account.payment`` records of a journal. Each is tagged
+    with what it pays for (deposit, balance, tip, no-show fee) or as a
+    refund. What is paid before the visit (a deposit, an early balance), a
+    tip and a no-show fee get an invoice of their own; at checkout the bill
+    (the appointment's lines) is invoiced once, minus what was invoiced
+    before, and the balance is paid against that final invoice; every refund
+    gets a credit note. Payments are reconciled with their invoices as any
+    Odoo payment. The figures below count done transactions and posted
+    counter payments only, in the currency's precision, so the contract, the
+    invoices and the receipt always tell the same story: deposit + balance +
+    tip + fees - refunds = net charged = invoices - credit notes.
     """
 
     _name = "booking.payment.contract"
@@ -45,7 +52,9 @@ class BookingPaymentContract(models.Model):
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
 
     # === TERMS === #
-    amount_total = fields.Monetary(string="Service Price", readonly=True)
+    amount_total = fields.Monetary(
+        related="appointment_id.price", string="Bill Total", store=True,
+        help="The appointment's bill: service, add-ons and discounts, taxes included.")
     amount_deposit = fields.Monetary(string="Deposit Due", readonly=True, help="Due when booking.")
 
     # === PAYMENTS === #
@@ -53,7 +62,14 @@ class BookingPaymentContract(models.Model):
         "payment.transaction", "booking_contract_transaction_rel", "contract_id", "transaction_id",
         string="Transactions", readonly=True, copy=False,
     )
+    counter_payment_ids = fields.One2many(
+        "account.payment", "booking_contract_id", string="Counter Payments", readonly=True,
+        domain=[("payment_transaction_id", "=", False)],
+        help="Money received or given back at the counter: cash, card terminal, bank transfer.")
     invoice_ids = fields.One2many("account.move", "booking_contract_id", string="Invoices", readonly=True)
+    final_invoice_id = fields.Many2one(
+        "account.move", readonly=True, copy=False,
+        help="The bill invoiced at checkout, minus what was invoiced before the visit; the balance pays it.")
     invoice_count = fields.Integer(string="Number of Invoices", compute="_compute_invoice_count")
 
     amount_deposit_paid = fields.Monetary(string="Deposit Paid", compute="_compute_amounts", store=True)
@@ -86,7 +102,8 @@ class BookingPaymentContract(models.Model):
     # === COMPUTES === #
 
     @api.depends("transaction_ids.state", "transaction_ids.amount", "transaction_ids.booking_payment_kind",
-                 "amount_total", "currency_id", "appointment_id.state")
+                 "counter_payment_ids.state", "counter_payment_ids.amount", "counter_payment_ids.payment_type",
+                 "counter_payment_ids.booking_payment_kind", "amount_total", "currency_id", "appointment_id.state")
     def _compute_amounts(self):
         for contract in self:
             done = contract.transaction_ids.filtered(lambda tx: tx.state == "done")
@@ -97,6 +114,11 @@ class BookingPaymentContract(models.Model):
                     refunded += -tx.amount
                 elif tx.booking_payment_kind in sums:
                     sums[tx.booking_payment_kind] += tx.amount
+            for payment in contract._counter_payments():
+                if payment.payment_type == "outbound":
+                    refunded += payment.amount
+                elif payment.booking_payment_kind in sums:
+                    sums[payment.booking_payment_kind] += payment.amount
             rnd = contract.currency_id.round
             contract.amount_deposit_paid = rnd(sums["deposit"])
             contract.amount_balance_paid = rnd(sums["balance"])
@@ -176,8 +198,18 @@ class BookingPaymentContract(models.Model):
             lambda tx: tx.state == "done" and tx.operation != "refund" and tx.booking_payment_kind in CHARGE_KINDS
         )
 
+    def _counter_payments(self, payment_type=None):
+        """Counter payments that count (posted), received (``inbound``) or given back (``outbound``)."""
+        self.ensure_one()
+        return self.counter_payment_ids.filtered(
+            lambda p: not p.payment_transaction_id and p.state in COUNTED_PAYMENT_STATES
+            and (payment_type is None or p.payment_type == payment_type))
+
     def _refunded_amount(self, tx):
-        """Refunds already done or on their way for the charge ``tx``."""
+        """Refunds already done or on their way for the charge ``tx`` (a transaction or a counter payment)."""
+        if tx._name == "account.payment":
+            return sum(self._counter_payments("outbound").filtered(
+                lambda p: p.booking_refunded_payment_id == tx).mapped("amount"))
         refunds = tx.child_transaction_ids.filtered(
             lambda child: child.operation == "refund" and child.state in ("draft", "pending", "authorized", "done")
         )
@@ -285,7 +317,7 @@ class BookingPaymentContract(models.Model):
             return self.env.ref("self_serve_booking.product_booking_tip")
         if kind == "no_show_fee":
             return self.env.ref("self_serve_booking.product_booking_no_show_fee")
-        return self.appointment_id.service_id.product_id or self.env.ref("self_serve_booking.product_booking_service")
+        return self.appointment_id.service_id._get_product()
 
     # === CHARGES === #
 
@@ -302,6 +334,7 @@ class BookingPaymentContract(models.Model):
             "partner_id": self.partner_id.id,
             "token_id": token.id,
             "operation": "offline",
+            "invoice_ids": [Command.set(self._get_invoice_to_pay(kind).ids)],
             **link,
         }
 
@@ -365,6 +398,23 @@ class BookingPaymentContract(models.Model):
             raise UserError(self.env._("There is no saved card to charge the tip on."))
         return self._charge_with_token("tip", amount, token)
 
+    def _charge_saved_card(self, kind, amount):
+        """The desk charges the customer's saved card for ``kind`` (any part of what is due, or a tip)."""
+        self.ensure_one()
+        self._lock()
+        if kind == "tip":
+            return self._charge_tip(amount)
+        compare = self.currency_id.compare_amounts
+        amount = self.currency_id.round(amount or 0.0)
+        due = self._get_amount_due(kind, early=True)
+        if compare(amount, 0.0) <= 0 or compare(amount, due) > 0:
+            raise ValidationError(self.env._("Charge between %(zero)s and what is due (%(due)s).",
+                                             zero=self._fmt(0.0), due=self._fmt(max(due, 0.0))))
+        token = self._get_token()
+        if not token:
+            raise UserError(self.env._("The customer has no saved card."))
+        return self._charge_with_token(kind, amount, token)
+
     def _check_tip_amount(self, amount):
         """A tip is positive and at most the service price (a typo guard)."""
         self.ensure_one()
@@ -376,7 +426,8 @@ class BookingPaymentContract(models.Model):
                                              price=self._fmt(self.amount_total)))
         if self.appointment_id.state != "done":
             raise ValidationError(self.env._("Tips are added after the appointment."))
-        if self._tips_in_flight():
+        if self._tips_in_flight() or self._counter_payments("inbound").filtered(
+                lambda p: p.booking_payment_kind == "tip"):
             raise ValidationError(self.env._("A tip was already added to this booking. Thank you!"))
 
     def _tips_in_flight(self):
@@ -449,13 +500,17 @@ class BookingPaymentContract(models.Model):
         refunds = self.env["payment.transaction"]
         manual = []
         order = {"deposit": 0, "balance": 1, "no_show_fee": 2, "tip": 3}
-        for tx in self._charges().sorted(lambda t: (order.get(t.booking_payment_kind, 9), t.id)):
+        charges = [*self._charges(), *self._counter_payments("inbound")]
+        for tx in sorted(charges, key=lambda t: (order.get(t.booking_payment_kind, 9), t.create_date, t.id)):
             if compare(remaining, 0.0) <= 0:
                 break
             part = min(self.currency_id.round(tx.amount - self._refunded_amount(tx)), remaining)
             if compare(part, 0.0) <= 0:
                 continue
             remaining = self.currency_id.round(remaining - part)
+            if tx._name == "account.payment":
+                self._refund_counter_payment(tx, part, reason)
+                continue
             refund_tx = self._refund_charge(tx, part)
             if refund_tx is None:
                 manual.append((tx, part))
@@ -473,6 +528,117 @@ class BookingPaymentContract(models.Model):
                                         "%(lines)s", lines=lines)))
             self._schedule_staff_activity(self.env._("Refund by hand"), lines)
         return refunds
+
+    # === AT THE COUNTER === #
+
+    def _get_counter_kinds(self):
+        """What the desk may take a payment for now: ``[(kind, amount due)]`` (a tip has no amount due)."""
+        self.ensure_one()
+        state = self.appointment_id.state
+        kinds = []
+        for kind in ("deposit", "balance", "no_show_fee"):
+            amount = self._get_amount_due(kind, early=True)
+            if self.currency_id.compare_amounts(amount, 0.0) > 0:
+                kinds.append((kind, amount))
+        if state == "done" and not self._tips_in_flight():
+            kinds.append(("tip", 0.0))
+        return kinds
+
+    def _register_counter_payment(self, kind, amount, journal, payment_method_line=None, memo=None):
+        """Record money received at the counter for ``kind``: reconciled with its invoice, as any Odoo payment.
+
+        A balance pays the final invoice (issued at checkout); a deposit, an
+        early balance, a tip or a no-show fee gets an invoice of its own for
+        the amount received. Any part of what is due may be paid, never more.
+
+        :raise ValidationError: nothing due for ``kind``, an amount that is
+            not positive or larger than what is due, a journal that is not a
+            cash or bank journal of the booking's company.
+        :return: the ``account.payment``.
+        """
+        self.ensure_one()
+        self._lock()
+        compare = self.currency_id.compare_amounts
+        amount = self.currency_id.round(amount or 0.0)
+        if compare(amount, 0.0) <= 0:
+            raise ValidationError(self.env._("A payment must be a positive amount."))
+        if journal.type not in ("cash", "bank") or journal.company_id != self.company_id:
+            raise ValidationError(self.env._("Choose a cash or bank journal of %(company)s.",
+                                             company=self.company_id.name))
+        if kind == "tip":
+            self._check_tip_amount(amount)
+        else:
+            due = self._get_amount_due(kind, early=True)
+            if compare(due, 0.0) <= 0:
+                raise ValidationError(self.env._("Nothing is due for this now."))
+            if compare(amount, due) > 0:
+                raise ValidationError(self.env._("%(amount)s is more than what is due (%(due)s).",
+                                                 amount=self._fmt(amount), due=self._fmt(due)))
+        invoice = self._get_invoice_to_pay(kind) or self._create_invoice(kind, amount)
+        payment = self._pay_invoice(invoice, amount, journal, payment_method_line, memo, kind)
+        self._on_counter_payment(payment)
+        return payment
+
+    def _pay_invoice(self, invoice, amount, journal, payment_method_line, memo, kind, refunded=None):
+        """Odoo's own "Register Payment" on ``invoice`` (or credit note): the payment, reconciled with it."""
+        self.ensure_one()
+        wizard_values = {"amount": amount, "journal_id": journal.id, "payment_date": fields.Date.context_today(self)}
+        if payment_method_line:
+            wizard_values["payment_method_line_id"] = payment_method_line.id
+        if memo:
+            wizard_values["communication"] = memo
+        wizard = self.env["account.payment.register"].sudo().with_company(self.company_id).with_context(
+            active_model="account.move", active_ids=invoice.ids, booking_counter_payment=True,
+        ).create(wizard_values)
+        if not wizard.payment_method_line_id:
+            raise ValidationError(self.env._("%(journal)s has no payment method for this.", journal=journal.name))
+        payment = wizard._create_payments()
+        payment.write({
+            "booking_contract_id": self.id,
+            "booking_payment_kind": kind,
+            "booking_refunded_payment_id": refunded.id if refunded else False,
+        })
+        return payment
+
+    def _on_counter_payment(self, payment):
+        """Move the booking on after money was received at the counter."""
+        self.ensure_one()
+        appointment = self.appointment_id
+        self._log(escape(self.env._(
+            "%(kind)s of %(amount)s received: %(method)s (%(journal)s).",
+            kind=dict(BOOKING_KINDS).get(payment.booking_payment_kind, payment.booking_payment_kind),
+            amount=self._fmt(payment.amount), method=payment.payment_method_line_id.name or "-",
+            journal=payment.journal_id.name)))
+        if payment.booking_payment_kind == "deposit" and appointment.state == "pending_payment" and \
+                self.currency_id.compare_amounts(self.amount_deposit_paid, self.amount_deposit) >= 0:
+            appointment._action_payment_done()
+        self._notify_receipt_when_settled()
+
+    def _notify_receipt_when_settled(self):
+        """After checkout, the receipt goes out once nothing remains due (once per booking)."""
+        self.ensure_one()
+        appointment = self.appointment_id
+        if appointment.state == "done" and self.currency_id.compare_amounts(self.amount_balance_due, 0.0) <= 0:
+            appointment._notify("receipt")
+
+    def _refund_counter_payment(self, payment, amount, reason):
+        """Give back ``amount`` of a counter payment the same way: a credit note and an outbound payment.
+
+        Cash cannot be refunded by a machine: staff get an activity to hand
+        it over (or send the transfer); the books already say it went out.
+        """
+        self.ensure_one()
+        kind = payment.booking_payment_kind
+        credit_note = self._create_invoice(kind, amount, is_refund=True)
+        method = payment.journal_id.outbound_payment_method_line_ids[:1]
+        refund = self._pay_invoice(credit_note, amount, payment.journal_id, method, self.env._(
+            "Refund of %(payment)s", payment=payment.name), "refund", refunded=payment)
+        self._schedule_staff_activity(
+            self.env._("Give back %(amount)s", amount=self._fmt(amount)),
+            self.env._("%(amount)s of %(payment)s (%(journal)s) goes back to the customer: %(reason)s",
+                       amount=self._fmt(amount), payment=payment.name, journal=payment.journal_id.name,
+                       reason=reason))
+        return refund
 
     def _refund_charge(self, tx, amount):
         """Refund ``amount`` of the charge ``tx`` through its provider, and post-process what is done.
@@ -514,39 +680,101 @@ class BookingPaymentContract(models.Model):
 
     # === POST-PROCESSING === #
 
+    def _invoice_label(self, kind, is_refund=False):
+        appointment = self.appointment_id
+        label = f"{dict(BOOKING_KINDS).get(kind, kind)}: {appointment.service_id.name} · {appointment.name} · " \
+                f"{appointment._format_local(appointment.start)}"
+        return self.env._("Refund of %(label)s", label=label) if is_refund else label
+
+    def _create_invoice(self, kind, amount, is_refund=False):
+        """A posted invoice (or credit note) of ``amount`` for ``kind``, taxes included as in the service.
+
+        For what is paid outside the final invoice: a deposit or an early
+        balance (the service's product and price-included taxes, so the final
+        invoice can take it back line for line), a tip, a no-show fee, and
+        the refunds of any of them.
+        """
+        self.ensure_one()
+        if kind in ("deposit", "balance"):
+            product = self.appointment_id._get_service_line().product_id or self._get_product(kind)
+            taxes = self.appointment_id._get_service_line().tax_ids
+        else:
+            product = self._get_product(kind)
+            taxes = product.taxes_id.filtered(lambda tax: tax.company_id == self.company_id and tax.price_include)
+        return self._post_invoice("out_refund" if is_refund else "out_invoice", kind, [{
+            "product_id": product.id,
+            "name": self._invoice_label(kind, is_refund),
+            "quantity": 1.0,
+            "price_unit": abs(amount),
+            "tax_ids": [Command.set(taxes.filtered("price_include").ids)],
+        }])
+
+    def _post_invoice(self, move_type, kind, line_values):
+        self.ensure_one()
+        move = self.env["account.move"].sudo().with_company(self.company_id).create({
+            "move_type": move_type,
+            "partner_id": self.partner_id.id,
+            "currency_id": self.currency_id.id,
+            "invoice_origin": self.appointment_id.name,
+            "booking_contract_id": self.id,
+            "booking_payment_kind": kind,
+            "invoice_line_ids": [Command.create(values) for values in line_values],
+        })
+        move.action_post()
+        return move
+
+    def _get_invoice_to_pay(self, kind):
+        """The open final invoice a balance payment pays, if there is one (checkout issued it)."""
+        self.ensure_one()
+        invoice = self.final_invoice_id
+        if kind == "balance" and invoice.state == "posted" and invoice.payment_state not in ("paid", "in_payment"):
+            return invoice
+        return self.env["account.move"]
+
+    def _issue_final_invoice(self):
+        """At checkout: invoice the bill, minus what was invoiced before the visit.
+
+        Each line of the bill with its product, quantity, price and taxes (so
+        the invoice totals what the bill does), and each line of the deposit
+        and early-balance invoices taken back with a negative quantity: what
+        remains is the balance, which counter payments and card charges then
+        pay against this invoice.
+        """
+        self.ensure_one()
+        if self.final_invoice_id or not self.appointment_id.line_ids:
+            return self.final_invoice_id
+        prepaid = self.invoice_ids.filtered(
+            lambda m: m.move_type == "out_invoice" and m.state == "posted"
+            and m.booking_payment_kind in ("deposit", "balance"))
+        line_values = [line._get_invoice_line_values() for line in self.appointment_id.line_ids]
+        for line in prepaid.invoice_line_ids.filtered(lambda move_line: move_line.display_type == "product"):
+            line_values.append({
+                "product_id": line.product_id.id,
+                "name": self.env._("Paid before the visit: %(label)s (%(invoice)s)", label=line.name,
+                                   invoice=line.move_id.name),
+                "quantity": -line.quantity,
+                "price_unit": line.price_unit,
+                "tax_ids": [Command.set(line.tax_ids.ids)],
+            })
+        if self.currency_id.is_zero(self.currency_id.round(
+                self.amount_total - sum(prepaid.mapped("amount_total")))):
+            return self.final_invoice_id  # everything was paid before: nothing more to invoice
+        self.final_invoice_id = self._post_invoice("out_invoice", "balance", line_values)
+        return self.final_invoice_id
+
     def _invoice_transaction(self, tx):
-        """A posted invoice for a done charge, a credit note for a done refund."""
+        """A posted invoice for a done charge, a credit note for a done refund.
+
+        A balance paid after checkout pays the final invoice instead.
+        """
         self.ensure_one()
         if tx.invoice_ids or tx.state != "done":
             return
-        appointment = self.appointment_id
         is_refund = tx.operation == "refund" or tx.amount < 0
         source = tx.source_transaction_id if is_refund else tx
         kind = source.booking_payment_kind or "balance"
-        product = self._get_product(kind)
-        labels = dict(BOOKING_KINDS)
-        when = appointment._format_local(appointment.start)
-        label = f"{labels.get(kind, kind)}: {appointment.service_id.name} · {appointment.name} · {when}"
-        if is_refund:
-            label = self.env._("Refund of %(label)s", label=label)
-        company = self.company_id
-        taxes = product.taxes_id.filtered(lambda tax: tax.company_id == company and tax.price_include)
-        move = self.env["account.move"].sudo().with_company(company).create({
-            "move_type": "out_refund" if is_refund else "out_invoice",
-            "partner_id": self.partner_id.id,
-            "currency_id": self.currency_id.id,
-            "invoice_origin": appointment.name,
-            "booking_contract_id": self.id,
-            "invoice_line_ids": [Command.create({
-                "product_id": product.id,
-                "name": label,
-                "quantity": 1.0,
-                "price_unit": abs(tx.amount),
-                "tax_ids": [Command.set(taxes.ids)],
-            })],
-        })
-        move.action_post()
-        tx.invoice_ids = [Command.set(move.ids)]
+        invoice = self.env["account.move"] if is_refund else self._get_invoice_to_pay(kind)
+        tx.invoice_ids = [Command.set((invoice or self._create_invoice(kind, tx.amount, is_refund)).ids)]
 
     def _on_transaction_processed(self, tx):
         """Move the booking on once a transaction reached its final state."""
@@ -554,6 +782,8 @@ class BookingPaymentContract(models.Model):
         kind = tx.booking_payment_kind
         amount = self._fmt(abs(tx.amount))
         if tx.state == "done":
+            if kind == "balance":
+                self._notify_receipt_when_settled()
             if kind == "deposit":
                 self._on_deposit_paid(tx)
             elif kind == "tip":
@@ -613,12 +843,47 @@ class BookingPaymentContract(models.Model):
 
     # === RECEIPT === #
 
+    def _get_payment_method_label(self, payment):
+        """How a charge was paid, for people: "Visa ****4242", "Cash", "Card terminal (Bank)"."""
+        if payment._name == "account.payment":
+            method = payment.payment_method_line_id.name
+            journal = payment.journal_id.name
+            return journal if not method or method == journal else f"{journal}: {method}"
+        label = payment.payment_method_id.name or payment.provider_id.name
+        details = payment.token_id.payment_details
+        return f"{label} ****{details[-4:]}" if details else label
+
+    def _get_money_movements(self):
+        """Every payment and refund of the booking, online and at the counter, oldest first.
+
+        :return: list of dicts ``{date, kind, label, method, amount}``;
+            refunds have a negative amount.
+        """
+        self.ensure_one()
+        kinds = dict(BOOKING_KINDS)
+        moves = []
+        for tx in self.transaction_ids.filtered(lambda t: t.state == "done"):
+            is_refund = tx.operation == "refund" or tx.booking_payment_kind == "refund"
+            moves.append({"date": tx.last_state_change or tx.create_date, "kind": tx.booking_payment_kind,
+                          "label": kinds.get("refund" if is_refund else tx.booking_payment_kind, ""),
+                          "method": self._get_payment_method_label(tx.source_transaction_id if is_refund else tx),
+                          "amount": tx.amount})
+        for payment in self._counter_payments():
+            sign = -1 if payment.payment_type == "outbound" else 1
+            moves.append({"date": payment.create_date, "kind": payment.booking_payment_kind,
+                          "label": kinds.get(payment.booking_payment_kind, ""),
+                          "method": self._get_payment_method_label(payment), "amount": sign * payment.amount})
+        return sorted(moves, key=lambda move: move["date"])
+
     def _get_receipt_values(self):
         """The receipt's figures, laid out as the reference receipt.
 
-        ``balance`` is what remained after the deposit, ``total_paid`` what was
-        paid at and after checkout (balance, tip, fees), ``total_charged`` the
-        net of every charge and refund: the same number the invoices add up to.
+        ``items`` are the bill's lines (service, add-ons, discounts),
+        ``subtotal`` their total, taxes included; ``balance`` is what remained
+        after the deposit, ``total_paid`` what was paid at and after checkout
+        (balance, tip, fees), ``total_charged`` the net of every charge and
+        refund: the same number the invoices add up to. ``payments`` says
+        how each was paid.
         """
         self.ensure_one()
         appointment = self.appointment_id
@@ -627,14 +892,8 @@ class BookingPaymentContract(models.Model):
         tip_percent = 0.0
         if self.amount_tip and self.amount_total:
             tip_percent = round(self.amount_tip / self.amount_total * 100, 1)
-        charges = self._charges().sorted("id")
-        card_tx = charges.filtered("token_id")[-1:] or charges[-1:]
-        payment_method = ""
-        if card_tx:
-            payment_method = card_tx.payment_method_id.name or card_tx.provider_id.name
-            details = card_tx.token_id.payment_details
-            if details:
-                payment_method = f"{payment_method} ****{details[-4:]}"
+        movements = self._get_money_movements()
+        methods = list(dict.fromkeys(move["method"] for move in movements if move["amount"] > 0 and move["method"]))
         return {
             "merchant": page.name,
             "address": page._get_address_text(),
@@ -644,6 +903,9 @@ class BookingPaymentContract(models.Model):
             "duration_minutes": appointment.duration_minutes,
             "reference": appointment.name,
             "currency": self.currency_id,
+            "items": [{"name": line.name, "kind": line.line_type, "quantity": line.quantity,
+                       "amount": line.price_total} for line in appointment.line_ids],
+            "tax": appointment.price_tax,
             "subtotal": self.amount_total,
             "deposit_paid": self.amount_deposit_paid,
             "balance": rnd(max(self.amount_total - self.amount_deposit_paid, 0.0)),
@@ -655,7 +917,9 @@ class BookingPaymentContract(models.Model):
             "refunded": self.amount_refunded,
             "total_paid": rnd(self.amount_balance_paid + self.amount_tip + self.amount_fee),
             "total_charged": self.amount_net,
-            "payment_method": payment_method,
+            "payments": movements,
+            "payment_method": ", ".join(methods),
+            "rebook_url": appointment._rebook_url() if appointment.state == "done" else "",
         }
 
     def _get_money_summary(self):

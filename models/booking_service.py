@@ -110,7 +110,8 @@ class BookingService(models.Model):
     def _check_product_taxes(self):
         """Invoices of bookings must add up to what customers paid: taxes must be price-included."""
         for service in self:
-            excluded = service.product_id.taxes_id.filtered(lambda tax: not tax.price_include)
+            excluded = service.product_id.taxes_id.filtered(
+                lambda tax, company=service.company_id: tax.company_id == company and not tax.price_include)
             if excluded:
                 raise ValidationError(self.env._(
                     "The invoicing product of %(service)s has taxes added on top of the price (%(taxes)s). "
@@ -119,6 +120,11 @@ class BookingService(models.Model):
                 ))
 
     # === BUSINESS METHODS === #
+
+    def _get_product(self):
+        """The product this service is billed and invoiced as."""
+        self.ensure_one()
+        return self.product_id or self.env.ref("self_serve_booking.product_booking_service")
 
     def _get_deposit_amount(self, price=None):
         """The deposit for ``price`` (default: the service price), rounded in the currency."""

@@ -70,6 +70,28 @@ class TestSecurity(BookingCommon):
                 seen = self.env[model].with_user(self.user_staff).search([])
                 self.assertNotIn(self.page_b.company_id, seen.company_id)
 
+    def test_bills_and_counter_payments_stay_in_their_company(self):
+        Line = self.env["booking.appointment.line"]
+        line_a = self.appointment_p1.line_ids
+        self.assertTrue(line_a, "every booking has its service line")
+        self.assertNotIn(line_a, Line.with_user(self.user_staff_b).search([]))
+        self.assertEqual(Line.with_user(self.user_staff_b).search([]).appointment_id, self.appointment_b)
+        with self.assertRaises(AccessError):
+            line_a.with_user(self.user_staff_b).read(["price_unit"])
+        with self.assertRaises(AccessError):
+            Line.with_user(self.user_staff_b).create({"appointment_id": self.appointment_p1.id,
+                                                      "line_type": "discount", "price_unit": -50})
+        with self.assertRaises(AccessError):
+            self.env["booking.counter.payment"].with_user(self.user_staff_b).create({
+                "appointment_id": self.appointment_p1.id, "kind": "balance", "amount": 1}).action_confirm()
+        # customers read their own bill (the receipt), never write it, never another's
+        self.assertEqual(Line.with_user(self.user_portal_1).search([]), line_a)
+        with self.assertRaises(AccessError):
+            line_a.with_user(self.user_portal_1).write({"price_unit": 1})
+        with self.assertRaises(AccessError):
+            self.appointment_p2.line_ids.with_user(self.user_portal_1).read(["price_unit"])
+        self.assertEqual(line_a.price_unit, self.appointment_p1.service_id.price, "nothing changed")
+
     def test_report_follows_company_rules(self):
         rows = self.env["booking.report"].with_user(self.user_staff_b).search([])
         self.assertEqual(rows.mapped("name"), [self.appointment_b.name])

@@ -68,3 +68,22 @@ class TestBackendTours(HttpCase):
         bens = self.env["booking.appointment"].create(dict(vals, provider_id=self.ben.id))
         self.start_tour("/odoo", "self_serve_booking_backend_conflict", login="desk_staff")
         self.assertEqual(bens.provider_id, self.ben, "the refused move changed nothing")
+
+    def test_checkout_at_the_desk(self):
+        self.env["product.product"].create({"name": "Hair mask", "type": "service", "list_price": 15,
+                                            "taxes_id": [Command.clear()]})
+        appointment = self.env["booking.appointment"].create({
+            "page_id": self.page.id, "service_id": self.service.id, "partner_id": self.customer.id,
+            "provider_id": self.anna.id, "start": self._tomorrow_at(10)})
+        appointment.action_check_in()
+        self.start_tour(f"/odoo/action-self_serve_booking.booking_appointment_action/{appointment.id}",
+                        "self_serve_booking_checkout_at_the_desk", login="desk_staff")
+        contract = appointment.contract_id
+        self.assertEqual(appointment.state, "done")
+        self.assertEqual(appointment.line_ids.mapped("name"), ["Desk Massage", "Hair mask"])
+        self.assertEqual((contract.amount_total, contract.amount_balance_paid, contract.state), (65, 65, "paid"))
+        payment = contract.counter_payment_ids
+        self.assertEqual((payment.journal_id.type, payment.amount), ("cash", 65))
+        self.assertIn(contract.final_invoice_id.payment_state, ("paid", "in_payment"))
+        self.assertTrue(self.env["booking.notification"].search([
+            ("appointment_id", "=", appointment.id), ("event", "=", "receipt"), ("channel", "=", "email")]))

@@ -79,3 +79,62 @@ registry.category("web_tour.tours").add("self_serve_booking_backend_conflict", {
         { trigger: ".o_form_view div[name='provider_id'] input:value(Desk Ben)" },
     ],
 });
+
+/** The desk's checkout: an add-on on the bill, complete, a cash payment, the receipt sent. */
+registry.category("web_tour.tours").add("self_serve_booking_checkout_at_the_desk", {
+    steps: () => [
+        {
+            content: "Open the checkout screen",
+            trigger: ".o_form_view button[name='action_open_checkout']",
+            run: "click",
+        },
+        {
+            content: "Add an add-on to the bill",
+            trigger: ".o_booking_checkout div[name='line_ids'] .o_field_x2many_list_row_add a",
+            run: "click",
+        },
+        {
+            trigger: ".o_booking_checkout div[name='line_ids'] .o_selected_row div[name='product_id'] input",
+            run: "edit Hair mask",
+        },
+        { trigger: "ul.ui-autocomplete a:contains(Hair mask)", run: "click" },
+        {
+            content: "The add-on takes its price",
+            trigger: ".o_booking_checkout div[name='line_ids'] .o_selected_row div[name='price_unit'] input:value(15.00)",
+        },
+        { content: "Save the bill", trigger: ".o_form_view .o_form_button_save", run: "click" },
+        {
+            content: "The bill adds up",
+            trigger: ".o_booking_checkout div[name='price']:contains(65.00)",
+        },
+        {
+            content: "Complete: the desk takes the payment",
+            trigger: ".o_booking_checkout button[name='action_checkout_complete']",
+            run: "click",
+        },
+        {
+            content: "Register the payment",
+            trigger: ".o_booking_checkout button[name='action_register_payment']",
+            run: "click",
+        },
+        {
+            content: "Everything due is proposed",
+            trigger: ".modal div[name='amount'] input:value(65.00)",
+        },
+        { content: "Cash", trigger: ".modal div[name='journal_id'] input:value(Cash)" },
+        { content: "Confirm", trigger: ".modal button[name='action_confirm']", run: "click" },
+        {
+            content: "Paid in full",
+            trigger: ".o_booking_checkout div[name='payment_state'] .badge:contains(Paid)",
+        },
+        {
+            content: "E-mail the receipt",
+            trigger: ".o_booking_checkout button[name='action_send_receipt_by_email']",
+            run: "click",
+        },
+        {
+            content: "The chatter says it went",
+            trigger: ".o-mail-Message:contains(Receipt sent by e-mail)",
+        },
+    ],
+});
