@@ -1,6 +1,6 @@
 {
     "name": "Self-Serve Booking",
-    "version": "18.0.3.0.0",
+    "version": "18.0.4.0.0",
     "summary": "Appointments customers book, pay and manage themselves: public page, live availability, "
     "deposits, waitlist, portal, merchant calendar",
     "category": "Services/Booking",
@@ -19,7 +19,7 @@
         "payment",
         "account_payment",
     ],
-    "external_dependencies": {"python": ["phonenumbers", "qrcode", "vobject"]},
+    "external_dependencies": {"python": ["phonenumbers", "qrcode", "twilio", "vobject"]},
     "data": [
         "security/booking_security.xml",
         "security/ir.model.access.csv",
@@ -28,6 +28,7 @@
         "data/booking_product_data.xml",
         "data/ir_cron_data.xml",
         "views/booking_notification_views.xml",
+        "views/booking_sms_views.xml",
         "views/booking_cancellation_policy_views.xml",
         "views/booking_service_views.xml",
         "views/booking_provider_views.xml",

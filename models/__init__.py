@@ -23,6 +23,7 @@ from . import booking_rate_limit
 from . import booking_scheduler
 from . import booking_serial_lock
 from . import booking_service
+from . import booking_sms
 from . import booking_waitlist
 from . import ir_http
 from . import payment_provider

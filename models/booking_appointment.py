@@ -38,6 +38,9 @@ CUSTOMER_EXCLUSION_CONSTRAINT = "booking_appointment_no_customer_overlap"
 
 # Fields whose change can make two appointments overlap: writes touching
 # them are checked against the exclusion constraint inside a savepoint.
+# Odoo's colour palette: 1 red, 2 orange, 3 yellow, 4 blue, 10 green
+STATE_COLORS = {"pending_payment": 2, "pending": 3, "confirmed": 10, "checked_in": 10, "done": 4,
+                "cancelled": 1, "rejected": 1, "expired": 1, "no_show": 1}
 SLOT_FIELDS = {
     "start",
     "stop",
@@ -125,6 +128,8 @@ class BookingAppointment(models.Model):
     partner_phone = fields.Char(related="partner_id.phone", string="Phone")
     note = fields.Text(help="Anything the customer or staff want the provider to know.")
     color = fields.Integer(related="provider_id.color")
+    state_color = fields.Integer(compute="_compute_state_color",
+                                 help="Colour by state: pending yellow, confirmed green, done blue, closed red.")
 
     # === WHEN === #
     start = fields.Datetime(required=True, index=True, tracking=True)
@@ -244,6 +249,9 @@ class BookingAppointment(models.Model):
     )
     tax_totals = fields.Binary(compute="_compute_tax_totals", exportable=False)
     contract_id = fields.Many2one("booking.payment.contract", string="Payment Contract", readonly=True, copy=False)
+    prepay_full = fields.Boolean(
+        string="Full Prepayment", readonly=True, copy=False,
+        help="The customer was at risk of not showing up (no-show protection): the whole price is the deposit.")
     payment_state = fields.Selection(related="contract_id.state", string="Payment")
     amount_paid = fields.Monetary(related="contract_id.amount_net", string="Net Charged")
     amount_due = fields.Monetary(related="contract_id.amount_balance_due", string="Balance Due")
@@ -303,6 +311,11 @@ class BookingAppointment(models.Model):
         for appointment in self:
             token = appointment.contract_id.sudo()._get_token() if appointment.contract_id else False
             appointment.saved_card_label = token.display_name if token else False
+
+    @api.depends("state")
+    def _compute_state_color(self):
+        for appointment in self:
+            appointment.state_color = STATE_COLORS.get(appointment.state, 0)
 
     @api.depends("start", "duration_minutes")
     def _compute_stop(self):
@@ -503,6 +516,7 @@ class BookingAppointment(models.Model):
         except psycopg2.errors.ExclusionViolation as error:
             raise self._exclusion_error(error) from None
         appointments._notify_availability()
+        appointments._subscribe_people()
         appointments._sync_service_line()
         appointments._create_contracts()
         appointments.filtered(lambda a: a.state == "pending")._renew_request_secret()
@@ -516,7 +530,8 @@ class BookingAppointment(models.Model):
             {
                 "appointment_id": appointment.id,
                 "currency_id": appointment.currency_id.id,
-                "amount_deposit": appointment.service_id._get_deposit_amount(appointment.price)
+                "amount_deposit": (appointment.price if appointment.prepay_full
+                                   else appointment.service_id._get_deposit_amount(appointment.price))
                 if appointment.state == "pending_payment" else 0.0,
             }
             for appointment in self
@@ -526,6 +541,43 @@ class BookingAppointment(models.Model):
         for contract in contracts:
             contract.appointment_id.contract_id = contract
         return contracts
+
+    # === WHO FOLLOWS A BOOKING === #
+
+    def _subscribe_people(self):
+        """The customer follows their booking, staff (page responsible, provider's user) its customer messages.
+
+        As with a sale order: a staff reply in the chatter reaches the
+        customer by e-mail, and a message the customer writes on their
+        booking page reaches staff (``message_post``). Staff follow the
+        internal notes, not the customer's own e-mails (confirmations,
+        reminders), which would be noise.
+        """
+        customer_subtypes = self.env.ref("mail.mt_comment")
+        staff_subtypes = self.env.ref("mail.mt_note")
+        for appointment in self:
+            if appointment.partner_id:
+                appointment.sudo().message_subscribe(partner_ids=appointment.partner_id.ids,
+                                                     subtype_ids=customer_subtypes.ids)
+            staff = appointment._merchant_partners().filtered(lambda p: p.user_ids and not p.partner_share)
+            if staff:
+                appointment.sudo().message_subscribe(partner_ids=staff.ids, subtype_ids=staff_subtypes.ids)
+
+    @api.returns("mail.message", lambda value: value.id)
+    def message_post(self, **kwargs):
+        """A message from outside (the customer on their booking page, an e-mail reply) reaches staff."""
+        if len(self) == 1 and kwargs.get("message_type") in ("comment", "email"):
+            author = self.env["res.partner"].browse(kwargs.get("author_id") or self.env.user.partner_id.id)
+            if not author.sudo().user_ids.filtered(lambda user: not user.share):
+                staff = self._merchant_partners().filtered(
+                    lambda partner: partner.user_ids.filtered(lambda user: not user.share))
+                kwargs["partner_ids"] = list({*(kwargs.get("partner_ids") or []), *staff.ids})
+        return super().message_post(**kwargs)
+
+    def _get_agenda_address(self):
+        """Where the provider goes for this booking, as the agenda says it."""
+        self.ensure_one()
+        return self.page_id._get_address_text()
 
     # === THE BILL === #
 
@@ -793,15 +845,16 @@ class BookingAppointment(models.Model):
         return pytz.utc.localize(self.start).astimezone(pytz.timezone(self.page_id.tz or "UTC"))
 
     @api.model
-    def _get_initial_state(self, page, service, source):
+    def _get_initial_state(self, page, service, source, prepay_full=False):
         """Where a new booking starts in the life cycle (DESIGN.md section 3).
 
-        Customers pay the deposit first when there is one; staff bookings are
-        made by the merchant, who is also the approver, so they are confirmed.
+        Customers pay the deposit first when there is one (the whole price
+        when they must prepay it); staff bookings are made by the merchant,
+        who is also the approver, so they are confirmed.
         """
         if source == "backend":
             return "confirmed"
-        if service._get_deposit_amount() > 0:
+        if service._get_deposit_amount() > 0 or (prepay_full and service.price > 0):
             return "pending_payment"
         return self._get_state_after_payment(page, service)
 
@@ -1051,6 +1104,8 @@ class BookingAppointment(models.Model):
             self._notify("new_request", stamp)
         elif state == "confirmed" and old_state != "confirmed" and self.channel != "walk_in":
             self._notify("confirmed")
+            if old_state in (False, "pending_payment") and self.source != "backend":
+                self._notify("new_booking")  # staff did not make it: tell them (a request was told already)
         elif state == "rejected" or (state == "expired" and old_state == "pending"):
             self._notify("declined")
         elif state == "cancelled":
@@ -1083,6 +1138,14 @@ class BookingAppointment(models.Model):
         """The page, with this service chosen: where a declined or expired customer books again."""
         self.ensure_one()
         return f"{self.page_id.get_base_url()}/p/{self.page_id.slug}?service={self.service_id.id}"
+
+    def _sms_alternatives_text(self):
+        """"Free: Tue 10:00, Wed 14:30. " — the nearest free times, for a short message; or nothing."""
+        self.ensure_one()
+        slots = self.env["booking.availability"].sudo()._nearest_slots(
+            self.page_id, self.service_id, self.start, limit=4)
+        times = [self._when_label(slot.start, style="short") for slot in slots if slot.start != self.start][:3]
+        return self.env._("Free: %(times)s. ", times=", ".join(times)) if times else ""
 
     def _get_alternative_slots(self, limit=3):
         """Up to ``limit`` free times near this one, in local time, for the "declined" message.
@@ -1274,6 +1337,17 @@ class BookingAppointment(models.Model):
             appointment.action_approve(note=note)
         else:
             appointment.action_decline(reason=clean_text(self.env, reason, "reason", 500) or None)
+        return appointment
+
+    def _answer_by_sms(self, action):
+        """Approve or decline from the merchant's SMS reply (YES / NO), as the replying user."""
+        self.ensure_one()
+        appointment = self.sudo().with_user(self.env.user)
+        note = self.env._("Answered by SMS by %(user)s.", user=self.env.user.name)
+        if action == "confirm":
+            appointment.action_approve(note=note)
+        else:
+            appointment.action_decline(reason=note)
         return appointment
 
     # === BACKEND ACTIONS === #
@@ -1525,6 +1599,7 @@ class BookingAppointment(models.Model):
         Availability = self.env["booking.availability"].sudo()
         slot = Availability._find_slot_or_raise(page, service, start, provider)
         self._check_customer_free(page, slot, partner=partner, customer=customer)
+        prepay_full = self._check_no_show_risk(page, partner)
         Appointment = self.sudo()
         try:
             with self.env.cr.savepoint():
@@ -1538,13 +1613,37 @@ class BookingAppointment(models.Model):
                     "note": note,
                     "source": source,
                     "channel": "online",
-                    "state": Appointment._get_initial_state(page, service, source),
+                    "state": Appointment._get_initial_state(page, service, source, prepay_full=prepay_full),
+                    "prepay_full": prepay_full,
                     "customer_exclusive": not page.allow_overlapping_bookings,
                 })
         except SlotUnavailableError:
             # taken between our check and the insert: the constraint decided
             raise Availability._slot_unavailable(page, service, start, provider) from None
         return appointment
+
+    @api.model
+    def _check_no_show_risk(self, page, partner):
+        """No-show protection: whether ``partner`` must prepay the whole price, or a refusal to call.
+
+        Only a customer who proved who they are can be at risk: a guest's
+        booking is filed under a new contact, whatever they typed.
+
+        :raise BookingActionRefused: ``call_to_book``, when the policy asks
+            customers at risk to call.
+        """
+        policy = page.cancellation_policy_id
+        if not partner or not policy:
+            return False
+        at_risk, _count = policy._get_no_show_risk(partner)
+        if not at_risk:
+            return False
+        if policy.no_show_risk_action == "call":
+            phone = page.partner_id.phone or page.company_id.phone
+            raise BookingActionRefused("call_to_book", self.env._(
+                "Please call us to book%(phone)s: online booking is not available for your account.",
+                phone=f" ({phone})" if phone else ""))
+        return True
 
     @api.model
     def _check_customer_free(self, page, slot, partner=None, customer=None):

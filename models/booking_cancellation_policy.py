@@ -1,3 +1,5 @@
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import float_round
@@ -61,8 +63,41 @@ class BookingCancellationPolicy(models.Model):
         required=True,
     )
     no_show_fee_value = fields.Float(string="No-show Fee Value")
+    no_show_risk_count = fields.Integer(
+        string="At Risk After (no-shows)", default=0,
+        help="A customer with this many no-shows in the period below is at risk when booking online. 0: never.")
+    no_show_risk_months = fields.Integer(string="Within (months)", default=12)
+    no_show_risk_action = fields.Selection(
+        selection=[("prepay", "Pay the full price when booking"), ("call", "Call to book")],
+        string="At-risk Customers", default="prepay", required=True,
+        help="What a customer at risk is asked to do when booking online.")
 
     # === CONSTRAINTS === #
+
+    @api.constrains("no_show_risk_count", "no_show_risk_months")
+    def _check_no_show_risk(self):
+        for policy in self:
+            if policy.no_show_risk_count < 0 or (policy.no_show_risk_count and policy.no_show_risk_months < 1):
+                raise ValidationError(self.env._("Count no-shows over at least one month (0 no-shows: never)."))
+
+    def _get_no_show_risk(self, partner):
+        """Whether ``partner`` is at risk for this policy: ``(at risk, no-shows counted)``.
+
+        Staff may have set the customer at risk or trusted by hand; otherwise
+        the customer's no-shows within the period (with this company, any
+        contact of theirs) decide.
+        """
+        self.ensure_one()
+        commercial = partner.sudo().commercial_partner_id
+        if commercial.booking_no_show_flag == "at_risk":
+            return True, None
+        if commercial.booking_no_show_flag == "trusted" or not self.no_show_risk_count:
+            return False, None
+        since = fields.Datetime.now() - relativedelta(months=self.no_show_risk_months)
+        count = self.env["booking.appointment"].sudo().search_count([
+            ("partner_id", "child_of", commercial.id), ("state", "=", "no_show"), ("start", ">=", since),
+            ("company_id", "=", self.company_id.id or self.env.company.id)])
+        return count >= self.no_show_risk_count, count
 
     @api.constrains("cancel_limit_hours", "reschedule_limit_hours", "no_show_grace_minutes")
     def _check_limits(self):

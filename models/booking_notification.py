@@ -35,9 +35,13 @@ class BookingNotification(models.Model):
     page_id = fields.Many2one("booking.page", required=True, ondelete="cascade", index=True, readonly=True)
     appointment_id = fields.Many2one("booking.appointment", ondelete="cascade", index=True, readonly=True)
     waitlist_id = fields.Many2one("booking.waitlist", ondelete="cascade", index=True, readonly=True)
+    provider_id = fields.Many2one(
+        "booking.provider", ondelete="cascade", index="btree_not_null", readonly=True,
+        help="A message about a provider's day (the agenda), not about one booking.")
     rule_id = fields.Many2one("booking.notification.rule", ondelete="set null", readonly=True)
     event = fields.Selection(selection=EVENT_SELECTION, required=True, readonly=True)
-    channel = fields.Selection(selection=[("email", "E-mail"), ("sms", "SMS")], required=True, readonly=True)
+    channel = fields.Selection(selection=[("email", "E-mail"), ("sms", "SMS"), ("inbox", "Odoo notification")],
+                               required=True, readonly=True)
     occurrence = fields.Char(
         readonly=True, help="What makes this message distinct for its record (a start time for reminders).")
     state = fields.Selection(
@@ -64,7 +68,8 @@ class BookingNotification(models.Model):
         twice (a second caller with the same key waits at most until the
         first one's transaction ends, then does nothing).
         """
-        target = "waitlist_id" if record._name == "booking.waitlist" else "appointment_id"
+        target = {"booking.waitlist": "waitlist_id", "booking.provider": "provider_id"}.get(
+            record._name, "appointment_id")
         self.env.cr.execute(SQL(
             """
             INSERT INTO booking_notification
@@ -152,7 +157,7 @@ class BookingNotification(models.Model):
         return True
 
     def _record(self):
-        return self.appointment_id or self.waitlist_id
+        return self.appointment_id or self.waitlist_id or self.provider_id
 
     def _is_outdated(self):
         """Whether what this message says stopped being true while it waited.
@@ -174,6 +179,8 @@ class BookingNotification(models.Model):
             return record.state != "offered" or self.occurrence != str(record.appointment_id.id)
         if self.event == "request_nudge":
             return record.state != "pending"
+        if self.event == "agenda":  # the agenda of a day that has begun is no use
+            return fields.Date.to_date(self.occurrence) <= self.page_id._local_today()
         return False
 
     def _send(self):
@@ -184,10 +191,15 @@ class BookingNotification(models.Model):
             return
         rule = self.rule_id
         values = json.loads(self.values or "{}")
-        record = record.with_context(booking_notification=values, mail_notify_force_send=False,
-                                     lang=record.partner_id.lang or self.env.lang)
         recipient = EVENTS[self.event][0]
-        if self.channel == "email":
+        partners = record._merchant_partners() if recipient == "merchant" else record.partner_id
+        record = record.with_context(booking_notification=values, mail_notify_force_send=False,
+                                     lang=partners[:1].lang or self.env.lang)
+        if self.channel == "inbox":
+            template = rule._get_mail_template() if rule else self.env.ref(
+                f"self_serve_booking.{EVENTS[self.event][1]}")
+            record._notify_staff_inbox(template, partners.filtered("user_ids"))
+        elif self.channel == "email":
             template = rule._get_mail_template() if rule else self.env.ref(
                 f"self_serve_booking.{EVENTS[self.event][1]}")
             if recipient == "customer" and not record.partner_id.email:
@@ -212,9 +224,30 @@ class BookingNotification(models.Model):
                 record._post_template_without_reports(template, recipient, **post)
         else:
             template = rule._get_sms_template() if rule else self._get_default_sms_template()
-            if not template or not (record.partner_id.mobile or record.partner_id.phone):
+            partners = partners.filtered(lambda partner: partner.mobile or partner.phone)
+            if not template or not partners:
                 return
-            record._message_sms_with_template(template=template, partner_ids=record.partner_id.ids)
+            if self.page_id.sms_gateway == "twilio":
+                self._send_by_twilio(record, template, partners)
+            else:
+                opted_out = partners.filtered("phone_sanitized_blacklisted")
+                if partners - opted_out:
+                    record._message_sms_with_template(template=template, partner_ids=(partners - opted_out).ids)
+
+    def _send_by_twilio(self, record, template, partners):
+        """Each recipient's SMS through the page's Twilio account, recorded as ``booking.sms`` and in the chatter."""
+        page = self.page_id
+        body = template._render_field("body", record.ids, compute_lang=True)[record.id]
+        Sms = self.env["booking.sms"].sudo()
+        appointment = record if record._name == "booking.appointment" else (
+            record.appointment_id if record._name == "booking.waitlist" else None)
+        for partner in partners:
+            number = self.env["res.partner"]._booking_phone_e164(partner.mobile or partner.phone, page._get_country())
+            if number and not Sms.search_count([("page_id", "=", page.id), ("number", "=", number),
+                                                ("direction", "=", "out"), ("body", "=", body),
+                                                ("status", "not in", ("failed", "undelivered"))]):
+                Sms._send(page, number, body, appointment=appointment, partner=partner)
+        record._message_log(body=escape(self.env._("SMS (Twilio): %s", body)))
 
     def _get_default_sms_template(self):
         """The occasion's own SMS text, for a message staff send by hand (no page rule behind it)."""

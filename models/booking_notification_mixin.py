@@ -34,17 +34,39 @@ class BookingNotificationMixin(models.AbstractModel):
         return self.page_id._get_merchant_partners(self.provider_id)
 
     def _merchant_partner_to(self):
-        """The merchant's recipients, as a template's "To (partners)" wants them."""
+        """The merchant's recipients with an e-mail address, as a template's "To (partners)" wants them."""
         self.ensure_one()
-        return ",".join(str(partner_id) for partner_id in self._merchant_partners().ids)
+        return ",".join(str(partner.id) for partner in self._merchant_partners() if partner.email)
 
-    def _post_template_without_reports(self, template, recipient, **post):
-        """Post ``template``'s message without its attached reports (they could not be rendered)."""
+    def _render_template(self, template):
+        """``(subject, body)`` of ``template`` for this record, in its recipient's language."""
         self.ensure_one()
         lang = template._render_lang(self.ids)[self.id]
         template = template.with_context(lang=lang)
         body = template._render_field("body_html", self.ids, compute_lang=True)[self.id]
         subject = template._render_field("subject", self.ids, compute_lang=True)[self.id]
-        partners = self.partner_id if recipient == "customer" else self._merchant_partners()
+        return subject, body
+
+    def _notify_staff_inbox(self, template, partners):
+        """Post ``template``'s message as a note and put it in the Odoo inbox of ``partners`` (staff).
+
+        Whatever their e-mail preference: the page's rule asked for an Odoo
+        notification. The note stays in the record's chatter.
+        """
+        self.ensure_one()
+        users = partners.user_ids.filtered(lambda user: user.active and not user.share)
+        if not users:
+            return self.env["mail.message"]
+        subject, body = self._render_template(template)
+        message = self._message_log(body=body, subject=subject, message_type="notification")
+        self._notify_thread_by_inbox(message, [
+            {"id": user.partner_id.id, "uid": user.id, "notif": "inbox"} for user in users])
+        return message
+
+    def _post_template_without_reports(self, template, recipient, **post):
+        """Post ``template``'s message without its attached reports (they could not be rendered)."""
+        self.ensure_one()
+        subject, body = self._render_template(template)
+        partners = self.partner_id if recipient == "customer" else self._merchant_partners().filtered("email")
         return self.message_post(body=body, subject=subject, partner_ids=partners.ids, message_type="comment",
                                  **post)

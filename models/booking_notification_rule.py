@@ -3,22 +3,30 @@ from odoo.exceptions import ValidationError
 
 # event: (recipient, default mail template, default SMS template, record model)
 EVENTS = {
-    "request_received": ("customer", "mail_template_booking_request_received", False, "booking.appointment"),
+    "request_received": ("customer", "mail_template_booking_request_received", "sms_template_booking_request_received",
+                         "booking.appointment"),
     "confirmed": ("customer", "mail_template_booking_confirmed", "sms_template_booking_confirmed",
                   "booking.appointment"),
-    "declined": ("customer", "mail_template_booking_declined", False, "booking.appointment"),
-    "cancelled": ("customer", "mail_template_booking_cancelled", False, "booking.appointment"),
+    "declined": ("customer", "mail_template_booking_declined", "sms_template_booking_declined",
+                 "booking.appointment"),
+    "cancelled": ("customer", "mail_template_booking_cancelled", "sms_template_booking_cancelled",
+                  "booking.appointment"),
     "rescheduled": ("customer", "mail_template_booking_rescheduled", False, "booking.appointment"),
     "reminder": ("customer", "mail_template_booking_reminder", "sms_template_booking_reminder",
                  "booking.appointment"),
     "receipt": ("customer", "mail_template_booking_receipt", "sms_template_booking_receipt", "booking.appointment"),
     "waitlist_offer": ("customer", "mail_template_booking_waitlist_offer", "sms_template_booking_waitlist_offer",
                        "booking.waitlist"),
-    "new_request": ("merchant", "mail_template_booking_new_request", False, "booking.appointment"),
+    "new_booking": ("merchant", "mail_template_booking_new_booking", "sms_template_booking_merchant_new_booking",
+                    "booking.appointment"),
+    "new_request": ("merchant", "mail_template_booking_new_request", "sms_template_booking_merchant_new_request",
+                    "booking.appointment"),
     "request_nudge": ("merchant", "mail_template_booking_request_nudge", False, "booking.appointment"),
-    "customer_cancelled": ("merchant", "mail_template_booking_customer_cancelled", False, "booking.appointment"),
-    "customer_rescheduled": ("merchant", "mail_template_booking_customer_rescheduled", False,
-                             "booking.appointment"),
+    "customer_cancelled": ("merchant", "mail_template_booking_customer_cancelled",
+                           "sms_template_booking_merchant_cancelled", "booking.appointment"),
+    "customer_rescheduled": ("merchant", "mail_template_booking_customer_rescheduled",
+                             "sms_template_booking_merchant_rescheduled", "booking.appointment"),
+    "agenda": ("merchant", "mail_template_booking_agenda", "sms_template_booking_agenda", "booking.provider"),
 }
 EVENT_SELECTION = [
     ("request_received", "Customer: request received"),
@@ -29,10 +37,12 @@ EVENT_SELECTION = [
     ("reminder", "Customer: reminder"),
     ("receipt", "Customer: receipt"),
     ("waitlist_offer", "Customer: waitlist offer"),
+    ("new_booking", "Merchant: new online booking"),
     ("new_request", "Merchant: new request to approve"),
     ("request_nudge", "Merchant: request still unanswered"),
     ("customer_cancelled", "Merchant: customer cancelled"),
     ("customer_rescheduled", "Merchant: customer moved a booking"),
+    ("agenda", "Merchant: tomorrow's agenda (each provider)"),
 ]
 # What a new page sends, by which channel (and, for reminders, how long before).
 DEFAULT_RULES = [
@@ -45,10 +55,14 @@ DEFAULT_RULES = [
     ("reminder", "sms", 2.0),
     ("receipt", "email", 0.0),
     ("waitlist_offer", "email_sms", 0.0),
+    ("new_booking", "email", 0.0),
+    ("new_booking", "inbox", 0.0),
     ("new_request", "email", 0.0),
+    ("new_request", "inbox", 0.0),
     ("request_nudge", "email", 0.0),
     ("customer_cancelled", "email", 0.0),
     ("customer_rescheduled", "email", 0.0),
+    ("agenda", "email", 18.0),
 ]
 
 
@@ -72,19 +86,23 @@ class BookingNotificationRule(models.Model):
         selection=[("customer", "Customer"), ("merchant", "Merchant")], compute="_compute_recipient"
     )
     channel = fields.Selection(
-        selection=[("email", "E-mail"), ("sms", "SMS"), ("email_sms", "E-mail and SMS")],
+        selection=[("email", "E-mail"), ("sms", "SMS"), ("email_sms", "E-mail and SMS"),
+                   ("inbox", "Odoo notification")],
         required=True,
         default="email",
     )
-    offset_hours = fields.Float(string="Hours Before", help="Reminders: how long before the start they go out.")
+    offset_hours = fields.Float(
+        string="Hours", help="Reminders: how long before the start they go out. Agenda: the local hour it goes "
+        "out the evening before (e.g. 18 for 6 PM).")
     mail_template_id = fields.Many2one(
         "mail.template",
         string="E-mail Template",
-        domain="[('model', 'in', ('booking.appointment', 'booking.waitlist'))]",
+        domain="[('model', 'in', ('booking.appointment', 'booking.waitlist', 'booking.provider'))]",
         help="Empty: the default template of this occasion.",
     )
     sms_template_id = fields.Many2one(
-        "sms.template", string="SMS Template", domain="[('model', 'in', ('booking.appointment', 'booking.waitlist'))]",
+        "sms.template", string="SMS Template",
+        domain="[('model', 'in', ('booking.appointment', 'booking.waitlist', 'booking.provider'))]",
         help="Empty: the default SMS template of this occasion.",
     )
 
@@ -98,9 +116,12 @@ class BookingNotificationRule(models.Model):
         for rule in self:
             if rule.event == "reminder" and not 0 < rule.offset_hours <= 24 * 14:
                 raise ValidationError(self.env._("A reminder goes out between a few minutes and 14 days before."))
-            if rule.channel != "email" and EVENTS[rule.event][0] == "merchant":
-                raise ValidationError(self.env._("Messages to the merchant go by e-mail."))
-            if rule.channel != "email" and not rule._get_sms_template():
+            if rule.event == "agenda" and not 12 <= rule.offset_hours < 24:
+                raise ValidationError(self.env._("The agenda goes out the evening before: between 12 and 24 h."))
+            if rule.channel == "inbox" and EVENTS[rule.event][0] != "merchant":
+                raise ValidationError(self.env._(
+                    "Odoo notifications reach staff: customers get e-mails and SMS."))
+            if rule.channel in ("sms", "email_sms") and not rule._get_sms_template():
                 raise ValidationError(self.env._("There is no SMS text for %(event)s: pick an SMS template.",
                                                  event=dict(EVENT_SELECTION)[rule.event]))
 

@@ -1,3 +1,4 @@
+import re
 from datetime import date, datetime, time, timedelta
 from urllib.parse import quote as url_quote
 
@@ -156,6 +157,21 @@ class BookingPage(models.Model):
         "calendar when synchronised); busy events there block the provider's availability.",
     )
 
+    # === SMS GATEWAY === #
+    sms_gateway = fields.Selection(
+        selection=[("odoo", "Odoo SMS (outbound only)"), ("twilio", "Twilio (two-way)")],
+        string="SMS Gateway", default="odoo", required=True,
+        help="Odoo SMS (IAP) sends; Twilio sends and receives: customers and staff can answer by SMS.",
+    )
+    twilio_account_sid = fields.Char(string="Twilio Account SID", groups="self_serve_booking.group_booking_manager")
+    twilio_auth_token = fields.Char(
+        string="Twilio Auth Token", groups="self_serve_booking.group_booking_manager", copy=False,
+        help="Signs Twilio's requests to this page's webhooks: requests without its signature are refused.")
+    twilio_number = fields.Char(string="Twilio Number", groups="self_serve_booking.group_booking_manager",
+                                help="The number messages come from, in E.164 (+14155550123).")
+    twilio_sms_url = fields.Char(string="Messaging Webhook", compute="_compute_twilio_urls",
+                                 help="Paste it in Twilio: the number's \"A message comes in\" webhook (HTTP POST).")
+
     # === ABUSE LIMITS === #
     rate_limit_count = fields.Integer(
         string="Bookings per Visitor",
@@ -175,6 +191,11 @@ class BookingPage(models.Model):
     # === COMPUTES === #
 
     @api.depends("slug")
+    def _compute_twilio_urls(self):
+        for page in self:
+            page.twilio_sms_url = page._twilio_url("sms") if page.slug else False
+
+    @api.depends("slug")
     def _compute_website_url(self):
         for page in self:
             page.website_url = f"/p/{page.slug}" if page.slug else "#"
@@ -187,6 +208,14 @@ class BookingPage(models.Model):
             page.appointment_count = counts.get(page, 0)
 
     # === CONSTRAINTS === #
+
+    @api.constrains("sms_gateway", "twilio_account_sid", "twilio_auth_token", "twilio_number")
+    def _check_twilio(self):
+        for page in self.sudo().filtered(lambda p: p.sms_gateway == "twilio"):
+            if not (page.twilio_account_sid and page.twilio_auth_token and page.twilio_number):
+                raise ValidationError(self.env._("Twilio needs the account SID, the auth token and the number."))
+            if not re.fullmatch(r"\+[1-9]\d{6,14}", page.twilio_number.strip()):
+                raise ValidationError(self.env._("Write the Twilio number in E.164, e.g. +14155550123."))
 
     @api.constrains("slug")
     def _check_slug(self):
@@ -402,17 +431,22 @@ class BookingPage(models.Model):
         """Who gets the merchant's messages: the page's responsible and the provider's user."""
         self.ensure_one()
         users = self.responsible_user_id | (provider.user_id if provider else self.env["res.users"])
-        return users.filtered(lambda u: u.active and u.partner_id.email).partner_id
+        return users.filtered("active").partner_id
 
     def _bus_channel(self):
         """Public bus channel of the page: availability changes are announced there."""
         self.ensure_one()
         return f"self_serve_booking.page.{self.id}"
 
+    def _local_now(self):
+        """Now, on the page's wall clock (aware datetime; ``fields.Datetime.now`` so tests can freeze it)."""
+        self.ensure_one()
+        return pytz.utc.localize(fields.Datetime.now()).astimezone(pytz.timezone(self.tz))
+
     def _local_today(self):
         """Today's date in the page's time zone."""
         self.ensure_one()
-        return datetime.now(pytz.timezone(self.tz)).date()
+        return self._local_now().date()
 
     def _last_bookable_date(self):
         """The last local date with a possible slot: the horizon's day."""
@@ -477,6 +511,44 @@ class BookingPage(models.Model):
         locale = babel_locale_parse(lang or self.env.lang or "en_US")
         name = babel_dates.get_timezone_name(local, width="long", locale=locale)
         return f"{name} ({self._tz_abbreviation(local)})"
+
+    # === SMS THROUGH TWILIO === #
+
+    def _twilio_url(self, kind):
+        """The webhook Twilio calls for this page: ``sms`` (replies) or ``status`` (delivery reports)."""
+        self.ensure_one()
+        return f"{self.get_base_url()}/booking/twilio/{self.slug}/{kind}"
+
+    def _merchant_user_for_number(self, number):
+        """The staff user (page responsible, or a provider's user) whose phone is ``number``, if exactly one."""
+        self.ensure_one()
+        users = (self.responsible_user_id | self.provider_ids.user_id).filtered(
+            lambda user: user.active and not user.share)
+        Partner = self.env["res.partner"]
+        matches = users.filtered(lambda user: number in {
+            Partner._booking_phone_e164(phone, self._get_country())
+            for phone in (user.partner_id.mobile, user.partner_id.phone) if phone})
+        return matches if len(matches) == 1 else self.env["res.users"]
+
+    def _pending_requests_for(self, user):
+        """Requests of this page waiting for ``user``'s answer (the responsible answers all), oldest first."""
+        self.ensure_one()
+        domain = [("page_id", "=", self.id), ("state", "=", "pending")]
+        if user != self.responsible_user_id:
+            domain.append(("provider_id.user_id", "=", user.id))
+        return self.env["booking.appointment"].sudo().search(domain, order="pending_since, id")
+
+    def _upcoming_bookings_for_number(self, number):
+        """Upcoming bookings on this page of the contact(s) whose phone is ``number``, nearest first.
+
+        The SMS came from that phone, which proves as much as the code a
+        customer signs in with by phone.
+        """
+        self.ensure_one()
+        return self.env["booking.appointment"].sudo().search([
+            ("page_id", "=", self.id), ("partner_id.phone_sanitized", "=", number),
+            ("state", "in", ("pending", "confirmed")), ("start", ">", fields.Datetime.now()),
+        ], order="start")
 
     def _get_country(self):
         """Country used to read phone numbers given without an international prefix."""

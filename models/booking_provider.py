@@ -1,4 +1,10 @@
+from datetime import datetime, time, timedelta
+
+import pytz
+
 from odoo import api, fields, models
+
+from ..const import TIME_HOLDING_STATES
 
 
 class BookingProvider(models.Model):
@@ -10,7 +16,7 @@ class BookingProvider(models.Model):
     """
 
     _name = "booking.provider"
-    _inherit = ["resource.mixin", "avatar.mixin", "mail.thread"]
+    _inherit = ["resource.mixin", "avatar.mixin", "mail.thread", "booking.notification.mixin"]
     _description = "Service Provider"
     _order = "sequence, name, id"
     _check_company_auto = True
@@ -105,3 +111,41 @@ class BookingProvider(models.Model):
     def _onchange_resource_calendar_id(self):
         if self.resource_calendar_id and not self.tz:
             self.tz = self.resource_calendar_id.tz
+
+    # === THE AGENDA (booking.notification.mixin) === #
+
+    def _merchant_partners(self):
+        """A provider's agenda goes to the provider's own user."""
+        self.ensure_one()
+        return self.user_id.filtered("active").partner_id
+
+    def _notification_title(self, recipient="merchant"):
+        return self.env._("Your agenda")
+
+    def _get_agenda(self, day):
+        """The provider's bookings of local ``day`` (a date or an ISO string) that will take place, by time."""
+        self.ensure_one()
+        day = fields.Date.to_date(day)
+        zone = pytz.timezone(self.tz or "UTC")
+        start = zone.localize(datetime.combine(day, time.min)).astimezone(pytz.utc).replace(tzinfo=None)
+        stop = zone.localize(datetime.combine(day + timedelta(days=1), time.min)).astimezone(pytz.utc).replace(
+            tzinfo=None)
+        return self.env["booking.appointment"].sudo().search([
+            ("provider_id", "=", self.id), ("start", ">=", start), ("start", "<", stop),
+            ("state", "in", [state for state in TIME_HOLDING_STATES if state != "done"]),
+        ], order="start")
+
+    def _agenda_title(self, day):
+        self.ensure_one()
+        return fields.Date.to_date(day).strftime("%A %d %B %Y") if day else ""
+
+    def _get_agenda_sms(self, day):
+        """The agenda in one SMS: times, services, customers (the e-mail has the details)."""
+        self.ensure_one()
+        items = [
+            f"{appointment._format_local(appointment.start, style='time')} {appointment.service_id.name} "
+            f"({appointment.partner_id.name})"
+            for appointment in self._get_agenda(day)
+        ]
+        return self.env._("Tomorrow, %(count)s booking(s): %(items)s", count=len(items), items="; ".join(items))
+

@@ -124,6 +124,37 @@ class BookingScheduler(models.AbstractModel):
         self.env["ir.cron"]._notify_progress(done=queued, remaining=remaining)
         return queued
 
+    # === THE PROVIDERS' AGENDA FOR TOMORROW === #
+
+    @api.model
+    def _cron_send_agendas(self):
+        """Queue each provider's agenda for tomorrow, the evening before, by each page's agenda rules.
+
+        From the rule's local hour (18:00 by default) in the page's time zone
+        until midnight, each provider of the page with a user and bookings
+        tomorrow gets the agenda once per channel: the outbox key (provider,
+        channel, date) is the sent-flag, across pages too.
+        """
+        if not self._try_lock("agendas"):
+            return 0
+        rules = self.env["booking.notification.rule"].sudo().search(
+            [("event", "=", "agenda"), ("active", "=", True), ("page_id.active", "=", True)])
+        Outbox = self.env["booking.notification"].sudo()
+        queued = 0
+        for rule in rules:
+            page = rule.page_id
+            local_now = page._local_now()
+            if local_now.hour + local_now.minute / 60.0 < rule.offset_hours:
+                continue
+            tomorrow = (local_now + timedelta(days=1)).date().isoformat()
+            for provider in page.provider_ids.filtered(
+                    lambda p, day=tomorrow: p.user_id.active and p._get_agenda(day)):
+                for channel in rule._channels():
+                    queued += Outbox._enqueue(
+                        page, "agenda", f"agenda:booking.provider:{provider.id}:{channel}:{tomorrow}", provider,
+                        rule=rule, channel=channel, values={"date": tomorrow}, occurrence=tomorrow)
+        return queued
+
     # === REQUESTS WAITING FOR THE MERCHANT === #
 
     @api.model

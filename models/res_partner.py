@@ -20,6 +20,12 @@ class ResPartner(models.Model):
     booking_appointment_count = fields.Integer(
         compute="_compute_booking_appointment_count", groups="self_serve_booking.group_booking_user"
     )
+    booking_no_show_flag = fields.Selection(
+        selection=[("auto", "By the cancellation policy"), ("at_risk", "At risk"), ("trusted", "Trusted")],
+        string="No-show Protection", default="auto", required=True, tracking=True,
+        groups="self_serve_booking.group_booking_user",
+        help="At risk: online bookings need full prepayment, or a call, as the page's policy says. Trusted: "
+             "never at risk, whatever the no-shows.")
     booking_unverified = fields.Boolean(
         string="Unverified Visitor",
         readonly=True,

@@ -46,6 +46,12 @@ class BookingReport(models.Model):
     )
     no_show_rate = fields.Float(string="No-show Rate (%)", readonly=True, aggregator="avg")
     cancellation_rate = fields.Float(string="Cancellation Rate (%)", readonly=True, aggregator="avg")
+    request_count = fields.Integer(string="Requests", readonly=True, aggregator="sum",
+                                   help="Bookings that waited for the merchant's approval.")
+    answer_hours = fields.Float(string="Hours to Answer", readonly=True, aggregator="avg",
+                                help="How long the merchant took to approve or decline a request.")
+    request_expired_rate = fields.Float(string="Requests Expired (%)", readonly=True, aggregator="avg",
+                                        help="Share of requests nobody answered in time.")
 
     def _query(self):
         return SQL(
@@ -70,7 +76,16 @@ class BookingReport(models.Model):
                    CASE WHEN a.state = 'no_show' THEN 100.0
                         WHEN a.state = 'done' THEN 0.0 END AS no_show_rate,
                    CASE WHEN a.state IN ('cancelled', 'rejected', 'expired') THEN 100.0
-                        ELSE 0.0 END AS cancellation_rate
+                        ELSE 0.0 END AS cancellation_rate,
+                   CASE WHEN a.pending_since IS NOT NULL THEN 1 ELSE 0 END AS request_count,
+                   CASE WHEN a.pending_since IS NULL THEN NULL
+                        WHEN a.confirmed_at >= a.pending_since
+                        THEN EXTRACT(EPOCH FROM a.confirmed_at - a.pending_since) / 3600.0
+                        WHEN a.state = 'rejected' AND a.cancelled_at >= a.pending_since
+                        THEN EXTRACT(EPOCH FROM a.cancelled_at - a.pending_since) / 3600.0 END AS answer_hours,
+                   CASE WHEN a.pending_since IS NULL OR a.state = 'pending' THEN NULL
+                        WHEN a.state = 'expired' AND a.confirmed_at IS NULL THEN 100.0
+                        ELSE 0.0 END AS request_expired_rate
               FROM booking_appointment a
               JOIN res_company c ON c.id = a.company_id
             """

@@ -15,10 +15,12 @@ from . import test_http_trust
 from . import test_idempotency_concurrency
 from . import test_lifecycle
 from . import test_manual_booking
+from . import test_merchant_loop
 from . import test_notifications
 from . import test_payments
 from . import test_payments_stripe
 from . import test_security
+from . import test_twilio
 from . import test_ui_accessibility
 from . import test_ui_backend
 from . import test_ui_tours
