@@ -165,9 +165,9 @@ class BookingPage(models.Model):
     )
     twilio_account_sid = fields.Char(string="Twilio Account SID", groups="self_serve_booking.group_booking_manager")
     twilio_auth_token = fields.Char(
-        string="Twilio Auth Token", groups="self_serve_booking.group_booking_manager", copy=False,
+        groups="self_serve_booking.group_booking_manager", copy=False,
         help="Signs Twilio's requests to this page's webhooks: requests without its signature are refused.")
-    twilio_number = fields.Char(string="Twilio Number", groups="self_serve_booking.group_booking_manager",
+    twilio_number = fields.Char(groups="self_serve_booking.group_booking_manager",
                                 help="The number messages come from, in E.164 (+14155550123).")
     twilio_sms_url = fields.Char(string="Messaging Webhook", compute="_compute_twilio_urls",
                                  help="Paste it in Twilio: the number's \"A message comes in\" webhook (HTTP POST).")
