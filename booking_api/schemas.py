@@ -65,6 +65,11 @@ SCHEMAS = {
             },
             "customer": ref("Customer"),
             "note": {"type": ["string", "null"], "maxLength": 2000},
+            "address": {
+                "type": ["string", "null"], "maxLength": 300,
+                "description": "Where the job takes place: required for services at the customer's address "
+                "(the service's location is customer).",
+            },
         },
     },
     "WaitlistRequest": {
@@ -205,6 +210,9 @@ SCHEMAS = {
             "currency": {"type": "string", "description": "ISO 4217 code"},
             "deposit": ref("Deposit"),
             "requires_approval": {"type": "boolean"},
+            "location": {"type": "string", "enum": ["business", "customer"],
+                         "description": "customer: the job takes place at the customer's address, which the "
+                         "booking must give."},
             "provider_ids": {"type": "array", "items": {"type": "integer"}},
         },
     },

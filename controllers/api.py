@@ -351,6 +351,7 @@ class BookingApiController(http.Controller):
                 "amount": service._get_deposit_amount(),
             },
             "requires_approval": bool(service.requires_approval and not page.auto_confirm),
+            "location": service.location,
             "provider_ids": page._get_bookable_providers(service).ids if page.show_providers else [],
         }
 
@@ -442,7 +443,7 @@ class BookingApiController(http.Controller):
         page, body, service, provider, partner, source = self._customer_request(slug, "BookingRequest")
         appointment = request.env["booking.appointment"]._book_online(
             page, service, provider, _to_naive_utc(body["start"]), customer=body.get("customer"),
-            note=body.get("note"), source=source, partner=partner)
+            note=body.get("note"), source=source, partner=partner, address=body.get("address"))
         payload = self._api_booking_payload(appointment)
         return json_response({"booking": payload}, status=201, headers=[("Location", payload["confirmation_url"])])
 

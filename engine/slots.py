@@ -16,8 +16,10 @@ What "bookable" means for a provider and a start ``t``:
    ``[ws, we)`` it belongs to (a working interval is one maximal contiguous
    stretch of working time, time off already removed);
 2. ``[t, t + duration)`` lies inside that working interval;
-3. the buffered range ``[t - before, t + duration + after)`` overlaps no busy
-   range of the provider (busy ranges are already buffered);
+3. the buffered range ``[t - before - travel, t + duration + after)``
+   overlaps no busy range of the provider (busy ranges are already
+   buffered); ``travel`` is the provider's drive to a job at the customer's
+   place, reserved before it (0 for services at the business);
 4. ``earliest <= t < latest`` (minimum notice and booking horizon).
 """
 
@@ -58,13 +60,16 @@ class ProviderInput:
 
     ``busy`` holds buffered ranges of time-holding appointments (and, once
     calendars sync, busy calendar events); ``last_booked`` is the epoch of the
-    provider's most recent booking, used to break ties in "any available".
+    provider's most recent booking, used to break ties in "any available";
+    ``travel`` (seconds) is reserved before each of this provider's slots on
+    top of the service's buffer: the drive to a job at the customer's place.
     """
 
     provider_id: int
     work: list
     busy: list = field(default_factory=list)
     last_booked: int | None = None
+    travel: int = 0
 
 
 # ---------------------------------------------------------------------------
@@ -115,11 +120,11 @@ def subtract(intervals, holes):
 # ---------------------------------------------------------------------------
 
 
-def provider_starts(work, busy, rules):
+def provider_starts(work, busy, rules, travel=0):
     """Every bookable start of one provider, sorted, in one pass.
 
     A busy range ``[bs, be)`` forbids exactly the starts in the open interval
-    ``(bs - duration - after, be + before)``. Busy ranges are merged and
+    ``(bs - duration - after, be + before + travel)``. Busy ranges are merged and
     sorted, so the forbidden intervals come sorted too and one pointer walks
     them alongside the working intervals. Within each free stretch the grid
     points are produced by ``range``, so the cost is linear in the number of
@@ -128,7 +133,9 @@ def provider_starts(work, busy, rules):
     duration = rules.duration
     step = rules.grid
     reach_back = duration + rules.buffer_after
-    reach_fwd = rules.buffer_before
+    if travel < 0:
+        raise ValueError("travel cannot be negative")
+    reach_fwd = rules.buffer_before + travel
     forbidden = [(bs - reach_back, be + reach_fwd) for bs, be in normalize(busy)]
     n_forbidden = len(forbidden)
     earliest, latest = rules.earliest, rules.latest
@@ -256,7 +263,7 @@ def compute_slots(providers, rules, tz, date_from, date_to):
         latest=min(rules.latest, midnights[-1]),
     )
     per_provider = [
-        (p, provider_starts(p.work, p.busy, window)) for p in providers
+        (p, provider_starts(p.work, p.busy, window, p.travel)) for p in providers
     ]
     if len(per_provider) == 1:
         p, starts = per_provider[0]

@@ -3,6 +3,7 @@ import re
 import secrets
 from collections import defaultdict
 from datetime import timedelta
+from urllib.parse import quote as url_quote
 from urllib.parse import urlparse
 
 import psycopg2
@@ -26,6 +27,7 @@ from ..const import RESCHEDULABLE_STATES
 from ..const import TIME_HOLDING_STATES
 from ..const import UPCOMING_STATES
 from ..exceptions import BookingActionRefused
+from ..exceptions import BookingInputError
 from ..exceptions import LoginRequiredError
 from ..exceptions import SlotUnavailableError
 from ..tools import clean_text
@@ -51,6 +53,7 @@ SLOT_FIELDS = {
     "duration_minutes",
     "buffer_before_minutes",
     "buffer_after_minutes",
+    "travel_minutes",
     "service_id",
     "partner_id",
     "customer_exclusive",
@@ -141,6 +144,12 @@ class BookingAppointment(models.Model):
         precompute=True,
         required=True,
     )
+    address = fields.Char(
+        string="Customer's Address", tracking=True,
+        help="Where the job takes place, for services delivered at the customer's address.")
+    travel_minutes = fields.Integer(
+        string="Travel (minutes)", compute="_compute_travel_minutes", store=True, readonly=False, precompute=True,
+        help="The provider's drive to the customer's address, reserved before the job with the buffer.")
     buffer_before_minutes = fields.Integer(
         string="Buffer Before (minutes)", compute="_compute_service_snapshot", store=True, readonly=False,
         precompute=True,
@@ -324,13 +333,29 @@ class BookingAppointment(models.Model):
                 appointment.start + timedelta(minutes=appointment.duration_minutes) if appointment.start else False
             )
 
-    @api.depends("start", "stop", "buffer_before_minutes", "buffer_after_minutes")
+    @api.constrains("service_id", "address")
+    def _check_address(self):
+        for appointment in self:
+            if appointment.service_id.location == "customer" and not (appointment.address or "").strip():
+                raise ValidationError(self.env._(
+                    "%(service)s takes place at the customer's address: give the address.",
+                    service=appointment.service_id.name))
+
+    @api.depends("service_id", "provider_id")
+    def _compute_travel_minutes(self):
+        """A snapshot of the provider's travel time, for jobs at the customer's address (like the buffers)."""
+        for appointment in self:
+            appointment.travel_minutes = appointment.provider_id.travel_minutes \
+                if appointment.service_id.location == "customer" else 0
+
+    @api.depends("start", "stop", "buffer_before_minutes", "buffer_after_minutes", "travel_minutes")
     def _compute_busy_range(self):
         for appointment in self:
             if not appointment.start or not appointment.stop:
                 appointment.busy_start = appointment.busy_stop = False
                 continue
-            appointment.busy_start = appointment.start - timedelta(minutes=appointment.buffer_before_minutes)
+            appointment.busy_start = appointment.start - timedelta(
+                minutes=appointment.buffer_before_minutes + appointment.travel_minutes)
             appointment.busy_stop = appointment.stop + timedelta(minutes=appointment.buffer_after_minutes)
 
     @api.depends("state", "pending_since", "start", "page_id.approval_expiry_hours")
@@ -575,9 +600,17 @@ class BookingAppointment(models.Model):
         return super().message_post(**kwargs)
 
     def _get_agenda_address(self):
-        """Where the provider goes for this booking, as the agenda says it."""
+        """Where the provider goes for this booking: the customer's address for an on-site job."""
         self.ensure_one()
+        if self.service_id.location == "customer" and self.address:
+            return self.address
         return self.page_id._get_address_text()
+
+    def _map_url(self):
+        """A map of where the job is (OpenStreetMap search), or nothing."""
+        self.ensure_one()
+        where = self._get_agenda_address()
+        return f"https://www.openstreetmap.org/search?query={url_quote(where)}" if where else ""
 
     # === THE BILL === #
 
@@ -1559,7 +1592,7 @@ class BookingAppointment(models.Model):
             "user_id": user.id,
             "partner_ids": [(6, 0, user.partner_id.ids)],
             "show_as": "busy",
-            "location": self.page_id._get_address_text() or self.page_id.name,
+            "location": self._get_agenda_address() or self.page_id.name,
             "description": description,
             "res_model_id": self.env["ir.model"]._get_id(self._name),
             "res_id": self.id,
@@ -1584,17 +1617,19 @@ class BookingAppointment(models.Model):
 
     @api.model
     def _book_online(self, page, service, provider, start, customer=None, note=None, source="website",
-                     partner=None):
+                     partner=None, address=None):
         """Book ``start`` (naive UTC) for a customer, following every rule of the page.
 
         :param provider: a provider, or an empty recordset for "any available".
         :param dict customer: ``name``, ``email``, ``phone`` of a visitor.
         :param partner: the customer who proved who they are (then ``customer`` is ignored).
+        :param address: where the job takes place, for a service at the customer's address.
         :return: the new appointment (sudo).
         """
         if not partner and not page.allow_guest_booking:
             raise LoginRequiredError(self.env._("Please sign in to book on this page."))
         note = clean_text(self.env, note, "note")
+        address = self._clean_address(service, address)
         page._check_start(start)
         Availability = self.env["booking.availability"].sudo()
         slot = Availability._find_slot_or_raise(page, service, start, provider)
@@ -1611,6 +1646,7 @@ class BookingAppointment(models.Model):
                     "partner_id": partner.id,
                     "start": slot.start,
                     "note": note,
+                    "address": address,
                     "source": source,
                     "channel": "online",
                     "state": Appointment._get_initial_state(page, service, source, prepay_full=prepay_full),
@@ -1621,6 +1657,21 @@ class BookingAppointment(models.Model):
             # taken between our check and the insert: the constraint decided
             raise Availability._slot_unavailable(page, service, start, provider) from None
         return appointment
+
+    @api.model
+    def _clean_address(self, service, address):
+        """The customer's address for an on-site service, checked; nothing for a service at the business.
+
+        :raise BookingInputError: on ``address``, missing or unlike an address.
+        """
+        if service.location != "customer":
+            return False
+        address = clean_text(self.env, address, "address", 300)
+        if not address or len(address) < 5 or not re.search(r"\w\w", address):
+            raise BookingInputError({"address": self.env._(
+                "%(service)s takes place at your address: please give the street, number and town.",
+                service=service.name)})
+        return " ".join(address.split())
 
     @api.model
     def _check_no_show_risk(self, page, partner):

@@ -248,8 +248,10 @@ class BookingAvailability(models.AbstractModel):
         else:
             busy = self._get_busy_ranges(providers, fetch_from, fetch_to, exclude_ids=exclude_ids, now=now)
         last_booked = self._get_last_booked(providers) if len(providers) > 1 and not ignore_busy else {}
+        on_site = service.location == "customer"
         inputs = [
-            engine.ProviderInput(provider.id, work[provider.id], busy[provider.id], last_booked.get(provider.id))
+            engine.ProviderInput(provider.id, work[provider.id], busy[provider.id], last_booked.get(provider.id),
+                                 travel=provider.travel_minutes * 60 if on_site else 0)
             for provider in providers
         ]
         rules = self._get_rules(page, service, now, strict=strict)

@@ -3,6 +3,7 @@ from datetime import datetime, time, timedelta
 import pytz
 
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 from ..const import TIME_HOLDING_STATES
 
@@ -47,6 +48,12 @@ class BookingProvider(models.Model):
         "booking.page", "booking_page_provider_rel", "provider_id", "page_id", string="Pages", check_company=True
     )
 
+    travel_minutes = fields.Integer(
+        string="Travel Time (minutes)", default=0,
+        help="Reserved before each job at a customer's address: the drive to it. Nothing is reserved for "
+             "services at the business.",
+    )
+
     # === FOLLOW-UP === #
     appointment_ids = fields.One2many("booking.appointment", "provider_id", string="Appointments")
     time_off_count = fields.Integer(compute="_compute_time_off_count")
@@ -63,6 +70,12 @@ class BookingProvider(models.Model):
         )
         for provider in self:
             provider.time_off_count = counts.get(provider.resource_id, 0)
+
+    @api.constrains("travel_minutes")
+    def _check_travel_minutes(self):
+        for provider in self:
+            if not 0 <= provider.travel_minutes <= 8 * 60:
+                raise ValidationError(self.env._("Travel time is between 0 and 8 hours."))
 
     # === ACTIONS === #
 

@@ -54,6 +54,12 @@ class BookingService(models.Model):
     requires_approval = fields.Boolean(
         help="Bookings wait for a merchant's approval, unless the page confirms automatically.",
     )
+    location = fields.Selection(
+        selection=[("business", "At the business"), ("customer", "At the customer's address")],
+        default="business", required=True,
+        help="At the customer's address: customers give their address when booking, and each provider's "
+             "travel time is reserved before the job.",
+    )
 
     # === RELATIONS === #
     provider_ids = fields.Many2many(

@@ -17,6 +17,7 @@ from . import test_lifecycle
 from . import test_manual_booking
 from . import test_merchant_loop
 from . import test_notifications
+from . import test_on_site
 from . import test_payments
 from . import test_payments_stripe
 from . import test_security

@@ -37,6 +37,8 @@ class BookingAssistant(models.TransientModel):
         default="phone",
     )
     note = fields.Text()
+    service_location = fields.Selection(related="service_id.location")
+    address = fields.Char(string="Customer's Address", help="Where the job takes place (services at the customer's).")
     waitlist_id = fields.Many2one("booking.waitlist")
     slot_ids = fields.One2many("booking.assistant.slot", "wizard_id", string="Free Times")
     searched = fields.Boolean()
@@ -156,6 +158,7 @@ class BookingAssistant(models.TransientModel):
             "source": "backend",
             "channel": channel or self.channel,
             "note": self.note,
+            "address": self.env["booking.appointment"]._clean_address(self.service_id, self.address),
         }
         if self.waitlist_id:
             return self.waitlist_id.action_book(

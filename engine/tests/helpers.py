@@ -16,7 +16,7 @@ from engine.slots import normalize
 from engine.slots import subtract
 
 
-def brute_force_starts(work, busy, rules):
+def brute_force_starts(work, busy, rules, travel=0):
     """The definition of "bookable", checked candidate by candidate.
 
     Quadratic and obviously right; the sweep must always agree with it.
@@ -26,7 +26,7 @@ def brute_force_starts(work, busy, rules):
     for ws, we in normalize(work):
         t = ws
         while t + rules.duration <= we:
-            lo = t - rules.buffer_before
+            lo = t - rules.buffer_before - travel
             hi = t + rules.duration + rules.buffer_after
             if (
                 rules.earliest <= t < rules.latest

@@ -136,6 +136,27 @@ def test_buffers_widen_the_new_booking_against_existing_busy_time():
     assert "09:15" not in times and "11:00" not in times
 
 
+def test_travel_to_the_customer_is_reserved_before_each_job():
+    """After an on-site job 10:00-11:00 with 30 minutes' drive, the next on-site job starts at 11:30."""
+    work = [(at(MON, 8), at(MON, 18))]
+    travel = 30 * M
+    busy = [(at(MON, 10) - travel, at(MON, 11))]  # the booked job, its own drive included
+    starts = local_times(provider_starts(work, busy, rules(duration=60 * M, step=30 * M), travel))
+    assert "11:00" not in starts and starts[starts.index("11:30") - 1] == "08:30"
+    assert starts[:2] == ["08:00", "08:30"], "08:30 + 1 h ends at the next job's drive (09:30)"
+    with pytest.raises(ValueError):
+        provider_starts(work, busy, rules(), -1)
+
+
+def test_each_provider_has_their_own_drive():
+    work = [(at(MON, 8), at(MON, 18))]
+    busy = [(at(MON, 10), at(MON, 11))]
+    near, far = ProviderInput(1, work, busy, travel=0), ProviderInput(2, work, busy, travel=45 * M)
+    slots = compute_slots([near, far], rules(duration=60 * M, step=15 * M), PARIS, MON, MON)
+    first_after = {p: min(s for s, _e, pid in slots if pid == p and s >= at(MON, 11)) for p in (1, 2)}
+    assert first_after == {1: at(MON, 11), 2: at(MON, 11) + 45 * M}
+
+
 def test_buffers_before_and_after_are_not_confused():
     work = [(0, 10 * H)]
     busy = [(5 * H, 6 * H)]
@@ -405,10 +426,10 @@ def scenarios(draw):
 
 
 @settings(max_examples=1500, deadline=None)
-@given(scenarios())
-def test_sweep_agrees_with_brute_force(case):
+@given(scenarios(), st.sampled_from((0, 0, 5, 17, 40)))
+def test_sweep_agrees_with_brute_force(case, travel):
     work, busy, r = case
-    assert provider_starts(work, busy, r) == brute_force_starts(work, busy, r)
+    assert provider_starts(work, busy, r, travel) == brute_force_starts(work, busy, r, travel)
 
 
 @settings(max_examples=300, deadline=None)

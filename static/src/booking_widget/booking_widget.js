@@ -50,6 +50,7 @@ export class BookingWidget extends Component {
                 email: customer ? customer.email : "",
                 phone: customer ? customer.phone : "",
                 note: "",
+                address: "",
             },
             errors: {},
             message: null,
@@ -198,6 +199,11 @@ export class BookingWidget extends Component {
     // ------------------------------------------------------------------
     // Derived data
     // ------------------------------------------------------------------
+
+    /** The chosen service takes place at the customer's address: the form asks for it. */
+    get atCustomer() {
+        return Boolean(this.service && this.service.location === "customer");
+    }
 
     get service() {
         return this.state.services.find((s) => s.id === this.state.serviceId);
@@ -624,7 +630,7 @@ export class BookingWidget extends Component {
     /** A field's error as a sentence: "E-mail: is not a valid e-mail address" reads "E-mail is not valid." */
     fieldError(field, message) {
         const labels = {
-            name: _t("Name"), email: _t("E-mail"), phone: _t("Phone"), note: _t("Note"),
+            name: _t("Name"), email: _t("E-mail"), phone: _t("Phone"), note: _t("Note"), address: _t("Address"),
             time_from: _t("From"), time_to: _t("Until"), start: _t("Time"),
         };
         const text = (message || "").trim().replace(/\.$/, "");
@@ -635,7 +641,7 @@ export class BookingWidget extends Component {
     }
 
     focusFirstError(errors) {
-        const order = ["name", "email", "phone", "note", "time_from", "time_to"];
+        const order = ["name", "email", "phone", "address", "note", "time_from", "time_to"];
         const first = order.find((field) => errors[field]);
         if (first) {
             // after the render that marks it invalid
@@ -676,7 +682,11 @@ export class BookingWidget extends Component {
     }
 
     async submitBooking() {
-        const answer = await this.submitRequest("bookings", { start: this.state.start });
+        const fields = { start: this.state.start };
+        if (this.atCustomer) {
+            fields.address = this.state.form.address.trim() || null;
+        }
+        const answer = await this.submitRequest("bookings", fields);
         if (!answer) {
             return;
         }
