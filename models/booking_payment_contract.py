@@ -743,6 +743,12 @@ class BookingPaymentContract(models.Model):
         self.ensure_one()
         if self.final_invoice_id or not self.appointment_id.line_ids:
             return self.final_invoice_id
+        if not self.env["account.journal"].sudo().search_count(
+                [("type", "=", "sale"), *self.env["account.journal"]._check_company_domain(self.company_id)],
+                limit=1):
+            # a company without accounting yet: the booking goes on; payments, when any, are invoiced then
+            _logger.info("Booking %s: no sales journal in %s, no final invoice", self.name, self.company_id.name)
+            return self.final_invoice_id
         prepaid = self.invoice_ids.filtered(
             lambda m: m.move_type == "out_invoice" and m.state == "posted"
             and m.booking_payment_kind in ("deposit", "balance"))
