@@ -10,6 +10,7 @@ from ..exceptions import BookingActionRefused
 from .common import MONDAY
 from .common import NOW
 from .common import BookingCommon
+from .common import BookingHttpCommon
 from .common import local_to_utc
 
 
@@ -211,3 +212,27 @@ class TestDashboard(BookingCommon):
         self.assertEqual(appointment.state_color, 3)
         appointment.action_approve()
         self.assertEqual(appointment.state_color, 10)
+
+
+@tagged("post_install", "-at_install")
+class TestPortalMessages(BookingHttpCommon):
+    """A message on the customer's booking page (Odoo's portal chatter, with the booking's link) reaches staff."""
+
+    def test_a_message_on_the_booking_page_reaches_staff_and_their_reply_the_customer(self):
+        self.page.responsible_user_id = self.user_manager
+        self.user_manager.partner_id.email = "manny@salon.example.com"
+        with freeze_time(NOW):
+            appointment = self._book(self.at(10))
+        self.make_jsonrpc_request("/mail/message/post", {
+            "thread_model": appointment._name, "thread_id": appointment.id,
+            "post_data": {"body": "Can I come at 10:15 instead?", "message_type": "comment",
+                          "subtype_xmlid": "mail.mt_comment"},
+            "token": appointment._portal_ensure_token(),
+        })
+        message = appointment.message_ids.filtered(lambda m: "10:15" in str(m.body))
+        self.assertEqual(message.author_id, self.customer, "the link speaks for the booking's customer")
+        self.assertIn(self.user_manager.partner_id, message.notification_ids.res_partner_id)
+        reply = appointment.with_user(self.user_manager).message_post(
+            body="Yes, see you then.", message_type="comment", subtype_xmlid="mail.mt_comment")
+        self.assertEqual(reply.notification_ids.filtered(lambda n: n.res_partner_id == self.customer).notification_type,
+                         "email")
