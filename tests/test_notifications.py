@@ -49,7 +49,12 @@ class TestNotificationRules(NotificationCase):
         events = set(page.notification_rule_ids.mapped("event"))
         self.assertEqual(events, {
             "request_received", "confirmed", "declined", "cancelled", "rescheduled", "reminder", "receipt",
-            "waitlist_offer", "new_request", "request_nudge", "customer_cancelled", "customer_rescheduled"})
+            "waitlist_offer", "new_booking", "new_request", "request_nudge", "customer_cancelled",
+            "customer_rescheduled", "agenda"})
+        self.assertEqual(sorted(page.notification_rule_ids.filtered(
+            lambda r: r.event in ("new_booking", "new_request")).mapped(lambda r: (r.event, r.channel))),
+            [("new_booking", "email"), ("new_booking", "inbox"), ("new_request", "email"), ("new_request", "inbox")],
+            "the merchant hears of every booking in Odoo too")
         reminders = page.notification_rule_ids.filtered(lambda r: r.event == "reminder")
         self.assertEqual(sorted(reminders.mapped(lambda r: (r.channel, r.offset_hours))),
                          [("email", 24.0), ("sms", 2.0)])
@@ -57,21 +62,25 @@ class TestNotificationRules(NotificationCase):
             template = rule._get_mail_template() if rule.channel != "sms" else rule._get_sms_template()
             self.assertTrue(template, f"{rule.event} has a default text")
         self.assertEqual(set(page.notification_rule_ids.filtered(lambda r: r.recipient == "merchant").mapped(
-            "event")), {"new_request", "request_nudge", "customer_cancelled", "customer_rescheduled"})
+            "event")), {"new_booking", "new_request", "request_nudge", "customer_cancelled", "customer_rescheduled",
+                        "agenda"})
 
     def test_rules_are_validated(self):
         with self.assertRaises(ValidationError):
-            self.rule("new_request").channel = "sms"  # the merchant is written to
+            self.rule("cancelled").channel = "inbox"  # Odoo notifications are for staff
         with self.assertRaises(ValidationError):
-            self.rule("cancelled").channel = "sms"  # no SMS text for it, none chosen
+            self.rule("rescheduled").channel = "sms"  # no SMS text for it, none chosen
         with self.assertRaises(ValidationError):
             self.rule("reminder", "email").offset_hours = 0
+        with self.assertRaises(ValidationError):
+            self.rule("agenda").offset_hours = 9  # the evening before, not the morning
+        self.rule("new_request", "email").channel = "email_sms"  # staff can be texted (with the reply keywords)
         # with a text of its own, any customer occasion may go by SMS
         sms_text = self.env["sms.template"].create({
-            "name": "Cancelled", "model_id": self.env["ir.model"]._get_id("booking.appointment"),
-            "body": "{{ object.name }} is cancelled.",
+            "name": "Moved", "model_id": self.env["ir.model"]._get_id("booking.appointment"),
+            "body": "{{ object.name }} is moved.",
         })
-        self.rule("cancelled").write({"channel": "email_sms", "sms_template_id": sms_text.id})
+        self.rule("rescheduled").write({"channel": "email_sms", "sms_template_id": sms_text.id})
 
     @freeze_time(NOW)
     def test_channels_and_switching_off_follow_the_page(self):
@@ -119,7 +128,7 @@ class TestLifecycleMessages(NotificationCase):
         self.dispatch()
         [received] = self.sent_messages(request, "We received your request")
         self.assertEqual(received.partner_ids, self.customer)
-        [to_approve] = self.sent_messages(request, "To approve")
+        [to_approve] = self.sent_messages(request, "To approve").filtered("partner_ids")  # (and a note in the inbox)
         self.assertEqual(to_approve.partner_ids, self.merchant)
         self.assertEqual(to_approve.subtype_id, self.env.ref("mail.mt_note"), "an internal note, not to the customer")
         self.assertIn(f"/booking/approval/{request.id}/confirm/", str(to_approve.body))

@@ -124,6 +124,7 @@ registry.category("web_tour.tours").add("self_serve_booking_portal_cancel", {
         click(".o_booking_cancel_confirm", "Confirm"),
         see(".o_booking_portal_message:contains('refunded')", "Cancelled, refund on its way"),
         see(".o_booking_portal_page[data-state='cancelled']"),
+        see("#chatterRoot:shadow .o-mail-Chatter", "The booking's conversation has loaded (the tour ends after it)"),
     ],
 });
 
@@ -142,6 +143,7 @@ registry.category("web_tour.tours").add("self_serve_booking_portal_reschedule", 
         click(".o_booking_reschedule_confirm_button", "Confirm the move"),
         see(".o_booking_portal_message:contains('moved to')", "Moved"),
         see(".o_booking_portal_page[data-state='confirmed']"),
+        see("#chatterRoot:shadow .o-mail-Chatter", "The booking's conversation has loaded (the tour ends after it)"),
     ],
 });
 
