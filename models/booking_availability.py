@@ -257,9 +257,9 @@ class BookingAvailability(models.AbstractModel):
         slots = [Slot(from_epoch(start), from_epoch(stop), provider_id) for start, stop, provider_id in found]
         open_days = set()
         if with_open_days:
-            free = [engine.ProviderInput(provider.id, work[provider.id], [], None) for provider in providers]
-            open_days = {self._local_date(page, from_epoch(start))
-                         for start, _stop, _provider in engine.compute_slots(free, rules, page.tz, date_from, date_to)}
+            # the local dates of the slots nobody has booked, without making those slots
+            open_days = engine.open_days([work[provider.id] for provider in providers], rules, page.tz,
+                                         date_from, date_to)
         return slots, open_days
 
     @api.model
