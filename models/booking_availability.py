@@ -48,6 +48,14 @@ class BookingAvailability(models.AbstractModel):
     def _get_work_intervals(self, providers, start, stop):
         """Working intervals (time off removed) per provider id, as epochs.
 
+        What ``resource.calendar._work_intervals_batch`` gives (attendances
+        minus time off, the same two Odoo calls, one batch per calendar),
+        with the subtraction done on epochs and only for providers who have
+        time off. Odoo hands every resource of a calendar and time zone the
+        same attendance intervals object; it is converted once, and providers
+        without time off share the converted list (nobody mutates it: the
+        engine normalises into new lists).
+
         :param start, stop: naive UTC datetimes bounding the search.
         """
         start = pytz.utc.localize(start)
@@ -57,13 +65,27 @@ class BookingAvailability(models.AbstractModel):
         for provider in providers:
             if provider.resource_calendar_id:
                 by_calendar[provider.resource_calendar_id] |= provider
+        # as _work_intervals_batch: attendances in the context's employee time zone if any, time off without
+        attendance_tz = self.env.context.get("employee_timezone")
         for calendar, group in by_calendar.items():
-            intervals = calendar._work_intervals_batch(start, stop, resources=group.resource_id)
+            resources = group.resource_id
+            attendances = calendar._attendance_intervals_batch(start, stop, resources, tz=attendance_tz)
+            leaves = calendar._leave_intervals_batch(start, stop, resources)
+            converted = {}  # id of an attendance intervals object -> its epochs
             for provider in group:
-                result[provider.id] = [
-                    (to_epoch(begin), to_epoch(end)) for begin, end, _meta in intervals[provider.resource_id.id]
-                ]
+                resource_id = provider.resource_id.id
+                intervals = attendances[resource_id]
+                work = converted.get(id(intervals))
+                if work is None:
+                    work = converted[id(intervals)] = self._intervals_to_epochs(intervals)
+                time_off = leaves[resource_id]
+                result[provider.id] = engine.subtract(work, self._intervals_to_epochs(time_off)) if time_off else work
         return result
+
+    @api.model
+    def _intervals_to_epochs(self, intervals):
+        """``[(start, stop), ...]`` epochs of Odoo intervals (aware datetimes)."""
+        return [(to_epoch(begin), to_epoch(end)) for begin, end, _meta in intervals]
 
     @api.model
     def _get_busy_ranges(self, providers, start, stop, exclude_ids=(), now=None):
