@@ -91,6 +91,11 @@ class BookingAvailability(models.AbstractModel):
     def _get_busy_ranges(self, providers, start, stop, exclude_ids=(), now=None):
         """Buffered busy ranges per provider id, as epochs, in one query.
 
+        The database gives the epochs (the columns are naive UTC, so
+        ``EXTRACT(EPOCH ...)`` is the UTC epoch; ``floor`` truncates as
+        :func:`to_epoch` does), sparing a datetime per bound; the ranges come
+        in no particular order (the engine sorts them).
+
         Busy are the provider's time-holding appointments and, when the page
         mirrors calendars, the busy events of the provider's user in Odoo
         Calendar (the ones the provider created, or was invited to and did
@@ -113,7 +118,8 @@ class BookingAvailability(models.AbstractModel):
         self.env.cr.execute(
             SQL(
                 """
-                SELECT a.provider_id, a.busy_start, a.busy_stop, FALSE, NULL::date, NULL::date
+                SELECT a.provider_id, FLOOR(EXTRACT(EPOCH FROM a.busy_start))::bigint,
+                       FLOOR(EXTRACT(EPOCH FROM a.busy_stop))::bigint, FALSE, NULL::date, NULL::date
                   FROM booking_appointment a
                  WHERE a.provider_id = ANY(%(providers)s)
                    AND a.state IN %(states)s
@@ -128,7 +134,8 @@ class BookingAvailability(models.AbstractModel):
                                       AND tx.booking_payment_kind = 'deposit'
                                       AND tx.state IN %(in_flight)s))
                  UNION ALL
-                SELECT p.id, e.start, e.stop, e.allday, e.start_date, e.stop_date
+                SELECT p.id, FLOOR(EXTRACT(EPOCH FROM e.start))::bigint, FLOOR(EXTRACT(EPOCH FROM e.stop))::bigint,
+                       e.allday, e.start_date, e.stop_date
                   FROM booking_provider p
                   JOIN res_users u ON u.id = p.user_id
                   JOIN calendar_event e ON e.start < %(stop)s + interval '1 day'
@@ -142,7 +149,6 @@ class BookingAvailability(models.AbstractModel):
                         OR (e.user_id = u.id
                             AND NOT EXISTS (SELECT 1 FROM calendar_attendee att
                                              WHERE att.event_id = e.id AND att.partner_id = u.partner_id)))
-              ORDER BY 1, 2
                 """,
                 providers=list(providers.ids),
                 calendar_providers=[p.id for p in providers if p.user_id and self._syncs_calendar(p)],
@@ -164,7 +170,7 @@ class BookingAvailability(models.AbstractModel):
                 end = zone.localize(datetime.combine(stop_date + timedelta(days=1), time.min))
                 result[provider_id].append((to_epoch(begin), to_epoch(end)))
             else:
-                result[provider_id].append((to_epoch(busy_start), to_epoch(busy_stop)))
+                result[provider_id].append((busy_start, busy_stop))
         return result
 
     @api.model
