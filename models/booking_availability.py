@@ -22,9 +22,13 @@ def to_epoch(value):
     return engine.epoch(value)
 
 
+EPOCH = datetime(1970, 1, 1)
+
+
 def from_epoch(value):
     """A naive UTC datetime, Odoo's storage format, from epoch seconds."""
-    return datetime.fromtimestamp(value, pytz.utc).replace(tzinfo=None)
+    # what datetime.fromtimestamp(value, UTC) gives, without a time zone round trip
+    return EPOCH + timedelta(seconds=value)
 
 
 class BookingAvailability(models.AbstractModel):
@@ -282,7 +286,14 @@ class BookingAvailability(models.AbstractModel):
         ]
         rules = self._get_rules(page, service, now, strict=strict)
         found = engine.compute_slots(inputs, rules, page.tz, date_from, date_to)
-        slots = [Slot(from_epoch(start), from_epoch(stop), provider_id) for start, stop, provider_id in found]
+        # each instant converted once: providers share starts, a stop is often another slot's start
+        instants = {}
+        for start, stop, _provider_id in found:
+            if start not in instants:
+                instants[start] = from_epoch(start)
+            if stop not in instants:
+                instants[stop] = from_epoch(stop)
+        slots = [Slot(instants[start], instants[stop], provider_id) for start, stop, provider_id in found]
         open_days = set()
         if with_open_days:
             # the local dates of the slots nobody has booked, without making those slots
