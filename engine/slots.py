@@ -80,14 +80,22 @@ def normalize(intervals):
     the slot grid runs through noon.
     """
     merged = []
+    append = merged.append
+    current = None  # the (start, stop) being extended, not yet appended
     for start, stop in sorted(intervals):
         if stop <= start:
             continue
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], stop)
+        if current is None:
+            current = (start, stop)
+        elif start <= current[1]:
+            if stop > current[1]:
+                current = (current[0], stop)
         else:
-            merged.append([start, stop])
-    return [(start, stop) for start, stop in merged]
+            append(current)
+            current = (start, stop)
+    if current is not None:
+        append(current)
+    return merged
 
 
 def subtract(intervals, holes):
