@@ -98,7 +98,10 @@ class BookingAvailability(models.AbstractModel):
         The database gives the epochs (the columns are naive UTC, so
         ``EXTRACT(EPOCH ...)`` is the UTC epoch; ``floor`` truncates as
         :func:`to_epoch` does), sparing a datetime per bound; the ranges come
-        in no particular order (the engine sorts them).
+        in no particular order (the engine sorts them). Appointments overlap
+        the window as the exclusion constraint's ranges do, so its GiST index
+        finds them, however long the history (an empty range, which would
+        block nothing anyway, is left out).
 
         Busy are the provider's time-holding appointments and, when the page
         mirrors calendars, the busy events of the provider's user in Odoo
@@ -127,8 +130,7 @@ class BookingAvailability(models.AbstractModel):
                   FROM booking_appointment a
                  WHERE a.provider_id = ANY(%(providers)s)
                    AND a.state IN %(states)s
-                   AND a.busy_start < %(stop)s
-                   AND a.busy_stop > %(start)s
+                   AND tsrange(a.busy_start, a.busy_stop, '[)') && tsrange(%(start)s, %(stop)s, '[)')
                    AND a.id != ALL(%(exclude)s)
                    AND (a.state != 'pending_payment' OR a.hold_expires_at IS NULL OR a.hold_expires_at >= %(now)s
                         OR EXISTS (SELECT 1
