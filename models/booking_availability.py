@@ -186,15 +186,24 @@ class BookingAvailability(models.AbstractModel):
 
     @api.model
     def _get_last_booked(self, providers):
-        """When each provider was last booked (epoch), for "any available" ties."""
+        """When each provider was last booked (epoch), for "any available" ties.
+
+        The latest time-holding appointment of each provider, one probe of
+        the index ``booking_appointment_provider_booked_index`` per provider
+        (``booking.appointment.init``), rather than a scan of all they ever had.
+        """
         self.env["booking.appointment"].flush_model(["provider_id", "state"])
         self.env.cr.execute(
             SQL(
                 """
-                SELECT provider_id, MAX(create_date)
-                  FROM booking_appointment
-                 WHERE provider_id = ANY(%(providers)s) AND state IN %(states)s
-              GROUP BY provider_id
+                SELECT p.id, last.create_date
+                  FROM unnest(%(providers)s::int[]) AS p(id)
+                 CROSS JOIN LATERAL (SELECT a.create_date
+                                       FROM booking_appointment a
+                                      WHERE a.provider_id = p.id AND a.state IN %(states)s
+                                        AND a.create_date IS NOT NULL
+                                   ORDER BY a.create_date DESC
+                                      LIMIT 1) last
                 """,
                 providers=list(providers.ids),
                 states=TIME_HOLDING_STATES,
