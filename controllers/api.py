@@ -59,7 +59,21 @@ def json_response(payload, status=200, headers=None):
 
 def iso_utc(value):
     """ISO 8601 with Z for a naive UTC datetime."""
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if value.tzinfo is None:
+        return _iso_naive(value)
+    return f"{value.isoformat(timespec='seconds')[:19]}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_naive(value):
+    """value.strftime("%Y-%m-%dT%H:%M:%SZ") at a fraction of the cost.
+
+    A 31-day slots answer formats some 6,000 datetimes, a thousand distinct
+    (providers share start times, a slot's end is often another's start).
+    The text depends on the value only, so the cache can never be stale;
+    naive datetimes only: aware ones equal as instants print differently.
+    """
+    return f"{value.isoformat(timespec='seconds')}Z"
 
 
 def api_endpoint(methods, idempotent=False):

@@ -85,14 +85,22 @@ def normalize(intervals):
     the slot grid runs through noon.
     """
     merged = []
+    append = merged.append
+    current = None  # the (start, stop) being extended, not yet appended
     for start, stop in sorted(intervals):
         if stop <= start:
             continue
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], stop)
+        if current is None:
+            current = (start, stop)
+        elif start <= current[1]:
+            if stop > current[1]:
+                current = (current[0], stop)
         else:
-            merged.append([start, stop])
-    return [(start, stop) for start, stop in merged]
+            append(current)
+            current = (start, stop)
+    if current is not None:
+        append(current)
+    return merged
 
 
 def subtract(intervals, holes):
@@ -246,6 +254,53 @@ def daily_load(busy, midnights):
     return load
 
 
+def _window(rules, midnights):
+    """``rules`` with ``earliest`` and ``latest`` clipped to the local days ``midnights`` span."""
+    return Rules(
+        duration=rules.duration,
+        buffer_before=rules.buffer_before,
+        buffer_after=rules.buffer_after,
+        step=rules.step,
+        earliest=max(rules.earliest, midnights[0]),
+        latest=min(rules.latest, midnights[-1]),
+    )
+
+
+def open_days(works, rules, tz, date_from, date_to):
+    """The local dates in range with at least one start when nobody has booked.
+
+    The same as the local dates of ``compute_slots`` for providers with these
+    working intervals and no busy time, without producing the slots: in each
+    working interval it visits one start per local day, jumping from a start
+    to the first grid point past the next midnight, so the cost is the number
+    of intervals plus open days. Identical working intervals (providers on
+    one calendar without time off) are looked at once.
+    """
+    midnights = local_midnights(tz, date_from, date_to)
+    window = _window(rules, midnights)
+    duration, step = window.duration, window.grid
+    earliest, latest = window.earliest, window.latest
+    found = set()
+    seen = set()
+    for work in works:
+        key = tuple(work)
+        if key in seen:
+            continue
+        seen.add(key)
+        for ws, we in normalize(work):
+            lo = ws if ws >= earliest else earliest
+            hi = we - duration
+            if hi >= latest:
+                hi = latest - 1
+            t = lo + (-(lo - ws)) % step
+            while t <= hi:
+                day = bisect_right(midnights, t) - 1
+                found.add(day)
+                boundary = midnights[day + 1]
+                t = boundary + (-(boundary - ws)) % step
+    return {date_from + timedelta(days=day) for day in found}
+
+
 def compute_slots(providers, rules, tz, date_from, date_to):
     """All bookable ``(start, stop, provider_id)`` whose local date is in range.
 
@@ -254,14 +309,7 @@ def compute_slots(providers, rules, tz, date_from, date_to):
     So the first entry of each start is the provider "any" assigns.
     """
     midnights = local_midnights(tz, date_from, date_to)
-    window = Rules(
-        duration=rules.duration,
-        buffer_before=rules.buffer_before,
-        buffer_after=rules.buffer_after,
-        step=rules.step,
-        earliest=max(rules.earliest, midnights[0]),
-        latest=min(rules.latest, midnights[-1]),
-    )
+    window = _window(rules, midnights)
     per_provider = [
         (p, provider_starts(p.work, p.busy, window, p.travel)) for p in providers
     ]
@@ -325,6 +373,7 @@ __all__ = [
     "local_midnights",
     "localize",
     "normalize",
+    "open_days",
     "provider_starts",
     "subtract",
 ]

@@ -16,6 +16,7 @@ from werkzeug.urls import url_encode
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, format_amount
+from odoo.tools.sql import create_index
 
 from odoo.addons.auth_signup.models.res_partner import SignupError
 
@@ -418,6 +419,9 @@ class BookingAppointment(models.Model):
             SQL("%s AND customer_exclusive", states),
             "customer-v1 states:" + ",".join(TIME_HOLDING_STATES),
         )
+        # when each provider was last booked ("any available" ties), without reading their whole history
+        create_index(cr, "booking_appointment_provider_booked_index", self._table, ["provider_id", "create_date"],
+                     where="state IN (%s)" % ", ".join(f"'{state}'" for state in TIME_HOLDING_STATES))
         return res
 
     def _ensure_exclusion_constraint(self, name, elements, where, signature):

@@ -22,9 +22,13 @@ def to_epoch(value):
     return engine.epoch(value)
 
 
+EPOCH = datetime(1970, 1, 1)
+
+
 def from_epoch(value):
     """A naive UTC datetime, Odoo's storage format, from epoch seconds."""
-    return datetime.fromtimestamp(value, pytz.utc).replace(tzinfo=None)
+    # what datetime.fromtimestamp(value, UTC) gives, without a time zone round trip
+    return EPOCH + timedelta(seconds=value)
 
 
 class BookingAvailability(models.AbstractModel):
@@ -48,6 +52,14 @@ class BookingAvailability(models.AbstractModel):
     def _get_work_intervals(self, providers, start, stop):
         """Working intervals (time off removed) per provider id, as epochs.
 
+        What ``resource.calendar._work_intervals_batch`` gives (attendances
+        minus time off, the same two Odoo calls, one batch per calendar),
+        with the subtraction done on epochs and only for providers who have
+        time off. Odoo hands every resource of a calendar and time zone the
+        same attendance intervals object; it is converted once, and providers
+        without time off share the converted list (nobody mutates it: the
+        engine normalises into new lists).
+
         :param start, stop: naive UTC datetimes bounding the search.
         """
         start = pytz.utc.localize(start)
@@ -57,17 +69,39 @@ class BookingAvailability(models.AbstractModel):
         for provider in providers:
             if provider.resource_calendar_id:
                 by_calendar[provider.resource_calendar_id] |= provider
+        # as _work_intervals_batch: attendances in the context's employee time zone if any, time off without
+        attendance_tz = self.env.context.get("employee_timezone")
         for calendar, group in by_calendar.items():
-            intervals = calendar._work_intervals_batch(start, stop, resources=group.resource_id)
+            resources = group.resource_id
+            attendances = calendar._attendance_intervals_batch(start, stop, resources, tz=attendance_tz)
+            leaves = calendar._leave_intervals_batch(start, stop, resources)
+            converted = {}  # id of an attendance intervals object -> its epochs
             for provider in group:
-                result[provider.id] = [
-                    (to_epoch(begin), to_epoch(end)) for begin, end, _meta in intervals[provider.resource_id.id]
-                ]
+                resource_id = provider.resource_id.id
+                intervals = attendances[resource_id]
+                work = converted.get(id(intervals))
+                if work is None:
+                    work = converted[id(intervals)] = self._intervals_to_epochs(intervals)
+                time_off = leaves[resource_id]
+                result[provider.id] = engine.subtract(work, self._intervals_to_epochs(time_off)) if time_off else work
         return result
+
+    @api.model
+    def _intervals_to_epochs(self, intervals):
+        """``[(start, stop), ...]`` epochs of Odoo intervals (aware datetimes)."""
+        return [(to_epoch(begin), to_epoch(end)) for begin, end, _meta in intervals]
 
     @api.model
     def _get_busy_ranges(self, providers, start, stop, exclude_ids=(), now=None):
         """Buffered busy ranges per provider id, as epochs, in one query.
+
+        The database gives the epochs (the columns are naive UTC, so
+        ``EXTRACT(EPOCH ...)`` is the UTC epoch; ``floor`` truncates as
+        :func:`to_epoch` does), sparing a datetime per bound; the ranges come
+        in no particular order (the engine sorts them). Appointments overlap
+        the window as the exclusion constraint's ranges do, so its GiST index
+        finds them, however long the history (an empty range, which would
+        block nothing anyway, is left out).
 
         Busy are the provider's time-holding appointments and, when the page
         mirrors calendars, the busy events of the provider's user in Odoo
@@ -91,12 +125,12 @@ class BookingAvailability(models.AbstractModel):
         self.env.cr.execute(
             SQL(
                 """
-                SELECT a.provider_id, a.busy_start, a.busy_stop, FALSE, NULL::date, NULL::date
+                SELECT a.provider_id, FLOOR(EXTRACT(EPOCH FROM a.busy_start))::bigint,
+                       FLOOR(EXTRACT(EPOCH FROM a.busy_stop))::bigint, FALSE, NULL::date, NULL::date
                   FROM booking_appointment a
                  WHERE a.provider_id = ANY(%(providers)s)
                    AND a.state IN %(states)s
-                   AND a.busy_start < %(stop)s
-                   AND a.busy_stop > %(start)s
+                   AND tsrange(a.busy_start, a.busy_stop, '[)') && tsrange(%(start)s, %(stop)s, '[)')
                    AND a.id != ALL(%(exclude)s)
                    AND (a.state != 'pending_payment' OR a.hold_expires_at IS NULL OR a.hold_expires_at >= %(now)s
                         OR EXISTS (SELECT 1
@@ -106,7 +140,8 @@ class BookingAvailability(models.AbstractModel):
                                       AND tx.booking_payment_kind = 'deposit'
                                       AND tx.state IN %(in_flight)s))
                  UNION ALL
-                SELECT p.id, e.start, e.stop, e.allday, e.start_date, e.stop_date
+                SELECT p.id, FLOOR(EXTRACT(EPOCH FROM e.start))::bigint, FLOOR(EXTRACT(EPOCH FROM e.stop))::bigint,
+                       e.allday, e.start_date, e.stop_date
                   FROM booking_provider p
                   JOIN res_users u ON u.id = p.user_id
                   JOIN calendar_event e ON e.start < %(stop)s + interval '1 day'
@@ -120,7 +155,6 @@ class BookingAvailability(models.AbstractModel):
                         OR (e.user_id = u.id
                             AND NOT EXISTS (SELECT 1 FROM calendar_attendee att
                                              WHERE att.event_id = e.id AND att.partner_id = u.partner_id)))
-              ORDER BY 1, 2
                 """,
                 providers=list(providers.ids),
                 calendar_providers=[p.id for p in providers if p.user_id and self._syncs_calendar(p)],
@@ -142,7 +176,7 @@ class BookingAvailability(models.AbstractModel):
                 end = zone.localize(datetime.combine(stop_date + timedelta(days=1), time.min))
                 result[provider_id].append((to_epoch(begin), to_epoch(end)))
             else:
-                result[provider_id].append((to_epoch(busy_start), to_epoch(busy_stop)))
+                result[provider_id].append((busy_start, busy_stop))
         return result
 
     @api.model
@@ -152,15 +186,24 @@ class BookingAvailability(models.AbstractModel):
 
     @api.model
     def _get_last_booked(self, providers):
-        """When each provider was last booked (epoch), for "any available" ties."""
+        """When each provider was last booked (epoch), for "any available" ties.
+
+        The latest time-holding appointment of each provider, one probe of
+        the index ``booking_appointment_provider_booked_index`` per provider
+        (``booking.appointment.init``), rather than a scan of all they ever had.
+        """
         self.env["booking.appointment"].flush_model(["provider_id", "state"])
         self.env.cr.execute(
             SQL(
                 """
-                SELECT provider_id, MAX(create_date)
-                  FROM booking_appointment
-                 WHERE provider_id = ANY(%(providers)s) AND state IN %(states)s
-              GROUP BY provider_id
+                SELECT p.id, last.create_date
+                  FROM unnest(%(providers)s::int[]) AS p(id)
+                 CROSS JOIN LATERAL (SELECT a.create_date
+                                       FROM booking_appointment a
+                                      WHERE a.provider_id = p.id AND a.state IN %(states)s
+                                        AND a.create_date IS NOT NULL
+                                   ORDER BY a.create_date DESC
+                                      LIMIT 1) last
                 """,
                 providers=list(providers.ids),
                 states=TIME_HOLDING_STATES,
@@ -256,12 +299,19 @@ class BookingAvailability(models.AbstractModel):
         ]
         rules = self._get_rules(page, service, now, strict=strict)
         found = engine.compute_slots(inputs, rules, page.tz, date_from, date_to)
-        slots = [Slot(from_epoch(start), from_epoch(stop), provider_id) for start, stop, provider_id in found]
+        # each instant converted once: providers share starts, a stop is often another slot's start
+        instants = {}
+        for start, stop, _provider_id in found:
+            if start not in instants:
+                instants[start] = from_epoch(start)
+            if stop not in instants:
+                instants[stop] = from_epoch(stop)
+        slots = [Slot(instants[start], instants[stop], provider_id) for start, stop, provider_id in found]
         open_days = set()
         if with_open_days:
-            free = [engine.ProviderInput(provider.id, work[provider.id], [], None) for provider in providers]
-            open_days = {self._local_date(page, from_epoch(start))
-                         for start, _stop, _provider in engine.compute_slots(free, rules, page.tz, date_from, date_to)}
+            # the local dates of the slots nobody has booked, without making those slots
+            open_days = engine.open_days([work[provider.id] for provider in providers], rules, page.tz,
+                                         date_from, date_to)
         return slots, open_days
 
     @api.model

@@ -1,9 +1,12 @@
 from datetime import date, datetime, time
 
+import pytz
 from freezegun import freeze_time
 
 from odoo import Command
 
+from ..engine import slots as engine
+from ..models.booking_availability import to_epoch
 from .common import MONDAY
 from .common import NOW
 from .common import PARIS
@@ -150,6 +153,50 @@ class TestAvailability(BookingCommon):
         self.assertTrue(Availability._fits_working_time(self.provider_a, self.at(10, 7), self.at(11, 7)))
         self.assertFalse(Availability._fits_working_time(self.provider_a, self.at(11, 30), self.at(12, 30)))
         self.assertFalse(Availability._fits_working_time(self.provider_a, self.at(8), self.at(9)))
+
+    def test_work_intervals_are_odoos_work_intervals(self):
+        """The adapter's working time is ``resource.calendar._work_intervals_batch``'s, calendar by calendar.
+
+        Two calendars, providers in two time zones on one calendar, an
+        attendance of one resource only, time off of one provider (over two
+        days), a public holiday of one calendar and a company-wide one.
+        """
+        Availability = self.env["booking.availability"]
+        new_york_hours = self._create_calendar("NY week", NEW_YORK, range(5), [(8, 16)])
+        Provider = self.env["booking.provider"]
+        nora = Provider.create({"name": "Nora", "resource_calendar_id": new_york_hours.id, "tz": NEW_YORK})
+        paul = Provider.create({"name": "Paul", "resource_calendar_id": self.calendar.id, "tz": NEW_YORK})
+        self.env["resource.calendar.attendance"].create({
+            "name": "Bob's Saturdays", "calendar_id": self.calendar.id, "resource_id": self.provider_b.resource_id.id,
+            "dayofweek": "5", "hour_from": 10, "hour_to": 14, "day_period": "morning",
+        })
+        Leave = self.env["resource.calendar.leaves"]
+        Leave.create({"name": "Trip", "resource_id": self.provider_a.resource_id.id, "calendar_id": self.calendar.id,
+                      "date_from": self.at(10, 30), "date_to": self.at(14, day=date(2025, 6, 3))})
+        Leave.create({"name": "Holiday", "calendar_id": self.calendar.id,
+                      "date_from": self.at(0, day=date(2025, 6, 5)), "date_to": self.at(23, 59, day=date(2025, 6, 5))})
+        Leave.create({"name": "Company day", "company_id": self.company.id, "calendar_id": False,
+                      "date_from": self.at(12, day=date(2025, 6, 6)), "date_to": self.at(18, day=date(2025, 6, 6))})
+        providers = self.provider_a | self.provider_b | nora | paul
+        start, stop = datetime(2025, 6, 1), datetime(2025, 6, 9)
+        work = Availability._get_work_intervals(providers, start, stop)
+        utc = pytz.utc
+        for provider in providers:
+            with self.subTest(provider=provider.name):
+                expected = provider.resource_calendar_id._work_intervals_batch(
+                    utc.localize(start), utc.localize(stop), resources=provider.resource_id)[provider.resource_id.id]
+                expected = engine.normalize([(to_epoch(begin), to_epoch(end)) for begin, end, _meta in expected])
+                self.assertTrue(expected)
+                self.assertEqual(engine.normalize(work[provider.id]), expected)
+        # and the slots follow: Alice's trip, Bob's Saturday, the holidays
+        self.assertEqual(self.local_times(self.slots(providers=self.provider_a)), ["09:00"])
+        self.assertEqual(self.local_times(self.slots(providers=self.provider_a, day=date(2025, 6, 3))),
+                         ["14:00", "15:00", "16:00"])
+        self.assertEqual(self.local_times(self.slots(providers=self.provider_b, day=date(2025, 6, 7))),
+                         ["10:00", "11:00", "12:00", "13:00"])
+        self.assertEqual(self.slots(day=date(2025, 6, 5)), [])
+        self.assertEqual(self.local_times(self.slots(day=date(2025, 6, 6), providers=self.provider_b)),
+                         ["09:00", "10:00", "11:00"])
 
     def _count_queries(self, providers, days):
         """SQL queries of one slots computation, from a cold cache as in a request."""

@@ -17,6 +17,7 @@ from engine.slots import epoch
 from engine.slots import local_midnights
 from engine.slots import localize
 from engine.slots import normalize
+from engine.slots import open_days
 from engine.slots import provider_starts
 from engine.slots import subtract
 from engine.tests.helpers import brute_force_starts
@@ -453,3 +454,58 @@ def test_compute_slots_is_the_union_of_brute_force_answers(busy_lists, duration)
         for s in brute_force_starts(p.work, p.busy, r)
     )
     assert sorted((s, p) for s, _e, p in slots) == expected
+
+
+# ---------------------------------------------------------------------------
+# Property: open days are the days of the slots nobody has booked
+# ---------------------------------------------------------------------------
+
+# ranges around clock changes, at midnight in Havana and Santiago
+OPEN_DAY_RANGES = [
+    (PARIS, date(2025, 10, 24)),
+    (NEW_YORK, date(2025, 3, 7)),
+    (HAVANA, date(2025, 3, 7)),
+    (HAVANA, date(2025, 10, 31)),
+    (SANTIAGO, date(2025, 9, 5)),
+    (SANTIAGO, date(2025, 4, 3)),
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(OPEN_DAY_RANGES),
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 6 * 24 * 4), st.integers(1, 3 * 24 * 4)), max_size=5),
+        min_size=1, max_size=4,
+    ),
+    st.integers(1, 26 * 4),
+    st.integers(0, 30 * 4),
+    st.integers(0, 5 * 24 * 4),
+    st.integers(0, 5 * 24 * 4),
+    st.integers(1, 5),
+    st.booleans(),
+)
+def test_open_days_are_the_local_dates_of_the_free_slots(zone_day, works, duration, step, earliest, latest, days,
+                                                         same_work):
+    tz, first = zone_day
+    q = 15 * M
+    base = at(first, 0, tz=tz) - 12 * H
+    works = [[(base + s * q, base + (s + d) * q) for s, d in work] for work in works]
+    if same_work:
+        works = [works[0]] * len(works)
+    r = Rules(duration=duration * q, step=step * q, earliest=base + earliest * q, latest=base + latest * q)
+    last = first + timedelta(days=days - 1)
+    free = [ProviderInput(i + 1, work) for i, work in enumerate(works)]
+    expected = {local_date(s, tz) for s, _e, _p in compute_slots(free, r, tz.zone, first, last)}
+    assert open_days(works, r, tz.zone, first, last) == expected
+
+
+def test_open_days_skip_closed_days_and_the_notice():
+    days = [MON + timedelta(days=i) for i in range(7)]
+    work = weekly_work_intervals(WEEKDAYS_9_TO_5_WITH_LUNCH, PARIS, days[0], days[-1])
+    # notice until Tuesday 16:30: a 60-minute service still fits Tuesday at 16:00? no, 16:30 is off the grid
+    r = rules(earliest=at(days[1], 16, 30))
+    assert open_days([work], r, PARIS.zone, days[0], days[-1]) == set(days[2:5])
+    r = rules(earliest=at(days[1], 16))
+    assert open_days([work, []], r, PARIS.zone, days[0], days[-1]) == set(days[1:5])
+    assert open_days([[], []], r, PARIS.zone, days[0], days[-1]) == set()
