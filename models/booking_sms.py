@@ -208,7 +208,7 @@ class BookingSms(models.Model):
         appointment = appointments[:1]
         cancel = self._question(page, number, "cancel")
         reschedule = self._question(page, number, "reschedule")
-        if reschedule and keyword.isdigit():
+        if reschedule and keyword.isascii() and keyword.isdigit() and len(keyword) <= 2:  # "²" is a digit too
             return self._pick_new_time(page, number, reschedule, int(keyword))
         if keyword in ("C", "CANCEL"):
             if cancel:

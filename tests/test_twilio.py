@@ -165,6 +165,12 @@ class TestTwilio(BookingPaymentHttpCommon):
             reply = self.text("R")
             self.assertIn("1)", reply)
             self.assertIn("3)", reply)
+            # what a stranger's phone could send instead of a number: never a 5xx, nothing moved
+            for odd in ("²", "9" * 40, "7"):
+                answer = self.text(odd)
+                self.assertIsInstance(answer, str, f"{odd!r} is answered, not refused with an error")
+            self.assertEqual(appointment.start, local_to_utc(MONDAY, 10))
+            reply = self.text("R")
             question = self.env["booking.sms"].search([("awaiting", "=", "reschedule")])
             second = json.loads(question.awaiting_data)["starts"][1]
             reply = self.text("2")
