@@ -1,6 +1,6 @@
 {
     "name": "Self-Serve Booking",
-    "version": "18.0.4.0.0",
+    "version": "18.0.5.0.0",
     "summary": "Appointments customers book, pay and manage themselves: public page, live availability, "
     "deposits, waitlist, portal, merchant calendar",
     "category": "Services/Booking",
@@ -18,8 +18,10 @@
         "product",
         "payment",
         "account_payment",
+        "im_livechat",
+        "website_livechat",
     ],
-    "external_dependencies": {"python": ["phonenumbers", "qrcode", "twilio", "vobject"]},
+    "external_dependencies": {"python": ["dateparser", "phonenumbers", "qrcode", "rapidfuzz", "twilio", "vobject"]},
     "data": [
         "security/booking_security.xml",
         "security/ir.model.access.csv",
@@ -29,6 +31,7 @@
         "data/ir_cron_data.xml",
         "views/booking_notification_views.xml",
         "views/booking_sms_views.xml",
+        "views/booking_conversation_views.xml",
         "views/booking_cancellation_policy_views.xml",
         "views/booking_service_views.xml",
         "views/booking_provider_views.xml",

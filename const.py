@@ -58,3 +58,6 @@ MAX_SLOT_RANGE_DAYS = 62
 ATTEMPTS_FACTOR = 6
 # The URL converter of record ids (models/ir_http.py): ASCII digits within PostgreSQL's integer.
 URL_ID = "booking_id"
+
+# Where customers book by themselves (a guest's repeated request is recognised across them)
+ONLINE_SOURCES = ("website", "api", "sms", "chat")

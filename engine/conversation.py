@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime, timedelta
 
-from engine.understanding import RuleUnderstanding
-from engine.understanding import Wish
+from .understanding import RuleUnderstanding
+from .understanding import Wish
 
 MISUNDERSTANDINGS_BEFORE_HAND_OFF = 2
 OFFERS = 3  # times offered at once
@@ -200,7 +200,7 @@ class Receptionist:
             text, services=[(s.id, s.name, s.keywords) for s in services], now=self.desk.now(), lang=self.desk.lang
         )
         if state["status"] == HANDED_OFF:
-            return Turn(state, self._("Thanks, I've added that to your message: the team will get back to you."))
+            return self._after_hand_off(state, reading)
         if reading.intent == "human":
             return self._hand_off(state, "asked")
         if reading.intent == "beyond":
@@ -227,6 +227,18 @@ class Receptionist:
         if state["misses"] >= MISUNDERSTANDINGS_BEFORE_HAND_OFF:
             return self._hand_off(state, "misunderstood")
         return turn
+
+    def _after_hand_off(self, state, reading):
+        """A person has the conversation: the receptionist only takes a way to reach the customer."""
+        had_contact = state["phone"] or state["email"]
+        if reading.email or reading.phone:
+            phone, email = self.desk.check_contact(phone=reading.phone, email=reading.email)
+            state["phone"] = phone or state["phone"]
+            state["email"] = email or state["email"]
+        if not had_contact and (state["phone"] or state["email"]):
+            return Turn(state, self._("Thanks, the team will reach you on %(contact)s.",
+                                      contact=state["phone"] or state["email"]), event="contact_given")
+        return Turn(state, self._("Thanks, I've added that to your message: the team will get back to you."))
 
     def request_update(self, state, event):
         """What the customer is told when staff answer (or do not answer) the request the conversation made.

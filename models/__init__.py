@@ -12,6 +12,8 @@ from . import booking_appointment_line
 from . import booking_availability
 from . import booking_cancellation_policy
 from . import booking_cancellation_policy_tier
+from . import booking_conversation
+from . import booking_conversation_turn
 from . import booking_customer_session
 from . import booking_idempotency_key
 from . import booking_notification
@@ -25,6 +27,8 @@ from . import booking_serial_lock
 from . import booking_service
 from . import booking_sms
 from . import booking_waitlist
+from . import chatbot_script
+from . import chatbot_script_step
 from . import ir_http
 from . import payment_provider
 from . import payment_token

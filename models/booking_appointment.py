@@ -23,6 +23,7 @@ from odoo.addons.auth_signup.models.res_partner import SignupError
 from ..const import CANCELLABLE_STATES
 from ..const import CANCELLED_STATES
 from ..const import MOVABLE_STATES
+from ..const import ONLINE_SOURCES
 from ..const import PIPELINE_STATES
 from ..const import RESCHEDULABLE_STATES
 from ..const import TIME_HOLDING_STATES
@@ -99,7 +100,8 @@ class BookingAppointment(models.Model):
     company_id = fields.Many2one(related="page_id.company_id", store=True, index=True, precompute=True)
     tz = fields.Selection(related="page_id.tz", string="Time Zone")
     source = fields.Selection(
-        selection=[("website", "Website"), ("backend", "Backend"), ("api", "API"), ("waitlist", "Waitlist")],
+        selection=[("website", "Website"), ("backend", "Backend"), ("api", "API"), ("waitlist", "Waitlist"),
+                   ("sms", "SMS receptionist"), ("chat", "Chat receptionist")],
         required=True,
         default="backend",
         readonly=True,
@@ -1145,6 +1147,12 @@ class BookingAppointment(models.Model):
                 self._notify("new_booking")  # staff did not make it: tell them (a request was told already)
         elif state == "rejected" or (state == "expired" and old_state == "pending"):
             self._notify("declined")
+        if self.source in ("sms", "chat") and old_state == "pending":
+            # a request made in a conversation: its answer (or the lack of one) is told there too
+            event = {"confirmed": "approved", "rejected": "declined", "expired": "expired"}.get(state)
+            if event:
+                self.env["booking.conversation"].sudo().search([("appointment_id", "=", self.id)]) \
+                    ._tell_request_update(self, event)
         elif state == "cancelled":
             self._notify("cancelled")
             if self.cancelled_by == "customer":
@@ -1728,7 +1736,7 @@ class BookingAppointment(models.Model):
             "guest", page.id, *(part or "" for part in Partner._booking_guest_key(page, customer)))
         guests = Partner._booking_same_guests(page, customer)
         if guests and Appointment.search_count(
-                [*domain, ("source", "in", ("website", "api")), ("partner_id", "in", guests.ids)], limit=1):
+                [*domain, ("source", "in", ONLINE_SOURCES), ("partner_id", "in", guests.ids)], limit=1):
             raise Appointment._customer_busy_error()
 
     # === CUSTOMER SELF-SERVICE === #

@@ -172,6 +172,31 @@ class BookingPage(models.Model):
     twilio_sms_url = fields.Char(string="Messaging Webhook", compute="_compute_twilio_urls",
                                  help="Paste it in Twilio: the number's \"A message comes in\" webhook (HTTP POST).")
 
+    # === THE RECEPTIONIST (booking by conversation) === #
+    receptionist_sms = fields.Boolean(
+        string="Receptionist by SMS",
+        help="A text to the page's Twilio number that is no keyword reply starts a conversation with the "
+        "receptionist, which books, offers the waitlist or hands over to a person.",
+    )
+    receptionist_livechat = fields.Boolean(
+        string="Receptionist in the Live Chat",
+        help="On the page's website, the live chat's \"Book by chat\" receptionist answers first; a person "
+        "takes over when asked, or when it is more than a booking.",
+    )
+    chatbot_script_id = fields.Many2one("chatbot.script", string="Chat Receptionist", readonly=True, copy=False,
+                                        ondelete="set null")
+    livechat_channel_id = fields.Many2one(
+        "im_livechat.channel", string="Live Chat Channel", copy=False,
+        help="The live chat of the page's website; its operators take over from the receptionist.")
+    receptionist_quiet_hours = fields.Float(
+        string="Conversation Expires After (hours)", default=12.0,
+        help="A conversation nobody wrote in for this long is closed: the next message starts a new one.")
+    receptionist_messages_per_hour = fields.Integer(
+        string="Messages per Number and Hour", default=20,
+        help="Beyond this, the receptionist stops answering that number for the hour (abuse, loops with "
+        "another robot).",
+    )
+
     # === ABUSE LIMITS === #
     rate_limit_count = fields.Integer(
         string="Bookings per Visitor",
@@ -230,8 +255,15 @@ class BookingPage(models.Model):
                     )
                 )
 
+    @api.constrains("receptionist_sms", "sms_gateway")
+    def _check_receptionist_sms(self):
+        if self.filtered(lambda page: page.receptionist_sms and page.sms_gateway != "twilio"):
+            raise ValidationError(self.env._("The receptionist answers SMS through Twilio: choose Twilio (two-way) "
+                                             "as the SMS gateway first."))
+
     @api.constrains("min_notice_hours", "max_advance_days", "slot_step_minutes", "rate_limit_count",
                     "rate_limit_minutes", "payment_hold_minutes", "check_in_opens_minutes", "approval_nudge_hours",
+                    "receptionist_quiet_hours", "receptionist_messages_per_hour",
                     "approval_expiry_hours", "waitlist_offer_minutes")
     def _check_rules(self):
         for page in self:
@@ -252,6 +284,10 @@ class BookingPage(models.Model):
                     self.env._("Approvers are reminded of a request before it expires, not after."))
             if not 1 <= page.waitlist_offer_minutes <= 7 * 24 * 60:
                 raise ValidationError(self.env._("A waitlist offer lasts from 1 minute to 7 days."))
+            if page.receptionist_quiet_hours <= 0 or page.receptionist_messages_per_hour < 0:
+                raise ValidationError(self.env._(
+                    "A conversation expires after a positive number of hours, and the messages per hour cannot "
+                    "be negative."))
             if page.rate_limit_count < 0 or not 1 <= page.rate_limit_minutes <= 24 * 60:
                 raise ValidationError(
                     self.env._("The booking limit is a number of requests per 1 minute to 24 hours.")
@@ -280,7 +316,9 @@ class BookingPage(models.Model):
                 vals["slug"] = self._slug_from_name(vals.get("name"))
             if "notification_rule_ids" not in vals:
                 vals["notification_rule_ids"] = self._default_notification_rules()
-        return super().create(vals_list)
+        pages = super().create(vals_list)
+        pages.filtered("receptionist_livechat")._ensure_chat_receptionist()
+        return pages
 
     @api.model
     def _default_notification_rules(self):
@@ -293,7 +331,10 @@ class BookingPage(models.Model):
     def write(self, vals):
         if vals.get("slug"):
             vals["slug"] = vals["slug"].strip().lower()
-        return super().write(vals)
+        result = super().write(vals)
+        if vals.get("receptionist_livechat"):
+            self._ensure_chat_receptionist()
+        return result
 
     def copy_data(self, default=None):
         vals_list = super().copy_data(default=default)
@@ -453,6 +494,46 @@ class BookingPage(models.Model):
         self.ensure_one()
         horizon = datetime.now(pytz.utc) + timedelta(days=self.max_advance_days)
         return horizon.astimezone(pytz.timezone(self.tz)).date()
+
+    # === THE RECEPTIONIST === #
+
+    def _ensure_chat_receptionist(self):
+        """Make the live chat of the page's website answer with the receptionist.
+
+        Odoo's live chat, with a bot script whose answering step is the
+        conversation engine (see ``chatbot.script.step``) and a rule that
+        shows it on the website; its operators take over on a hand-off.
+        """
+        Channel = self.env["im_livechat.channel"].sudo()
+        for page in self.sudo():
+            website = page.website_id or self.env["website"].sudo().search(
+                [("company_id", "=", page.company_id.id)], order="sequence, id", limit=1)
+            channel = page.livechat_channel_id or website.channel_id or Channel.create({"name": page.name})
+            channel.is_published = True
+            script = page.chatbot_script_id or page._create_chatbot_script()
+            if script not in channel.rule_ids.chatbot_script_id:
+                self.env["im_livechat.channel.rule"].sudo().create({
+                    "channel_id": channel.id, "chatbot_script_id": script.id, "action": "display_button",
+                    "sequence": 5, "regex_url": False,
+                })
+            page.write({"livechat_channel_id": channel.id, "chatbot_script_id": script.id})
+            if website and not website.channel_id:
+                website.channel_id = channel
+
+    def _create_chatbot_script(self):
+        """The chat bot of the receptionist: the engine's step, then Odoo's forward to an operator."""
+        self.ensure_one()
+        page = self.with_context(lang=self.company_id.partner_id.lang or "en_US")
+        return self.env["chatbot.script"].sudo().create({
+            "title": page.env._("%(page)s booking assistant", page=page.name),
+            "booking_page_id": page.id,
+            "script_step_ids": [
+                Command.create({"sequence": 1, "step_type": "free_input_single", "message": page.env._(
+                    "Hi! I'm the booking assistant of %(business)s. What would you like to book?",
+                    business=page.name)}),
+                Command.create({"sequence": 2, "step_type": "forward_operator", "message": False}),
+            ],
+        })
 
     # === DATES AND TIMES FOR PEOPLE === #
 

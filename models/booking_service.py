@@ -60,6 +60,11 @@ class BookingService(models.Model):
         help="At the customer's address: customers give their address when booking, and each provider's "
              "travel time is reserved before the job.",
     )
+    receptionist_keywords = fields.Char(
+        string="Customers Also Say",
+        help="Other words customers use for this service, comma-separated (\"grass, mow, lawn\"): the "
+             "receptionist recognises them in a conversation.",
+    )
 
     # === RELATIONS === #
     provider_ids = fields.Many2many(

@@ -203,7 +203,11 @@ class BookingSms(models.Model):
     # --- the customer --- #
 
     def _answer_customer(self, page, number, keyword, text):
-        """C / CANCEL (twice), R / RESCHEDULE then a number; anything else goes to a person."""
+        """C / CANCEL (twice), R / RESCHEDULE then a number; anything else to the receptionist or a person.
+
+        With the receptionist on, a message that is no keyword reply talks to
+        it, unless the sender has a booking and does not ask for another
+        (a "running late" is for a person)."""
         appointments = page._upcoming_bookings_for_number(number)
         appointment = appointments[:1]
         cancel = self._question(page, number, "cancel")
@@ -220,6 +224,9 @@ class BookingSms(models.Model):
             if not appointment:
                 return self.env._("You have no upcoming booking with %(page)s.", page=page.name), "no booking", None
             return self._offer_new_times(page, number, appointment)
+        Conversation = self.env["booking.conversation"].sudo()
+        if page.receptionist_sms and Conversation._wants_sms(page, number, text, appointment):
+            return Conversation._receive_sms(page, number, text)
         return self._hand_off(page, number, text, appointment)
 
     def _ask_cancel(self, page, number, appointment):
@@ -299,19 +306,36 @@ class BookingSms(models.Model):
                                         user_id=user.id if user else self.env.ref("base.user_admin").id)
         if appointment:
             appointment.sudo()._message_log(body=escape(self.env._("SMS from the customer: %s", text)))
-        for merchant in page._get_merchant_partners(appointment.provider_id if appointment else None):
-            merchant_number = self.env["res.partner"]._booking_phone_e164(
-                merchant.mobile or merchant.phone or "", page._get_country())
-            if merchant_number and page.sms_gateway == "twilio":
-                try:
-                    self._send(page, merchant_number, self.env._(
-                        "Customer %(number)s wants to talk to someone%(ref)s: \u201c%(text)s\u201d",
-                        number=number, ref=f" ({appointment.name})" if appointment else "", text=text[:300]),
-                        appointment=appointment or None, partner=merchant)
-                except UserError:
-                    _logger.info("Hand-off SMS to %s not sent", merchant_number)
+        self._alert_merchants(page, self.env._(
+            "Customer %(number)s wants to talk to someone%(ref)s: \u201c%(text)s\u201d",
+            number=number, ref=f" ({appointment.name})" if appointment else "", text=text[:300]),
+            appointment=appointment or None)
         return (self.env._("Thanks, we have passed your message to the team at %(page)s: someone will get back "
                            "to you.", page=page.name), "handed off", appointment or None)
+
+    @api.model
+    def _alert_merchants(self, page, text, appointment=None, record=None):
+        """An SMS to the page's people (its responsible, the booking's provider).
+
+        Through Twilio when the page has it; else through Odoo SMS, posted on
+        ``record`` (the thread the alert is about) when one is given.
+        """
+        merchants = page._get_merchant_partners(appointment.provider_id if appointment else None)
+        if page.sms_gateway != "twilio":
+            if record is not None:
+                reachable = merchants.filtered(lambda partner: partner.mobile or partner.phone)
+                if reachable:
+                    record.sudo()._message_sms(text, partner_ids=reachable.ids)
+            return
+        for merchant in merchants:
+            merchant_number = self.env["res.partner"]._booking_phone_e164(
+                merchant.mobile or merchant.phone or "", page._get_country())
+            if not merchant_number:
+                continue
+            try:
+                self._send(page, merchant_number, text, appointment=appointment, partner=merchant)
+            except UserError:
+                _logger.info("SMS to the merchant %s not sent", merchant_number)
 
     # --- questions and answers --- #
 

@@ -50,7 +50,9 @@ class BookingWaitlist(models.Model):
     time_to = fields.Float(string="To", help="Latest end the customer accepts, local time. Empty: any.")
     note = fields.Text()
     source = fields.Selection(
-        selection=[("website", "Website"), ("backend", "Backend"), ("api", "API")], default="backend", required=True
+        selection=[("website", "Website"), ("backend", "Backend"), ("api", "API"), ("sms", "SMS receptionist"),
+                   ("chat", "Chat receptionist")],
+        default="backend", required=True,
     )
 
     # === STATE === #

@@ -27,8 +27,9 @@ BOSS = "+33611111111"
 CUSTOMER = "+33699999999"
 
 
-@tagged("post_install", "-at_install")
-class TestTwilio(BookingPaymentHttpCommon):
+class TwilioCase(BookingPaymentHttpCommon):
+    """The salon with a Twilio number, Twilio's REST API patched, and a customer who texts (no tests here)."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -80,6 +81,10 @@ class TestTwilio(BookingPaymentHttpCommon):
     def _received(self):
         return self.env["booking.sms"].search([("direction", "=", "in")])
 
+
+
+@tagged("post_install", "-at_install")
+class TestTwilio(TwilioCase):
     # === WHO MAY CALL === #
 
     @mute_logger("odoo.addons.self_serve_booking.controllers.twilio", "werkzeug")

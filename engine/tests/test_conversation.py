@@ -217,6 +217,9 @@ def test_asks_for_a_person(desk, receptionist):
     turn = receptionist.reply(new_state(), "Actually, can I talk to someone please?")
     assert turn.event == "handed_off" and desk.hand_offs[0][0] == "asked"
     assert "What's the best number to reach you on?" in turn.reply  # no number known yet (live chat)
+    given = receptionist.reply(turn.state, "0400 999 888")
+    assert given.event == "contact_given" and given.state["phone"] == "+61400999888"
+    assert "reach you on +61400999888" in given.reply
 
 
 def test_live_operator_joins(desk, receptionist):
