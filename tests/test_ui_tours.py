@@ -249,3 +249,29 @@ class TestPhonePortalTours(TestPortalTours):
     allow_inherited_tests_method = True  # Odoo runs only the tests a class defines, unless told
     browser_size = "390x844"
     touch_enabled = True
+
+
+@tagged("post_install", "-at_install")
+class TestReceptionistTour(TourDataMixin, HttpCase):
+    """The live chat's receptionist in Chromium: a visitor books by chatting; staff see the request."""
+
+    def test_visitor_books_through_the_live_chat(self):
+        consultation = self.env["booking.service"].create({
+            "name": "Chat Consultation", "duration_minutes": 60, "price": 50, "is_published": True,
+            "requires_approval": True, "provider_ids": [Command.set(self.providers.ids)],
+        })
+        page = self.env["booking.page"].create({
+            "name": "Tour Chat", "slug": "tour-chat", "tz": ZONE, "is_published": True, "auto_confirm": False,
+            "min_notice_hours": 1, "max_advance_days": 30, "service_ids": [Command.set(consultation.ids)],
+            "provider_ids": [Command.set(self.providers.ids)], "receptionist_livechat": True,
+        })
+        self.start_tour("/p/tour-chat", "self_serve_booking_receptionist_chat")
+        appointment = self.env["booking.appointment"].search([("page_id", "=", page.id)])
+        self.assertEqual((appointment.state, appointment.source), ("pending", "chat"))
+        self.assertEqual(appointment.partner_id.email, "tina.tour@example.com")
+        self.assertEqual(appointment.note, "First visit")
+        self.assertEqual(page._local(appointment.start).date(), self._in_days(1))
+        self.assertEqual(page._local(appointment.start).hour, 9, "the second of 8:00, 9:00, 10:00")
+        mail_new_test_user(self.env, login="chat_staff", name="Chat Staff",
+                           groups="base.group_user,self_serve_booking.group_booking_user")
+        self.start_tour("/odoo", "self_serve_booking_receptionist_request_in_backend", login="chat_staff")
