@@ -53,7 +53,10 @@ SLUG_PARAMETER = {
 def build_document(server_url=""):
     """The OpenAPI 3.1 document of the public API, from the schemas above."""
     write_errors = {
-        "400": _error_response("Invalid input: see `fields`, or malformed JSON.", "validation"),
+        "400": _error_response("Invalid input: see `fields` (`validation`; `contract_mismatch` when the "
+                               "body's shape is not the contract's: unknown fields, wrong JSON types), or "
+                               "malformed JSON.",
+                               "validation"),
         "403": _error_response("This page takes bookings from signed-in customers only.", "login_required"),
         "404": _error_response("Unknown or unpublished page.", "not_found"),
         "411": _error_response("No Content-Length header.", "length_required"),

@@ -337,17 +337,21 @@ SCHEMAS = {
         "properties": {
             "error": {
                 "type": "string",
-                "description": "Stable code: validation, malformed_json, unsupported_media_type, payload_too_large, "
-                "length_required, not_found, login_required, slot_unavailable, already_booked, rate_limited, "
-                "method_not_allowed, unauthorized, invalid_code, idempotency_key_reused, policy_limit, "
+                "description": "Stable code: validation, contract_mismatch, malformed_json, unsupported_media_type, "
+                "payload_too_large, length_required, not_found, login_required, slot_unavailable, already_booked, "
+                "rate_limited, method_not_allowed, unauthorized, invalid_code, idempotency_key_reused, policy_limit, "
                 "invalid_state, internal_error.",
             },
             "message": {"type": "string", "description": "For people; may be translated."},
             "fields": {
                 "type": "object",
                 "additionalProperties": {"type": "string"},
-                "description": "validation only: message per field (dotted path for nested fields).",
+                "description": "validation and contract_mismatch only: message per field (dotted path for nested "
+                "fields). contract_mismatch names the fields and query parameters the contract does not know, "
+                "and those whose JSON type is not the contract's.",
             },
+            "contract_version": {"type": "string", "description": "contract_mismatch only: the server's contract "
+                                 "version (info.version of openapi.json)."},
             "alternatives": {
                 "type": "array",
                 "items": ref("Slot"),

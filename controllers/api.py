@@ -30,6 +30,7 @@ from ..const import MAX_SLOT_RANGE_DAYS
 from ..const import URL_ID as ID
 from ..exceptions import BookingActionRefused
 from ..exceptions import BookingInputError
+from ..exceptions import ContractMismatchError
 from ..exceptions import IdempotencyKeyReused
 from ..exceptions import LoginRequiredError
 from ..exceptions import SlotUnavailableError
@@ -130,6 +131,11 @@ class BookingApiController(http.Controller):
         env = request.env
         if isinstance(error, ApiError):
             failure = error
+        elif isinstance(error, ContractMismatchError):
+            failure = ApiError(400, "contract_mismatch", env._(
+                "This request does not match the API contract (version %(version)s): the client is out of date "
+                "or was built for another version. Regenerate it from openapi.json.", version=schemas.API_VERSION),
+                fields=validator.translate_errors(error.fields, env._), contract_version=schemas.API_VERSION)
         elif isinstance(error, BookingInputError):
             failure = ApiError(400, "validation", env._("Some fields are invalid."),
                                fields=validator.translate_errors(error.fields, env._))
@@ -229,15 +235,21 @@ class BookingApiController(http.Controller):
     def _validated_body(self, schema_name):
         body = self._read_json_body()
         errors = validator.validate(body, schemas.ref(schema_name))
+        self._raise_input_errors(errors)
+        return body
+
+    def _raise_input_errors(self, errors):
+        """A contract mismatch when the request's shape is at fault, else a validation error (both 400)."""
+        mismatch, _other = validator.split_mismatch(errors)
+        if mismatch:
+            raise ContractMismatchError(mismatch)
         if errors:
             raise BookingInputError(errors)
-        return body
 
     def _parsed_query(self, route, query):
         """The query string of ``route``, parsed and checked (400 naming the parameters at fault)."""
         values, errors = validator.parse_query(route, query)
-        if errors:
-            raise BookingInputError(errors)
+        self._raise_input_errors(errors)
         return values
 
     def _rate_limit(self, page):
