@@ -362,6 +362,68 @@ SCHEMAS = {
     },
 }
 
+# The merchant API (controllers/merchant_api.py): staff act on appointments with an Odoo API key.
+APPOINTMENT_STATES = ["pending_payment", "pending", "confirmed", "checked_in", "done", "cancelled", "rejected",
+                      "expired", "no_show"]
+# The allow-list: what an integration may do to an appointment, each the backend's own action.
+MERCHANT_ACTIONS = ["approve", "decline", "cancel", "check_in", "complete", "no_show", "move"]
+MERCHANT_SCHEMAS = {
+    "MerchantActionRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "reason": {"type": ["string", "null"], "maxLength": 500,
+                       "description": "decline and cancel: told to the customer and logged."},
+            "start": {"type": ["string", "null"], "format": "date-time", "maxLength": 40,
+                      "description": "move only (required): the new start."},
+            "provider_id": id_schema(nullable=True, description="move only: another provider (default: keep)."),
+            "charge_card": {"type": ["boolean", "null"],
+                            "description": "complete only: charge the balance on the saved card (default true, "
+                            "as the backend's Complete & Charge Card); false leaves it due at the counter."},
+        },
+    },
+    "MerchantAppointment": {
+        "type": "object",
+        "required": ["id", "reference", "state", "start", "end", "page", "service", "provider", "customer",
+                     "actions"],
+        "properties": {
+            "id": {"type": "integer"},
+            "reference": {"type": "string"},
+            "state": {"type": "string", "enum": APPOINTMENT_STATES},
+            "start": {"type": "string", "format": "date-time"},
+            "end": {"type": "string", "format": "date-time"},
+            "timezone": {"type": "string"},
+            "source": {"type": "string"},
+            "page": {"type": "object", "properties": {"id": {"type": "integer"}, "slug": {"type": "string"},
+                                                      "name": {"type": "string"}}},
+            "service": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
+            "provider": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
+            "customer": {
+                "type": "object",
+                "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                               "email": {"type": ["string", "null"]}, "phone": {"type": ["string", "null"]}},
+            },
+            "note": {"type": ["string", "null"]},
+            "cancel_reason": {"type": ["string", "null"]},
+            "price": {"type": "number"},
+            "currency": {"type": "string"},
+            "paid": {"type": "number"},
+            "balance_due": {"type": "number"},
+            "actions": {"type": "array", "items": {"type": "string", "enum": MERCHANT_ACTIONS},
+                        "description": "The actions the appointment's state allows now."},
+        },
+    },
+    "MerchantAppointmentResponse": {"type": "object", "required": ["appointment"],
+                                    "properties": {"appointment": ref("MerchantAppointment")}},
+    "MerchantAppointmentsResponse": {
+        "type": "object",
+        "required": ["appointments"],
+        "properties": {"appointments": {"type": "array", "items": ref("MerchantAppointment")},
+                       "count": {"type": "integer", "description": "How many match, all pages together."}},
+    },
+}
+SCHEMAS.update(MERCHANT_SCHEMAS)
+
 QUERY_PARAMETERS = {
     "slots": {
         "service_id": id_schema(),
@@ -377,6 +439,14 @@ QUERY_PARAMETERS = {
         "date_to": {"type": "string", "format": "date"},
         "any_provider": {"type": "string", "enum": ["0", "1", "true", "false"]},
     },
+}
+QUERY_PARAMETERS["merchant_appointments"] = {
+    "date": {"type": "string", "format": "date",
+             "description": "A day, in the time zone of each appointment's page."},
+    "state": {"type": "string", "enum": APPOINTMENT_STATES},
+    "provider_id": id_schema(),
+    "limit": {"type": "integer", "minimum": 1, "maximum": 200, "description": "Default 50."},
+    "offset": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
 }
 REQUIRED_QUERY_PARAMETERS = {"slots": ["service_id", "date_from"], "my_slots": ["date_from"]}
 
