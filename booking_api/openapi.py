@@ -260,6 +260,20 @@ def build_document(server_url=""):
                     "responses": {"204": {"description": "Revoked"}, "401": UNAUTHORIZED},
                 }
             },
+            "/me/live": {
+                "get": {
+                    "operationId": "getLiveChannel",
+                    "summary": "Follow the customer's bookings live over Odoo's websocket",
+                    "description": "Open `websocket_url` and send `{\"event_name\": \"subscribe\", \"data\": "
+                    "{\"channels\": [channel], \"last\": 0}}`. Each frame is a list of `{id, message: {type, "
+                    "payload}}`: `self_serve_booking/booking` (payload LiveBookingEvent) when a booking is approved, "
+                    "declined, moved, cancelled, checked in, completed or paid, and `self_serve_booking/message` "
+                    "(LiveMessageEvent) for a new message. Nothing more arrives once the token is revoked or "
+                    "expired.",
+                    "security": bearer,
+                    "responses": {"200": _json("LiveChannelResponse", "The channel"), "401": UNAUTHORIZED},
+                }
+            },
             "/me/bookings": {
                 "get": {
                     "operationId": "listMyBookings",

@@ -362,6 +362,57 @@ SCHEMAS = {
     },
 }
 
+# Live status over Odoo's websocket (GET /me/live): the channel, and the notifications it carries
+LIVE_SCHEMAS = {
+    "LiveChannelResponse": {
+        "type": "object",
+        "required": ["channel", "websocket_url", "expires_at"],
+        "properties": {
+            "channel": {"type": "string", "description": "Subscribe to it on the websocket: only this token's "
+                        "holder gets it; it stops working with the token (expiry, sign-out, new sign-in)."},
+            "websocket_url": {"type": "string", "description": "Odoo's websocket (the bus)."},
+            "expires_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "LiveBookingEvent": {
+        "type": "object",
+        "description": "Payload of a `self_serve_booking/booking` notification: one of the customer's bookings "
+        "changed. Fetch GET /me/bookings/{booking_id} for the rest.",
+        "required": ["event", "booking_id", "reference", "state", "start", "end", "provider_id"],
+        "properties": {
+            "event": {"type": "string", "enum": ["approved", "declined", "moved", "cancelled", "checked_in",
+                                                 "completed", "no_show", "expired", "confirmed", "pending",
+                                                 "pending_payment", "paid", "refunded"]},
+            "booking_id": {"type": "integer"},
+            "reference": {"type": "string"},
+            "state": {"type": "string"},
+            "start": {"type": "string", "format": "date-time"},
+            "end": {"type": "string", "format": "date-time"},
+            "provider_id": {"type": "integer"},
+            "kind": {"type": "string", "description": "paid and refunded only: deposit, balance, tip, ..."},
+            "amount": {"type": "number", "description": "paid and refunded only."},
+            "currency": {"type": "string", "description": "paid and refunded only."},
+        },
+    },
+    "LiveMessageEvent": {
+        "type": "object",
+        "description": "Payload of a `self_serve_booking/message` notification: a new message on a booking.",
+        "required": ["booking_id", "reference", "message"],
+        "properties": {
+            "booking_id": {"type": "integer"},
+            "reference": {"type": "string"},
+            "message": {
+                "type": "object",
+                "required": ["id", "date", "body"],
+                "properties": {"id": {"type": "integer"}, "author": {"type": ["string", "null"]},
+                               "date": {"type": "string", "format": "date-time"},
+                               "body": {"type": "string", "description": "Plain text."}},
+            },
+        },
+    },
+}
+SCHEMAS.update(LIVE_SCHEMAS)
+
 # The merchant API (controllers/merchant_api.py): staff act on appointments with an Odoo API key.
 APPOINTMENT_STATES = ["pending_payment", "pending", "confirmed", "checked_in", "done", "cancelled", "rejected",
                       "expired", "no_show"]

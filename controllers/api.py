@@ -22,6 +22,8 @@ from odoo.http import request
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import html2plaintext
 
+from odoo.addons.bus.websocket import WebsocketConnectionHandler
+
 from ..booking_api import openapi
 from ..booking_api import schemas
 from ..booking_api import validator
@@ -572,6 +574,19 @@ class BookingApiController(http.Controller):
     def sign_out(self):
         self._session().action_revoke()
         return request.make_response("", status=204, headers=[("Cache-Control", "no-store")])
+
+    @http.route(f"{API}/me/live", type="http", auth="public", csrf=False, cors="*", save_session=False)
+    @api_endpoint(("GET",))
+    def my_live_channel(self):
+        """Where and how to follow the customer's bookings live: Odoo's websocket and this token's channel."""
+        session = self._session()
+        host_url = request.httprequest.host_url.rstrip("/")
+        websocket_url = ("wss://" if host_url.startswith("https://") else "ws://") + host_url.split("://", 1)[1]
+        return json_response({
+            "channel": session._live_channel(),
+            "websocket_url": f"{websocket_url}/websocket?version={WebsocketConnectionHandler._VERSION}",
+            "expires_at": iso_utc(session.expires_at),
+        })
 
     @http.route(f"{API}/me/bookings", type="http", auth="public", csrf=False, cors="*", save_session=False)
     @api_endpoint(("GET",))

@@ -26,6 +26,7 @@ from . import booking_service
 from . import booking_sms
 from . import booking_waitlist
 from . import ir_http
+from . import ir_websocket
 from . import payment_provider
 from . import payment_token
 from . import payment_transaction

@@ -23,7 +23,7 @@ def test_document_is_valid_openapi_3_1():
     paths = document["paths"]
     assert set(paths) == {
         "/openapi.json", "/pages/{slug}", "/pages/{slug}/slots", "/pages/{slug}/bookings", "/pages/{slug}/waitlist",
-        "/pages/{slug}/session", "/pages/{slug}/session/verify", "/me/session", "/me/bookings",
+        "/pages/{slug}/session", "/pages/{slug}/session/verify", "/me/session", "/me/live", "/me/bookings",
         "/me/bookings/{booking_id}", "/me/bookings/{booking_id}/slots",
         "/merchant/appointments", "/merchant/appointments/{appointment_id}",
         "/merchant/appointments/{appointment_id}/{action}",
