@@ -185,8 +185,8 @@ class BookingCustomerSession(models.Model):
 
         Derived from the token by HMAC (the database secret, a scope of its
         own): only the token's holder gets it (``GET /me/live``), it is no
-        token (it cannot call the API), and it dies with the token: a new
-        sign-in, a revocation or the expiry end it.
+        token (it cannot call the API), and it dies with the token: a revocation
+        (sign-out) or the expiry ends it.
         """
         self.ensure_one()
         return f"{LIVE_PREFIX}{self.id}.{hmac_sign(self.env(su=True), LIVE_SCOPE, self._make_token())}"
