@@ -16,9 +16,9 @@ value of another type than the schema's (a string for an integer, an object
 for a string, a body that is not an object). A client built from an older or
 newer contract sends those, a person filling a form never does: the API
 answers them with ``contract_mismatch`` (``split_mismatch``). Everything else
-is a plain bad value, ``validation``: empty or missing required values
-(a form sends ``""`` or leaves a key out alike), lengths, formats, ranges,
-values outside an enum.
+is a plain bad value, ``validation``: empty, null or missing required values
+(a form sends ``""``, ``null`` or leaves a key out alike), lengths, formats,
+ranges, values outside an enum.
 """
 
 import json
@@ -283,7 +283,8 @@ def validate(value, schema, path=""):
     if expected and not _type_ok(value, expected):
         names = tuple(expected) if isinstance(expected, list) else (expected,)
         message = TYPE_MESSAGES.get(names) or _("must be %(types)s", types=" or ".join(names))
-        return {label: message.as_mismatch()}
+        # null is a missing value (what a form sends for an empty one), no other shape
+        return {label: message if value is None else message.as_mismatch()}
     if value is None:
         return errors
     if "enum" in schema and value not in schema["enum"]:

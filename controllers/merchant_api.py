@@ -190,13 +190,17 @@ class MerchantApiController(http.Controller):
         values, errors = validator.parse_query("merchant_appointments", query)
         self._raise_input_errors(errors)
         Appointment = request.env["booking.appointment"]
-        appointments = Appointment.search(self._merchant_domain(values), order="start, id")
-        if values.get("date"):
-            appointments = appointments.filtered(lambda a: a._local_day() == values["date"])
-        offset = values.get("offset", 0)
-        page = appointments[offset:offset + values.get("limit", DEFAULT_LIMIT)]
+        domain = self._merchant_domain(values)
+        offset, limit = values.get("offset", 0), values.get("limit", DEFAULT_LIMIT)
+        if values.get("date"):  # three days at most, then each page's local day
+            appointments = Appointment.search(domain, order="start, id").filtered(
+                lambda a: a._local_day() == values["date"])
+            count, page = len(appointments), appointments[offset:offset + limit]
+        else:
+            count = Appointment.search_count(domain)
+            page = Appointment.search(domain, order="start, id", offset=offset, limit=limit)
         return json_response({"appointments": [self._merchant_appointment_payload(a) for a in page],
-                              "count": len(appointments)})
+                              "count": count})
 
     @http.route(f"{API}/appointments/<{ID}:appointment_id>", type="http", auth="public", csrf=False, cors="*",
                 readonly=True, save_session=False)

@@ -792,6 +792,7 @@ class BookingAppointment(models.Model):
     def _live_send_message(self, message):
         """A message the customer can read on their booking, to their live sessions."""
         self.ensure_one()
+        message = message.sudo()  # whoever posted it: the customer may read it
         self.env["booking.customer.session"]._live_send(self.partner_id, self.company_id, LIVE_MESSAGE_TYPE, {
             "booking_id": self.id,
             "reference": self.name,

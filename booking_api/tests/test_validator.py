@@ -253,6 +253,9 @@ def test_contract_mismatch_is_told_from_bad_values():
     assert set(mismatch) == {"service_id", "colour", "customer.mobile"}
     assert set(other) == {"note", "customer.name"}
     assert split_mismatch(validate([1], ref("BookingRequest")))[0] == {"body": "must be an object"}
+    # null is a missing value, not another shape
+    mismatch, other = split_mismatch(validate(booking(customer=None, service_id=None), ref("BookingRequest")))
+    assert not mismatch and set(other) == {"customer", "service_id"}
     # bad values of the right type are no mismatch: enum, format, range, required
     _mismatch, other = split_mismatch(validate(booking(start="tomorrow", service_id=0), ref("BookingRequest")))
     assert not _mismatch and set(other) == {"start", "service_id"}
