@@ -51,3 +51,11 @@ class BookingActionRefused(UserError):
 
 class IdempotencyKeyReused(UserError):
     """An ``Idempotency-Key`` sent again with another request body (422)."""
+
+
+class ContractMismatchError(BookingInputError):
+    """A request whose shape the API contract cannot describe (unknown fields, wrong JSON types).
+
+    Sent by a client built from another version of the contract: answered
+    with its own error code, ``contract_mismatch``, naming the fields.
+    """

@@ -2,6 +2,7 @@
 
 from .schemas import API_PREFIX
 from .schemas import API_VERSION
+from .schemas import MERCHANT_ACTIONS
 from .schemas import QUERY_PARAMETERS
 from .schemas import REQUIRED_QUERY_PARAMETERS
 from .schemas import SCHEMAS
@@ -50,10 +51,83 @@ SLUG_PARAMETER = {
 }
 
 
+MERCHANT_TAG = "merchant"
+MERCHANT_SECURITY = [{"merchantApiKey": []}]
+APPOINTMENT_ID_PARAMETER = {"name": "appointment_id", "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": 1}}
+
+
+def _merchant_paths():
+    """The merchant API: staff integrations with an Odoo API key (controllers/merchant_api.py)."""
+    auth_errors = {
+        "401": _error_response("Missing, invalid, expired or revoked API key.", "unauthorized"),
+        "403": _error_response("The key's user is not a booking user, or may not change this appointment.",
+                               "forbidden"),
+    }
+    not_found = _error_response("No such appointment, or one of a company the key's user is not in.", "not_found")
+    return {
+        "/merchant/appointments": {
+            "get": {
+                "operationId": "merchantListAppointments",
+                "summary": "Appointments of the key user's companies, by day, state and provider",
+                "description": "Sorted by start. `count` is how many match in all; `limit` and `offset` page them.",
+                "tags": [MERCHANT_TAG],
+                "security": MERCHANT_SECURITY,
+                "parameters": _query_parameters("merchant_appointments"),
+                "responses": {
+                    "200": _json("MerchantAppointmentsResponse", "The appointments"),
+                    "400": _error_response("Bad parameters.", "validation"),
+                    **auth_errors,
+                },
+            }
+        },
+        "/merchant/appointments/{appointment_id}": {
+            "get": {
+                "operationId": "merchantGetAppointment",
+                "summary": "One appointment, with the actions its state allows",
+                "tags": [MERCHANT_TAG],
+                "security": MERCHANT_SECURITY,
+                "parameters": [APPOINTMENT_ID_PARAMETER],
+                "responses": {"200": _json("MerchantAppointmentResponse", "The appointment"), **auth_errors,
+                              "404": not_found},
+            }
+        },
+        "/merchant/appointments/{appointment_id}/{action}": {
+            "post": {
+                "operationId": "merchantActOnAppointment",
+                "summary": "Act on an appointment, as the backend's buttons do",
+                "description": "Only these actions, each through the backend's own method and guards: "
+                + ", ".join(MERCHANT_ACTIONS) + ". `decline` and `cancel` take a `reason`; `move` needs "
+                "`start` (and optionally `provider_id`); `complete` takes `charge_card`. Any other action is a "
+                "400 `action_not_allowed`. The body is optional for the other actions.",
+                "tags": [MERCHANT_TAG],
+                "security": MERCHANT_SECURITY,
+                "parameters": [APPOINTMENT_ID_PARAMETER,
+                               {"name": "action", "in": "path", "required": True,
+                                "schema": {"type": "string", "enum": MERCHANT_ACTIONS}}],
+                "requestBody": {"required": False,
+                                "content": {"application/json": {"schema": ref("MerchantActionRequest")}}},
+                "responses": {
+                    "200": _json("MerchantAppointmentResponse", "Done"),
+                    "400": _error_response("An action outside the allow-list (`action_not_allowed`), or invalid "
+                                           "input (`validation`, `contract_mismatch`).", "action_not_allowed"),
+                    **auth_errors,
+                    "404": not_found,
+                    "409": _error_response("The appointment's state does not allow it (`invalid_state`), or the "
+                                           "new time is taken (`slot_unavailable`).", "invalid_state"),
+                },
+            }
+        },
+    }
+
+
 def build_document(server_url=""):
     """The OpenAPI 3.1 document of the public API, from the schemas above."""
     write_errors = {
-        "400": _error_response("Invalid input: see `fields`, or malformed JSON.", "validation"),
+        "400": _error_response("Invalid input: see `fields` (`validation`; `contract_mismatch` when the "
+                               "body's shape is not the contract's: unknown fields, wrong JSON types), or "
+                               "malformed JSON.",
+                               "validation"),
         "403": _error_response("This page takes bookings from signed-in customers only.", "login_required"),
         "404": _error_response("Unknown or unpublished page.", "not_found"),
         "411": _error_response("No Content-Length header.", "length_required"),
@@ -186,6 +260,20 @@ def build_document(server_url=""):
                     "responses": {"204": {"description": "Revoked"}, "401": UNAUTHORIZED},
                 }
             },
+            "/me/live": {
+                "get": {
+                    "operationId": "getLiveChannel",
+                    "summary": "Follow the customer's bookings live over Odoo's websocket",
+                    "description": "Open `websocket_url` and send `{\"event_name\": \"subscribe\", \"data\": "
+                    "{\"channels\": [channel], \"last\": 0}}`. Each frame is a list of `{id, message: {type, "
+                    "payload}}`: `self_serve_booking/booking` (payload LiveBookingEvent) when a booking is approved, "
+                    "declined, moved, cancelled, checked in, completed or paid, and `self_serve_booking/message` "
+                    "(LiveMessageEvent) for a new message. Nothing more arrives once the token is revoked or "
+                    "expired.",
+                    "security": bearer,
+                    "responses": {"200": _json("LiveChannelResponse", "The channel"), "401": UNAUTHORIZED},
+                }
+            },
             "/me/bookings": {
                 "get": {
                     "operationId": "listMyBookings",
@@ -232,10 +320,20 @@ def build_document(server_url=""):
                                   "404": _error_response("Not this customer's booking.", "not_found")},
                 }
             },
+            **_merchant_paths(),
         },
+        "tags": [
+            {"name": MERCHANT_TAG, "description": "For the merchant's own integrations: act on appointments as a "
+             "booking user, with an Odoo API key (Preferences > Account Security > New API Key)."},
+        ],
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {
+                "merchantApiKey": {
+                    "type": "http", "scheme": "bearer",
+                    "description": "An Odoo API key (res.users.apikeys) of a Booking / User; the user's access "
+                    "rights and companies apply.",
+                },
                 "customerSession": {
                     "type": "http", "scheme": "bearer",
                     "description": "Token from POST /pages/{slug}/session/verify.",

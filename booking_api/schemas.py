@@ -337,17 +337,21 @@ SCHEMAS = {
         "properties": {
             "error": {
                 "type": "string",
-                "description": "Stable code: validation, malformed_json, unsupported_media_type, payload_too_large, "
-                "length_required, not_found, login_required, slot_unavailable, already_booked, rate_limited, "
-                "method_not_allowed, unauthorized, invalid_code, idempotency_key_reused, policy_limit, "
+                "description": "Stable code: validation, contract_mismatch, malformed_json, unsupported_media_type, "
+                "payload_too_large, length_required, not_found, login_required, slot_unavailable, already_booked, "
+                "rate_limited, method_not_allowed, unauthorized, invalid_code, idempotency_key_reused, policy_limit, "
                 "invalid_state, internal_error.",
             },
             "message": {"type": "string", "description": "For people; may be translated."},
             "fields": {
                 "type": "object",
                 "additionalProperties": {"type": "string"},
-                "description": "validation only: message per field (dotted path for nested fields).",
+                "description": "validation and contract_mismatch only: message per field (dotted path for nested "
+                "fields). contract_mismatch names the fields and query parameters the contract does not know, "
+                "and those whose JSON type is not the contract's.",
             },
+            "contract_version": {"type": "string", "description": "contract_mismatch only: the server's contract "
+                                 "version (info.version of openapi.json)."},
             "alternatives": {
                 "type": "array",
                 "items": ref("Slot"),
@@ -357,6 +361,119 @@ SCHEMAS = {
         },
     },
 }
+
+# Live status over Odoo's websocket (GET /me/live): the channel, and the notifications it carries
+LIVE_SCHEMAS = {
+    "LiveChannelResponse": {
+        "type": "object",
+        "required": ["channel", "websocket_url", "expires_at"],
+        "properties": {
+            "channel": {"type": "string", "description": "Subscribe to it on the websocket: only this token's "
+                        "holder gets it; it stops working with the token (expiry, sign-out, new sign-in)."},
+            "websocket_url": {"type": "string", "description": "Odoo's websocket (the bus)."},
+            "expires_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "LiveBookingEvent": {
+        "type": "object",
+        "description": "Payload of a `self_serve_booking/booking` notification: one of the customer's bookings "
+        "changed. Fetch GET /me/bookings/{booking_id} for the rest.",
+        "required": ["event", "booking_id", "reference", "state", "start", "end", "provider_id"],
+        "properties": {
+            "event": {"type": "string", "enum": ["approved", "declined", "moved", "cancelled", "checked_in",
+                                                 "completed", "no_show", "expired", "confirmed", "pending",
+                                                 "pending_payment", "paid", "refunded"]},
+            "booking_id": {"type": "integer"},
+            "reference": {"type": "string"},
+            "state": {"type": "string"},
+            "start": {"type": "string", "format": "date-time"},
+            "end": {"type": "string", "format": "date-time"},
+            "provider_id": {"type": "integer"},
+            "kind": {"type": "string", "description": "paid and refunded only: deposit, balance, tip, ..."},
+            "amount": {"type": "number", "description": "paid and refunded only."},
+            "currency": {"type": "string", "description": "paid and refunded only."},
+        },
+    },
+    "LiveMessageEvent": {
+        "type": "object",
+        "description": "Payload of a `self_serve_booking/message` notification: a new message on a booking.",
+        "required": ["booking_id", "reference", "message"],
+        "properties": {
+            "booking_id": {"type": "integer"},
+            "reference": {"type": "string"},
+            "message": {
+                "type": "object",
+                "required": ["id", "date", "body"],
+                "properties": {"id": {"type": "integer"}, "author": {"type": ["string", "null"]},
+                               "date": {"type": "string", "format": "date-time"},
+                               "body": {"type": "string", "description": "Plain text."}},
+            },
+        },
+    },
+}
+SCHEMAS.update(LIVE_SCHEMAS)
+
+# The merchant API (controllers/merchant_api.py): staff act on appointments with an Odoo API key.
+APPOINTMENT_STATES = ["pending_payment", "pending", "confirmed", "checked_in", "done", "cancelled", "rejected",
+                      "expired", "no_show"]
+# The allow-list: what an integration may do to an appointment, each the backend's own action.
+MERCHANT_ACTIONS = ["approve", "decline", "cancel", "check_in", "complete", "no_show", "move"]
+MERCHANT_SCHEMAS = {
+    "MerchantActionRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "reason": {"type": ["string", "null"], "maxLength": 500,
+                       "description": "decline and cancel: told to the customer and logged."},
+            "start": {"type": ["string", "null"], "format": "date-time", "maxLength": 40,
+                      "description": "move only (required): the new start."},
+            "provider_id": id_schema(nullable=True, description="move only: another provider (default: keep)."),
+            "charge_card": {"type": ["boolean", "null"],
+                            "description": "complete only: charge the balance on the saved card (default true, "
+                            "as the backend's Complete & Charge Card); false leaves it due at the counter."},
+        },
+    },
+    "MerchantAppointment": {
+        "type": "object",
+        "required": ["id", "reference", "state", "start", "end", "page", "service", "provider", "customer",
+                     "actions"],
+        "properties": {
+            "id": {"type": "integer"},
+            "reference": {"type": "string"},
+            "state": {"type": "string", "enum": APPOINTMENT_STATES},
+            "start": {"type": "string", "format": "date-time"},
+            "end": {"type": "string", "format": "date-time"},
+            "timezone": {"type": "string"},
+            "source": {"type": "string"},
+            "page": {"type": "object", "properties": {"id": {"type": "integer"}, "slug": {"type": "string"},
+                                                      "name": {"type": "string"}}},
+            "service": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
+            "provider": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
+            "customer": {
+                "type": "object",
+                "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                               "email": {"type": ["string", "null"]}, "phone": {"type": ["string", "null"]}},
+            },
+            "note": {"type": ["string", "null"]},
+            "cancel_reason": {"type": ["string", "null"]},
+            "price": {"type": "number"},
+            "currency": {"type": "string"},
+            "paid": {"type": "number"},
+            "balance_due": {"type": "number"},
+            "actions": {"type": "array", "items": {"type": "string", "enum": MERCHANT_ACTIONS},
+                        "description": "The actions the appointment's state allows now."},
+        },
+    },
+    "MerchantAppointmentResponse": {"type": "object", "required": ["appointment"],
+                                    "properties": {"appointment": ref("MerchantAppointment")}},
+    "MerchantAppointmentsResponse": {
+        "type": "object",
+        "required": ["appointments"],
+        "properties": {"appointments": {"type": "array", "items": ref("MerchantAppointment")},
+                       "count": {"type": "integer", "description": "How many match, all pages together."}},
+    },
+}
+SCHEMAS.update(MERCHANT_SCHEMAS)
 
 QUERY_PARAMETERS = {
     "slots": {
@@ -373,6 +490,14 @@ QUERY_PARAMETERS = {
         "date_to": {"type": "string", "format": "date"},
         "any_provider": {"type": "string", "enum": ["0", "1", "true", "false"]},
     },
+}
+QUERY_PARAMETERS["merchant_appointments"] = {
+    "date": {"type": "string", "format": "date",
+             "description": "A day, in the time zone of each appointment's page."},
+    "state": {"type": "string", "enum": APPOINTMENT_STATES},
+    "provider_id": id_schema(),
+    "limit": {"type": "integer", "minimum": 1, "maximum": 200, "description": "Default 50."},
+    "offset": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
 }
 REQUIRED_QUERY_PARAMETERS = {"slots": ["service_id", "date_from"], "my_slots": ["date_from"]}
 

@@ -9,6 +9,16 @@ contract uses: ``type`` (with ``"null"`` in a list for optional values),
 ``{"field.path": Message}``: English text that ``Message.translate`` turns into
 the reader's language (the controllers pass Odoo's ``env._``; the templates
 are marked with ``_`` so that Odoo's exporter finds them).
+
+Errors are of two kinds. A *contract mismatch* is a request whose shape the
+contract cannot describe: a field or query parameter it does not know, a JSON
+value of another type than the schema's (a string for an integer, an object
+for a string, a body that is not an object). A client built from an older or
+newer contract sends those, a person filling a form never does: the API
+answers them with ``contract_mismatch`` (``split_mismatch``). Everything else
+is a plain bad value, ``validation``: empty, null or missing required values
+(a form sends ``""``, ``null`` or leaves a key out alike), lengths, formats,
+ranges, values outside an enum.
 """
 
 import json
@@ -43,15 +53,23 @@ IDEMPOTENCY_KEY_RE = re.compile(r"[\x21-\x7e]{16,255}")  # fullmatch: a UUID is 
 
 
 class Message(str):
-    """An error message: the English text, with its template and values kept for translation."""
+    """An error message: the English text, with its template and values kept for translation.
 
-    __slots__ = ("params", "template")
+    ``mismatch`` tells a request that does not match the contract's shape from a bad value.
+    """
 
-    def __new__(cls, template, params=None):
+    __slots__ = ("mismatch", "params", "template")
+
+    def __new__(cls, template, params=None, mismatch=False):
         message = super().__new__(cls, template % params if params else template)
         message.template = template
         message.params = params or {}
+        message.mismatch = mismatch
         return message
+
+    def as_mismatch(self):
+        """The same message, marked as a contract mismatch."""
+        return Message(self.template, self.params, mismatch=True)
 
     def translate(self, gettext):
         """The message in the reader's language, through ``gettext`` (Odoo's ``env._``)."""
@@ -61,6 +79,12 @@ class Message(str):
 def _(template, **params):
     """Mark ``template`` for Odoo's translation exporter; the text is translated when answered."""
     return Message(template, params)
+
+
+def split_mismatch(errors):
+    """``(mismatch, other)``: the errors of ``errors`` that are contract mismatches, and the rest."""
+    mismatch = {path: message for path, message in errors.items() if getattr(message, "mismatch", False)}
+    return mismatch, {path: message for path, message in errors.items() if path not in mismatch}
 
 
 def translate_errors(errors, gettext):
@@ -258,7 +282,9 @@ def validate(value, schema, path=""):
     expected = schema.get("type")
     if expected and not _type_ok(value, expected):
         names = tuple(expected) if isinstance(expected, list) else (expected,)
-        return {label: TYPE_MESSAGES.get(names) or _("must be %(types)s", types=" or ".join(names))}
+        message = TYPE_MESSAGES.get(names) or _("must be %(types)s", types=" or ".join(names))
+        # null is a missing value (what a form sends for an empty one), no other shape
+        return {label: message if value is None else message.as_mismatch()}
     if value is None:
         return errors
     if "enum" in schema and value not in schema["enum"]:
@@ -294,7 +320,7 @@ def validate(value, schema, path=""):
         if schema.get("additionalProperties") is False:
             for name in value:
                 if name not in properties:
-                    errors[f"{path}.{name}" if path else name] = _("is not an accepted field")
+                    errors[f"{path}.{name}" if path else name] = _("is not an accepted field").as_mismatch()
         for name, sub in properties.items():
             key = f"{path}.{name}" if path else name
             if name in value and key not in errors:
@@ -314,7 +340,7 @@ def parse_query(route, args):
             errors[name] = _("is required")
     for name in args:
         if name not in params:
-            errors[name] = _("is not an accepted parameter")
+            errors[name] = _("is not an accepted parameter").as_mismatch()
     for name, schema in params.items():
         raw = args.get(name)
         if raw in (None, "") or name in errors:

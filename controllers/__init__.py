@@ -1,4 +1,5 @@
 from . import api
 from . import main
+from . import merchant_api
 from . import portal
 from . import twilio

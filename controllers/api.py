@@ -22,6 +22,8 @@ from odoo.http import request
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import html2plaintext
 
+from odoo.addons.bus.websocket import WebsocketConnectionHandler
+
 from ..booking_api import openapi
 from ..booking_api import schemas
 from ..booking_api import validator
@@ -30,6 +32,7 @@ from ..const import MAX_SLOT_RANGE_DAYS
 from ..const import URL_ID as ID
 from ..exceptions import BookingActionRefused
 from ..exceptions import BookingInputError
+from ..exceptions import ContractMismatchError
 from ..exceptions import IdempotencyKeyReused
 from ..exceptions import LoginRequiredError
 from ..exceptions import SlotUnavailableError
@@ -130,6 +133,11 @@ class BookingApiController(http.Controller):
         env = request.env
         if isinstance(error, ApiError):
             failure = error
+        elif isinstance(error, ContractMismatchError):
+            failure = ApiError(400, "contract_mismatch", env._(
+                "This request does not match the API contract (version %(version)s): the client is out of date "
+                "or was built for another version. Regenerate it from openapi.json.", version=schemas.API_VERSION),
+                fields=validator.translate_errors(error.fields, env._), contract_version=schemas.API_VERSION)
         elif isinstance(error, BookingInputError):
             failure = ApiError(400, "validation", env._("Some fields are invalid."),
                                fields=validator.translate_errors(error.fields, env._))
@@ -229,15 +237,21 @@ class BookingApiController(http.Controller):
     def _validated_body(self, schema_name):
         body = self._read_json_body()
         errors = validator.validate(body, schemas.ref(schema_name))
+        self._raise_input_errors(errors)
+        return body
+
+    def _raise_input_errors(self, errors):
+        """A contract mismatch when the request's shape is at fault, else a validation error (both 400)."""
+        mismatch, _other = validator.split_mismatch(errors)
+        if mismatch:
+            raise ContractMismatchError(mismatch)
         if errors:
             raise BookingInputError(errors)
-        return body
 
     def _parsed_query(self, route, query):
         """The query string of ``route``, parsed and checked (400 naming the parameters at fault)."""
         values, errors = validator.parse_query(route, query)
-        if errors:
-            raise BookingInputError(errors)
+        self._raise_input_errors(errors)
         return values
 
     def _rate_limit(self, page):
@@ -560,6 +574,19 @@ class BookingApiController(http.Controller):
     def sign_out(self):
         self._session().action_revoke()
         return request.make_response("", status=204, headers=[("Cache-Control", "no-store")])
+
+    @http.route(f"{API}/me/live", type="http", auth="public", csrf=False, cors="*", save_session=False)
+    @api_endpoint(("GET",))
+    def my_live_channel(self):
+        """Where and how to follow the customer's bookings live: Odoo's websocket and this token's channel."""
+        session = self._session()
+        host_url = request.httprequest.host_url.rstrip("/")
+        websocket_url = ("wss://" if host_url.startswith("https://") else "ws://") + host_url.split("://", 1)[1]
+        return json_response({
+            "channel": session._live_channel(),
+            "websocket_url": f"{websocket_url}/websocket?version={WebsocketConnectionHandler._VERSION}",
+            "expires_at": iso_utc(session.expires_at),
+        })
 
     @http.route(f"{API}/me/bookings", type="http", auth="public", csrf=False, cors="*", save_session=False)
     @api_endpoint(("GET",))

@@ -15,7 +15,7 @@ from werkzeug.urls import url_encode
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, format_amount
+from odoo.tools import SQL, format_amount, html2plaintext
 from odoo.tools.sql import create_index
 
 from odoo.addons.auth_signup.models.res_partner import SignupError
@@ -45,6 +45,17 @@ CUSTOMER_EXCLUSION_CONSTRAINT = "booking_appointment_no_customer_overlap"
 # Odoo's colour palette: 1 red, 2 orange, 3 yellow, 4 blue, 10 green
 STATE_COLORS = {"pending_payment": 2, "pending": 3, "confirmed": 10, "checked_in": 10, "done": 4,
                 "cancelled": 1, "rejected": 1, "expired": 1, "no_show": 1}
+# Live status: the fields whose changes reach API customers, and the events a change of state is told as
+LIVE_FIELDS = {"state", "start", "provider_id"}
+LIVE_BOOKING_TYPE = "self_serve_booking/booking"
+LIVE_MESSAGE_TYPE = "self_serve_booking/message"
+LIVE_MESSAGE_CHARS = 2000
+LIVE_STATE_EVENTS = {
+    ("pending", "confirmed"): "approved",
+    (None, "rejected"): "declined",
+    (None, "checked_in"): "checked_in",
+    (None, "done"): "completed",
+}
 SLOT_FIELDS = {
     "start",
     "stop",
@@ -603,7 +614,11 @@ class BookingAppointment(models.Model):
                 staff = self._merchant_partners().filtered(
                     lambda partner: partner.user_ids.filtered(lambda user: not user.share))
                 kwargs["partner_ids"] = list({*(kwargs.get("partner_ids") or []), *staff.ids})
-        return super().message_post(**kwargs)
+        message = super().message_post(**kwargs)
+        if len(self) == 1 and message.message_type in ("comment", "email", "email_outgoing") \
+                and not message.subtype_id.internal and message.subtype_id:
+            self._live_send_message(message)
+        return message
 
     def _get_agenda_address(self):
         """Where the provider goes for this booking: the customer's address for an on-site job."""
@@ -699,6 +714,7 @@ class BookingAppointment(models.Model):
                     )
                 )
         before = {a.id: (a.start, a.provider_id) for a in self} if moving else {}
+        live_before = self._live_snapshot(vals)
         if not SLOT_FIELDS & vals.keys():
             result = super().write(vals)
             if "service_id" in vals:
@@ -739,7 +755,56 @@ class BookingAppointment(models.Model):
             moved._offer_freed_time_to_waitlist()
         if "service_id" in vals:
             self._sync_service_line()
+        self._live_notify_changes(live_before)
         return result
+
+    # === LIVE STATUS (bus, for API customers) === #
+
+    def _live_snapshot(self, vals):
+        """What live subscribers follow, before a write that may change it (None when it cannot)."""
+        if not LIVE_FIELDS & vals.keys():
+            return None
+        return {a.id: (a.state, a.start, a.provider_id.id) for a in self}
+
+    def _live_notify_changes(self, before):
+        """Tell the customers' live sessions how their bookings changed (state, time or provider)."""
+        for appointment in self.filtered(lambda a: before and a.id in before):
+            old_state, old_start, old_provider = before[appointment.id]
+            if appointment.state != old_state:
+                event = LIVE_STATE_EVENTS.get((old_state, appointment.state)) \
+                    or LIVE_STATE_EVENTS.get((None, appointment.state), appointment.state)
+                appointment._live_send_booking(event)
+            elif (appointment.start, appointment.provider_id.id) != (old_start, old_provider):
+                appointment._live_send_booking("moved")
+
+    def _live_send_booking(self, event, **extra):
+        """One change of this booking, to its customer's live sessions: what changed and where it is now."""
+        self.ensure_one()
+        self.env["booking.customer.session"]._live_send(self.partner_id, self.company_id, LIVE_BOOKING_TYPE, {
+            "event": event,
+            "booking_id": self.id,
+            "reference": self.name,
+            "state": self.state,
+            "start": f"{self.start:%Y-%m-%dT%H:%M:%S}Z",
+            "end": f"{self.stop:%Y-%m-%dT%H:%M:%S}Z",
+            "provider_id": self.provider_id.id,
+            **extra,
+        })
+
+    def _live_send_message(self, message):
+        """A message the customer can read on their booking, to their live sessions."""
+        self.ensure_one()
+        message = message.sudo()  # whoever posted it: the customer may read it
+        self.env["booking.customer.session"]._live_send(self.partner_id, self.company_id, LIVE_MESSAGE_TYPE, {
+            "booking_id": self.id,
+            "reference": self.name,
+            "message": {
+                "id": message.id,
+                "author": message.author_id.name or None,
+                "date": f"{message.date:%Y-%m-%dT%H:%M:%S}Z",
+                "body": html2plaintext(message.body or "")[:LIVE_MESSAGE_CHARS],
+            },
+        })
 
     def _lock_schedules(self, holders):
         """Lock the schedules of these providers (and one-at-a-time customers) until the transaction ends.

@@ -13,6 +13,11 @@ CODE_TTL = timedelta(minutes=10)
 MAX_ATTEMPTS = 5  # wrong tries after which a code dies
 SESSION_TTL = timedelta(hours=1)
 TOKEN_SCOPE = "self_serve_booking.api_session"
+# Live status (Odoo's bus): the channel name a token's holder subscribes with
+LIVE_SCOPE = "self_serve_booking.api_session.live"
+LIVE_PREFIX = "self_serve_booking.live."
+LIVE_CHANNEL_RE = re.compile(r"self_serve_booking\.live\.([0-9]{1,10})\.([0-9a-f]{64})")
+LIVE_SUBCHANNEL = "live"
 
 
 class BookingCustomerSession(models.Model):
@@ -172,6 +177,50 @@ class BookingCustomerSession(models.Model):
         if session._token_payload() != payload or session.expires_at <= fields.Datetime.now():
             return self.browse()
         return session
+
+    # === LIVE STATUS (Odoo's bus) === #
+
+    def _live_channel(self):
+        """The bus channel name the holder of this session's token subscribes with.
+
+        Derived from the token by HMAC (the database secret, a scope of its
+        own): only the token's holder gets it (``GET /me/live``), it is no
+        token (it cannot call the API), and it dies with the token: a revocation
+        (sign-out) or the expiry ends it.
+        """
+        self.ensure_one()
+        return f"{LIVE_PREFIX}{self.id}.{hmac_sign(self.env(su=True), LIVE_SCOPE, self._make_token())}"
+
+    @api.model
+    def _from_live_channels(self, names):
+        """The active sessions whose live channel names are among ``names`` (others are ignored)."""
+        sessions = self.sudo().browse()
+        now = fields.Datetime.now()
+        for name in names[:20]:  # a client follows a few tokens at most
+            match = isinstance(name, str) and LIVE_CHANNEL_RE.fullmatch(name)
+            if not match:
+                continue
+            session = self.sudo().browse(int(match.group(1))).exists()
+            if session and session.state == "active" and session.expires_at and session.expires_at > now \
+                    and safe_consteq(session._live_channel(), name):
+                sessions |= session
+        return sessions
+
+    @api.model
+    def _live_send(self, partner, company, notification_type, payload):
+        """Tell ``partner``'s live sessions with ``company`` about their booking (sent on commit).
+
+        Only active, unexpired sessions: a revoked or expired token's
+        subscribers get nothing more, even on a websocket opened before.
+        """
+        if not partner:
+            return
+        sessions = self.sudo().search([
+            ("partner_id", "=", partner.id), ("company_id", "=", company.id), ("state", "=", "active"),
+            ("expires_at", ">", fields.Datetime.now()),
+        ])
+        for session in sessions:
+            self.env["bus.bus"].sudo()._sendone((session, LIVE_SUBCHANNEL), notification_type, payload)
 
     def action_revoke(self):
         self.write({"state": "revoked"})

@@ -609,6 +609,7 @@ class BookingPaymentContract(models.Model):
             kind=dict(BOOKING_KINDS).get(payment.booking_payment_kind, payment.booking_payment_kind),
             amount=self._fmt(payment.amount), method=payment.payment_method_line_id.name or "-",
             journal=payment.journal_id.name)))
+        self._live_send_money(payment.booking_payment_kind, payment.amount)
         if payment.booking_payment_kind == "deposit" and appointment.state == "pending_payment" and \
                 self.currency_id.compare_amounts(self.amount_deposit_paid, self.amount_deposit) >= 0:
             appointment._action_payment_done()
@@ -788,6 +789,7 @@ class BookingPaymentContract(models.Model):
         kind = tx.booking_payment_kind
         amount = self._fmt(abs(tx.amount))
         if tx.state == "done":
+            self._live_send_money(kind, tx.amount)
             if kind == "balance":
                 self._notify_receipt_when_settled()
             if kind == "deposit":
@@ -812,6 +814,14 @@ class BookingPaymentContract(models.Model):
                 self._log(escape(self.env._("The refund of %(amount)s failed: %(message)s", amount=amount,
                                             message=tx.state_message or tx.state)))
                 self._schedule_staff_activity(self.env._("Refund failed"), tx.state_message or tx.reference)
+
+    def _live_send_money(self, kind, amount):
+        """Tell the customer's live sessions that money moved on their booking (``paid`` or ``refunded``)."""
+        self.ensure_one()
+        if self.appointment_id:
+            self.appointment_id._live_send_booking(
+                "refunded" if kind == "refund" else "paid", kind=kind, amount=self.currency_id.round(abs(amount)),
+                currency=self.currency_id.name)
 
     def _on_deposit_paid(self, tx):
         appointment = self.appointment_id

@@ -8,6 +8,8 @@ from . import test_constraint
 from . import test_http_api
 from . import test_http_hostile_input
 from . import test_http_links
+from . import test_http_live
+from . import test_http_merchant_api
 from . import test_http_page
 from . import test_http_payments
 from . import test_http_portal

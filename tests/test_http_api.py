@@ -173,12 +173,16 @@ class TestBookingApi(BookingHttpCommon):
             ({"service_id": self.service.id, "date_from": "2025-06-02", "date_to": "2025-08-30"}, "date_to"),
             ({"service_id": self.service.id, "date_from": "2025-09-01"}, "date_from"),
             ({"service_id": self.service.id, "date_from": "2025-07-01", "date_to": "2025-08-01"}, "date_to"),
-            ({"service_id": self.service.id, "date_from": "2025-06-02", "colour": "red"}, "colour"),
         ]
         for params, field in cases:
             with self.subTest(params=params):
                 response, data = self.get("/pages/test-salon/slots", **params)
                 self.assertError(response, data, 400, "validation", field)
+        # a parameter the contract does not know: a client of another version of it
+        response, data = self.get("/pages/test-salon/slots", service_id=self.service.id, date_from="2025-06-02",
+                                  colour="red")
+        self.assertError(response, data, 400, "contract_mismatch", "colour")
+        self.assertEqual(list(data["fields"]), ["colour"])
         response, data = self.get("/pages/hidden/slots", service_id=self.service.id, date_from="2025-06-02")
         self.assertError(response, data, 404, "not_found")
 
@@ -248,7 +252,6 @@ class TestBookingApi(BookingHttpCommon):
         stranger = self.env["booking.service"].create({"name": "Elsewhere", "duration_minutes": 30})
         cases = [
             (self.booking_body(service_id=stranger.id), "service_id"),
-            (self.booking_body(service_id="1"), "service_id"),
             (self.booking_body(provider_id=self.env["booking.provider"].create({"name": "Out"}).id), "provider_id"),
             (self.booking_body(start="2025-06-02T10:00:00"), "start"),  # naive
             (self.booking_body(start="next monday"), "start"),
@@ -263,7 +266,13 @@ class TestBookingApi(BookingHttpCommon):
             (self.booking_body(customer={"email": "a@example.com"}), "customer.name"),
             (self.booking_body(customer=None), "customer"),
             (self.booking_body(note="x" * 2001), "note"),
+        ]
+        # not bad values but another shape than the contract's: what a client of another version sends
+        mismatches = [
+            (self.booking_body(service_id="1"), "service_id"),
             (self.booking_body(colour="red"), "colour"),
+            (self.booking_body(customer={"name": "Al", "email": "al@example.com", "mobile": "06"}), "customer.mobile"),
+            (self.booking_body(customer="Al"), "customer"),
             ([], "body"),
         ]
         before = self.counts()
@@ -271,6 +280,15 @@ class TestBookingApi(BookingHttpCommon):
             with self.subTest(field=field, body=body):
                 response, data = self.post("/pages/test-salon/bookings", body)
                 self.assertError(response, data, 400, "validation", field)
+        for body, field in mismatches:
+            with self.subTest(field=field, body=body):
+                response, data = self.post("/pages/test-salon/bookings", body)
+                self.assertError(response, data, 400, "contract_mismatch", field)
+                self.assertEqual(data["contract_version"], "1.0.0")
+        # a mismatch wins over bad values, and names only the fields at odds with the contract
+        response, data = self.post("/pages/test-salon/bookings", self.booking_body(note="x" * 2001, colour="red"))
+        self.assertError(response, data, 400, "contract_mismatch")
+        self.assertEqual(list(data["fields"]), ["colour"])
         self.assertNothingWritten(before)
 
     @freeze_time(NOW)

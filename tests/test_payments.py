@@ -1,3 +1,4 @@
+import json
 from datetime import datetime, timedelta
 from unittest.mock import patch
 
@@ -50,6 +51,22 @@ class TestDeposit(PaymentCase):
         bodies = " ".join(str(m.body) for m in appointment.message_ids)
         self.assertIn("has been confirmed", bodies, "payment events are logged on the appointment")
         self.assertIn("Awaiting Payment → Confirmed", bodies)
+
+    @freeze_time(NOW)
+    def test_deposit_paid_is_told_live_to_the_customers_api_sessions(self):
+        session = self.env["booking.customer.session"].sudo().create({
+            "partner_id": self.customer.id, "page_id": self.page.id, "channel": "email", "state": "active",
+            "expires_at": NOW + timedelta(hours=1)})
+        appointment = self._book_deposit()
+        self.env.cr.precommit.run()
+        self.env["bus.bus"].sudo().search([]).unlink()
+        self._pay(appointment)
+        self.env.cr.precommit.run()
+        channel = f'"booking.customer.session",{session.id},"live"]'
+        events = [json.loads(row.message)["payload"]
+                  for row in self.env["bus.bus"].sudo().search([("channel", "like", channel)])]
+        self.assertEqual([(e["event"], e.get("kind"), e.get("amount")) for e in events],
+                         [("paid", "deposit", 40.0), ("confirmed", None, None)])
 
     @freeze_time(NOW)
     def test_deposit_goes_to_approval_when_the_service_needs_it(self):

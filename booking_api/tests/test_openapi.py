@@ -23,8 +23,10 @@ def test_document_is_valid_openapi_3_1():
     paths = document["paths"]
     assert set(paths) == {
         "/openapi.json", "/pages/{slug}", "/pages/{slug}/slots", "/pages/{slug}/bookings", "/pages/{slug}/waitlist",
-        "/pages/{slug}/session", "/pages/{slug}/session/verify", "/me/session", "/me/bookings",
+        "/pages/{slug}/session", "/pages/{slug}/session/verify", "/me/session", "/me/live", "/me/bookings",
         "/me/bookings/{booking_id}", "/me/bookings/{booking_id}/slots",
+        "/merchant/appointments", "/merchant/appointments/{appointment_id}",
+        "/merchant/appointments/{appointment_id}/{action}",
     }
     assert paths["/me/bookings"]["get"]["security"] == [{"customerSession": []}]
     assert document["components"]["securitySchemes"]["customerSession"]["scheme"] == "bearer"
@@ -54,3 +56,23 @@ def test_document_describes_idempotency_and_proven_customers():
     error_codes = SCHEMAS["Error"]["properties"]["error"]["description"]
     for code in ("already_booked", "idempotency_key_reused"):
         assert code in error_codes
+
+
+def test_merchant_api_has_its_own_tag_and_security_scheme():
+    document = build_document()
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["merchantApiKey"] == {**schemes["merchantApiKey"], "type": "http", "scheme": "bearer"}
+    assert [tag["name"] for tag in document["tags"]] == ["merchant"]
+    merchant = {path: item for path, item in document["paths"].items() if path.startswith("/merchant/")}
+    assert len(merchant) == 3
+    for item in merchant.values():
+        for operation in item.values():
+            assert operation["tags"] == ["merchant"]
+            assert operation["security"] == [{"merchantApiKey": []}]
+    action = merchant["/merchant/appointments/{appointment_id}/{action}"]["post"]
+    allowed = next(p for p in action["parameters"] if p["name"] == "action")["schema"]["enum"]
+    assert allowed == ["approve", "decline", "cancel", "check_in", "complete", "no_show", "move"]
+    for item in document["paths"].values():  # the customer routes never take the merchant's key
+        for operation in item.values():
+            if "merchant" not in operation.get("tags", []):
+                assert {"merchantApiKey": []} not in operation.get("security", [])

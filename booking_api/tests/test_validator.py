@@ -12,6 +12,7 @@ from booking_api.validator import loads
 from booking_api.validator import parse_datetime
 from booking_api.validator import parse_query
 from booking_api.validator import parse_time
+from booking_api.validator import split_mismatch
 from booking_api.validator import translate_errors
 from booking_api.validator import validate
 
@@ -242,3 +243,22 @@ def test_messages_are_english_and_translatable():
     translated = translate_errors(errors, gettext)
     assert translated["service_id"] == "FR:must be an integer"
     assert all(message.startswith("FR:") for message in translated.values())
+
+
+def test_contract_mismatch_is_told_from_bad_values():
+    errors = validate(booking(service_id="3", colour="red", note="x" * 5000,
+                              customer={"name": "", "email": "a@example.com", "mobile": 1}),
+                      ref("BookingRequest"))
+    mismatch, other = split_mismatch(errors)
+    assert set(mismatch) == {"service_id", "colour", "customer.mobile"}
+    assert set(other) == {"note", "customer.name"}
+    assert split_mismatch(validate([1], ref("BookingRequest")))[0] == {"body": "must be an object"}
+    # null is a missing value, not another shape
+    mismatch, other = split_mismatch(validate(booking(customer=None, service_id=None), ref("BookingRequest")))
+    assert not mismatch and set(other) == {"customer", "service_id"}
+    # bad values of the right type are no mismatch: enum, format, range, required
+    _mismatch, other = split_mismatch(validate(booking(start="tomorrow", service_id=0), ref("BookingRequest")))
+    assert not _mismatch and set(other) == {"start", "service_id"}
+    _values, errors = parse_query("slots", {"service_id": "four", "date_from": "2025-06-02", "colour": "red"})
+    mismatch, other = split_mismatch(errors)
+    assert list(mismatch) == ["colour"] and list(other) == ["service_id"]
