@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..const import NO_POLICY_NO_SHOW_GRACE
+from ..engine.conversation import request_follow_up
 from ..exceptions import SlotUnavailableError
 
 _logger = logging.getLogger(__name__)
@@ -185,6 +186,12 @@ class BookingScheduler(models.AbstractModel):
             now=now, limit=batch_size,
         )))
         for appointment in expiring:
+            page = appointment.page_id
+            # the SQL above selects by index; the rule itself is the engine's, also used by the receptionist
+            if appointment.start > now and request_follow_up(
+                    appointment.pending_since, now, page.approval_nudge_hours, page.approval_expiry_hours,
+                    nudged=True) != "expire":
+                continue
             appointment._action_expire(self.env._("Nobody answered the request in time."))
         nudged = 0
         if self._try_lock("request_nudges"):
@@ -208,10 +215,43 @@ class BookingScheduler(models.AbstractModel):
                 now=now, limit=batch_size,
             )))
             for appointment in nudges:
+                page = appointment.page_id
+                if request_follow_up(appointment.pending_since, now, page.approval_nudge_hours,
+                                     page.approval_expiry_hours) != "nudge":
+                    continue
                 nudged += appointment._notify("request_nudge", f"{appointment.pending_since:%Y%m%d%H%M%S}")
         done = len(expiring) + nudged
         self.env["ir.cron"]._notify_progress(done=done, remaining=1 if len(expiring) == batch_size else 0)
         return done
+
+    # === THE RECEPTIONIST'S CONVERSATIONS === #
+
+    @api.model
+    def _cron_close_quiet_conversations(self, batch_size=500):
+        """Conversations nobody wrote in for the page's quiet period are closed: the next message starts anew.
+
+        A handed-off one keeps its activity: closing it only ends the
+        receptionist's part.
+        """
+        Conversation = self.env["booking.conversation"].sudo()
+        Conversation.flush_model(["state", "last_activity", "page_id"])
+        self.env["booking.page"].flush_model(["receptionist_quiet_hours"])
+        self.env.cr.execute(SQL(
+            """
+            SELECT c.id
+              FROM booking_conversation c
+              JOIN booking_page p ON p.id = c.page_id
+             WHERE c.state IN ('open', 'handed_off')
+               AND c.last_activity < %(now)s - COALESCE(NULLIF(p.receptionist_quiet_hours, 0), 12) * interval '1 hour'
+          ORDER BY c.last_activity
+             LIMIT %(limit)s
+            """,
+            now=fields.Datetime.now(), limit=batch_size,
+        ))
+        quiet = Conversation.browse([row[0] for row in self.env.cr.fetchall()])
+        quiet.write({"state": "closed"})
+        self.env["ir.cron"]._notify_progress(done=len(quiet), remaining=1 if len(quiet) == batch_size else 0)
+        return len(quiet)
 
     # === NO-SHOWS === #
 

@@ -193,6 +193,11 @@ class TestReceptionistSms(ReceptionistSmsCase):
         self.assertNotIn("<Message>", replies[3], "beyond the hour's limit: silence")
         self.assertEqual(self.env["booking.sms"].search([("number", "=", STRANGER), ("direction", "=", "in")],
                                                         limit=1).outcome, "receptionist: rate limited")
+        with freeze_time(NOW + timedelta(hours=11)):
+            self.assertEqual(self.env["booking.scheduler"]._cron_close_quiet_conversations(), 0)
+        with freeze_time(NOW + timedelta(hours=12, minutes=1)):
+            self.assertEqual(self.env["booking.scheduler"]._cron_close_quiet_conversations(), 1)
+        self.assertEqual(self.conversation(STRANGER).state, "closed")
         with freeze_time(NOW + timedelta(hours=13)):
             self.text("x" * 1500 + " haircut", sender=STRANGER)
         conversations = self.Conversation.search([("number", "=", STRANGER)], order="id")
