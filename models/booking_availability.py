@@ -4,7 +4,7 @@ from datetime import datetime, time, timedelta
 
 import pytz
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
 from ..const import PAYMENT_IN_FLIGHT_STATES
@@ -73,17 +73,53 @@ class BookingAvailability(models.AbstractModel):
         attendance_tz = self.env.context.get("employee_timezone")
         for calendar, group in by_calendar.items():
             resources = group.resource_id
-            attendances = calendar._attendance_intervals_batch(start, stop, resources, tz=attendance_tz)
+            attendances = self._get_attendance_epochs(calendar, resources, start, stop, attendance_tz)
             leaves = calendar._leave_intervals_batch(start, stop, resources)
-            converted = {}  # id of an attendance intervals object -> its epochs
             for provider in group:
                 resource_id = provider.resource_id.id
-                intervals = attendances[resource_id]
-                work = converted.get(id(intervals))
-                if work is None:
-                    work = converted[id(intervals)] = self._intervals_to_epochs(intervals)
+                work = attendances[resource_id]
                 time_off = leaves[resource_id]
                 result[provider.id] = engine.subtract(work, self._intervals_to_epochs(time_off)) if time_off else work
+        return result
+
+    @api.model
+    def _get_attendance_epochs(self, calendar, resources, start, stop, tz=None):
+        """The weekly hours of ``calendar`` for ``resources`` between two aware datetimes, as epochs per resource.
+
+        Odoo's ``_attendance_intervals_batch`` rebuilds them day by day on
+        every call, the same for every visitor asking the same dates: they
+        are cached per content of the calendar (a digest of its lines, read
+        in the same transaction, so an edit is seen at once, in every worker
+        and even before it is committed), per resource time zone and per
+        range. Time off is not cached. Nobody mutates the lists: the engine
+        normalises into new ones.
+        """
+        self.env["resource.calendar.attendance"].flush_model()
+        self.env.cr.execute(SQL(
+            """
+            SELECT md5(string_agg(concat_ws(',', id, resource_id, display_type, day_period, dayofweek, week_type,
+                                            date_from, date_to, hour_from, hour_to), ';' ORDER BY id))
+              FROM resource_calendar_attendance
+             WHERE calendar_id = %s
+            """,
+            calendar.id))
+        digest = self.env.cr.fetchone()[0]
+        version = (digest, calendar.two_weeks_calendar, calendar.tz)
+        zones = tuple(sorted((resource.id, resource.tz or "") for resource in resources))
+        return self._attendance_epochs_cached(calendar.id, version, zones, start, stop, tz)
+
+    @tools.ormcache("calendar_id", "version", "zones", "start", "stop", "tz")
+    def _attendance_epochs_cached(self, calendar_id, version, zones, start, stop, tz):
+        calendar = self.env["resource.calendar"].browse(calendar_id)
+        resources = self.env["resource.resource"].browse([resource_id for resource_id, _tz in zones])
+        attendances = calendar._attendance_intervals_batch(start, stop, resources, tz=tz)
+        converted = {}  # Odoo hands resources of one time zone the same intervals object: converted once
+        result = {}
+        for resource in resources:
+            intervals = attendances[resource.id]
+            if id(intervals) not in converted:
+                converted[id(intervals)] = tuple(self._intervals_to_epochs(intervals))
+            result[resource.id] = converted[id(intervals)]
         return result
 
     @api.model
