@@ -85,6 +85,10 @@ class Refused(Exception):
     """The desk will not book this (a rule of the page); ``args[0]`` says why, to the customer."""
 
 
+class Limited(Refused):
+    """Too many requests from this customer for now: said as it is, no person is bothered."""
+
+
 class Desk(ABC):
     """What the receptionist needs from the business. Times are the business's local, naive datetimes."""
 
@@ -241,30 +245,29 @@ class Receptionist:
         return Turn(state, self._("Thanks, I've added that to your message: the team will get back to you."))
 
     def request_update(self, state, event):
-        """What the customer is told when staff answer (or do not answer) the request the conversation made.
+        """The conversation after staff answered (or never answered) the request it made: ``(state, text)``.
 
-        ``event``: approved, declined, expired. Returns the text, or "" when
-        there is nothing to say.
+        ``event``: approved, declined, expired. A declined request reopens
+        the conversation at "which day?"; an expired one closes it (the
+        customer is asked to call). ``text`` is "" when there is nothing to say.
         """
+        state = {**new_state(), **(state or {})}
         business, phone = self.desk.business_name, self.desk.business_phone
         if event == "approved":
-            return self._(
-                "Good news: %(business)s confirmed your booking %(ref)s.",
-                business=business,
-                ref=state.get("reference") or "",
-            )
+            return state, self._("Good news: %(business)s confirmed your booking %(ref)s.", business=business,
+                                 ref=state.get("reference") or "")
         if event == "declined":
-            return self._(
-                "Sorry, %(business)s could not take that time. Reply here and I'll find you another one.",
-                business=business,
-            )
+            state.update(status=OPEN, step="day", reference=None, offers=[], wish=None, misses=0)
+            return state, self._("Sorry, %(business)s could not take that time. Reply here with a day that suits "
+                                 "you and I'll find you another one.", business=business)
         if event == "expired":
+            state.update(status=CLOSED, step=None, reference=None, offers=[])
             if phone:
-                return self._(
-                    "Sorry, we couldn't confirm your booking. Please call %(phone)s to schedule.", phone=phone
-                )
-            return self._("Sorry, we couldn't confirm your booking. Reply here and someone will get back to you.")
-        return ""
+                return state, self._("Sorry, we couldn't confirm your booking. Please call %(phone)s to schedule.",
+                                     phone=phone)
+            return state, self._("Sorry, we couldn't confirm your booking. Reply here and someone will get back to "
+                                 "you.")
+        return state, ""
 
     # --- what a message holds --- #
 
@@ -551,6 +554,8 @@ class Receptionist:
         day = datetime.fromisoformat(state["waitlist_day"]).date()
         try:
             self.desk.join_waitlist(self._details(state), day)
+        except Limited as error:
+            return Turn(state, str(error.args[0]))
         except Refused as error:
             return self._hand_off(state, "refused", why=str(error.args[0]))
         state["step"] = "waitlisted"
@@ -575,6 +580,8 @@ class Receptionist:
             booked = self.desk.book({**self._details(state), "start": start})
         except TimeTaken:
             return self._offer(state, Wish.from_dict(state["wish"]), after_miss=True, exclude={start.isoformat()})
+        except Limited as error:
+            return Turn(state, str(error.args[0]))
         except Refused as error:
             return self._hand_off(state, "refused", why=str(error.args[0]))
         state.update(status=BOOKED, step="done", reference=booked.reference, offers=[])
@@ -611,6 +618,10 @@ class Receptionist:
         details = {**self._details(state), "why": why}
         hand_off = self.desk.hand_off(reason, details)
         state.update(status=HANDED_OFF, step="handed_off", hand_off_reason=reason)
+        return Turn(state, self.hand_off_text(state, reason, hand_off, why), event="handed_off", hand_off=hand_off)
+
+    def hand_off_text(self, state, reason, hand_off, why=""):
+        """What the customer is told when a person takes over (:class:`HandOff` says who, and whether now)."""
         prefix = ""
         if reason == "beyond":
             prefix = self._("That's more than I can book here.") + " "
@@ -620,17 +631,13 @@ class Receptionist:
             prefix = why + " "
         if hand_off.live:
             text = self._("%(who)s from the team is joining the conversation now.", who=hand_off.who)
-        elif state["phone"]:
-            text = self._(
-                "I've passed your message to %(who)s, who will call you on %(phone)s.",
-                who=hand_off.who,
-                phone=state["phone"],
-            )
+        elif state.get("phone"):
+            text = self._("I've passed your message to %(who)s, who will call you on %(phone)s.", who=hand_off.who,
+                          phone=state["phone"])
         else:
-            text = self._(
-                "I've passed your message to %(who)s. What's the best number to reach you on?", who=hand_off.who
-            )
-        return Turn(state, prefix + text, event="handed_off", hand_off=hand_off)
+            text = self._("I've passed your message to %(who)s. What's the best number to reach you on?",
+                          who=hand_off.who)
+        return prefix + text
 
 
 def request_follow_up(pending_since, now, nudge_hours, expiry_hours, nudged=False):

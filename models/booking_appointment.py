@@ -1212,16 +1212,16 @@ class BookingAppointment(models.Model):
                 self._notify("new_booking")  # staff did not make it: tell them (a request was told already)
         elif state == "rejected" or (state == "expired" and old_state == "pending"):
             self._notify("declined")
+        elif state == "cancelled":
+            self._notify("cancelled")
+            if self.cancelled_by == "customer":
+                self._notify("customer_cancelled")
         if self.source in ("sms", "chat") and old_state == "pending":
             # a request made in a conversation: its answer (or the lack of one) is told there too
             event = {"confirmed": "approved", "rejected": "declined", "expired": "expired"}.get(state)
             if event:
                 self.env["booking.conversation"].sudo().search([("appointment_id", "=", self.id)]) \
                     ._tell_request_update(self, event)
-        elif state == "cancelled":
-            self._notify("cancelled")
-            if self.cancelled_by == "customer":
-                self._notify("customer_cancelled")
         if old_state in TIME_HOLDING_STATES and state not in TIME_HOLDING_STATES:
             self._offer_freed_time_to_waitlist()
 

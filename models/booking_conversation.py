@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
+from odoo.http import request
 from odoo.tools.translate import get_translation
 
 from ..const import MAX_SLOT_RANGE_DAYS
@@ -18,6 +19,7 @@ from ..exceptions import SlotUnavailableError
 _logger = logging.getLogger(__name__)
 
 MAX_TEXT = 500  # characters of one message the receptionist reads
+ALERTS_PER_HOUR = 10  # urgent SMS to a page's people by hand-offs: beyond, the activity only
 HAND_OFF_REASONS = [
     ("asked", "Asked for a person"),
     ("beyond", "More than a booking"),
@@ -41,7 +43,7 @@ class BookingConversation(models.Model):
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _description = "Booking Conversation"
     _order = "last_activity desc, id desc"
-    _rec_name = "display_name"
+    _rec_names_search = ["customer_name", "customer_contact", "number"]
 
     # === WHERE === #
     page_id = fields.Many2one("booking.page", required=True, ondelete="cascade", index=True, readonly=True)
@@ -51,6 +53,8 @@ class BookingConversation(models.Model):
     discuss_channel_id = fields.Many2one("discuss.channel", string="Live Chat", readonly=True,
                                          ondelete="set null", index="btree_not_null")
     lang = fields.Char(readonly=True, help="The language the receptionist speaks in this conversation.")
+    remote_addr = fields.Char(string="Address", readonly=True,
+                              help="The live-chat visitor's network address: limits count per address.")
 
     # === WHO AND WHAT CAME OF IT === #
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True, ondelete="set null")
@@ -121,10 +125,13 @@ class BookingConversation(models.Model):
         starts one; a customer with a booking does only when the message names
         a service (a new booking), since "running late" is for a person.
         """
+        if not page.is_published:
+            return False  # a page that takes no online bookings: a person answers
         if self._get_open(page, [("channel", "=", "sms"), ("number", "=", number)]):
             return True
         if not appointment:
             return True
+        text = text[:MAX_TEXT]
         services = [(s.id, s.name, s.receptionist_keywords or "") for s in page.sudo()._get_bookable_services()]
         reading = engine.RuleUnderstanding().read(text, services=services,
                                                   now=page._local_now().replace(tzinfo=None))
@@ -150,6 +157,9 @@ class BookingConversation(models.Model):
         domain = [("author", "=", "customer"), ("create_date", ">", fields.Datetime.now() - timedelta(hours=1))]
         if self.channel == "sms":
             domain += [("conversation_id.page_id", "=", self.page_id.id), ("conversation_id.number", "=", self.number)]
+        elif self.remote_addr:  # every chat of one address: a new chat is no new allowance
+            domain += [("conversation_id.page_id", "=", self.page_id.id),
+                       ("conversation_id.remote_addr", "=", self.remote_addr)]
         else:
             domain += [("conversation_id", "=", self.id)]
         return self.env["booking.conversation.turn"].sudo().search_count(domain, limit=limit) >= limit
@@ -163,12 +173,13 @@ class BookingConversation(models.Model):
         A signed-in visitor (not the public user) is the customer they proved
         to be; a guest is a stranger whose details are asked.
         """
-        conversation = self.sudo().search([("discuss_channel_id", "=", discuss_channel.id)], limit=1)
+        conversation = self._get_open(page, [("discuss_channel_id", "=", discuss_channel.id)])
         if conversation:
             return conversation
         user = self.env.user
         partner = user.partner_id if not user._is_public() and not user._is_superuser() else False
-        return self._start(page, "livechat", discuss_channel_id=discuss_channel.id,
+        remote_addr = request.httprequest.remote_addr if request else False
+        return self._start(page, "livechat", discuss_channel_id=discuss_channel.id, remote_addr=remote_addr,
                            partner_id=partner.id if partner else False, lang=self.env.lang)
 
     def _receive_livechat(self, message):
@@ -239,7 +250,9 @@ class BookingConversation(models.Model):
     # === WHAT STAFF DO === #
 
     def action_close(self):
-        self.write({"state": "closed"})
+        """Staff end the receptionist's part (the conversation is read-only to them otherwise)."""
+        self.check_access("read")
+        self.sudo().write({"state": "closed"})
 
     def action_open_booking(self):
         self.ensure_one()
@@ -257,22 +270,27 @@ class BookingConversation(models.Model):
             if conversation.channel == "sms" and texted:
                 continue  # the page's own SMS says it already
             receptionist = conversation.with_context(lang=conversation.lang)._receptionist()
-            text = receptionist.request_update(json.loads(conversation.engine_state or "{}"), event)
-            if not text:
-                continue
-            conversation._say(text, appointment=appointment)
+            state, text = receptionist.request_update(json.loads(conversation.engine_state or "{}"), event)
+            values = {"engine_state": json.dumps(state)}
+            if event != "approved":  # a request nobody took did not become a booking
+                values.update(is_booked=False, booked_rate=0.0)
+                if event == "expired":
+                    values["state"] = "closed"
+            conversation.write(values)
+            if text:
+                conversation._say(text, appointment=appointment)
 
     def _say(self, text, appointment=None):
         """Send ``text`` to the customer on the conversation's channel, and keep it in the transcript."""
         self.ensure_one()
         self.write({"turn_ids": [fields.Command.create({"author": "receptionist", "body": text})],
                     "turn_count": self.turn_count + 1})
-        if self.channel == "sms" and self.number:
-            try:
-                self.env["booking.sms"].sudo()._send(self.page_id, self.number, text, appointment=appointment,
-                                                     partner=appointment.partner_id if appointment else None)
-            except UserError:
-                _logger.info("Conversation %s: the SMS to the customer was not sent", self.id)
+        if self.channel == "sms" and appointment:
+            # through the outbox, after this transaction, retried: an SMS gateway never blocks nor rolls back
+            # the approval or the expiry that this message tells (DESIGN.md invariant 6)
+            self.env["booking.notification"].sudo()._enqueue(
+                self.page_id, "receptionist_message", f"receptionist_message:{self.id}:{self.turn_ids[-1:].id}",
+                appointment, channel="sms", values={"text": text})
         elif self.channel == "livechat" and self.discuss_channel_id:
             script = self.discuss_channel_id.sudo().chatbot_current_step_id.chatbot_script_id or \
                 self.page_id.chatbot_script_id
@@ -282,38 +300,63 @@ class BookingConversation(models.Model):
     # === A PERSON TAKES OVER === #
 
     def _hand_off(self, reason, details):
-        """The merchant gets an Odoo activity with the transcript and an urgent SMS; who answers is returned."""
+        """A person takes over: a live-chat operator online now, else the page's responsible by activity and SMS.
+
+        :return: an :class:`engine.conversation.HandOff` saying who answers.
+        """
+        self.ensure_one()
+        operators = self._live_operators()
+        if operators:
+            # Odoo's forward step picks one of them: a name only when there is no choice
+            who = operators.livechat_username or operators.name if len(operators) == 1 else self.env._("Someone")
+            return engine.HandOff(live=True, who=who)
+        return self._hand_off_offline(reason, details)
+
+    def _hand_off_offline(self, reason, details):
+        """An Odoo activity with the transcript for the page's responsible, and an urgent SMS (rate-limited)."""
         self.ensure_one()
         page = self.page_id
         who_user = page.responsible_user_id or self.env.ref("base.user_admin")
-        operator = self._live_operator()
-        if operator:
-            return engine.HandOff(live=True, who=operator.livechat_username or operator.name)
-        reasons = dict(HAND_OFF_REASONS)
+        staff = self.with_context(lang=who_user.lang or self.env.lang)  # the merchant reads it in their language
+        reasons = dict(self._fields["hand_off_reason"]._description_selection(staff.env))
         contact = details.get("phone") or details.get("email") or self.number or ""
-        name = details.get("name") or self.env._("A customer")
-        summary = self.env._("Call %(name)s %(contact)s: %(reason)s", name=name, contact=contact,
-                             reason=self.env._(reasons.get(reason, reason)))  # pylint: disable=translation-not-lazy
+        name = details.get("name") or staff.env._("A customer")
+        summary = staff.env._("Call %(name)s %(contact)s: %(reason)s", name=name, contact=contact,
+                              reason=reasons.get(reason, reason))
         last = next((t.body for t in reversed(self.turn_ids) if t.author == "customer"), "")
         note = Markup("<p>%s</p>%s") % (details.get("why") or "", self._transcript_html())
         self.activity_schedule("mail.mail_activity_data_call", summary=summary[:200], note=note,
                                user_id=who_user.id)
-        alert = self.env._(
-            "URGENT: %(name)s wants to talk to someone (%(channel)s). Contact: %(contact)s. "
-            "Context: \u201c%(text)s\u201d Please get back to them ASAP.",
-            name=name, channel=dict(self._fields["channel"]._description_selection(self.env))[self.channel],
-            contact=contact or self.env._("asked in the chat"), text=(last or "")[:200])
-        self.env["booking.sms"].sudo()._alert_merchants(page, alert, record=self)
+        allowed, _retry, _hit = self.env["booking.rate.limit"].sudo()._take(
+            f"receptionist-alerts:{page.id}", ALERTS_PER_HOUR, 60)
+        if allowed:
+            alert = staff.env._(
+                "URGENT: %(name)s wants to talk to someone (%(channel)s). Contact: %(contact)s. "
+                "Context: \u201c%(text)s\u201d Please get back to them ASAP.",
+                name=name, channel=dict(self._fields["channel"]._description_selection(staff.env))[self.channel],
+                contact=contact or staff.env._("asked in the chat"), text=(last or "")[:200])
+            self.env["booking.sms"].sudo()._alert_merchants(page, alert, record=self)
         return engine.HandOff(live=False, who=who_user.partner_id.name or page.name)
 
-    def _live_operator(self):
-        """A live-chat operator online now, for a conversation in the live chat; else an empty recordset."""
+    def _live_operators(self):
+        """The live-chat operators online now, for a conversation in the live chat; else an empty recordset."""
         self.ensure_one()
         channel = self.discuss_channel_id.sudo()
         if self.channel != "livechat" or not channel.livechat_channel_id:
             return self.env["res.users"]
-        operator = channel.livechat_channel_id._get_operator(lang=self.lang, country_id=channel.country_id.id)
-        return operator if operator and not operator._is_public() else self.env["res.users"]
+        return channel.livechat_channel_id.available_operator_ids.filtered(lambda user: not user._is_public())
+
+    def _hand_off_missed(self):
+        """The live hand-off found nobody after all (the operator left meanwhile): the offline hand-off, its words."""
+        self.ensure_one()
+        state = json.loads(self.engine_state or "{}")
+        receptionist = self.with_context(lang=self.lang)._receptionist()
+        details = {key: state.get(key) for key in ("name", "phone", "email")}
+        hand_off = self._hand_off_offline(state.get("hand_off_reason") or "asked", details)
+        text = receptionist.hand_off_text(state, state.get("hand_off_reason") or "asked", hand_off)
+        self.write({"turn_ids": [fields.Command.create({"author": "receptionist", "body": text})],
+                    "turn_count": self.turn_count + 1})
+        return text
 
 
 class PageDesk(engine.Desk):
@@ -382,9 +425,28 @@ class PageDesk(engine.Desk):
         return partner if partner and not partner.booking_unverified and self.conversation.channel == "livechat" \
             else None
 
+    def _take_rate_limit(self):
+        """Count a booking or a waitlist entry against the customer, as the API does (one counter per client).
+
+        :raise engine.Limited: beyond the page's limit; nobody is alerted.
+        """
+        page, conversation = self.page, self.conversation
+        if conversation.channel == "sms":
+            client = f"sms:{conversation.number}"
+        elif conversation.partner_id and not conversation.partner_id.booking_unverified:
+            client = f"partner:{conversation.partner_id.id}"
+        else:
+            client = conversation.remote_addr or "unknown"
+        allowed, retry_after, _hit = self.env["booking.rate.limit"].sudo()._take(
+            f"page:{page.id}:{client}", page.rate_limit_count, page.rate_limit_minutes)
+        if not allowed:
+            raise engine.Limited(self.env._("Too many requests from you. Try again in %(minutes)s minute(s).",
+                                            minutes=max(1, round(retry_after / 60))))
+
     def book(self, details):
         page, conversation = self.page, self.conversation
         Appointment = self.env["booking.appointment"].sudo()
+        self._take_rate_limit()
         service = page._get_bookable_services().filtered(lambda s: s.id == details["service_id"])
         try:
             with self.env.cr.savepoint():
@@ -411,6 +473,7 @@ class PageDesk(engine.Desk):
     def join_waitlist(self, details, day):
         page, conversation = self.page, self.conversation
         service = page._get_bookable_services().filtered(lambda s: s.id == details["service_id"])
+        self._take_rate_limit()
         try:
             with self.env.cr.savepoint():
                 entry = self.env["booking.waitlist"].sudo()._join(

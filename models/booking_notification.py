@@ -7,8 +7,8 @@ from markupsafe import escape
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .booking_notification_rule import EVENT_SELECTION
 from .booking_notification_rule import EVENTS
+from .booking_notification_rule import OUTBOX_EVENT_SELECTION
 
 _logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class BookingNotification(models.Model):
         "booking.provider", ondelete="cascade", index="btree_not_null", readonly=True,
         help="A message about a provider's day (the agenda), not about one booking.")
     rule_id = fields.Many2one("booking.notification.rule", ondelete="set null", readonly=True)
-    event = fields.Selection(selection=EVENT_SELECTION, required=True, readonly=True)
+    event = fields.Selection(selection=OUTBOX_EVENT_SELECTION, required=True, readonly=True)
     channel = fields.Selection(selection=[("email", "E-mail"), ("sms", "SMS"), ("inbox", "Odoo notification")],
                                required=True, readonly=True)
     occurrence = fields.Char(
@@ -237,7 +237,9 @@ class BookingNotification(models.Model):
     def _send_by_twilio(self, record, template, partners):
         """Each recipient's SMS through the page's Twilio account, recorded as ``booking.sms`` and in the chatter."""
         page = self.page_id
-        body = template._render_field("body", record.ids, compute_lang=True)[record.id]
+        # the template renders in its own context: it must see the event's values (ctx) as the record does
+        body = template.with_context(booking_notification=record.env.context.get("booking_notification", {})) \
+            ._render_field("body", record.ids, compute_lang=True)[record.id]
         Sms = self.env["booking.sms"].sudo()
         appointment = record if record._name == "booking.appointment" else (
             record.appointment_id if record._name == "booking.waitlist" else None)
@@ -260,7 +262,7 @@ class BookingNotification(models.Model):
         if not record:
             return
         body = self.env._("The message \u201c%(event)s\u201d could not be sent after %(attempts)s tries: %(error)s",
-                          event=dict(EVENT_SELECTION)[self.event], attempts=MAX_ATTEMPTS, error=str(error)[:500])
+                          event=dict(OUTBOX_EVENT_SELECTION)[self.event], attempts=MAX_ATTEMPTS, error=str(error)[:500])
         record.sudo()._message_log(body=escape(body))
 
     def action_retry(self):

@@ -27,6 +27,8 @@ EVENTS = {
     "customer_rescheduled": ("merchant", "mail_template_booking_customer_rescheduled",
                              "sms_template_booking_merchant_rescheduled", "booking.appointment"),
     "agenda": ("merchant", "mail_template_booking_agenda", "sms_template_booking_agenda", "booking.provider"),
+    # not a page rule's occasion: what the receptionist says by SMS after the conversation (the request's news)
+    "receptionist_message": ("customer", False, "sms_template_booking_receptionist_message", "booking.appointment"),
 }
 EVENT_SELECTION = [
     ("request_received", "Customer: request received"),
@@ -44,6 +46,8 @@ EVENT_SELECTION = [
     ("customer_rescheduled", "Merchant: customer moved a booking"),
     ("agenda", "Merchant: tomorrow's agenda (each provider)"),
 ]
+# The outbox's occasions: the rules' and the receptionist's own messages
+OUTBOX_EVENT_SELECTION = [*EVENT_SELECTION, ("receptionist_message", "Customer: the receptionist's message")]
 # What a new page sends, by which channel (and, for reminders, how long before).
 DEFAULT_RULES = [
     ("request_received", "email", 0.0),

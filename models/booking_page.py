@@ -334,6 +334,11 @@ class BookingPage(models.Model):
         result = super().write(vals)
         if vals.get("receptionist_livechat"):
             self._ensure_chat_receptionist()
+        elif "receptionist_livechat" in vals or vals.get("active") is False:
+            # switched off: the chat no longer offers it (the script stays, for its conversations' history)
+            self.sudo().chatbot_script_id.active = False
+        if vals.get("receptionist_livechat") or vals.get("active"):
+            self.sudo().filtered("receptionist_livechat").chatbot_script_id.active = True
         return result
 
     def copy_data(self, default=None):
@@ -512,9 +517,11 @@ class BookingPage(models.Model):
             channel.is_published = True
             script = page.chatbot_script_id or page._create_chatbot_script()
             if script not in channel.rule_ids.chatbot_script_id:
+                # on the page itself (the rule reads the full URL; a slug is letters, digits and dashes):
+                # the website's other chat rules (a hidden chat, another bot) stay as they are
                 self.env["im_livechat.channel.rule"].sudo().create({
                     "channel_id": channel.id, "chatbot_script_id": script.id, "action": "display_button",
-                    "sequence": 5, "regex_url": False,
+                    "sequence": 5, "regex_url": f"/p/{page.slug}(?:[/?#]|$)",
                 })
             page.write({"livechat_channel_id": channel.id, "chatbot_script_id": script.id})
             if website and not website.channel_id:

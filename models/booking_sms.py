@@ -3,6 +3,7 @@ import logging
 import re
 from datetime import timedelta
 
+import requests
 from markupsafe import escape
 
 from odoo import api, fields, models
@@ -100,7 +101,7 @@ class BookingSms(models.Model):
         try:
             sent = self._twilio_client(page).messages.create(
                 to=number, from_=page.twilio_number, body=body, status_callback=page._twilio_url("status"))
-        except TwilioException as error:
+        except (TwilioException, requests.RequestException, OSError) as error:  # refused, or unreachable
             message.write({"status": "failed", "error": str(error)[:500]})
             raise UserError(self.env._("Twilio refused the SMS to %(number)s: %(error)s", number=number,
                                        error=error)) from error

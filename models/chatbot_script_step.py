@@ -14,19 +14,25 @@ class ChatbotScriptStep(models.Model):
     _inherit = "chatbot.script.step"
 
     def _get_booking_page(self):
-        """The page whose receptionist this step is, or an empty recordset."""
+        """The page whose receptionist this step is (published, receptionist on), or an empty recordset."""
         self.ensure_one()
         page = self.sudo().chatbot_script_id.booking_page_id
-        if self.step_type != "free_input_single" or not page.active or not page.receptionist_livechat:
+        if self.step_type != "free_input_single" or not (page.active and page.is_published and
+                                                          page.receptionist_livechat):
             return self.env["booking.page"]
         return page
+
+    @staticmethod
+    def _person_joined(discuss_channel):
+        """Whether somebody besides the visitor and the bot is in the chat: the receptionist steps back."""
+        return len(discuss_channel.sudo().channel_member_ids) > 2
 
     def _process_answer(self, discuss_channel, message_body):
         page = self._get_booking_page()
         if not page:
             return super()._process_answer(discuss_channel, message_body)
-        if len(discuss_channel.sudo().channel_member_ids) > 2:
-            return False  # a person joined the chat: the receptionist has stepped back
+        if self._person_joined(discuss_channel):
+            return self  # answered by the person; the step posts nothing (see _process_step)
         Conversation = self.env["booking.conversation"].sudo()
         conversation = Conversation._for_livechat(page, discuss_channel)
         bot = self.sudo().chatbot_script_id.operator_partner_id
@@ -51,16 +57,28 @@ class ChatbotScriptStep(models.Model):
 
     def _process_step(self, discuss_channel):
         page = self._get_booking_page()
-        if not page:
-            return super()._process_step(discuss_channel)
+        # sudo: discuss.channel - the visitor's own channel (found under their rights by the route)
+        channel = discuss_channel.sudo()
+        if not page or channel.chatbot_current_step_id != self:
+            return super()._process_step(discuss_channel)  # the greeting: a new or restarted conversation
         conversation = self.env["booking.conversation"].sudo().search(
-            [("discuss_channel_id", "=", discuss_channel.id)], limit=1)
-        if not conversation or not conversation.next_reply:
-            return super()._process_step(discuss_channel)
-        # sudo: discuss.channel - the receptionist is the channel's current step, as Odoo's steps set it
-        discuss_channel.sudo().chatbot_current_step_id = self.id
+            [("discuss_channel_id", "=", discuss_channel.id), ("state", "!=", "closed")], limit=1)
+        if self._person_joined(discuss_channel) or not conversation.next_reply:
+            return self.env["mail.message"]  # nothing new to answer (a repeated call): nothing is posted
         reply, conversation.next_reply = conversation.next_reply, False
         return discuss_channel._chatbot_post_message(self.chatbot_script_id, conversation._html(reply))
+
+    def _process_step_forward_operator(self, discuss_channel):
+        posted = super()._process_step_forward_operator(discuss_channel)
+        page = self.sudo().chatbot_script_id.booking_page_id
+        if page and not self._person_joined(discuss_channel):
+            # the operator announced went offline meanwhile: the visitor is not left waiting for nobody
+            conversation = self.env["booking.conversation"].sudo().search(
+                [("discuss_channel_id", "=", discuss_channel.id)], order="id desc", limit=1)
+            if conversation:
+                text = conversation._hand_off_missed()
+                return discuss_channel._chatbot_post_message(self.chatbot_script_id, conversation._html(text))
+        return posted
 
     def _is_last_step(self, discuss_channel=False):
         if self._get_booking_page():

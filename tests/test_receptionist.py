@@ -8,14 +8,18 @@ approvals, scheduler, access rules. Twilio's HTTP layer is patched as in
 
 import json
 from datetime import timedelta
+from unittest.mock import patch
 
+import requests
 from freezegun import freeze_time
+from twilio.http.http_client import TwilioHttpClient
 
 from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user
 from odoo.tests import tagged
 from odoo.tests.common import JsonRpcException
+from odoo.tools import mute_logger
 
 from .common import MONDAY
 from .common import NOW
@@ -81,6 +85,7 @@ class TestReceptionistSms(ReceptionistSmsCase):
         appointment = self.conversation(STRANGER).appointment_id
         self.assertEqual(appointment.state, "pending")
         appointment.with_user(self.user_manager).action_approve()
+        self.dispatch()  # the outbox sends it, after the approval's transaction
         self.assertIn("Good news: Test Salon confirmed your booking", self.sent[-1]["Body"])
         self.assertEqual(self.sent[-1]["To"], STRANGER)
         # with the page's own SMS for confirmations, the conversation does not say it twice
@@ -90,6 +95,7 @@ class TestReceptionistSms(ReceptionistSmsCase):
         self.page.notification_rule_ids.filtered(lambda rule: rule.event == "confirmed").channel = "email_sms"
         sent_before = len(self.sent)
         self.conversation(STRANGER).appointment_id.with_user(self.user_manager).action_approve()
+        self.dispatch()
         self.assertFalse([sms for sms in self.sent[sent_before:] if "Good news" in sms["Body"]])
 
     def test_the_merchant_not_answering_nudge_at_2h_expiry_at_4h(self):
@@ -110,7 +116,10 @@ class TestReceptionistSms(ReceptionistSmsCase):
         sent_before = len(self.sent)
         with freeze_time(NOW + timedelta(hours=4)):
             Scheduler._cron_follow_up_requests()
+            self.dispatch()
         self.assertEqual(appointment.state, "expired")
+        self.assertEqual(self.conversation(STRANGER).state, "closed")
+        self.assertFalse(self.conversation(STRANGER).is_booked, "a request nobody took is no conversion")
         texts = [sms["Body"] for sms in self.sent[sent_before:] if sms["To"] == STRANGER]
         self.assertEqual(texts, ["Sorry, we couldn't confirm your booking. Please call +33 1 40 00 00 00 to schedule."])
 
@@ -237,6 +246,72 @@ class TestReceptionistSms(ReceptionistSmsCase):
             conversation.turn_ids.with_user(outsider).read(["body"])
         self.assertEqual(conversation.with_user(self.user_staff).turn_ids[0].body, "haircut")
 
+    @freeze_time(NOW)
+    def test_a_declined_request_reopens_the_conversation(self):
+        self.say("consultation on Monday", "Ann Lee", "no", "1", sender=STRANGER)
+        conversation = self.conversation(STRANGER)
+        conversation.appointment_id.with_user(self.user_manager).action_decline()
+        self.dispatch()
+        self.assertIn("could not take that time", self.sent[-1]["Body"])
+        self.assertFalse(conversation.is_booked)
+        self.assertIn("1. Tuesday 9:00", self.text("Tuesday", sender=STRANGER))
+
+    @freeze_time(NOW)
+    def test_a_cancelled_request_is_told_as_any_cancellation(self):
+        self.say("consultation on Monday", "Ann Lee", "no", "1", sender=STRANGER)
+        appointment = self.conversation(STRANGER).appointment_id
+        appointment.with_user(self.user_manager).action_cancel(reason="Closed that day")
+        self.assertTrue(self.outbox(appointment, "cancelled"))
+
+    @freeze_time(NOW)
+    def test_an_unreachable_twilio_never_blocks_an_approval(self):
+        self.say("consultation on Monday", "Ann Lee", "no", "1", sender=STRANGER)
+        appointment = self.conversation(STRANGER).appointment_id
+
+        def unreachable(*args, **kwargs):
+            raise requests.ConnectionError("Twilio is down")
+
+        with patch.object(TwilioHttpClient, "request", side_effect=unreachable), \
+                mute_logger("odoo.addons.self_serve_booking.models.booking_notification"):
+            appointment.with_user(self.user_manager).action_approve()
+            self.dispatch()
+        self.assertEqual(appointment.state, "confirmed")
+        message = self.outbox(appointment, "receptionist_message")
+        self.assertEqual((message.state, message.attempts), ("pending", 1), "retried later")
+
+    @freeze_time(NOW)
+    def test_bookings_by_sms_count_against_the_page_limit(self):
+        self.page.write({"rate_limit_count": 1, "rate_limit_minutes": 60})
+        self.say("haircut", "Ann Lee", "no", "1", sender=STRANGER)
+        reply = self.say("and a haircut on Tuesday", "no", "1", sender=STRANGER)[-1]
+        self.assertIn("Too many requests from you", reply)
+        self.assertEqual(self.env["booking.appointment"].search_count([("source", "=", "sms")]), 1)
+        self.assertEqual(self.conversation(STRANGER).state, "open", "no person bothered for it")
+
+    @freeze_time(NOW)
+    def test_urgent_sms_to_the_merchant_are_rate_limited(self):
+        for index in range(12):
+            self.text("can I talk to someone?", sender=f"+3361234560{index:02d}")
+        alerts = [sms for sms in self.sent if sms["To"] == BOSS]
+        self.assertEqual(len(alerts), 10, "ten an hour; the activities all stay")
+        self.assertEqual(len(self.Conversation.search([("state", "=", "handed_off")]).activity_ids), 12)
+
+    @freeze_time(NOW)
+    def test_an_unpublished_page_books_nothing_by_sms(self):
+        self.page.is_published = False
+        self.assertIn("passed your message to the team", self.text("haircut please", sender=STRANGER))
+        self.assertFalse(self.conversation(STRANGER))
+
+    @freeze_time(NOW)
+    def test_staff_read_conversations_and_close_them_but_change_nothing(self):
+        self.say("haircut", sender=STRANGER)
+        conversation = self.conversation(STRANGER).with_user(self.user_staff)
+        self.assertEqual(conversation.name_search("+3368")[0][0], conversation.id)
+        with self.assertRaises(AccessError):
+            conversation.write({"number": "+33600000000"})
+        conversation.action_close()
+        self.assertEqual(conversation.state, "closed")
+
     def test_the_sms_receptionist_needs_twilio(self):
         with self.assertRaises(ValidationError):
             self.page.sms_gateway = "odoo"
@@ -292,11 +367,35 @@ class TestReceptionistLivechat(ReceptionistSmsCase):
         self.assertEqual((appointment.partner_id.email, appointment.state), ("vera@example.com", "confirmed"))
         conversation = self.Conversation.search([("discuss_channel_id", "=", channel.id)])
         self.assertEqual(conversation.appointment_id, appointment)
-        # the same message triggered again is not answered twice
-        count = len(channel.sudo().message_ids)
-        self.make_jsonrpc_request("/chatbot/step/trigger", {"channel_id": channel.id})
+        # the same message triggered again is not answered twice, nor anything posted
+        count = self.env["mail.message"].search_count([("model", "=", "discuss.channel"), ("res_id", "=", channel.id)])
+        for _call in range(3):
+            self.make_jsonrpc_request("/chatbot/step/trigger", {"channel_id": channel.id})
         self.assertEqual(conversation.turn_count, 10)
-        self.assertLessEqual(len(channel.sudo().message_ids), count + 1)
+        self.assertEqual(
+            self.env["mail.message"].search_count([("model", "=", "discuss.channel"), ("res_id", "=", channel.id)]),
+            count)
+        # closed by staff: the next message starts a new conversation
+        conversation.action_close()
+        self.assertIn("What would you like to book", self._chat(channel, "hello"))
+        self.assertEqual(self.Conversation.search_count([("discuss_channel_id", "=", channel.id)]), 2)
+
+    @freeze_time(NOW)
+    def test_chat_bookings_count_against_the_page_limit_per_address(self):
+        self.page.write({"rate_limit_count": 1, "rate_limit_minutes": 60})
+        for _chat in range(2):  # a new chat is no new allowance
+            channel = self._start_chat()
+            for line in ("a haircut on Tuesday", "Vera Visitor", "vera@example.com", "no"):
+                self._chat(channel, line)
+            last = self._chat(channel, "1")
+        self.assertIn("Too many requests from you", last)
+        self.assertEqual(self.env["booking.appointment"].search_count([("source", "=", "chat")]), 1)
+
+    def test_an_unpublished_page_does_not_answer_in_the_chat(self):
+        channel = self._start_chat()
+        self.page.is_published = False
+        self._chat(channel, "a haircut on Tuesday")
+        self.assertFalse(self.Conversation.search([("discuss_channel_id", "=", channel.id)]))
 
     @freeze_time(NOW)
     def test_hand_off_without_an_operator_online_asks_for_a_number(self):

@@ -14,6 +14,7 @@ from engine.conversation import HANDED_OFF
 from engine.conversation import Booked
 from engine.conversation import Desk
 from engine.conversation import HandOff
+from engine.conversation import Limited
 from engine.conversation import Receptionist
 from engine.conversation import Refused
 from engine.conversation import Service
@@ -69,6 +70,8 @@ class FakeDesk(Desk):
         return [start for start in self.free if day_from <= start.date() <= day_to]
 
     def book(self, details):
+        if isinstance(self.refuse, Exception):
+            raise self.refuse
         if self.refuse:
             raise Refused(self.refuse)
         if details["start"] in self.taken_on_book or details["start"] not in self.free:
@@ -188,9 +191,21 @@ def test_merchant_not_answering_nudge_then_expiry(receptionist):
     assert request_follow_up(since, since + timedelta(hours=3), 2, 4, nudged=True) is None
     assert request_follow_up(since, since + timedelta(hours=4), 2, 4, nudged=True) == "expire"
     assert request_follow_up(since, since + timedelta(days=9), 0, 0) is None
-    text = receptionist.request_update({"reference": "BK/0001"}, "expired")
+    booked = {**new_state(phone="+61400123456"), "status": BOOKED, "reference": "BK/0001"}
+    state, text = receptionist.request_update(booked, "expired")
     assert text == "Sorry, we couldn't confirm your booking. Please call +61 7 3000 0000 to schedule."
-    assert "confirmed your booking BK/0001" in receptionist.request_update({"reference": "BK/0001"}, "approved")
+    assert state["status"] == "closed"
+    state, text = receptionist.request_update(booked, "approved")
+    assert "confirmed your booking BK/0001" in text and state["status"] == BOOKED
+
+
+def test_a_declined_request_reopens_the_conversation(desk, receptionist):
+    state = {**new_state(phone="+61400123456"), "name": "Ann", "address": "1 Oak Rd", "notes": ""}
+    booked = talk(receptionist, ["lawn mowing", "1"], state)[-1].state
+    state, text = receptionist.request_update(booked, "declined")
+    assert "a day that suits you" in text and state["step"] == "day" and state["status"] == "open"
+    again = receptionist.reply(state, "Saturday")
+    assert "1. Saturday 9:00 AM" in again.reply
 
 
 # --- the edges ---
@@ -294,6 +309,14 @@ def test_refused_by_the_page_goes_to_a_person(desk, receptionist):
     state = {**new_state(phone="+61400123456"), "name": "Ann", "address": "1 Oak Rd", "notes": ""}
     turns = talk(receptionist, ["lawn mowing", "1"], state)
     assert turns[1].event == "handed_off" and turns[1].reply.startswith("Please call us to book.")
+
+
+def test_too_many_bookings_is_said_without_bothering_anyone(desk, receptionist):
+    desk.refuse = Limited("Too many requests from you. Try again in 10 minutes.")
+    state = {**new_state(phone="+61400123456"), "name": "Ann", "address": "1 Oak Rd", "notes": ""}
+    turns = talk(receptionist, ["lawn mowing", "1"], state)
+    assert turns[1].reply == "Too many requests from you. Try again in 10 minutes."
+    assert turns[1].event is None and not desk.hand_offs
 
 
 def test_contact_from_the_live_chat(receptionist):
