@@ -121,6 +121,26 @@ def _merchant_paths():
     }
 
 
+def _review_paths():
+    """Published reviews of a page's bookings (controllers/api.py, reviews)."""
+    return {
+        "/pages/{slug}/reviews": {
+            "get": {
+                "operationId": "getReviews",
+                "summary": "Published reviews: the page's average, per service and provider, and the latest",
+                "description": "Only reviews the merchant publishes; the author is a first name and initial. "
+                "service_id and provider_id narrow the list (not the summaries per service and provider).",
+                "parameters": [SLUG_PARAMETER, *_query_parameters("reviews")],
+                "responses": {
+                    "200": _json("ReviewsResponse", "The reviews"),
+                    "400": _error_response("A service or provider not on this page, or a bad limit.", "validation"),
+                    "404": _error_response("Unknown or unpublished page.", "not_found"),
+                },
+            }
+        },
+    }
+
+
 def build_document(server_url=""):
     """The OpenAPI 3.1 document of the public API, from the schemas above."""
     write_errors = {
@@ -321,6 +341,7 @@ def build_document(server_url=""):
                 }
             },
             **_merchant_paths(),
+            **_review_paths(),
         },
         "tags": [
             {"name": MERCHANT_TAG, "description": "For the merchant's own integrations: act on appointments as a "

@@ -501,3 +501,55 @@ QUERY_PARAMETERS["merchant_appointments"] = {
 }
 REQUIRED_QUERY_PARAMETERS = {"slots": ["service_id", "date_from"], "my_slots": ["date_from"]}
 
+
+# ---------------------------------------------------------------------------
+# Reviews (GET /pages/{slug}/reviews)
+# ---------------------------------------------------------------------------
+
+REVIEW_SCHEMAS = {
+    "Review": {
+        "type": "object",
+        "description": "A published review of a completed booking.",
+        "required": ["id", "rating", "comment", "author", "date", "service_id", "provider_id", "reply"],
+        "properties": {
+            "id": {"type": "integer"},
+            "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+            "comment": {"type": "string"},
+            "author": {"type": "string", "description": "First name and initial."},
+            "date": {"type": "string", "format": "date"},
+            "service_id": {"type": "integer"},
+            "provider_id": {"type": ["integer", "null"]},
+            "reply": {"type": ["string", "null"], "description": "The merchant's public answer."},
+        },
+    },
+    "ReviewSummary": {
+        "type": "object",
+        "required": ["average", "count"],
+        "properties": {
+            "average": {"type": ["number", "null"], "description": "Mean stars (1-5, one decimal); null: none."},
+            "count": {"type": "integer"},
+        },
+    },
+    "ReviewsResponse": {
+        "type": "object",
+        "required": ["summary", "reviews"],
+        "properties": {
+            "summary": ref("ReviewSummary"),
+            "services": {
+                "type": "object", "description": "Per service id (as a string): its published reviews' summary.",
+                "additionalProperties": ref("ReviewSummary"),
+            },
+            "providers": {
+                "type": "object", "description": "Per provider id (as a string), when the page shows providers.",
+                "additionalProperties": ref("ReviewSummary"),
+            },
+            "reviews": {"type": "array", "items": ref("Review"), "description": "Newest first."},
+        },
+    },
+}
+SCHEMAS.update(REVIEW_SCHEMAS)
+QUERY_PARAMETERS["reviews"] = {
+    "service_id": id_schema(),
+    "provider_id": id_schema(),
+    "limit": {"type": "integer", "minimum": 1, "maximum": 50, "description": "Default 10."},
+}

@@ -631,6 +631,38 @@ class BookingApiController(http.Controller):
         return json_response({"timezone": appointment.page_id.tz,
                               "slots": [self._api_slot_payload(slot) for slot in slots]})
 
+    # === REVIEWS === #
+
+    @http.route(f"{API}/pages/<string:slug>/reviews", type="http", auth="public", csrf=False, cors="*",
+                readonly=True, save_session=False)
+    @api_endpoint(("GET",))
+    def reviews(self, slug, **query):
+        """Published reviews of the page's bookings: summaries and the latest (never a hidden one)."""
+        page = self._page_or_404(slug)
+        values = self._parsed_query("reviews", query)
+        service = page._get_bookable_service(values["service_id"]) if values.get("service_id") else None
+        provider = None
+        if values.get("provider_id"):
+            provider = page._get_bookable_providers(service).filtered(lambda p: p.id == values["provider_id"])
+            if not provider or not page.show_providers:
+                raise BookingInputError({"provider_id": request.env._("is not a provider shown on this page")})
+        if not page.reviews_show:
+            return json_response({"summary": {"average": None, "count": 0}, "services": {}, "providers": {},
+                                  "reviews": []})
+        stats = page._get_review_stats()
+
+        def summary(pair):
+            return {"average": pair[0] if pair[1] else None, "count": pair[1]}
+
+        reviews = page._get_recent_reviews(service, provider, limit=values.get("limit") or 10)
+        return json_response({
+            "summary": summary(stats["page"]),
+            "services": {str(key): summary(pair) for key, pair in stats["services"].items()},
+            "providers": {str(key): summary(pair) for key, pair in stats["providers"].items()}
+            if page.show_providers else {},
+            "reviews": [review._booking_public_payload() for review in reviews],
+        })
+
     @http.route([API, f"{API}/<path:rest>"], type="http", auth="public", csrf=False, cors="*", readonly=True,
                 save_session=False)
     @api_endpoint(("GET", "POST", "PATCH", "PUT", "DELETE"))

@@ -34,4 +34,5 @@ from . import ir_websocket
 from . import payment_provider
 from . import payment_token
 from . import payment_transaction
+from . import rating_rating
 from . import res_partner

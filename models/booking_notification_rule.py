@@ -65,6 +65,12 @@ DEFAULT_RULES = [
     ("agenda", "email", 18.0),
 ]
 
+# Reviews (issue 16): after a completed booking, the customer is asked for a review.
+EVENTS["review_request"] = ("customer", "mail_template_booking_review_request", "sms_template_booking_review_request",
+                            "booking.appointment")
+EVENT_SELECTION.append(("review_request", "Customer: review request (after the visit)"))
+DEFAULT_RULES.append(("review_request", "email_sms", 0.0))
+
 
 class BookingNotificationRule(models.Model):
     """Which message a page sends on which occasion, by e-mail, SMS or both.
