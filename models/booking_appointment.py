@@ -1717,7 +1717,8 @@ class BookingAppointment(models.Model):
                 "rated_partner_id": self._rating_get_operator().id,
             })
         appointment.rating_apply(stars, rating=rating, feedback=comment or False, subtype_xmlid="mail.mt_note")
-        rating.write({"booking_answered_at": fields.Datetime.now(), "is_internal": not self.page_id.reviews_auto_publish})
+        rating.write({"booking_answered_at": fields.Datetime.now(),
+                      "is_internal": not self.page_id.reviews_auto_publish})
         return "done"
 
     # === PROVIDERS' CALENDARS (booking.calendar.sync) === #

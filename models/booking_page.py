@@ -782,7 +782,7 @@ class BookingPage(models.Model):
                 "@type": "Review",
                 "author": {"@type": "Person", "name": review._booking_author_label()},
                 "datePublished": review._booking_public_payload()["date"],
-                "reviewRating": {"@type": "Rating", "ratingValue": int(round(review.rating)),
+                "reviewRating": {"@type": "Rating", "ratingValue": round(review.rating),
                                  "bestRating": 5, "worstRating": 1},
                 "reviewBody": review.feedback or "",
             } for review in reviews],

@@ -89,7 +89,7 @@ class RatingRating(models.Model):
         self.ensure_one()
         return {
             "id": self.id,
-            "rating": int(round(self.rating)),
+            "rating": round(self.rating),
             "comment": self.feedback or "",
             "author": self._booking_author_label(),
             "date": fields.Date.to_string((self.booking_answered_at or self.create_date).date()),

@@ -146,6 +146,11 @@ export class BookingClient {
     merchantActOnAppointment(args: { path: operations["merchantActOnAppointment"]["parameters"]["path"]; body?: NonNullable<operations["merchantActOnAppointment"]["requestBody"]>["content"]["application/json"] }): Promise<operations["merchantActOnAppointment"]["responses"][200]["content"]["application/json"]> {
         return this.call("POST", "/merchant/appointments/{appointment_id}/{action}", args, true) as Promise<operations["merchantActOnAppointment"]["responses"][200]["content"]["application/json"]>;
     }
+
+    /** Published reviews: the page's average, per service and provider, and the latest */
+    getReviews(args: { path: operations["getReviews"]["parameters"]["path"]; query?: NonNullable<operations["getReviews"]["parameters"]["query"]> }): Promise<operations["getReviews"]["responses"][200]["content"]["application/json"]> {
+        return this.call("GET", "/pages/{slug}/reviews", args, false) as Promise<operations["getReviews"]["responses"][200]["content"]["application/json"]>;
+    }
 }
 
 /** Handlers of the live notifications of a customer's bookings (GET /me/live). */

@@ -278,6 +278,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/pages/{slug}/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Published reviews: the page's average, per service and provider, and the latest
+         * @description Only reviews the merchant publishes; the author is a first name and initial. service_id and provider_id narrow the list (not the summaries per service and provider).
+         */
+        get: operations["getReviews"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -642,6 +662,38 @@ export interface components {
             appointments: components["schemas"]["MerchantAppointment"][];
             /** @description How many match, all pages together. */
             count?: number;
+        };
+        /** @description A published review of a completed booking. */
+        Review: {
+            id: number;
+            rating: number;
+            comment: string;
+            /** @description First name and initial. */
+            author: string;
+            /** Format: date */
+            date: string;
+            service_id: number;
+            provider_id: number | null;
+            /** @description The merchant's public answer. */
+            reply: string | null;
+        };
+        ReviewSummary: {
+            /** @description Mean stars (1-5, one decimal); null: none. */
+            average: number | null;
+            count: number;
+        };
+        ReviewsResponse: {
+            summary: components["schemas"]["ReviewSummary"];
+            /** @description Per service id (as a string): its published reviews' summary. */
+            services?: {
+                [key: string]: components["schemas"]["ReviewSummary"];
+            };
+            /** @description Per provider id (as a string), when the page shows providers. */
+            providers?: {
+                [key: string]: components["schemas"]["ReviewSummary"];
+            };
+            /** @description Newest first. */
+            reviews: components["schemas"]["Review"][];
         };
     };
     responses: never;
@@ -1931,6 +1983,63 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "invalid_state",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getReviews: {
+        parameters: {
+            query?: {
+                service_id?: number;
+                provider_id?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The page address, as in /p/<slug>. */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reviews */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewsResponse"];
+                };
+            };
+            /** @description A service or provider not on this page, or a bad limit. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown or unpublished page. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "not_found",
                      *       "message": "..."
                      *     }
                      */
