@@ -56,6 +56,7 @@
         "views/booking_page_templates.xml",
         "views/booking_review_templates.xml",
         "views/booking_review_views.xml",
+        "views/booking_series_views.xml",
     ],
     "demo": [
         "demo/booking_demo.xml",

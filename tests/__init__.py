@@ -25,6 +25,7 @@ from . import test_payments_stripe
 from . import test_receptionist
 from . import test_reviews
 from . import test_security
+from . import test_series
 from . import test_twilio
 from . import test_ui_accessibility
 from . import test_ui_backend
