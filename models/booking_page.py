@@ -792,3 +792,12 @@ class BookingPage(models.Model):
         # inside <script>: no "<" may close it early, whatever a customer wrote
         return Markup(json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
                       .replace("&", "\\u0026"))
+
+    # === LOYALTY === #
+
+    loyalty_program_id = fields.Many2one(
+        "loyalty.program", string="Loyalty Programme", check_company=True,
+        domain="[('program_type', '=', 'loyalty'), ('company_id', 'in', (company_id, False))]",
+        help="Completed bookings earn points by the programme's rules; its discount rewards are spent on a "
+        "later booking (Loyalty > Programmes).")
+

@@ -16,6 +16,7 @@ from . import test_http_portal
 from . import test_http_trust
 from . import test_idempotency_concurrency
 from . import test_lifecycle
+from . import test_loyalty
 from . import test_manual_booking
 from . import test_merchant_loop
 from . import test_notifications
