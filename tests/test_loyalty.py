@@ -101,7 +101,8 @@ class TestLoyalty(LoyaltyMixin, PaymentCase):
         self.assertEqual(contract.state, "paid")
         self.assertEqual(contract.amount_net, 90.0)
         final = contract.final_invoice_id
-        discount = final.invoice_line_ids.filtered(lambda l: l.product_id == self.reward_10.discount_line_product_id)
+        product = self.reward_10.discount_line_product_id
+        discount = final.invoice_line_ids.filtered(lambda line: line.product_id == product)
         self.assertEqual((discount.price_unit, discount.quantity), (-10.0, 1.0))
         self.assertEqual(sum(contract.invoice_ids.filtered(lambda m: m.move_type == "out_invoice")
                              .mapped("amount_total")), 90.0)
