@@ -69,7 +69,9 @@ DEFAULT_RULES = [
 EVENTS["review_request"] = ("customer", "mail_template_booking_review_request", "sms_template_booking_review_request",
                             "booking.appointment")
 EVENT_SELECTION.append(("review_request", "Customer: review request (after the visit)"))
-DEFAULT_RULES.append(("review_request", "email_sms", 0.0))
+# By e-mail: the receipt's SMS goes at the same moment, one text at checkout is enough (a page may choose
+# "E-mail and SMS" for this rule; the SMS text is there).
+DEFAULT_RULES.append(("review_request", "email", 0.0))
 
 
 class BookingNotificationRule(models.Model):

@@ -41,7 +41,7 @@ class BookingSeries(models.Model):
                                   help="Empty: any available provider, occurrence by occurrence.")
     partner_id = fields.Many2one("res.partner", string="Customer", required=True, ondelete="restrict", index=True)
     interval_weeks = fields.Integer(string="Every (weeks)", required=True, default=1)
-    count = fields.Integer(string="Occurrences", readonly=True)
+    count = fields.Integer(string="Number of Occurrences", readonly=True)
     until_date = fields.Date(string="Until", readonly=True)
     source = fields.Selection(selection=[("website", "Website"), ("api", "API"), ("portal", "Portal"),
                                          ("backend", "Backend")], default="backend", required=True, readonly=True)

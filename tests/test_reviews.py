@@ -47,6 +47,7 @@ class TestReviews(ReviewMixin, BookingCommon):
         cls.customer.phone = "+33612345678"
 
     def test_review_request_queued_once_on_completion(self):
+        self.page.notification_rule_ids.filtered(lambda r: r.event == "review_request").channel = "email_sms"
         appointment = self.done_booking()
         requests = self.outbox(appointment, "review_request")
         self.assertEqual(sorted(requests.mapped("channel")), ["email", "sms"], "e-mail and SMS, once each")
@@ -58,6 +59,10 @@ class TestReviews(ReviewMixin, BookingCommon):
         mail = self.sent_messages(appointment, "How was your")
         self.assertEqual(len(mail), 1)
         self.assertIn(appointment._review_url(5), str(mail.body).replace("&amp;", "&"))
+
+    def test_by_default_an_email_only(self):
+        appointment = self.done_booking()
+        self.assertEqual(self.outbox(appointment, "review_request").mapped("channel"), ["email"])
 
     def test_no_request_before_completion_or_when_switched_off(self):
         with freeze_time(NOW):
