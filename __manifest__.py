@@ -1,6 +1,6 @@
 {
     "name": "Self-Serve Booking",
-    "version": "18.0.5.0.0",
+    "version": "18.0.5.2.0",
     "summary": "Appointments customers book, pay and manage themselves: public page, live availability, "
     "deposits, waitlist, portal, merchant calendar",
     "category": "Services/Booking",
@@ -20,6 +20,9 @@
         "account_payment",
         "im_livechat",
         "website_livechat",
+        "rating",
+        "portal_rating",
+        "loyalty",
     ],
     "external_dependencies": {"python": ["dateparser", "phonenumbers", "qrcode", "rapidfuzz", "twilio", "vobject"]},
     "data": [
@@ -45,11 +48,16 @@
         "views/booking_mail_layout.xml",
         "data/mail_template_data.xml",
         "data/sms_template_data.xml",
+        "data/booking_review_data.xml",
         "wizard/booking_assistant_views.xml",
         "views/res_partner_views.xml",
         "views/booking_menus.xml",
         "views/booking_portal_templates.xml",
         "views/booking_page_templates.xml",
+        "views/booking_review_templates.xml",
+        "views/booking_review_views.xml",
+        "views/booking_series_views.xml",
+        "views/booking_loyalty_templates.xml",
     ],
     "demo": [
         "demo/booking_demo.xml",

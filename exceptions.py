@@ -59,3 +59,15 @@ class ContractMismatchError(BookingInputError):
     Sent by a client built from another version of the contract: answered
     with its own error code, ``contract_mismatch``, naming the fields.
     """
+
+
+class SeriesUnavailableError(ValidationError):
+    """Some occurrences of a recurring booking cannot be had: nothing was booked.
+
+    ``occurrences`` is the plan (``booking.series._plan``): each start with
+    whether it is free, why not, and the nearest free times instead.
+    """
+
+    def __init__(self, message, occurrences=()):
+        super().__init__(message)
+        self.occurrences = list(occurrences)

@@ -121,6 +121,87 @@ def _merchant_paths():
     }
 
 
+def _review_paths():
+    """Published reviews of a page's bookings (controllers/api.py, reviews)."""
+    return {
+        "/pages/{slug}/reviews": {
+            "get": {
+                "operationId": "getReviews",
+                "summary": "Published reviews: the page's average, per service and provider, and the latest",
+                "description": "Only reviews the merchant publishes; the author is a first name and initial. "
+                "service_id and provider_id narrow the list (not the summaries per service and provider).",
+                "parameters": [SLUG_PARAMETER, *_query_parameters("reviews")],
+                "responses": {
+                    "200": _json("ReviewsResponse", "The reviews"),
+                    "400": _error_response("A service or provider not on this page, or a bad limit.", "validation"),
+                    "404": _error_response("Unknown or unpublished page.", "not_found"),
+                },
+            }
+        },
+    }
+
+
+def _series_paths():
+    """Recurring bookings (controllers/api.py, series)."""
+    body = {"required": True, "content": {"application/json": {"schema": ref("SeriesRequest")}}}
+    refusals = {
+        "400": _error_response("Invalid input: see `fields` (a service without series, a bad rhythm or length, "
+                               "a replacement of an occurrence the series does not have).", "validation"),
+        "401": _error_response("A bearer token was sent that does not hold.", "unauthorized"),
+        "403": _error_response("This page takes bookings from signed-in customers only.", "login_required"),
+        "404": _error_response("Unknown or unpublished page.", "not_found"),
+        "429": _error_response("Too many requests from this address.", "rate_limited"),
+    }
+    return {
+        "/pages/{slug}/series/plan": {
+            "post": {
+                "operationId": "planSeries",
+                "summary": "Check every occurrence of a series, booking nothing",
+                "description": "Each occurrence is checked as a single booking would be; a taken one comes "
+                "with the nearest free times.",
+                "security": OPTIONAL_BEARER,
+                "parameters": [SLUG_PARAMETER],
+                "requestBody": body,
+                "responses": {"200": _json("SeriesPlanResponse", "The plan"), **refusals},
+            }
+        },
+        "/pages/{slug}/series": {
+            "post": {
+                "operationId": "createSeries",
+                "summary": "Book a series: every occurrence, or none",
+                "description": "When an occurrence cannot be had nothing is booked: 409 `series_unavailable` "
+                "with `occurrences` (the plan); send again with `replacements`. Each booking has its own "
+                "deposit, confirmation and cancellation policy.",
+                "security": OPTIONAL_BEARER,
+                "parameters": [SLUG_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
+                "requestBody": body,
+                "responses": {
+                    "201": _json("SeriesResponse", "Booked, every occurrence"),
+                    **refusals,
+                    "409": _error_response("Some occurrences are not free (`series_unavailable`, see "
+                                           "`occurrences`); nothing was booked.", "series_unavailable"),
+                },
+            }
+        },
+        "/me/bookings/{booking_id}/cancel-following": {
+            "post": {
+                "operationId": "cancelSeriesFollowing",
+                "summary": "Cancel this booking and the later ones of its series, each under the policy",
+                "security": [{"customerSession": []}],
+                "parameters": [BOOKING_ID_PARAMETER],
+                "requestBody": {"content": {"application/json": {"schema": ref("SeriesCancelRequest")}}},
+                "responses": {
+                    "200": _json("SeriesCancelResponse", "Cancelled"),
+                    "401": UNAUTHORIZED,
+                    "404": _error_response("Not this customer's booking.", "not_found"),
+                    "409": _error_response("Too late to cancel under the page's policy, or not cancellable.",
+                                           "policy_limit"),
+                },
+            }
+        },
+    }
+
+
 def build_document(server_url=""):
     """The OpenAPI 3.1 document of the public API, from the schemas above."""
     write_errors = {
@@ -321,6 +402,8 @@ def build_document(server_url=""):
                 }
             },
             **_merchant_paths(),
+            **_review_paths(),
+            **_series_paths(),
         },
         "tags": [
             {"name": MERCHANT_TAG, "description": "For the merchant's own integrations: act on appointments as a "

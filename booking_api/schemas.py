@@ -501,3 +501,132 @@ QUERY_PARAMETERS["merchant_appointments"] = {
 }
 REQUIRED_QUERY_PARAMETERS = {"slots": ["service_id", "date_from"], "my_slots": ["date_from"]}
 
+
+# ---------------------------------------------------------------------------
+# Reviews (GET /pages/{slug}/reviews)
+# ---------------------------------------------------------------------------
+
+REVIEW_SCHEMAS = {
+    "Review": {
+        "type": "object",
+        "description": "A published review of a completed booking.",
+        "required": ["id", "rating", "comment", "author", "date", "service_id", "provider_id", "reply"],
+        "properties": {
+            "id": {"type": "integer"},
+            "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+            "comment": {"type": "string"},
+            "author": {"type": "string", "description": "First name and initial."},
+            "date": {"type": "string", "format": "date"},
+            "service_id": {"type": "integer"},
+            "provider_id": {"type": ["integer", "null"]},
+            "reply": {"type": ["string", "null"], "description": "The merchant's public answer."},
+        },
+    },
+    "ReviewSummary": {
+        "type": "object",
+        "required": ["average", "count"],
+        "properties": {
+            "average": {"type": ["number", "null"], "description": "Mean stars (1-5, one decimal); null: none."},
+            "count": {"type": "integer"},
+        },
+    },
+    "ReviewsResponse": {
+        "type": "object",
+        "required": ["summary", "reviews"],
+        "properties": {
+            "summary": ref("ReviewSummary"),
+            "services": {
+                "type": "object", "description": "Per service id (as a string): its published reviews' summary.",
+                "additionalProperties": ref("ReviewSummary"),
+            },
+            "providers": {
+                "type": "object", "description": "Per provider id (as a string), when the page shows providers.",
+                "additionalProperties": ref("ReviewSummary"),
+            },
+            "reviews": {"type": "array", "items": ref("Review"), "description": "Newest first."},
+        },
+    },
+}
+SCHEMAS.update(REVIEW_SCHEMAS)
+QUERY_PARAMETERS["reviews"] = {
+    "service_id": id_schema(),
+    "provider_id": id_schema(),
+    "limit": {"type": "integer", "minimum": 1, "maximum": 50, "description": "Default 10."},
+}
+
+# ---------------------------------------------------------------------------
+# Recurring bookings (POST /pages/{slug}/series[/plan], POST /me/bookings/{id}/cancel-following)
+# ---------------------------------------------------------------------------
+
+SERIES_SCHEMAS = {
+    "SeriesRequest": {
+        "type": "object",
+        "description": "The same service at the same local time every `interval_weeks` weeks, `count` times or "
+        "until `until` (one of the two). Only for services that allow series.",
+        "additionalProperties": False,
+        "required": ["service_id", "start", "interval_weeks"],
+        "properties": {
+            "service_id": id_schema(),
+            "provider_id": id_schema(nullable=True, description="null: any available, occurrence by occurrence."),
+            "start": {"type": "string", "format": "date-time", "maxLength": 40,
+                      "description": "The first occurrence: a start returned by the slots route."},
+            "interval_weeks": {"type": "integer", "minimum": 1, "maximum": 12},
+            "count": {"type": ["integer", "null"], "minimum": 2, "maximum": 52},
+            "until": {"type": ["string", "null"], "format": "date",
+                      "description": "The last local date an occurrence may fall on."},
+            "replacements": {
+                "type": "array", "maxItems": 52,
+                "description": "Another start for occurrences the plan found taken (e.g. one of its alternatives).",
+                "items": {
+                    "type": "object", "additionalProperties": False, "required": ["index", "start"],
+                    "properties": {"index": {"type": "integer", "minimum": 0, "maximum": 51},
+                                   "start": {"type": "string", "format": "date-time", "maxLength": 40}},
+                },
+            },
+            "customer": ref("Customer"),
+            "note": {"type": ["string", "null"], "maxLength": 2000},
+        },
+    },
+    "SeriesOccurrence": {
+        "type": "object",
+        "required": ["index", "start", "end", "available", "provider_id", "reason", "alternatives"],
+        "properties": {
+            "index": {"type": "integer"},
+            "start": {"type": "string", "format": "date-time"},
+            "end": {"type": "string", "format": "date-time"},
+            "available": {"type": "boolean"},
+            "provider_id": {"type": ["integer", "null"]},
+            "reason": {"type": "string", "description": "Why it cannot be had (empty when available)."},
+            "alternatives": {"type": "array", "items": ref("Slot"),
+                             "description": "The nearest free slots, when not available."},
+        },
+    },
+    "SeriesPlanResponse": {
+        "type": "object",
+        "required": ["occurrences"],
+        "properties": {"occurrences": {"type": "array", "items": ref("SeriesOccurrence")}},
+    },
+    "SeriesResponse": {
+        "type": "object",
+        "required": ["series"],
+        "properties": {
+            "series": {
+                "type": "object", "required": ["id", "bookings"],
+                "properties": {"id": {"type": "integer"},
+                               "bookings": {"type": "array", "items": ref("Booking")}},
+            },
+        },
+    },
+    "SeriesCancelRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"reason": {"type": ["string", "null"], "maxLength": 500}},
+    },
+    "SeriesCancelResponse": {
+        "type": "object",
+        "required": ["cancelled"],
+        "properties": {"cancelled": {"type": "array", "items": {"type": "integer"},
+                                     "description": "The ids of the bookings cancelled, each under the policy."}},
+    },
+}
+SCHEMAS.update(SERIES_SCHEMAS)

@@ -11,7 +11,7 @@ carry a stable ``error`` code, and nothing is written when a request fails
 import functools
 import hashlib
 import logging
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import NotFound
@@ -35,6 +35,7 @@ from ..exceptions import BookingInputError
 from ..exceptions import ContractMismatchError
 from ..exceptions import IdempotencyKeyReused
 from ..exceptions import LoginRequiredError
+from ..exceptions import SeriesUnavailableError
 from ..exceptions import SlotUnavailableError
 
 _logger = logging.getLogger(__name__)
@@ -630,6 +631,119 @@ class BookingApiController(http.Controller):
                                                   any_provider=query.get("any_provider") in ("1", "true"))
         return json_response({"timezone": appointment.page_id.tz,
                               "slots": [self._api_slot_payload(slot) for slot in slots]})
+
+    # === REVIEWS === #
+
+    @http.route(f"{API}/pages/<string:slug>/reviews", type="http", auth="public", csrf=False, cors="*",
+                readonly=True, save_session=False)
+    @api_endpoint(("GET",))
+    def reviews(self, slug, **query):
+        """Published reviews of the page's bookings: summaries and the latest (never a hidden one)."""
+        page = self._page_or_404(slug)
+        values = self._parsed_query("reviews", query)
+        service = page._get_bookable_service(values["service_id"]) if values.get("service_id") else None
+        provider = None
+        if values.get("provider_id"):
+            provider = page._get_bookable_providers(service).filtered(lambda p: p.id == values["provider_id"])
+            if not provider or not page.show_providers:
+                raise BookingInputError({"provider_id": request.env._("is not a provider shown on this page")})
+        if not page.reviews_show:
+            return json_response({"summary": {"average": None, "count": 0}, "services": {}, "providers": {},
+                                  "reviews": []})
+        stats = page._get_review_stats()
+
+        def summary(pair):
+            return {"average": pair[0] if pair[1] else None, "count": pair[1]}
+
+        reviews = page._get_recent_reviews(service, provider, limit=values.get("limit") or 10)
+        return json_response({
+            "summary": summary(stats["page"]),
+            "services": {str(key): summary(pair) for key, pair in stats["services"].items()},
+            "providers": {str(key): summary(pair) for key, pair in stats["providers"].items()}
+            if page.show_providers else {},
+            "reviews": [review._booking_public_payload() for review in reviews],
+        })
+
+    # === SERIES === #
+
+    def _series_args(self, page, body):
+        """The series the body asks for: service, provider, first start, rhythm, length, replacements."""
+        service = page._get_bookable_service(body["service_id"])
+        provider = page._get_bookable_provider(service, body.get("provider_id"))
+        if not service.allow_series:
+            raise BookingInputError({"service_id": request.env._("cannot be booked as a series")})
+        replacements = {}
+        for item in body.get("replacements") or []:
+            if item["index"] in replacements:
+                raise BookingInputError({"replacements": request.env._("names an occurrence twice")})
+            replacements[item["index"]] = _to_naive_utc(item["start"])
+        return {
+            "page": page, "service": service, "provider": provider, "first_start": _to_naive_utc(body["start"]),
+            "interval_weeks": body["interval_weeks"], "count": body.get("count"),
+            "until": validator.parse_date(body["until"]) if body.get("until") else None,
+            "replacements": replacements,
+        }
+
+    def _api_occurrence_payload(self, service, entry):
+        return {
+            "index": entry["index"],
+            "start": iso_utc(entry["start"]),
+            "end": iso_utc(entry["start"] + timedelta(minutes=service.duration_minutes)),
+            "available": entry["available"],
+            "provider_id": entry["provider"].id or None,
+            "reason": entry["reason"] or "",
+            "alternatives": [self._api_slot_payload(slot) for slot in entry["alternatives"]],
+        }
+
+    @http.route(f"{API}/pages/<string:slug>/series/plan", type="http", auth="public", csrf=False, cors="*",
+                save_session=False)
+    @api_endpoint(("POST",))
+    def plan_series(self, slug):
+        """Every occurrence of a series checked as a single booking would be; nothing is booked."""
+        page = self._page_or_404(slug)
+        body = self._validated_body("SeriesRequest")
+        args = self._series_args(page, body)
+        Series = request.env["booking.series"]
+        starts = Series._occurrence_starts(page, args["first_start"], args["interval_weeks"], count=args["count"],
+                                           until=args["until"])
+        for index, start in args["replacements"].items():
+            if not 0 <= index < len(starts):
+                raise BookingInputError({"replacements": request.env._("names an occurrence the series does not have")})
+            starts[index] = start
+        plan = Series._plan(page, args["service"], args["provider"], starts, partner=self._proven_partner(page),
+                            customer=body.get("customer"))
+        return json_response({"occurrences": [self._api_occurrence_payload(args["service"], entry)
+                                              for entry in plan]})
+
+    @http.route(f"{API}/pages/<string:slug>/series", type="http", auth="public", csrf=False, cors="*",
+                save_session=False)
+    @api_endpoint(("POST",), idempotent=True)
+    def create_series(self, slug):
+        """Book every occurrence of a series, or none (409 ``series_unavailable`` with the plan)."""
+        page, body, _service, _provider, partner, source = self._customer_request(slug, "SeriesRequest")
+        args = self._series_args(page, body)
+        try:
+            series = request.env["booking.series"]._book_series(
+                **args, partner=partner, customer=body.get("customer") if not partner else None,
+                note=body.get("note"), source=source)
+        except SeriesUnavailableError as error:
+            raise ApiError(409, "series_unavailable", error.args[0], occurrences=[
+                self._api_occurrence_payload(args["service"], entry) for entry in error.occurrences]) from None
+        bookings = series.appointment_ids.sorted("start")
+        return json_response({"series": {"id": series.id,
+                                         "bookings": [self._api_booking_payload(booking) for booking in bookings]}},
+                             status=201)
+
+    @http.route(f"{API}/me/bookings/<{ID}:booking_id>/cancel-following", type="http", auth="public", csrf=False,
+                cors="*", save_session=False)
+    @api_endpoint(("POST",))
+    def cancel_series_following(self, booking_id):
+        """The customer cancels a booking and the later ones of its series, each under the policy."""
+        session = self._session()
+        appointment = self._my_booking(session, booking_id)
+        body = self._validated_body("SeriesCancelRequest")
+        cancelled = appointment._customer_cancel_series(reason=body.get("reason"))
+        return json_response({"cancelled": cancelled.ids})
 
     @http.route([API, f"{API}/<path:rest>"], type="http", auth="public", csrf=False, cors="*", readonly=True,
                 save_session=False)

@@ -9,6 +9,7 @@ from odoo.http import request
 
 from ..booking_api.schemas import API_PREFIX
 from ..const import URL_ID as ID
+from ..exceptions import BookingInputError
 from ..tools import safe_consteq
 from .portal import BookingPortal
 
@@ -263,3 +264,39 @@ class BookingPageController(BookingPortal):
         })
         response.status_code = {"invalid": 403, "lapsed": 410, "busy": 409}.get(status, 200)
         return response
+
+    # === REVIEWS === #
+    # The review request's signed link: it grants the review of one booking
+    # (its signature covers the booking and its customer), needs no sign-in
+    # and takes one answer. Opening it changes nothing (mail scanners open
+    # links); the form's button sends the answer. csrf=False as above: the
+    # signature is the authority.
+
+    @http.route(f"/p/<string:slug>/review/<{ID}:appointment_id>/<string:signature>", type="http", auth="public",
+                website=True, methods=["GET", "POST"], csrf=False, sitemap=False)
+    def booking_review(self, slug, appointment_id, signature, stars=None, comment=None, **kwargs):
+        page = request.env["booking.page"]._get_served_page(slug, request.website)
+        appointment = request.env["booking.appointment"].sudo().browse(appointment_id).exists()
+        if not page or not appointment or appointment.page_id != page:
+            status = "invalid"
+        else:
+            status = appointment._check_review_link(signature)
+        errors = {}
+        if status == "open" and request.httprequest.method == "POST":
+            try:
+                status = appointment._submit_review(signature, stars, comment)
+            except BookingInputError as error:
+                errors = error.fields
+        chosen = int(stars) if isinstance(stars, str) and stars in ("1", "2", "3", "4", "5") else 0
+        valid = status != "invalid"
+        response = request.render("self_serve_booking.booking_review_page", {
+            "status": status,
+            "appointment": appointment if valid else request.env["booking.appointment"],
+            "page": page if valid else request.env["booking.page"],
+            "stars": chosen,
+            "comment": comment if errors and isinstance(comment, str) else "",
+            "errors": errors,
+        })
+        response.status_code = 400 if errors else {"invalid": 404, "answered": 409, "busy": 409}.get(status, 200)
+        return response
+

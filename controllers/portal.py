@@ -451,3 +451,24 @@ class BookingPortal(payment_portal.PaymentPortal):
             **kwargs,
         )
         return tx_sudo._get_processing_values()
+
+    # === LOYALTY === #
+
+    @http.route(f"/my/bookings/<{ID}:appointment_id>/loyalty", type="http", auth="public", website=True,
+                methods=["POST"])
+    def portal_booking_loyalty(self, appointment_id, access_token=None, reward_id=None, **kwargs):
+        """Spend loyalty points on a discount reward for this booking (the customer's own card only)."""
+        appointment_sudo = self._booking_from_request(appointment_id, access_token)
+        if not appointment_sudo:
+            return request.redirect("/my")
+        reward = request.env["loyalty.reward"].sudo()
+        if isinstance(reward_id, str) and reward_id.isdigit() and len(reward_id) < 10:
+            reward = reward.browse(int(reward_id)).exists()
+        try:
+            line = appointment_sudo._loyalty_apply_reward(reward)
+        except UserError as error:
+            return self._booking_redirect(appointment_sudo, error.args[0])
+        return self._booking_redirect(appointment_sudo, request.env._(
+            "Reward applied: %(amount)s off your bill.", amount=appointment_sudo.contract_id._fmt(-line.price_total)
+            if appointment_sudo.contract_id else str(-line.price_total)))
+

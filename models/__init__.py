@@ -24,6 +24,7 @@ from . import booking_provider
 from . import booking_rate_limit
 from . import booking_scheduler
 from . import booking_serial_lock
+from . import booking_series
 from . import booking_service
 from . import booking_sms
 from . import booking_waitlist
@@ -34,4 +35,5 @@ from . import ir_websocket
 from . import payment_provider
 from . import payment_token
 from . import payment_transaction
+from . import rating_rating
 from . import res_partner

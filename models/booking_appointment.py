@@ -33,6 +33,7 @@ from ..exceptions import BookingInputError
 from ..exceptions import LoginRequiredError
 from ..exceptions import SlotUnavailableError
 from ..tools import clean_text
+from ..tools import text_error
 from .booking_availability import to_epoch
 
 _logger = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ class BookingAppointment(models.Model):
     _name = "booking.appointment"
     _inherit = [
         "portal.mixin",
+        "rating.mixin",
         "mail.thread",
         "mail.activity.mixin",
         "booking.lock.mixin",
@@ -1216,6 +1218,11 @@ class BookingAppointment(models.Model):
             self._notify("cancelled")
             if self.cancelled_by == "customer":
                 self._notify("customer_cancelled")
+        elif state == "done" and old_state != "done":
+            self._queue_review_request()
+            self._loyalty_earn()
+        if state in ("cancelled", "rejected", "expired") and old_state != state:
+            self._loyalty_give_back()
         if self.source in ("sms", "chat") and old_state == "pending":
             # a request made in a conversation: its answer (or the lack of one) is told there too
             event = {"confirmed": "approved", "rejected": "declined", "expired": "expired"}.get(state)
@@ -1634,6 +1641,248 @@ class BookingAppointment(models.Model):
         """Whether ``user`` works for this booking's merchant (staff of another company do not)."""
         self.ensure_one()
         return user.has_group("self_serve_booking.group_booking_user") and self.company_id in user.company_ids
+
+    # === REVIEWS (rating.mixin) === #
+    # After the visit the customer is asked once for 1-5 stars and a comment,
+    # by a signed link that grants the review of this one booking and nothing
+    # else: it covers the booking and its customer, needs no sign-in, and
+    # takes one answer. The answer is a ``rating.rating`` of the booking.
+
+    def _rating_get_operator(self):
+        """Who is rated: the provider's user, when they have one."""
+        return self.provider_id.user_id.partner_id if "provider_id" in self else self.env["res.partner"]
+
+    def _queue_review_request(self):
+        """Queue the review request of a completed booking, once (the outbox key is the booking's)."""
+        self.ensure_one()
+        if self.partner_id and self.page_id.reviews_enabled:
+            self._notify("review_request")
+
+    def _review_signature(self):
+        self.ensure_one()
+        return self._link_signature("review", self.partner_id.id)
+
+    def _review_url(self, stars=None):
+        """The signed link of this booking's review form (``stars``: pre-chosen, from the e-mail's stars)."""
+        self.ensure_one()
+        url = f"{self.page_id.get_base_url()}/p/{self.page_id.slug}/review/{self.id}/{self._review_signature()}"
+        return f"{url}?stars={int(stars)}" if stars else url
+
+    def _review_rating(self):
+        """The customer's answered rating of this booking, if any."""
+        self.ensure_one()
+        return self.env["rating.rating"].sudo().search([
+            ("res_model", "=", self._name), ("res_id", "=", self.id), ("consumed", "=", True)], limit=1)
+
+    def _check_review_link(self, signature):
+        """What a review link (anything a visitor sent) allows: "invalid", "answered" or "open"."""
+        self.ensure_one()
+        if (not isinstance(signature, str) or len(signature) > 128 or self.state != "done"
+                or not self.partner_id or not self._link_signature_ok("review", signature, self.partner_id.id)):
+            return "invalid"
+        return "answered" if self._review_rating() else "open"
+
+    def _submit_review(self, signature, stars, comment=None):
+        """The customer's answer through the signed link: once per booking.
+
+        :return: the link's status after the attempt: "invalid", "answered"
+            (a second answer: refused), "busy" or "done".
+        :raise BookingInputError: stars not 1-5 or a comment too long.
+        """
+        self.ensure_one()
+        status = self._check_review_link(signature)
+        if status != "open":
+            return status
+        stars = int(stars) if isinstance(stars, (int, str)) and str(stars).strip() in ("1", "2", "3", "4", "5") else 0
+        comment = comment.strip() if isinstance(comment, str) else ""
+        errors = {}
+        if not stars:
+            errors["stars"] = self.env._("choose from 1 to 5 stars")
+        if len(comment) > 2000:
+            errors["comment"] = self.env._("at most 2,000 characters")
+        elif text_error(comment):
+            errors["comment"] = self.env._("must not contain control characters")
+        if errors:
+            raise BookingInputError(errors)
+        if not self._try_lock():
+            return "busy"
+        if self._review_rating():  # answered meanwhile, by another request
+            return "answered"
+        appointment = self.sudo()
+        rating = self.env["rating.rating"].sudo().search([
+            ("res_model", "=", self._name), ("res_id", "=", self.id), ("consumed", "=", False),
+            ("partner_id", "=", self.partner_id.id)], limit=1)
+        if not rating:
+            rating = rating.create({
+                "res_model_id": self.env["ir.model"]._get_id(self._name),
+                "res_id": self.id,
+                "partner_id": self.partner_id.id,
+                "rated_partner_id": self._rating_get_operator().id,
+            })
+        appointment.rating_apply(stars, rating=rating, feedback=comment or False, subtype_xmlid="mail.mt_note")
+        rating.write({"booking_answered_at": fields.Datetime.now(),
+                      "is_internal": not self.page_id.reviews_auto_publish})
+        return "done"
+
+    # === SERIES (booking.series) === #
+
+    series_id = fields.Many2one("booking.series", ondelete="set null", index="btree_not_null", readonly=True,
+                                copy=False)
+
+    def _customer_cancel_series(self, reason=None):
+        """The customer cancels this occurrence and all following ones, each under the policy."""
+        self.ensure_one()
+        if not self.series_id:
+            return self._customer_cancel(reason)
+        return self.series_id._cancel_from(self, reason=reason, by_customer=True)
+
+    def action_cancel_series_following(self):
+        """Staff: cancel this occurrence and all following ones (refunded in full, as any merchant cancellation)."""
+        self.ensure_one()
+        if not self.series_id:
+            raise UserError(self.env._("%(ref)s is not part of a series.", ref=self.name))
+        self.series_id._cancel_from(self, by_customer=False)
+        return True
+
+    # === LOYALTY (Odoo's loyalty module) === #
+    # A page may run a loyalty programme (``loyalty.program`` of type
+    # "loyalty"): completed bookings earn points on the customer's loyalty
+    # card by the programme's rules, and a discount reward is spent on a later
+    # booking as a discount line of its bill (so the final invoice carries
+    # it), taken off the balance; the points come back if that booking is
+    # cancelled before the visit. Each card move is a ``loyalty.history`` line.
+
+    loyalty_points_earned = fields.Float(readonly=True, copy=False, help="Points this visit earned.")
+
+    def _loyalty_card(self, create=False):
+        """The customer's card of the page's programme (sudo), created when asked."""
+        self.ensure_one()
+        program = self.page_id.loyalty_program_id
+        if not program or not self.partner_id:
+            return self.env["loyalty.card"].sudo()
+        Card = self.env["loyalty.card"].sudo()
+        card = Card.search([("program_id", "=", program.id), ("partner_id", "=", self.partner_id.id)], limit=1)
+        if not card and create:
+            card = Card.create({"program_id": program.id, "partner_id": self.partner_id.id, "points": 0})
+        return card
+
+    def _loyalty_points_for_visit(self):
+        """What this completed visit earns under the programme's rules (each rule that applies adds up)."""
+        self.ensure_one()
+        program = self.page_id.loyalty_program_id.sudo()
+        product = self.service_id.product_id
+        amount = self.price
+        points = 0.0
+        for rule in program.rule_ids:
+            if rule.mode == "with_code" or (rule.minimum_amount and amount < rule.minimum_amount):
+                continue
+            if product and not product.filtered_domain(rule._get_valid_product_domain()):
+                continue
+            if rule.reward_point_mode == "money":
+                points += rule.reward_point_amount * amount
+            else:  # "order" and "unit": one booking is one order of one unit
+                points += rule.reward_point_amount
+        return round(points, 2)
+
+    def _loyalty_earn(self):
+        """A completed visit earns its points, once."""
+        for appointment in self.filtered(lambda a: a.page_id.loyalty_program_id and not a.loyalty_points_earned):
+            points = appointment._loyalty_points_for_visit()
+            if points <= 0:
+                continue
+            card = appointment._loyalty_card(create=True)
+            card.points += points
+            appointment.sudo().loyalty_points_earned = points
+            appointment._loyalty_history(card, issued=points)
+
+    def _loyalty_history(self, card, issued=0.0, used=0.0):
+        self.env["loyalty.history"].sudo().create({
+            "card_id": card.id, "description": self.env._("Booking %(ref)s", ref=self.name),
+            "issued": issued, "used": used, "order_model": self._name, "order_id": self.id,
+        })
+
+    def _loyalty_rewards_available(self):
+        """The discount rewards the customer's points can buy on this booking now."""
+        self.ensure_one()
+        program = self.page_id.loyalty_program_id.sudo()
+        if not program or self.state not in ("pending_payment", "pending", "confirmed", "checked_in") \
+                or self.line_ids.filtered("loyalty_reward_id"):
+            return self.env["loyalty.reward"].sudo()
+        points = self._loyalty_card().points
+        return program.reward_ids.filtered(
+            lambda r: r.reward_type == "discount" and r.required_points <= points
+            and self._loyalty_discount_amount(r) > 0)
+
+    def _loyalty_discount_amount(self, reward):
+        """The discount ``reward`` gives on this bill, capped so it comes off the balance only.
+
+        What the deposit covers (paid or due) is left alone: a discount never
+        makes the bill less than what the customer paid or owes up front.
+        """
+        self.ensure_one()
+        contract = self.contract_id
+        billed = sum(self.line_ids.filtered(lambda line: line.line_type != "discount").mapped("price_total"))
+        if reward.discount_mode == "percent":
+            amount = billed * reward.discount / 100.0
+        elif reward.discount_mode == "per_point":
+            points = self._loyalty_card().points if reward.clear_wallet else reward.required_points
+            amount = reward.discount * points
+        else:
+            amount = reward.discount
+        if reward.discount_max_amount:
+            amount = min(amount, reward.discount_max_amount)
+        upfront = max(contract.amount_deposit, contract.amount_deposit_paid + contract.amount_balance_paid) \
+            if contract else 0.0
+        amount = min(amount, self.price - upfront)
+        return max(self.currency_id.round(amount), 0.0)
+
+    def _loyalty_apply_reward(self, reward):
+        """Spend the customer's points on ``reward``: a discount line on this bill, the points off the card.
+
+        :raise UserError: not this page's programme, not a discount, not
+            enough points, a reward already on this booking, or a bill that no
+            longer changes.
+        """
+        self.ensure_one()
+        reward = reward.sudo().exists()
+        if not reward or reward not in self._loyalty_rewards_available():
+            raise UserError(self.env._("This reward cannot be used on %(ref)s.", ref=self.name))
+        if not self._try_lock():
+            raise UserError(self.env._("%(ref)s is being changed: try again.", ref=self.name))
+        card = self._loyalty_card()
+        card.invalidate_recordset(["points"])
+        used = card.points if reward.clear_wallet else reward.required_points
+        if card.points < used:
+            raise UserError(self.env._("Not enough points."))
+        amount = self._loyalty_discount_amount(reward)
+        if not reward.discount_line_product_id:
+            reward._create_missing_discount_line_products()
+        service_line = self.line_ids.filtered(lambda line: line.line_type == "service")[:1]
+        line = self.env["booking.appointment.line"].sudo().create({
+            "appointment_id": self.id,
+            "line_type": "discount",
+            "product_id": reward.discount_line_product_id.id,
+            "name": self.env._("Loyalty reward: %(reward)s", reward=reward.description),
+            "price_unit": -amount,
+            "tax_ids": [fields.Command.set(service_line.tax_ids.ids)],
+            "loyalty_reward_id": reward.id,
+            "loyalty_card_id": card.id,
+            "loyalty_points_used": used,
+            "sequence": 90,
+        })
+        card.points -= used
+        self._loyalty_history(card, used=used)
+        self.sudo()._message_log(body=self.env._("%(points)s points spent: %(reward)s.",
+                                                 points=f"{used:g}", reward=reward.description))
+        return line
+
+    def _loyalty_give_back(self):
+        """A booking cancelled (or declined, expired) before the visit: the points it spent come back."""
+        for line in self.sudo().line_ids.filtered(lambda line: line.loyalty_card_id and line.loyalty_points_used):
+            card = line.loyalty_card_id
+            card.points += line.loyalty_points_used
+            line.appointment_id._loyalty_history(card, issued=line.loyalty_points_used)
+            line.with_context(booking_bill_sync=True).loyalty_points_used = 0.0
 
     # === PROVIDERS' CALENDARS (booking.calendar.sync) === #
 

@@ -198,3 +198,12 @@ class BookingAppointmentLine(models.Model):
             "price_unit": self.price_unit,
             "tax_ids": [fields.Command.set(self.tax_ids.ids)],
         }
+
+    # === LOYALTY === #
+    # A discount line bought with loyalty points (see booking.appointment,
+    # loyalty): which reward, on which card, for how many points.
+
+    loyalty_reward_id = fields.Many2one("loyalty.reward", readonly=True, ondelete="restrict", copy=False)
+    loyalty_card_id = fields.Many2one("loyalty.card", readonly=True, ondelete="restrict", copy=False)
+    loyalty_points_used = fields.Float(readonly=True, copy=False)
+

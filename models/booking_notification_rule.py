@@ -69,6 +69,14 @@ DEFAULT_RULES = [
     ("agenda", "email", 18.0),
 ]
 
+# Reviews (issue 16): after a completed booking, the customer is asked for a review.
+EVENTS["review_request"] = ("customer", "mail_template_booking_review_request", "sms_template_booking_review_request",
+                            "booking.appointment")
+EVENT_SELECTION.append(("review_request", "Customer: review request (after the visit)"))
+# By e-mail: the receipt's SMS goes at the same moment, one text at checkout is enough (a page may choose
+# "E-mail and SMS" for this rule; the SMS text is there).
+DEFAULT_RULES.append(("review_request", "email", 0.0))
+
 
 class BookingNotificationRule(models.Model):
     """Which message a page sends on which occasion, by e-mail, SMS or both.

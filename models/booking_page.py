@@ -1,3 +1,4 @@
+import json
 import re
 from datetime import date, datetime, time, timedelta
 from urllib.parse import quote as url_quote
@@ -5,6 +6,7 @@ from urllib.parse import quote as url_quote
 import phonenumbers
 import pytz
 from babel import dates as babel_dates
+from markupsafe import Markup
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
@@ -710,3 +712,99 @@ class BookingPage(models.Model):
                                        "twitter:description": description})
         res["default_meta_description"] = description
         return res
+
+    # === REVIEWS === #
+    # Answered ratings of the page's bookings (rating.rating, see
+    # models/rating_rating.py): averages per service and provider and the
+    # latest published ones, for the page, its structured data and the API.
+
+    reviews_enabled = fields.Boolean(
+        string="Ask for Reviews", default=True,
+        help="After a completed booking the customer is asked once for 1-5 stars and a comment.")
+    reviews_auto_publish = fields.Boolean(
+        string="Publish Reviews at Once", default=True,
+        help="Off: staff publish each review themselves before it shows on the page.")
+    reviews_show = fields.Boolean(string="Show Reviews on the Page", default=True)
+
+    def _review_domain(self, service=None, provider=None):
+        self.ensure_one()
+        domain = [("booking_page_id", "=", self.id), ("consumed", "=", True), ("is_internal", "=", False),
+                  ("booking_service_id", "in", self._get_bookable_services().ids)]
+        if service:
+            domain.append(("booking_service_id", "=", service.id))
+        if provider:
+            domain.append(("booking_provider_id", "=", provider.id))
+        return domain
+
+    def _get_review_stats(self):
+        """Published reviews' average and count: the page's, and per service and per provider (one query each).
+
+        :return: ``{"page": (avg, count), "services": {id: (avg, count)}, "providers": {id: (avg, count)}}``
+        """
+        self.ensure_one()
+        Rating = self.env["rating.rating"].sudo()
+        domain = self._review_domain()
+        stats = {"page": (0.0, 0), "services": {}, "providers": {}}
+        for (avg, count) in Rating._read_group(domain, [], ["rating:avg", "__count"]):
+            stats["page"] = (round(avg or 0.0, 1), count)
+        for key, field in (("services", "booking_service_id"), ("providers", "booking_provider_id")):
+            for record, avg, count in Rating._read_group(domain, [field], ["rating:avg", "__count"]):
+                if record:
+                    stats[key][record.id] = (round(avg or 0.0, 1), count)
+        return stats
+
+    def _get_recent_reviews(self, service=None, provider=None, limit=5):
+        """The latest published reviews (``rating.rating``, sudo), newest first."""
+        self.ensure_one()
+        return self.env["rating.rating"].sudo().search(
+            self._review_domain(service, provider), order="booking_answered_at desc, id desc", limit=limit)
+
+    def _get_review_json_ld(self, stats=None, reviews=None):
+        """schema.org structured data of the page's reviews: the business's ``aggregateRating`` and its
+        services' (search engines show the stars), with the latest reviews; "" when there are none."""
+        self.ensure_one()
+        stats = stats or self._get_review_stats()
+        avg, count = stats["page"]
+        if not count:
+            return ""
+        reviews = reviews if reviews is not None else self._get_recent_reviews()
+
+        def aggregate(value, number):
+            return {"@type": "AggregateRating", "ratingValue": value, "reviewCount": number,
+                    "bestRating": 5, "worstRating": 1}
+
+        offers = []
+        for service in self._get_bookable_services():
+            if service.id in stats["services"]:
+                offers.append({"@type": "Offer", "itemOffered": {
+                    "@type": "Service", "name": service.name,
+                    "aggregateRating": aggregate(*stats["services"][service.id])}})
+        data = {
+            "@context": "https://schema.org",
+            "@type": "LocalBusiness",
+            "name": self.name,
+            "url": f"{self.get_base_url()}/p/{self.slug}",
+            "aggregateRating": aggregate(avg, count),
+            "review": [{
+                "@type": "Review",
+                "author": {"@type": "Person", "name": review._booking_author_label()},
+                "datePublished": review._booking_public_payload()["date"],
+                "reviewRating": {"@type": "Rating", "ratingValue": round(review.rating),
+                                 "bestRating": 5, "worstRating": 1},
+                "reviewBody": review.feedback or "",
+            } for review in reviews],
+        }
+        if offers:
+            data["makesOffer"] = offers
+        # inside <script>: no "<" may close it early, whatever a customer wrote
+        return Markup(json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+                      .replace("&", "\\u0026"))
+
+    # === LOYALTY === #
+
+    loyalty_program_id = fields.Many2one(
+        "loyalty.program", string="Loyalty Programme", check_company=True,
+        domain="[('program_type', '=', 'loyalty'), ('company_id', 'in', (company_id, False))]",
+        help="Completed bookings earn points by the programme's rules; its discount rewards are spent on a "
+        "later booking (Loyalty > Programmes).")
+

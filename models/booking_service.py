@@ -146,3 +146,10 @@ class BookingService(models.Model):
         if self.deposit_type == "fixed":
             return self.currency_id.round(min(self.deposit_value, price))
         return 0.0
+
+    # === SERIES === #
+
+    allow_series = fields.Boolean(
+        string="Recurring Bookings Online",
+        help="Customers may book this service as a series (every N weeks, a number of times or until a date) "
+        "on the website, the portal and the API. Staff may book series of any service.")

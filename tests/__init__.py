@@ -16,6 +16,7 @@ from . import test_http_portal
 from . import test_http_trust
 from . import test_idempotency_concurrency
 from . import test_lifecycle
+from . import test_loyalty
 from . import test_manual_booking
 from . import test_merchant_loop
 from . import test_notifications
@@ -23,7 +24,9 @@ from . import test_on_site
 from . import test_payments
 from . import test_payments_stripe
 from . import test_receptionist
+from . import test_reviews
 from . import test_security
+from . import test_series
 from . import test_twilio
 from . import test_ui_accessibility
 from . import test_ui_backend

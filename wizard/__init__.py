@@ -4,3 +4,4 @@ from . import booking_assistant
 from . import booking_assistant_slot
 from . import booking_counter_payment
 from . import booking_refund_wizard
+from . import booking_series_wizard

@@ -25,6 +25,8 @@ def test_document_is_valid_openapi_3_1():
         "/openapi.json", "/pages/{slug}", "/pages/{slug}/slots", "/pages/{slug}/bookings", "/pages/{slug}/waitlist",
         "/pages/{slug}/session", "/pages/{slug}/session/verify", "/me/session", "/me/live", "/me/bookings",
         "/me/bookings/{booking_id}", "/me/bookings/{booking_id}/slots",
+        "/pages/{slug}/reviews", "/pages/{slug}/series", "/pages/{slug}/series/plan",
+        "/me/bookings/{booking_id}/cancel-following",
         "/merchant/appointments", "/merchant/appointments/{appointment_id}",
         "/merchant/appointments/{appointment_id}/{action}",
     }

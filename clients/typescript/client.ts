@@ -146,6 +146,26 @@ export class BookingClient {
     merchantActOnAppointment(args: { path: operations["merchantActOnAppointment"]["parameters"]["path"]; body?: NonNullable<operations["merchantActOnAppointment"]["requestBody"]>["content"]["application/json"] }): Promise<operations["merchantActOnAppointment"]["responses"][200]["content"]["application/json"]> {
         return this.call("POST", "/merchant/appointments/{appointment_id}/{action}", args, true) as Promise<operations["merchantActOnAppointment"]["responses"][200]["content"]["application/json"]>;
     }
+
+    /** Published reviews: the page's average, per service and provider, and the latest */
+    getReviews(args: { path: operations["getReviews"]["parameters"]["path"]; query?: NonNullable<operations["getReviews"]["parameters"]["query"]> }): Promise<operations["getReviews"]["responses"][200]["content"]["application/json"]> {
+        return this.call("GET", "/pages/{slug}/reviews", args, false) as Promise<operations["getReviews"]["responses"][200]["content"]["application/json"]>;
+    }
+
+    /** Check every occurrence of a series, booking nothing */
+    planSeries(args: { path: operations["planSeries"]["parameters"]["path"]; body: NonNullable<operations["planSeries"]["requestBody"]>["content"]["application/json"] }): Promise<operations["planSeries"]["responses"][200]["content"]["application/json"]> {
+        return this.call("POST", "/pages/{slug}/series/plan", args, true) as Promise<operations["planSeries"]["responses"][200]["content"]["application/json"]>;
+    }
+
+    /** Book a series: every occurrence, or none */
+    createSeries(args: { path: operations["createSeries"]["parameters"]["path"]; idempotencyKey?: string; body: NonNullable<operations["createSeries"]["requestBody"]>["content"]["application/json"] }): Promise<operations["createSeries"]["responses"][201]["content"]["application/json"]> {
+        return this.call("POST", "/pages/{slug}/series", args, true) as Promise<operations["createSeries"]["responses"][201]["content"]["application/json"]>;
+    }
+
+    /** Cancel this booking and the later ones of its series, each under the policy */
+    cancelSeriesFollowing(args: { path: operations["cancelSeriesFollowing"]["parameters"]["path"]; body?: NonNullable<operations["cancelSeriesFollowing"]["requestBody"]>["content"]["application/json"] }): Promise<operations["cancelSeriesFollowing"]["responses"][200]["content"]["application/json"]> {
+        return this.call("POST", "/me/bookings/{booking_id}/cancel-following", args, true) as Promise<operations["cancelSeriesFollowing"]["responses"][200]["content"]["application/json"]>;
+    }
 }
 
 /** Handlers of the live notifications of a customer's bookings (GET /me/live). */

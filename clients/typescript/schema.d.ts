@@ -278,6 +278,83 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/pages/{slug}/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Published reviews: the page's average, per service and provider, and the latest
+         * @description Only reviews the merchant publishes; the author is a first name and initial. service_id and provider_id narrow the list (not the summaries per service and provider).
+         */
+        get: operations["getReviews"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pages/{slug}/series/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check every occurrence of a series, booking nothing
+         * @description Each occurrence is checked as a single booking would be; a taken one comes with the nearest free times.
+         */
+        post: operations["planSeries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pages/{slug}/series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Book a series: every occurrence, or none
+         * @description When an occurrence cannot be had nothing is booked: 409 `series_unavailable` with `occurrences` (the plan); send again with `replacements`. Each booking has its own deposit, confirmation and cancellation policy.
+         */
+        post: operations["createSeries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/bookings/{booking_id}/cancel-following": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel this booking and the later ones of its series, each under the policy */
+        post: operations["cancelSeriesFollowing"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -642,6 +719,93 @@ export interface components {
             appointments: components["schemas"]["MerchantAppointment"][];
             /** @description How many match, all pages together. */
             count?: number;
+        };
+        /** @description A published review of a completed booking. */
+        Review: {
+            id: number;
+            rating: number;
+            comment: string;
+            /** @description First name and initial. */
+            author: string;
+            /** Format: date */
+            date: string;
+            service_id: number;
+            provider_id: number | null;
+            /** @description The merchant's public answer. */
+            reply: string | null;
+        };
+        ReviewSummary: {
+            /** @description Mean stars (1-5, one decimal); null: none. */
+            average: number | null;
+            count: number;
+        };
+        ReviewsResponse: {
+            summary: components["schemas"]["ReviewSummary"];
+            /** @description Per service id (as a string): its published reviews' summary. */
+            services?: {
+                [key: string]: components["schemas"]["ReviewSummary"];
+            };
+            /** @description Per provider id (as a string), when the page shows providers. */
+            providers?: {
+                [key: string]: components["schemas"]["ReviewSummary"];
+            };
+            /** @description Newest first. */
+            reviews: components["schemas"]["Review"][];
+        };
+        /** @description The same service at the same local time every `interval_weeks` weeks, `count` times or until `until` (one of the two). Only for services that allow series. */
+        SeriesRequest: {
+            service_id: number;
+            /** @description null: any available, occurrence by occurrence. */
+            provider_id?: number | null;
+            /**
+             * Format: date-time
+             * @description The first occurrence: a start returned by the slots route.
+             */
+            start: string;
+            interval_weeks: number;
+            count?: number | null;
+            /**
+             * Format: date
+             * @description The last local date an occurrence may fall on.
+             */
+            until?: string | null;
+            /** @description Another start for occurrences the plan found taken (e.g. one of its alternatives). */
+            replacements?: {
+                index: number;
+                /** Format: date-time */
+                start: string;
+            }[];
+            customer?: components["schemas"]["Customer"];
+            note?: string | null;
+        };
+        SeriesOccurrence: {
+            index: number;
+            /** Format: date-time */
+            start: string;
+            /** Format: date-time */
+            end: string;
+            available: boolean;
+            provider_id: number | null;
+            /** @description Why it cannot be had (empty when available). */
+            reason: string;
+            /** @description The nearest free slots, when not available. */
+            alternatives: components["schemas"]["Slot"][];
+        };
+        SeriesPlanResponse: {
+            occurrences: components["schemas"]["SeriesOccurrence"][];
+        };
+        SeriesResponse: {
+            series: {
+                id: number;
+                bookings: components["schemas"]["Booking"][];
+            };
+        };
+        SeriesCancelRequest: {
+            reason?: string | null;
+        };
+        SeriesCancelResponse: {
+            /** @description The ids of the bookings cancelled, each under the policy. */
+            cancelled: number[];
         };
     };
     responses: never;
@@ -1931,6 +2095,356 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "invalid_state",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getReviews: {
+        parameters: {
+            query?: {
+                service_id?: number;
+                provider_id?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The page address, as in /p/<slug>. */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reviews */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewsResponse"];
+                };
+            };
+            /** @description A service or provider not on this page, or a bad limit. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown or unpublished page. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "not_found",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    planSeries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The page address, as in /p/<slug>. */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SeriesRequest"];
+            };
+        };
+        responses: {
+            /** @description The plan */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesPlanResponse"];
+                };
+            };
+            /** @description Invalid input: see `fields` (a service without series, a bad rhythm or length, a replacement of an occurrence the series does not have). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A bearer token was sent that does not hold. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthorized",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This page takes bookings from signed-in customers only. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "login_required",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown or unpublished page. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "not_found",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests from this address. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "rate_limited",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createSeries: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key of the client's choosing (a UUID) to send the same request again safely: for 24 hours the same key and body get the first answer back (with the header Idempotent-Replayed: true) and nothing is written twice; the same key with another body is a 422. Answers to requests that did not run (invalid body, rate limit, authentication) are not kept. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The page address, as in /p/<slug>. */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SeriesRequest"];
+            };
+        };
+        responses: {
+            /** @description Booked, every occurrence */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesResponse"];
+                };
+            };
+            /** @description Invalid input: see `fields` (a service without series, a bad rhythm or length, a replacement of an occurrence the series does not have). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A bearer token was sent that does not hold. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthorized",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This page takes bookings from signed-in customers only. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "login_required",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown or unpublished page. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "not_found",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Some occurrences are not free (`series_unavailable`, see `occurrences`); nothing was booked. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "series_unavailable",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests from this address. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "rate_limited",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cancelSeriesFollowing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                booking_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SeriesCancelRequest"];
+            };
+        };
+        responses: {
+            /** @description Cancelled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesCancelResponse"];
+                };
+            };
+            /** @description Missing, malformed, forged, expired or revoked bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthorized",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not this customer's booking. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "not_found",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too late to cancel under the page's policy, or not cancellable. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "policy_limit",
                      *       "message": "..."
                      *     }
                      */
