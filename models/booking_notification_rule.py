@@ -27,6 +27,9 @@ EVENTS = {
     "customer_rescheduled": ("merchant", "mail_template_booking_customer_rescheduled",
                              "sms_template_booking_merchant_rescheduled", "booking.appointment"),
     "agenda": ("merchant", "mail_template_booking_agenda", "sms_template_booking_agenda", "booking.provider"),
+    # after a completed booking, the customer is asked for a review
+    "review_request": ("customer", "mail_template_booking_review_request", "sms_template_booking_review_request",
+                       "booking.appointment"),
     # not a page rule's occasion: what the receptionist says by SMS after the conversation (the request's news)
     "receptionist_message": ("customer", False, "sms_template_booking_receptionist_message", "booking.appointment"),
 }
@@ -45,6 +48,7 @@ EVENT_SELECTION = [
     ("customer_cancelled", "Merchant: customer cancelled"),
     ("customer_rescheduled", "Merchant: customer moved a booking"),
     ("agenda", "Merchant: tomorrow's agenda (each provider)"),
+    ("review_request", "Customer: review request (after the visit)"),
 ]
 # The outbox's occasions: the rules' and the receptionist's own messages
 OUTBOX_EVENT_SELECTION = [*EVENT_SELECTION, ("receptionist_message", "Customer: the receptionist's message")]
@@ -67,15 +71,10 @@ DEFAULT_RULES = [
     ("customer_cancelled", "email", 0.0),
     ("customer_rescheduled", "email", 0.0),
     ("agenda", "email", 18.0),
+    # by e-mail: the receipt's SMS goes at the same moment, one text at checkout is enough (a page may choose
+    # "E-mail and SMS" for this rule; the SMS text is there)
+    ("review_request", "email", 0.0),
 ]
-
-# Reviews (issue 16): after a completed booking, the customer is asked for a review.
-EVENTS["review_request"] = ("customer", "mail_template_booking_review_request", "sms_template_booking_review_request",
-                            "booking.appointment")
-EVENT_SELECTION.append(("review_request", "Customer: review request (after the visit)"))
-# By e-mail: the receipt's SMS goes at the same moment, one text at checkout is enough (a page may choose
-# "E-mail and SMS" for this rule; the SMS text is there).
-DEFAULT_RULES.append(("review_request", "email", 0.0))
 
 
 class BookingNotificationRule(models.Model):
