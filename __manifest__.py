@@ -1,6 +1,6 @@
 {
     "name": "Self-Serve Booking",
-    "version": "18.0.5.0.0",
+    "version": "18.0.5.1.0",
     "summary": "Appointments customers book, pay and manage themselves: public page, live availability, "
     "deposits, waitlist, portal, merchant calendar",
     "category": "Services/Booking",
@@ -45,10 +45,13 @@
         "views/booking_mail_layout.xml",
         "data/mail_template_data.xml",
         "data/sms_template_data.xml",
+        "data/booking_follow_up_data.xml",
         "wizard/booking_assistant_views.xml",
         "views/res_partner_views.xml",
         "views/booking_menus.xml",
+        "views/booking_dependant_views.xml",
         "views/booking_portal_templates.xml",
+        "views/booking_dependant_portal_templates.xml",
         "views/booking_page_templates.xml",
     ],
     "demo": [
