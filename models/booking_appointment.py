@@ -327,7 +327,9 @@ class BookingAppointment(models.Model):
         """
         for appointment in self:
             service = appointment.service_id
-            appointment.duration_minutes = service.duration_minutes or appointment.duration_minutes or 60
+            # one booking for several dependants lasts as long as theirs added up
+            appointment.duration_minutes = (service.duration_minutes and service._duration_for(
+                len(appointment.dependant_ids))) or appointment.duration_minutes or 60
             appointment.buffer_before_minutes = service.buffer_before_minutes
             appointment.buffer_after_minutes = service.buffer_after_minutes
 
@@ -1753,8 +1755,8 @@ class BookingAppointment(models.Model):
                     "state": Appointment._get_initial_state(page, service, source, prepay_full=prepay_full),
                     "prepay_full": prepay_full,
                     "customer_exclusive": not page.allow_overlapping_bookings,
+                    # the duration adds up per dependant (see _compute_service_snapshot)
                     "dependant_ids": [Command.set(dependants.ids)],
-                    "duration_minutes": service._duration_for(len(dependants)),
                 })
         except SlotUnavailableError:
             # taken between our check and the insert: the constraint decided

@@ -213,8 +213,8 @@ class BookingAssistant(models.TransientModel):
         Appointment = self.env["booking.appointment"]
         service = self.service_id
         if self.dependant_mode == "together" or len(self.dependant_ids) == 1:
-            return Appointment.create(dict(vals, dependant_ids=[Command.set(self.dependant_ids.ids)],
-                                           duration_minutes=service._duration_for(len(self.dependant_ids))))
+            # the duration adds up per dependant (booking.appointment._compute_service_snapshot)
+            return Appointment.create(dict(vals, dependant_ids=[Command.set(self.dependant_ids.ids)]))
         gap = timedelta(minutes=service.duration_minutes + service.buffer_after_minutes
                         + service.buffer_before_minutes)
         appointments = Appointment
