@@ -1918,7 +1918,9 @@ class BookingAppointment(models.Model):
         date_to = min(date_to, page._last_bookable_date())
         if date_to < date_from:
             return []
-        return self.env["booking.availability"].sudo()._get_slots(
+        # a booking for several dependants moves to a time that fits them all
+        return self.env["booking.availability"].sudo().with_context(
+            booking_dependant_count=len(appointment.dependant_ids))._get_slots(
             page, appointment.service_id, date_from, date_to,
             providers=None if any_provider else appointment.provider_id,
             exclude_ids=appointment.ids,
@@ -1967,7 +1969,8 @@ class BookingAppointment(models.Model):
         page, service = appointment.page_id, appointment.service_id
         page._check_start(start)
         provider = self.env["booking.provider"] if any_provider else appointment.provider_id
-        Availability = self.env["booking.availability"].sudo()
+        Availability = self.env["booking.availability"].sudo().with_context(
+            booking_dependant_count=len(appointment.dependant_ids))
         slot = Availability._find_slot_or_raise(page, service, start, provider, exclude_ids=appointment.ids)
         old_start, old_provider = appointment.start, appointment.provider_id
         if (slot.start, slot.provider_id) == (old_start, old_provider.id):

@@ -132,6 +132,16 @@ class TestDependantBooking(DependantDataMixin, BookingCommon):
         with self.assertRaises(BookingInputError):  # 11:00-13:00 crosses the lunch break
             self.book_online(11, [self.bella.id, self.max.id], provider=self.provider_b)
 
+    def test_a_booking_for_two_moves_to_a_time_that_fits_both(self):
+        appointment = self.book_online(9, [self.bella.id, self.max.id])
+        with freeze_time(NOW):
+            starts = self.local_times(appointment._get_reschedule_slots(MONDAY, MONDAY))
+            self.assertEqual(starts, ["09:00", "10:00", "13:00", "14:00", "15:00"])
+            with self.assertRaises(BookingInputError):  # two hours from 11:00 cross the lunch break
+                appointment._reschedule(self.at(11), "merchant")
+            appointment._reschedule(self.at(14), "merchant")
+        self.assertEqual((appointment.start, appointment.stop), (self.at(14), self.at(16)))
+
     def test_a_booking_each(self):
         first = self.book_online(9, [self.bella.id])
         second = self.book_online(10, [self.max.id])
