@@ -49,7 +49,7 @@ class TestNotificationRules(NotificationCase):
         events = set(page.notification_rule_ids.mapped("event"))
         self.assertEqual(events, {
             "request_received", "confirmed", "declined", "cancelled", "rescheduled", "reminder", "receipt",
-            "waitlist_offer", "new_booking", "new_request", "request_nudge", "customer_cancelled",
+            "rebook_reminder", "waitlist_offer", "new_booking", "new_request", "request_nudge", "customer_cancelled",
             "customer_rescheduled", "agenda"})
         self.assertEqual(sorted(page.notification_rule_ids.filtered(
             lambda r: r.event in ("new_booking", "new_request")).mapped(lambda r: (r.event, r.channel))),
