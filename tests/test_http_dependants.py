@@ -86,6 +86,16 @@ class TestHttpDependants(DependantDataMixin, BookingHttpCommon):
         self.assertEqual(response.status_code, 404)
         self.assertEqual((self.tom.name, self.tom.active), ("Tom", True))
 
+    def test_portal_home_offers_pets_and_family_before_the_first_one(self):
+        self.authenticate("portal_two", "portal_two")
+        self.tom.active = False
+        response = self.url_open("/my/home")
+        self.assertEqual(response.status_code, 200)
+        card = html.fromstring(response.content).xpath("//a[@href='/my/dependants']/ancestor::div"
+                                                       "[contains(@class, 'o_portal_index_card')]")
+        self.assertTrue(card)
+        self.assertNotIn("d-none", card[0].get("class"))
+
     def test_portal_pages_need_sign_in(self):
         response = self.url_open(f"/my/dependants/{self.bella.id}", allow_redirects=False)
         self.assertEqual(response.status_code, 303)
