@@ -36,3 +36,12 @@ class TestDependantTours(TourDataMixin, HttpCase):
         self.assertEqual(appointment.partner_id, self.customer_user.partner_id)
         self.start_tour("/odoo/action-self_serve_booking.booking_appointment_action",
                         "self_serve_booking_staff_sees_pet", login="groom_staff")
+
+    def test_book_again_opens_the_widget_with_the_same_choices(self):
+        rex = self.env["booking.dependant"].create(
+            {"name": "Rex", "kind": "pet", "partner_id": self.customer_user.partner_id.id})
+        stranger = self.env["res.partner"].create({"name": "Stranger"})
+        fido = self.env["booking.dependant"].create({"name": "Fido", "kind": "pet", "partner_id": stranger.id})
+        ben = self.providers.filtered(lambda p: p.name == "Tour Ben")
+        url = f"/p/tour-spa?service={self.grooming.id}&provider={ben.id}&dependant={fido.id},{rex.id}"
+        self.start_tour(url, "self_serve_booking_book_again", login="pet_owner")

@@ -41,3 +41,14 @@ registry.category("web_tour.tours").add("self_serve_booking_staff_sees_pet", {
         see(".o_form_view div[name='dependant_details']:contains('oatmeal')", "Its allergies"),
     ],
 });
+
+/** "Book again" from a visit: the service, the provider and the pet are chosen, the next free times shown. */
+registry.category("web_tour.tours").add("self_serve_booking_book_again", {
+    steps: () => [
+        see(".o_booking_widget[data-step='time'] .o_booking_time", "Straight to the free times of the first day"),
+        see(".o_booking_widget:contains('Tour Grooming'):contains('Tour Ben')", "The same service and provider"),
+        click(".o_booking_time", "The first free time"),
+        see(".o_booking_summary_dependants:contains('Rex')", "For the same pet"),
+        see(".o_booking_summary:not(:contains('Fido'))", "Not for someone else's pet"),
+    ],
+});
