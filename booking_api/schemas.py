@@ -363,6 +363,23 @@ SCHEMAS = {
 }
 
 # Live status over Odoo's websocket (GET /me/live): the channel, and the notifications it carries
+# Dependants (pets, children...): who a booking is for. A service for dependants names the kinds it takes
+# and how many one booking may cover; a booking names the signed-in customer's own dependants.
+MAX_DEPENDANTS = 10
+SCHEMAS["BookingRequest"]["properties"]["dependant_ids"] = {
+    "type": ["array", "null"], "maxItems": MAX_DEPENDANTS, "uniqueItems": True, "items": id_schema(),
+    "description": "The customer's own dependants this one booking covers (services for a dependant; the "
+    "duration adds up per dependant). Only a customer who proved who they are may name them; to book each "
+    "separately, send one request per dependant.",
+}
+SCHEMAS["Service"]["properties"].update({
+    "for_dependant": {"type": "boolean", "description": "Booked for a pet, a child... (dependant_ids)."},
+    "dependant_kinds": {"type": "array", "items": {"type": "string", "enum": ["pet", "child", "other"]}},
+    "max_dependants": {"type": "integer",
+                       "description": "How many dependants one booking may cover (0: not for dependants)."},
+})
+SCHEMAS["Booking"]["properties"]["dependant_ids"] = {"type": "array", "items": {"type": "integer"}}
+
 LIVE_SCHEMAS = {
     "LiveChannelResponse": {
         "type": "object",
@@ -499,6 +516,9 @@ QUERY_PARAMETERS["merchant_appointments"] = {
     "limit": {"type": "integer", "minimum": 1, "maximum": 200, "description": "Default 50."},
     "offset": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
 }
+QUERY_PARAMETERS["slots"]["dependant_count"] = {
+    "type": "integer", "minimum": 1, "maximum": MAX_DEPENDANTS,
+    "description": "How many dependants the booking covers: the duration adds up (default 1)."}
 REQUIRED_QUERY_PARAMETERS = {"slots": ["service_id", "date_from"], "my_slots": ["date_from"]}
 
 

@@ -382,6 +382,9 @@ class BookingApiController(http.Controller):
             "requires_approval": bool(service.requires_approval and not page.auto_confirm),
             "location": service.location,
             "provider_ids": page._get_bookable_providers(service).ids if page.show_providers else [],
+            "for_dependant": service.for_dependant,
+            "dependant_kinds": service._dependant_kinds() if service.for_dependant else [],
+            "max_dependants": service._max_dependants(),
         }
 
     def _api_slot_payload(self, slot):
@@ -399,6 +402,7 @@ class BookingApiController(http.Controller):
             "end": iso_utc(appointment.stop),
             "service_id": appointment.service_id.id,
             "provider_id": appointment.provider_id.id,
+            "dependant_ids": appointment.dependant_ids.ids,
             "manage_url": appointment.get_portal_url(),
             "confirmation_url": confirmation_url,
             "ics_url": appointment._get_confirmation_url("/ics"),
@@ -461,7 +465,8 @@ class BookingApiController(http.Controller):
         values = self._parsed_query("slots", query)
         service = page._get_bookable_service(values["service_id"])
         provider = page._get_bookable_provider(service, values.get("provider_id"))
-        slots, open_dates = page._get_open_slots(service, provider, values["date_from"], values.get("date_to"))
+        slots, open_dates = page.with_context(booking_dependant_count=values.get("dependant_count", 1))._get_open_slots(
+            service, provider, values["date_from"], values.get("date_to"))
         return json_response({"timezone": page.tz, "slots": [self._api_slot_payload(slot) for slot in slots],
                               "open_dates": sorted(day.isoformat() for day in open_dates)})
 
@@ -472,7 +477,8 @@ class BookingApiController(http.Controller):
         page, body, service, provider, partner, source = self._customer_request(slug, "BookingRequest")
         appointment = request.env["booking.appointment"]._book_online(
             page, service, provider, _to_naive_utc(body["start"]), customer=body.get("customer"),
-            note=body.get("note"), source=source, partner=partner, address=body.get("address"))
+            note=body.get("note"), source=source, partner=partner, address=body.get("address"),
+            dependant_ids=body.get("dependant_ids"))
         payload = self._api_booking_payload(appointment)
         return json_response({"booking": payload}, status=201, headers=[("Location", payload["confirmation_url"])])
 

@@ -84,6 +84,34 @@ class BookingPageController(BookingPortal):
             "currency": {"symbol": currency.symbol, "position": currency.position,
                          "digits": currency.decimal_places},
             "lang": request.env.lang or "en_US",
+            **self._booking_widget_dependant_props(page, service_id),
+        }
+
+    def _booking_widget_dependant_props(self, page, service_id=None):
+        """The signed-in customer's dependants, and what a "Book again" link preselects.
+
+        ``?provider=`` counts when that provider delivers the chosen service
+        on this page; ``?dependant=`` (ids, comma-separated) keeps only the
+        signed-in customer's own active dependants: anyone else's id, or any
+        id for a guest, is ignored.
+        """
+        user = request.env.user
+        dependants = request.env["booking.dependant"]
+        if not user._is_public():
+            dependants = dependants.sudo().search([("partner_id", "=", user.partner_id.id)])
+        provider_id = 0
+        raw_provider = str(request.params.get("provider") or "")
+        if service_id and re.fullmatch(r"[0-9]{1,9}", raw_provider):
+            service = request.env["booking.service"].sudo().browse(service_id)
+            if int(raw_provider) in page._get_bookable_providers(service).ids:
+                provider_id = int(raw_provider)
+        wanted = {int(part) for part in str(request.params.get("dependant") or "").split(",")[:10]
+                  if re.fullmatch(r"[0-9]{1,9}", part.strip())}
+        return {
+            "dependants": [{"id": dependant.id, "name": dependant.name, "kind": dependant.kind}
+                           for dependant in dependants],
+            "providerId": provider_id,
+            "dependantIds": [dependant.id for dependant in dependants if dependant.id in wanted],
         }
 
     # === ROUTES === #

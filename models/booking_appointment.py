@@ -13,13 +13,14 @@ from markupsafe import Markup
 from markupsafe import escape
 from werkzeug.urls import url_encode
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, format_amount, html2plaintext
 from odoo.tools.sql import create_index
 
 from odoo.addons.auth_signup.models.res_partner import SignupError
 
+from ..booking_api.schemas import MAX_DEPENDANTS
 from ..const import CANCELLABLE_STATES
 from ..const import CANCELLED_STATES
 from ..const import MOVABLE_STATES
@@ -288,6 +289,26 @@ class BookingAppointment(models.Model):
     saved_card_label = fields.Char(compute="_compute_saved_card_label",
                                    help="The card checkout charges, if the customer saved one.")
 
+    # === DEPENDANTS AND VISIT RECORD === #
+    dependant_ids = fields.Many2many(
+        "booking.dependant", "booking_appointment_dependant_rel", "appointment_id", "dependant_id",
+        string="For", domain="[('partner_id', '=', partner_id)]",
+        help="The customer's pets, children... this visit is for. One booking covering several lasts as long as "
+             "theirs added up.")
+    service_for_dependant = fields.Boolean(related="service_id.for_dependant")
+    dependant_details = fields.Text(
+        string="About Them", compute="_compute_dependant_details",
+        help="What the provider should know: kind, breed, age, weight, allergies and medical notes.")
+    dependant_history_ids = fields.Many2many(
+        "booking.appointment", compute="_compute_dependant_history", string="Previous Visits",
+        help="Earlier visits of the same dependants with this merchant, most recent first.")
+    visit_summary = fields.Text(
+        tracking=True, copy=False,
+        help="What was done at the visit, written at checkout: the customer gets it with the receipt.")
+    care_instructions = fields.Text(
+        tracking=True, copy=False,
+        help="Follow-up instructions for the customer (aftercare, what to watch, when to come back).")
+
     # === DEFAULTS === #
 
     @api.model
@@ -308,7 +329,9 @@ class BookingAppointment(models.Model):
         """
         for appointment in self:
             service = appointment.service_id
-            appointment.duration_minutes = service.duration_minutes or appointment.duration_minutes or 60
+            # one booking for several dependants lasts as long as theirs added up
+            appointment.duration_minutes = (service.duration_minutes and service._duration_for(
+                len(appointment.dependant_ids))) or appointment.duration_minutes or 60
             appointment.buffer_before_minutes = service.buffer_before_minutes
             appointment.buffer_after_minutes = service.buffer_after_minutes
 
@@ -1943,13 +1966,14 @@ class BookingAppointment(models.Model):
 
     @api.model
     def _book_online(self, page, service, provider, start, customer=None, note=None, source="website",
-                     partner=None, address=None):
+                     partner=None, address=None, dependant_ids=None):
         """Book ``start`` (naive UTC) for a customer, following every rule of the page.
 
         :param provider: a provider, or an empty recordset for "any available".
         :param dict customer: ``name``, ``email``, ``phone`` of a visitor.
         :param partner: the customer who proved who they are (then ``customer`` is ignored).
         :param address: where the job takes place, for a service at the customer's address.
+        :param dependant_ids: ids of the customer's dependants this one booking covers (its duration adds up).
         :return: the new appointment (sudo).
         """
         if not partner and not page.allow_guest_booking:
@@ -1957,7 +1981,9 @@ class BookingAppointment(models.Model):
         note = clean_text(self.env, note, "note")
         address = self._clean_address(service, address)
         page._check_start(start)
-        Availability = self.env["booking.availability"].sudo()
+        dependants = self._check_online_dependants(service, partner, dependant_ids)
+        Availability = self.env["booking.availability"].sudo().with_context(
+            booking_dependant_count=len(dependants))
         slot = Availability._find_slot_or_raise(page, service, start, provider)
         self._check_customer_free(page, slot, partner=partner, customer=customer)
         prepay_full = self._check_no_show_risk(page, partner)
@@ -1978,6 +2004,8 @@ class BookingAppointment(models.Model):
                     "state": Appointment._get_initial_state(page, service, source, prepay_full=prepay_full),
                     "prepay_full": prepay_full,
                     "customer_exclusive": not page.allow_overlapping_bookings,
+                    # the duration adds up per dependant (see _compute_service_snapshot)
+                    "dependant_ids": [Command.set(dependants.ids)],
                 })
         except SlotUnavailableError:
             # taken between our check and the insert: the constraint decided
@@ -2139,7 +2167,9 @@ class BookingAppointment(models.Model):
         date_to = min(date_to, page._last_bookable_date())
         if date_to < date_from:
             return []
-        return self.env["booking.availability"].sudo()._get_slots(
+        # a booking for several dependants moves to a time that fits them all
+        return self.env["booking.availability"].sudo().with_context(
+            booking_dependant_count=len(appointment.dependant_ids))._get_slots(
             page, appointment.service_id, date_from, date_to,
             providers=None if any_provider else appointment.provider_id,
             exclude_ids=appointment.ids,
@@ -2188,7 +2218,8 @@ class BookingAppointment(models.Model):
         page, service = appointment.page_id, appointment.service_id
         page._check_start(start)
         provider = self.env["booking.provider"] if any_provider else appointment.provider_id
-        Availability = self.env["booking.availability"].sudo()
+        Availability = self.env["booking.availability"].sudo().with_context(
+            booking_dependant_count=len(appointment.dependant_ids))
         slot = Availability._find_slot_or_raise(page, service, start, provider, exclude_ids=appointment.ids)
         old_start, old_provider = appointment.start, appointment.provider_id
         if (slot.start, slot.provider_id) == (old_start, old_provider.id):
@@ -2204,3 +2235,128 @@ class BookingAppointment(models.Model):
     def _get_report_base_filename(self):
         self.ensure_one()
         return self.env._("Receipt %(ref)s", ref=self.name)
+
+    # === DEPENDANTS === #
+
+    @api.depends("dependant_ids", "dependant_ids.medical_notes", "dependant_ids.weight")
+    def _compute_dependant_details(self):
+        for appointment in self:
+            lines = []
+            for dependant in appointment.dependant_ids:
+                lines.append(dependant._summary_line())
+                if dependant.medical_notes:
+                    lines.append("  " + self.env._("Notes: %(notes)s", notes=dependant.medical_notes))
+            appointment.dependant_details = "\n".join(lines) or False
+
+    @api.depends("dependant_ids")
+    def _compute_dependant_history(self):
+        for appointment in self:
+            if not appointment.dependant_ids:
+                appointment.dependant_history_ids = False
+                continue
+            # searched with the user's rights: staff see their own company's visits only
+            appointment.dependant_history_ids = self.search([
+                ("dependant_ids", "in", appointment.dependant_ids.ids), ("id", "!=", appointment._origin.id),
+                ("state", "=", "done")], order="start desc", limit=20)
+
+    @api.onchange("dependant_ids", "service_id")
+    def _onchange_dependant_duration(self):
+        if self.service_id and len(self.dependant_ids) > 1:
+            self.duration_minutes = self.service_id._duration_for(len(self.dependant_ids))
+
+    @api.constrains("dependant_ids", "partner_id", "service_id")
+    def _check_dependants(self):
+        for appointment in self:
+            dependants = appointment.dependant_ids.sudo()
+            if not dependants:
+                continue
+            service = appointment.service_id
+            if dependants.partner_id != appointment.partner_id:
+                raise ValidationError(self.env._(
+                    "%(customer)s can only book for their own pets and family.",
+                    customer=appointment.partner_id.name))
+            if not service.for_dependant:
+                raise ValidationError(self.env._("%(service)s is not booked for a pet or family member.",
+                                                 service=service.name))
+            kinds = service._dependant_kinds()
+            wrong = dependants.filtered(lambda d, kinds=kinds: d.kind not in kinds)
+            if wrong:
+                raise ValidationError(self.env._("%(service)s is not for %(names)s.", service=service.name,
+                                                 names=", ".join(wrong.mapped("name"))))
+            if len(dependants) > service._max_dependants():
+                raise ValidationError(self.env._(
+                    "One booking of %(service)s covers at most %(count)s: book the others separately.",
+                    service=service.name, count=service._max_dependants()))
+
+    @api.model
+    def _check_online_dependants(self, service, partner, dependant_ids):
+        """The dependants a customer asked ``service`` for, checked; an empty recordset if none.
+
+        Dependants belong to proven customers: a guest cannot name one, and
+        an id that is not one of the customer's own active dependants is
+        refused like an unknown one (nothing tells them apart).
+
+        :raise LoginRequiredError: the service is for a dependant and the visitor is a guest.
+        :raise BookingInputError: on ``dependant_ids``.
+        """
+        Dependant = self.env["booking.dependant"].sudo()
+        ids = [value for value in (dependant_ids or []) if isinstance(value, int) and not isinstance(value, bool)]
+        if len(ids) != len(dependant_ids or []) or len(set(ids)) != len(ids) or len(ids) > MAX_DEPENDANTS:
+            raise BookingInputError({"dependant_ids": self.env._("must be at most %(count)s distinct ids",
+                                                                  count=MAX_DEPENDANTS)})
+        if not ids:
+            if service.for_dependant and not partner:
+                raise LoginRequiredError(self.env._(
+                    "Please sign in to book %(service)s for your pet or family member.", service=service.name))
+            if service.for_dependant:
+                raise BookingInputError({"dependant_ids": self.env._("choose who this booking is for")})
+            return Dependant
+        if not partner:
+            raise BookingInputError({"dependant_ids": self.env._(
+                "sign in to book for your pets and family")})
+        if not service.for_dependant:
+            raise BookingInputError({"dependant_ids": self.env._("this service is not booked for a dependant")})
+        dependants = Dependant.search([("id", "in", ids), ("partner_id", "=", partner.id)])
+        if len(dependants) != len(ids):
+            raise BookingInputError({"dependant_ids": self.env._("unknown pet or family member")})
+        kinds = service._dependant_kinds()
+        if dependants.filtered(lambda d: d.kind not in kinds):
+            raise BookingInputError({"dependant_ids": self.env._(
+                "%(service)s is not for this kind of dependant", service=service.name)})
+        if len(dependants) > service._max_dependants():
+            raise BookingInputError({"dependant_ids": self.env._(
+                "one booking covers at most %(count)s: book the others separately",
+                count=service._max_dependants())})
+        return dependants
+
+    def _book_again_url(self):
+        """"Book again": the page with this visit's service, provider and dependants chosen.
+
+        The page preselects a dependant for its signed-in owner only and
+        ignores the parameter for anyone else.
+        """
+        self.ensure_one()
+        params = {"service": self.service_id.id, "provider": self.provider_id.id}
+        if self.dependant_ids:
+            params["dependant"] = ",".join(str(dependant_id) for dependant_id in self.dependant_ids.ids)
+        return f"{self.page_id.get_base_url()}/p/{self.page_id.slug}?{url_encode(params)}"
+
+    def _get_visit_record_values(self):
+        """What the customer gets of the visit with the receipt: for whom, the summary, the care instructions."""
+        self.ensure_one()
+        if not (self.visit_summary or self.care_instructions):
+            return {}
+        return {
+            "dependants": ", ".join(self.dependant_ids.sudo().mapped("name")),
+            "summary": self.visit_summary or "",
+            "care_instructions": self.care_instructions or "",
+        }
+
+    # === FOLLOW-UPS === #
+
+    def _booked_again_since(self):
+        """Whether the customer booked this visit's service again since (any booking starting or made after it)."""
+        self.ensure_one()
+        return bool(self.sudo().with_context(active_test=False).search_count([
+            ("partner_id", "=", self.partner_id.id), ("service_id", "=", self.service_id.id),
+            ("id", "!=", self.id), "|", ("start", ">", self.start), ("create_date", ">", self.start)], limit=1))

@@ -264,7 +264,8 @@ class BookingAvailability(models.AbstractModel):
             earliest = now_epoch
             latest = now_epoch + 10 * 366 * 86400
         return engine.Rules(
-            duration=service.duration_minutes * 60,
+            # one booking for several dependants lasts as long as theirs added up
+            duration=service._duration_for(self.env.context.get("booking_dependant_count")) * 60,
             buffer_before=service.buffer_before_minutes * 60,
             buffer_after=service.buffer_after_minutes * 60,
             step=page._get_slot_step_minutes(service) * 60,

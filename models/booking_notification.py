@@ -172,6 +172,8 @@ class BookingNotification(models.Model):
         record = self._record().sudo()
         if not record:
             return True
+        if self.event == "rebook_reminder":  # they booked again while it waited: nothing to remind
+            return record._booked_again_since()
         if self.event == "reminder":
             return (record.state != "confirmed" or record.start <= fields.Datetime.now()
                     or self.occurrence != f"{record.start:%Y%m%d%H%M%S}")

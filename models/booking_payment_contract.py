@@ -935,7 +935,8 @@ class BookingPaymentContract(models.Model):
             "total_charged": self.amount_net,
             "payments": movements,
             "payment_method": ", ".join(methods),
-            "rebook_url": appointment._rebook_url() if appointment.state == "done" else "",
+            "rebook_url": appointment._book_again_url() if appointment.state == "done" else "",
+            "visit": appointment._get_visit_record_values(),
         }
 
     def _get_money_summary(self):

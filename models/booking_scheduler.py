@@ -11,6 +11,8 @@ from ..exceptions import SlotUnavailableError
 
 _logger = logging.getLogger(__name__)
 
+REBOOK_GRACE_DAYS = 14  # a follow-up fell due at most this long ago, or it is not sent at all
+
 
 class BookingScheduler(models.AbstractModel):
     """The scheduled actions of bookings: what is due, found in SQL, handed to the records' own methods.
@@ -123,6 +125,57 @@ class BookingScheduler(models.AbstractModel):
             for appointment in Appointment.browse(ids[:batch_size]):
                 queued += appointment._notify("reminder", f"{appointment.start:%Y%m%d%H%M%S}", rules=rule)
         self.env["ir.cron"]._notify_progress(done=queued, remaining=remaining)
+        return queued
+
+    # === FOLLOW-UPS: TIME TO BOOK AGAIN === #
+
+    @api.model
+    def _cron_send_rebook_reminders(self, batch_size=500):
+        """Queue "time to book again" for visits whose service's rebook interval has passed.
+
+        A done visit of a service with ``rebook_after_days`` is due that many
+        days after it ended; its customer gets the page's follow-up with a
+        one-tap "Book again" link, once (the outbox key is the sent-flag, and
+        visits already followed up are not selected again), and never when
+        they booked that service since (any booking starting or made after
+        the visit). Only visits that fell due in the last
+        ``REBOOK_GRACE_DAYS`` days are followed up: switching the interval on
+        does not write to customers about visits of long ago.
+        """
+        if not self._try_lock("rebook_reminders"):
+            return 0
+        Appointment = self.env["booking.appointment"].sudo()
+        Appointment.flush_model()
+        self.env["booking.service"].flush_model(["rebook_after_days"])
+        self.env["booking.notification"].flush_model()
+        now = fields.Datetime.now()
+        ids = self._locked_ids(SQL(
+            """
+            SELECT a.id
+              FROM booking_appointment a
+              JOIN booking_service s ON s.id = a.service_id
+             WHERE a.state = 'done'
+               AND s.rebook_after_days > 0
+               AND COALESCE(a.completed_at, a.stop) + s.rebook_after_days * interval '1 day' <= %(now)s
+               AND COALESCE(a.completed_at, a.stop) + s.rebook_after_days * interval '1 day'
+                   > %(now)s - %(grace)s * interval '1 day'
+               AND EXISTS (SELECT 1 FROM booking_notification_rule r
+                            WHERE r.page_id = a.page_id AND r.event = 'rebook_reminder' AND r.active)
+               AND NOT EXISTS (SELECT 1 FROM booking_notification n
+                                WHERE n.appointment_id = a.id AND n.event = 'rebook_reminder')
+               AND NOT EXISTS (SELECT 1 FROM booking_appointment later
+                                WHERE later.partner_id = a.partner_id AND later.service_id = a.service_id
+                                  AND later.id != a.id
+                                  AND (later.start > a.start OR later.create_date > a.start))
+          ORDER BY a.id
+             LIMIT %(limit)s
+            """,
+            now=now, grace=REBOOK_GRACE_DAYS, limit=batch_size + 1,
+        ))
+        queued = 0
+        for appointment in Appointment.browse(ids[:batch_size]):
+            queued += appointment._notify("rebook_reminder", "due", values={"url": appointment._book_again_url()})
+        self.env["ir.cron"]._notify_progress(done=queued, remaining=max(0, len(ids) - batch_size))
         return queued
 
     # === THE PROVIDERS' AGENDA FOR TOMORROW === #

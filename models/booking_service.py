@@ -79,6 +79,26 @@ class BookingService(models.Model):
         "booking.page", "booking_page_service_rel", "service_id", "page_id", string="Pages", check_company=True
     )
 
+    # === DEPENDANTS AND FOLLOW-UPS === #
+    for_dependant = fields.Boolean(
+        string="For a Pet, Child...",
+        help="Booked for one of the customer's dependants (a pet, a child...): customers choose which one, and "
+             "guests sign in first.")
+    dependant_kind_pet = fields.Boolean(string="Pets", default=True)
+    dependant_kind_child = fields.Boolean(string="Children")
+    dependant_kind_other = fields.Boolean(string="Others")
+    dependant_multi = fields.Boolean(
+        string="Several in One Booking",
+        help="One booking may cover several dependants (two dogs groomed in a row): the duration adds up per "
+             "dependant. Otherwise each dependant gets a booking of their own.")
+    dependant_max = fields.Integer(string="At Most", default=3,
+                                   help="How many dependants one booking may cover.")
+    rebook_after_days = fields.Integer(
+        string="Rebook After (days)",
+        help="When the next visit is due after a visit (42 for grooming every 6 weeks): the customer gets a "
+             "reminder with a one-tap link to book again, once, unless they booked this service since. "
+             "0: no reminder.")
+
     # === COMPUTES === #
 
     @api.depends("price", "deposit_type", "deposit_value", "currency_id")
@@ -153,3 +173,36 @@ class BookingService(models.Model):
         string="Recurring Bookings Online",
         help="Customers may book this service as a series (every N weeks, a number of times or until a date) "
         "on the website, the portal and the API. Staff may book series of any service.")
+
+    # === DEPENDANTS === #
+
+    @api.constrains("for_dependant", "dependant_kind_pet", "dependant_kind_child", "dependant_kind_other",
+                    "dependant_multi", "dependant_max", "rebook_after_days")
+    def _check_dependant_rules(self):
+        for service in self:
+            if service.for_dependant and not service._dependant_kinds():
+                raise ValidationError(self.env._(
+                    "%(service)s is for a dependant: tick the kinds it is for (pets, children, others).",
+                    service=service.name))
+            if service.dependant_multi and not 2 <= service.dependant_max <= 10:
+                raise ValidationError(self.env._("One booking covers from 2 to 10 dependants."))
+            if not 0 <= service.rebook_after_days <= 3 * 366:
+                raise ValidationError(self.env._("The next visit is due between 1 day and 3 years later."))
+
+    def _dependant_kinds(self):
+        """The kinds of dependant this service is for (``pet``, ``child``, ``other``)."""
+        self.ensure_one()
+        return [kind for kind, flag in (("pet", self.dependant_kind_pet), ("child", self.dependant_kind_child),
+                                        ("other", self.dependant_kind_other)) if flag]
+
+    def _max_dependants(self):
+        """How many dependants one booking of this service may cover."""
+        self.ensure_one()
+        if not self.for_dependant:
+            return 0
+        return self.dependant_max if self.dependant_multi else 1
+
+    def _duration_for(self, count):
+        """The duration of one booking covering ``count`` dependants: it adds up per dependant."""
+        self.ensure_one()
+        return self.duration_minutes * max(1, count or 1)

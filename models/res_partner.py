@@ -47,6 +47,23 @@ class ResPartner(models.Model):
         "record: merge the two contacts if they are the same person.",
     )
 
+    booking_dependant_ids = fields.One2many("booking.dependant", "partner_id", string="Pets & Family")
+    booking_dependant_count = fields.Integer(
+        compute="_compute_booking_dependant_count", groups="self_serve_booking.group_booking_user")
+
+    def _compute_booking_dependant_count(self):
+        counts = dict(self.env["booking.dependant"]._read_group(
+            [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]))
+        for partner in self:
+            partner.booking_dependant_count = counts.get(partner, 0)
+
+    def action_view_booking_dependants(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("self_serve_booking.booking_dependant_action")
+        action["domain"] = [("partner_id", "=", self.id)]
+        action["context"] = {"default_partner_id": self.id}
+        return action
+
     def _compute_booking_appointment_count(self):
         counts = dict(
             self.env["booking.appointment"]._read_group(

@@ -50,7 +50,7 @@ class TestNotificationRules(NotificationCase):
         self.assertEqual(events, {
             "request_received", "confirmed", "declined", "cancelled", "rescheduled", "reminder", "receipt",
             "waitlist_offer", "new_booking", "new_request", "request_nudge", "customer_cancelled",
-            "customer_rescheduled", "agenda", "review_request"})
+            "customer_rescheduled", "agenda", "review_request", "rebook_reminder"})
         self.assertEqual(sorted(page.notification_rule_ids.filtered(
             lambda r: r.event in ("new_booking", "new_request")).mapped(lambda r: (r.event, r.channel))),
             [("new_booking", "email"), ("new_booking", "inbox"), ("new_request", "email"), ("new_request", "inbox")],

@@ -1,4 +1,6 @@
 
+from datetime import timedelta
+
 import pytz
 
 from odoo import Command, api, fields, models
@@ -41,6 +43,14 @@ class BookingAssistant(models.TransientModel):
     address = fields.Char(string="Customer's Address", help="Where the job takes place (services at the customer's).")
     waitlist_id = fields.Many2one("booking.waitlist")
     slot_ids = fields.One2many("booking.assistant.slot", "wizard_id", string="Free Times")
+    # who it is for: the customer's pets, children... (services for a dependant)
+    service_for_dependant = fields.Boolean(related="service_id.for_dependant")
+    dependant_ids = fields.Many2many("booking.dependant", string="For",
+                                     domain="[('partner_id', '=', partner_id)]")
+    dependant_mode = fields.Selection(
+        selection=[("together", "One booking for all (durations add up)"),
+                   ("separate", "A booking each, one after the other")],
+        string="Several", default="together", required=True)
     searched = fields.Boolean()
 
     @api.model
@@ -98,7 +108,8 @@ class BookingAssistant(models.TransientModel):
     def action_search(self):
         """List the free times of the chosen day (one line per start)."""
         self.ensure_one()
-        slots = self.env["booking.availability"]._get_slots(
+        slots = self.env["booking.availability"].with_context(
+            booking_dependant_count=self._dependant_count_per_booking())._get_slots(
             self.page_id, self.service_id, self.date, self.date, providers=self.provider_id or None, strict=False
         )
         tz = pytz.timezone(self.page_id.tz)
@@ -164,5 +175,50 @@ class BookingAssistant(models.TransientModel):
             return self.waitlist_id.action_book(
                 start=start, provider=provider, by_staff=True, extra_vals={"channel": vals["channel"]}
             )
+        if self.dependant_ids:
+            return self._book_dependants(vals)
         return self.env["booking.appointment"].create(vals)
 
+
+    # === DEPENDANTS === #
+
+    @api.onchange("partner_id", "service_id")
+    def _onchange_dependants(self):
+        """Another customer or a service not for dependants drops the dependants chosen."""
+        foreign = self.dependant_ids.filtered(lambda d: d.partner_id != self.partner_id)
+        if not self.service_id.for_dependant or foreign:
+            self.dependant_ids = [Command.clear()]
+
+    @api.onchange("dependant_ids", "dependant_mode")
+    def _onchange_dependant_count(self):
+        """The times listed were for another duration: list them again."""
+        self.slot_ids = [Command.clear()]
+        self.searched = False
+
+    def _dependant_count_per_booking(self):
+        """How many dependants each booking covers: the duration of the times listed adds up for them."""
+        self.ensure_one()
+        if self.dependant_mode == "separate" or not self.dependant_ids:
+            return 1
+        return len(self.dependant_ids)
+
+    def _book_dependants(self, vals):
+        """Book for the chosen dependants: one booking for all, or one each, back to back from ``vals``'s start.
+
+        Each booking goes through the same checks as any other (working
+        time, overlaps, the dependants' owner and kinds); all are made or
+        none. :return: the first booking.
+        """
+        self.ensure_one()
+        Appointment = self.env["booking.appointment"]
+        service = self.service_id
+        if self.dependant_mode == "together" or len(self.dependant_ids) == 1:
+            # the duration adds up per dependant (booking.appointment._compute_service_snapshot)
+            return Appointment.create(dict(vals, dependant_ids=[Command.set(self.dependant_ids.ids)]))
+        gap = timedelta(minutes=service.duration_minutes + service.buffer_after_minutes
+                        + service.buffer_before_minutes)
+        appointments = Appointment
+        for index, dependant in enumerate(self.dependant_ids):
+            appointments |= Appointment.create(dict(vals, start=vals["start"] + index * gap,
+                                                    dependant_ids=[Command.set(dependant.ids)]))
+        return appointments[:1]

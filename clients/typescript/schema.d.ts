@@ -380,6 +380,8 @@ export interface components {
             note?: string | null;
             /** @description Where the job takes place: required for services at the customer's address (the service's location is customer). */
             address?: string | null;
+            /** @description The customer's own dependants this one booking covers (services for a dependant; the duration adds up per dependant). Only a customer who proved who they are may name them; to book each separately, send one request per dependant. */
+            dependant_ids?: number[] | null;
         };
         WaitlistRequest: {
             service_id: number;
@@ -521,6 +523,11 @@ export interface components {
              */
             location?: "business" | "customer";
             provider_ids?: number[];
+            /** @description Booked for a pet, a child... (dependant_ids). */
+            for_dependant?: boolean;
+            dependant_kinds?: ("pet" | "child" | "other")[];
+            /** @description How many dependants one booking may cover (0: not for dependants). */
+            max_dependants?: number;
         };
         Provider: {
             id: number;
@@ -592,6 +599,7 @@ export interface components {
             ics_url?: string;
             /** @description Where to pay the deposit, if one is due. */
             payment_url?: string | null;
+            dependant_ids?: number[];
         };
         BookingResponse: {
             booking: components["schemas"]["Booking"];
@@ -881,6 +889,7 @@ export interface operations {
                 provider_id?: number;
                 date_from: string;
                 date_to?: string;
+                dependant_count?: number;
             };
             header?: never;
             path: {

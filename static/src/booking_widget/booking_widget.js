@@ -62,6 +62,12 @@ export class BookingWidget extends Component {
             verified: this.restoreVerified(),
             verify: { open: false, stage: "ask", email: "", phone: "", code: "", errors: {}, message: null,
                       sending: false },
+            // who the booking is for (services for a pet, a child...): the signed-in customer's own
+            dependantIds: [],
+            dependantMode: "together",
+            dependantsChosen: false,
+            dependantQueue: [],
+            bookedForOthers: [],
         });
         this.userZone = DateTime.local().zoneName;
         this.onAvailability = this.onAvailability.bind(this);
@@ -155,7 +161,31 @@ export class BookingWidget extends Component {
         this.state.providers = data.providers;
         const preselected = data.services.find((s) => s.id === this.props.serviceId);
         if (preselected) {
-            await this.selectService(preselected.id);
+            await this.preselect(preselected);
+        }
+    }
+
+    /**
+     * "Book again": the service, and the provider and dependants of the link when they still fit (the
+     * server passes only the signed-in customer's own dependants), then the first day with free times.
+     */
+    async preselect(service) {
+        this.state.serviceId = service.id;
+        const own = (this.props.dependantIds || []).filter((id) => this.serviceDependants.some((d) => d.id === id));
+        this.state.dependantIds = own.slice(0, Math.max(1, service.max_dependants || 1));
+        this.state.dependantsChosen = this.state.dependantIds.length > 0;
+        this.state.dependantMode = this.state.dependantIds.length > 1 && service.max_dependants > 1 ? "together" : "separate";
+        this.state.dependantQueue = this.state.dependantMode === "separate" ? [...this.state.dependantIds] : [];
+        await this.selectService(service.id, { keepDependants: true });
+        const providerId = this.props.providerId;
+        if (providerId && this.props.showProviders && this.serviceProviders.some((p) => p.id === providerId)) {
+            await this.selectProvider(providerId);
+        }
+        if (providerId && this.state.step === "date") {
+            const first = Object.keys(this.slotsByDate).sort()[0];
+            if (first) {
+                this.selectDate({ iso: first, open: true, available: true });
+            }
         }
     }
 
@@ -178,6 +208,9 @@ export class BookingWidget extends Component {
         });
         if (this.state.providerId) {
             params.set("provider_id", this.state.providerId);
+        }
+        if (this.bookingDependantIds.length > 1) {
+            params.set("dependant_count", this.bookingDependantIds.length);
         }
         this.state.slotsLoading = true;
         const { status, data } = await this.api(`/pages/${this.props.slug}/slots?${params}`);
@@ -421,10 +454,13 @@ export class BookingWidget extends Component {
         }
     }
 
-    async selectService(serviceId) {
+    async selectService(serviceId, { keepDependants = false } = {}) {
         this.state.serviceId = serviceId;
         this.state.providerId = null;
         this.resetChoice();
+        if (!keepDependants) {
+            this.resetDependants();
+        }
         if (this.props.showProviders && this.serviceProviders.length > 1) {
             this.state.step = "provider";
             return;
@@ -442,6 +478,10 @@ export class BookingWidget extends Component {
     }
 
     async goToDates() {
+        if (this.service && this.service.for_dependant && !this.state.dependantsChosen) {
+            this.state.step = "dependant";
+            return;
+        }
         this.state.step = "date";
         await this.loadSlots();
         const byDate = this.slotsByDate;
@@ -489,9 +529,14 @@ export class BookingWidget extends Component {
     }
 
     back() {
+        const beforeDependant = this.props.showProviders && this.serviceProviders.length > 1 ? "provider" : "service";
+        if (this.state.step === "date" && this.service && this.service.for_dependant) {
+            this.state.dependantsChosen = false;
+        }
         const previous = {
             provider: "service",
-            date: this.props.showProviders && this.serviceProviders.length > 1 ? "provider" : "service",
+            dependant: beforeDependant,
+            date: this.service && this.service.for_dependant ? "dependant" : beforeDependant,
             time: "date",
             full: "date",
             contact: "time",
@@ -683,6 +728,9 @@ export class BookingWidget extends Component {
 
     async submitBooking() {
         const fields = { start: this.state.start };
+        if (this.service && this.service.for_dependant) {
+            fields.dependant_ids = this.bookingDependantIds;
+        }
         if (this.atCustomer) {
             fields.address = this.state.form.address.trim() || null;
         }
@@ -692,6 +740,10 @@ export class BookingWidget extends Component {
         }
         const { status, data } = answer;
         if (status === 201) {
+            if (this.state.dependantQueue.length > 1 && !data.booking.payment_url) {
+                this.nextDependant(data.booking);
+                return;
+            }
             window.location.assign(data.booking.payment_url || data.booking.confirmation_url);
             return;
         }
@@ -739,6 +791,82 @@ export class BookingWidget extends Component {
             return;
         }
         this.showErrors(status, data);
+    }
+
+    // ------------------------------------------------------------------
+    // Who the booking is for: the customer's pets, children...
+    // ------------------------------------------------------------------
+
+    get serviceDependants() {
+        const service = this.service;
+        if (!service || !service.for_dependant) {
+            return [];
+        }
+        return (this.props.dependants || []).filter((d) => (service.dependant_kinds || []).includes(d.kind));
+    }
+
+    /** The dependants of the booking being made: all chosen ones together, or the next one of a series. */
+    get bookingDependantIds() {
+        if (!this.service || !this.service.for_dependant) {
+            return [];
+        }
+        if (this.state.dependantMode === "separate") {
+            return this.state.dependantQueue.slice(0, 1);
+        }
+        return this.state.dependantIds;
+    }
+
+    get bookingDependantNames() {
+        const names = this.bookingDependantIds.map((id) => (this.props.dependants || []).find((d) => d.id === id))
+            .filter(Boolean).map((d) => d.name);
+        return names.join(", ");
+    }
+
+    get canBookTogether() {
+        return this.service && this.service.max_dependants > 1 &&
+            this.state.dependantIds.length <= this.service.max_dependants;
+    }
+
+    resetDependants() {
+        this.state.dependantIds = [];
+        this.state.dependantMode = "together";
+        this.state.dependantsChosen = false;
+        this.state.dependantQueue = [];
+        this.state.bookedForOthers = [];
+    }
+
+    toggleDependant(dependantId) {
+        const ids = this.state.dependantIds;
+        this.state.dependantIds = ids.includes(dependantId) ? ids.filter((id) => id !== dependantId)
+            : [...ids, dependantId];
+    }
+
+    async confirmDependants() {
+        if (!this.state.dependantIds.length) {
+            return;
+        }
+        if (this.state.dependantIds.length === 1 || !this.canBookTogether) {
+            this.state.dependantMode = this.state.dependantIds.length === 1 ? "together" : "separate";
+        }
+        this.state.dependantQueue = this.state.dependantMode === "separate" ? [...this.state.dependantIds] : [];
+        this.state.dependantsChosen = true;
+        this.resetChoice();
+        await this.goToDates();
+    }
+
+    /** One booking of a series (a booking each) is made: on to the next dependant's time. */
+    async nextDependant(booking) {
+        const done = this.bookingDependantNames;
+        this.state.bookedForOthers = [...this.state.bookedForOthers, { reference: booking.reference, name: done,
+                                                                         url: booking.confirmation_url }];
+        this.state.dependantQueue = this.state.dependantQueue.slice(1);
+        this.state.submitting = false;
+        this.resetChoice();
+        this.state.notice = _t("Booked for %(done)s (%(reference)s). Now choose a time for %(next)s.", {
+            done, reference: booking.reference, next: this.bookingDependantNames,
+        });
+        this.state.step = "date";
+        await this.loadSlots();
     }
 
     // ------------------------------------------------------------------
