@@ -707,6 +707,7 @@ class BookingApiController(http.Controller):
     def plan_series(self, slug):
         """Every occurrence of a series checked as a single booking would be; nothing is booked."""
         page = self._page_or_404(slug)
+        self._rate_limit(page)  # up to 52 occurrences checked, with alternatives: counted like a booking
         body = self._validated_body("SeriesRequest")
         args = self._series_args(page, body)
         Series = request.env["booking.series"]

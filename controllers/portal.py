@@ -461,6 +461,9 @@ class BookingPortal(payment_portal.PaymentPortal):
         appointment_sudo = self._booking_from_request(appointment_id, access_token)
         if not appointment_sudo:
             return request.redirect("/my")
+        if request.env.user._is_public() or request.env.user.partner_id != appointment_sudo.partner_id:
+            # a booking's link grants the booking, not the customer's points (DESIGN.md invariant 8)
+            return self._booking_redirect(appointment_sudo, request.env._("Sign in to use your loyalty points."))
         reward = request.env["loyalty.reward"].sudo()
         if isinstance(reward_id, str) and reward_id.isdigit() and len(reward_id) < 10:
             reward = reward.browse(int(reward_id)).exists()

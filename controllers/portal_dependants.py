@@ -10,6 +10,7 @@ from odoo.addons.portal.controllers.portal import CustomerPortal
 
 from ..const import URL_ID as ID
 from ..models.booking_dependant import DEPENDANT_KINDS
+from ..tools import text_error
 
 TEXT_LIMITS = {"name": 80, "species": 60, "breed": 60, "medical_notes": 2000}
 
@@ -53,6 +54,9 @@ class BookingDependantPortal(CustomerPortal):
             text = text.strip() if isinstance(text, str) else ""
             if len(text) > limit:
                 errors[field] = request.env._("is too long (at most %(count)s characters)", count=limit)
+            elif text_error(text):
+                errors[field] = request.env._("must not contain control characters")
+                text = ""
             if field != "medical_notes":
                 text = " ".join(text.split())
             values[field] = text or False

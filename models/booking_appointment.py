@@ -630,9 +630,18 @@ class BookingAppointment(models.Model):
             if staff:
                 appointment.sudo().message_subscribe(partner_ids=staff.ids, subtype_ids=staff_subtypes.ids)
 
+    def _get_allowed_message_post_params(self):
+        """A review is given through its signed link only (``_submit_review``), never with a chatter message."""
+        return super()._get_allowed_message_post_params() - {"rating_value"}
+
     @api.returns("mail.message", lambda value: value.id)
     def message_post(self, **kwargs):
-        """A message from outside (the customer on their booking page, an e-mail reply) reaches staff."""
+        """A message from outside (the customer on their booking page, an e-mail reply) reaches staff.
+
+        A rating never comes with a message (portal_rating would make it a
+        published review): reviews are answered through their signed link.
+        """
+        kwargs.pop("rating_value", None)
         if len(self) == 1 and kwargs.get("message_type") in ("comment", "email"):
             author = self.env["res.partner"].browse(kwargs.get("author_id") or self.env.user.partner_id.id)
             if not author.sudo().user_ids.filtered(lambda user: not user.share):
@@ -1810,6 +1819,11 @@ class BookingAppointment(models.Model):
     def _loyalty_earn(self):
         """A completed visit earns its points, once."""
         for appointment in self.filtered(lambda a: a.page_id.loyalty_program_id and not a.loyalty_points_earned):
+            program = appointment.page_id.loyalty_program_id.sudo()
+            visit_day = appointment.page_id._local(appointment.start).date()
+            if not program.active or (program.date_from and visit_day < program.date_from) or \
+                    (program.date_to and visit_day > program.date_to):
+                continue  # a programme that is off, or not running that day, earns nothing
             points = appointment._loyalty_points_for_visit()
             if points <= 0:
                 continue
@@ -2275,6 +2289,9 @@ class BookingAppointment(models.Model):
                 raise ValidationError(self.env._(
                     "%(customer)s can only book for their own pets and family.",
                     customer=appointment.partner_id.name))
+            if dependants.filtered(lambda d, company=appointment.company_id: d.company_id and d.company_id != company):
+                raise ValidationError(self.env._("A pet or family member recorded by another business cannot be "
+                                                 "booked here."))
             if not service.for_dependant:
                 raise ValidationError(self.env._("%(service)s is not booked for a pet or family member.",
                                                  service=service.name))

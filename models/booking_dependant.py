@@ -6,6 +6,11 @@ from odoo.exceptions import AccessError, ValidationError
 DEPENDANT_KINDS = [("pet", "Pet"), ("child", "Child"), ("other", "Other")]
 
 
+# what a customer may set on their dependants (the portal's form)
+PORTAL_FIELDS = frozenset({"name", "kind", "species", "breed", "birth_date", "weight", "medical_notes", "active",
+                           "image_128"})
+
+
 class BookingDependant(models.Model):
     """Someone a customer books for: a pet, a child, a parent in their care.
 
@@ -84,10 +89,23 @@ class BookingDependant(models.Model):
                 raise ValidationError(self.env._("The weight of %(name)s must lie between 0 and 5,000 kg.",
                                                  name=dependant.name))
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # a customer adds dependants of their own, with what the portal form holds: never one of a merchant's,
+        # nor one already on a booking (bookings name dependants through their own rules)
+        user = self.env.user
+        if user.share and not self.env.su:
+            for vals in vals_list:
+                if set(vals) - PORTAL_FIELDS - {"partner_id"} or \
+                        vals.get("partner_id", user.partner_id.id) != user.partner_id.id:
+                    raise AccessError(self.env._("You can only add your own pets and family, with their details."))
+                vals.update(partner_id=user.partner_id.id, company_id=False)
+        return super().create(vals_list)
+
     def write(self, vals):
-        # a customer edits their own dependants, never moves one to another owner or merchant
-        if self.env.user.share and not self.env.su and {"partner_id", "company_id"} & set(vals):
-            raise AccessError(self.env._("You cannot change who a dependant belongs to."))
+        # a customer edits their own dependants' details: never the owner, the merchant, or the bookings
+        if self.env.user.share and not self.env.su and set(vals) - PORTAL_FIELDS:
+            raise AccessError(self.env._("You can only change the details of your pets and family."))
         return super().write(vals)
 
     # === BUSINESS METHODS === #

@@ -728,7 +728,9 @@ class BookingPage(models.Model):
 
     def _review_domain(self, service=None, provider=None):
         self.ensure_one()
+        # answered through the review link (booking_answered_at), published
         domain = [("booking_page_id", "=", self.id), ("consumed", "=", True), ("is_internal", "=", False),
+                  ("booking_answered_at", "!=", False),
                   ("booking_service_id", "in", self._get_bookable_services().ids)]
         if service:
             domain.append(("booking_service_id", "=", service.id))

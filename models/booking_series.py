@@ -6,7 +6,9 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..const import CANCELLABLE_STATES
+from ..exceptions import BookingActionRefused
 from ..exceptions import BookingInputError
+from ..exceptions import LoginRequiredError
 from ..exceptions import SeriesUnavailableError
 from ..exceptions import SlotUnavailableError
 
@@ -146,6 +148,13 @@ class BookingSeries(models.Model):
         """
         if not staff and not service.allow_series:
             raise BookingInputError({"service_id": self.env._("cannot be booked as a series")})
+        if service.for_dependant:
+            raise BookingInputError({"service_id": self.env._(
+                "is booked for a pet or family member: book its visits one by one")})
+        if not staff and not partner:
+            # a series is for a customer who proved who they are: a guest's contact is made from what they typed,
+            # and a stranger holding a whole season of someone's times is exactly what a sign-in prevents
+            raise LoginRequiredError(self.env._("Please sign in to book a series."))
         starts = self._occurrence_starts(page, first_start, interval_weeks, count=count, until=until)
         for index, start in (replacements or {}).items():
             if not isinstance(index, int) or not 0 <= index < len(starts):
@@ -223,6 +232,15 @@ class BookingSeries(models.Model):
         """
         self.ensure_one()
         occurrences = self._occurrences_from(appointment)
+        # every occurrence checked and locked before anything is cancelled: a refund sent to the payment
+        # provider cannot be taken back by a rollback, so no occurrence may fail after the first is refunded
+        if not occurrences.sudo()._try_lock():
+            raise UserError(self.env._("This series is being changed by someone else. Please try again."))
+        if by_customer:
+            for occurrence in occurrences:
+                check = occurrence._get_change_check("cancel")
+                if not check["allowed"]:
+                    raise BookingActionRefused(check["code"], check["reason"])
         with self.env.cr.savepoint():
             for occurrence in occurrences:
                 if by_customer:

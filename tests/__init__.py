@@ -26,6 +26,7 @@ from . import test_on_site
 from . import test_payments
 from . import test_payments_stripe
 from . import test_receptionist
+from . import test_returning_trust
 from . import test_reviews
 from . import test_security
 from . import test_series
