@@ -64,6 +64,7 @@
     ],
     "demo": [
         "demo/booking_demo.xml",
+        "demo/booking_demo_more.xml",
     ],
     "assets": {
         "web.assets_backend": [
