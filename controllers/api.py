@@ -151,10 +151,11 @@ class BookingApiController(http.Controller):
             failure = ApiError(422, "idempotency_key_reused", error.args[0])
         elif isinstance(error, BookingActionRefused):
             failure = ApiError(409, error.code, error.args[0])
+        elif isinstance(error, AccessError | MissingError | NotFound):
+            # before UserError, of which Odoo makes them subclasses: what the caller may not see does not exist
+            failure = ApiError(404, "not_found", env._("Not found."))
         elif isinstance(error, ValidationError | UserError):
             failure = ApiError(400, "validation", error.args[0], fields={})
-        elif isinstance(error, AccessError | MissingError | NotFound):
-            failure = ApiError(404, "not_found", env._("Not found."))
         elif isinstance(error, HTTPException) and error.code and 400 <= error.code < 500:
             # e.g. a body shorter than its Content-Length (the client went away)
             failure = ApiError(error.code, "bad_request", env._("The request could not be read."))
@@ -587,7 +588,8 @@ class BookingApiController(http.Controller):
     def my_live_channel(self):
         """Where and how to follow the customer's bookings live: Odoo's websocket and this token's channel."""
         session = self._session()
-        host_url = request.httprequest.host_url.rstrip("/")
+        # the page's public address (its website's, else web.base.url): right behind a TLS proxy too
+        host_url = session.page_id.sudo().get_base_url().rstrip("/")
         websocket_url = ("wss://" if host_url.startswith("https://") else "ws://") + host_url.split("://", 1)[1]
         return json_response({
             "channel": session._live_channel(),

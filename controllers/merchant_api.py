@@ -16,7 +16,7 @@ method and its guards. Errors are the public API's: JSON with a stable
 import re
 from datetime import datetime, time, timedelta
 
-from odoo import http
+from odoo import fields, http
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.http import request
 
@@ -87,7 +87,9 @@ class MerchantApiController(http.Controller):
     def _merchant_body(self):
         """The optional JSON body of an action (an empty body is ``{}``), validated."""
         httprequest = request.httprequest
-        if not httprequest.content_length and not httprequest.get_data(cache=True):
+        if not httprequest.content_length:
+            if httprequest.headers.get("Transfer-Encoding"):  # a body of unknown length is never read whole
+                raise ApiError(411, "length_required", request.env._("Send the body with a Content-Length."))
             return {}
         body = self._read_json_body()
         self._raise_input_errors(validator.validate(body, schemas.ref("MerchantActionRequest")))
@@ -145,6 +147,8 @@ class MerchantApiController(http.Controller):
             if not body.get("start"):
                 raise BookingInputError({"start": env._("is required")})
             vals = {"start": _to_naive_utc(body["start"])}
+            if vals["start"] <= fields.Datetime.now():
+                raise BookingInputError({"start": env._("is in the past")})
             if body.get("provider_id"):
                 provider = env["booking.provider"].search([("id", "=", body["provider_id"])])  # record rules
                 if not provider or appointment.service_id not in provider.service_ids:
@@ -155,6 +159,9 @@ class MerchantApiController(http.Controller):
     # === PAYLOADS === #
 
     def _merchant_appointment_payload(self, appointment):
+        # the key's user may read the appointment (record rules, checked before); its customer, page,
+        # service and provider are read for the payload as they are, whatever rules apply to contacts
+        appointment = appointment.sudo()
         contract = appointment.contract_id
         partner = appointment.partner_id
         return {

@@ -650,7 +650,7 @@ class BookingAppointment(models.Model):
                 kwargs["partner_ids"] = list({*(kwargs.get("partner_ids") or []), *staff.ids})
         message = super().message_post(**kwargs)
         if len(self) == 1 and message.message_type in ("comment", "email", "email_outgoing") \
-                and not message.subtype_id.internal and message.subtype_id:
+                and not message.subtype_id.internal and message.subtype_id and not message.is_internal:
             self._live_send_message(message)
         return message
 

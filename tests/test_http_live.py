@@ -99,6 +99,8 @@ class TestLiveStatus(BookingDataMixin, WebsocketCase):
             body="See you at two!", message_type="comment", subtype_xmlid="mail.mt_comment")
         self.mine.with_user(self.user_staff).message_post(
             body="Staff only", message_type="comment", subtype_xmlid="mail.mt_note")
+        self.mine.with_user(self.user_staff).message_post(
+            body="Employees only", message_type="comment", subtype_xmlid="mail.mt_comment", is_internal=True)
         self.mine.with_user(self.user_staff).action_cancel(reason="Closed")
         messages = self.bus_messages(self.session)
         self.assertEqual([(m["type"], m["payload"].get("event")) for m in messages],

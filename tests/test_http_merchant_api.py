@@ -193,6 +193,30 @@ class TestMerchantApi(BookingHttpCommon):
         self.assertEqual(self.states(), before, "refusals changed nothing")
 
     @freeze_time(NOW)
+    def test_a_move_into_the_past_is_refused(self):
+        response, data = self.act(self.confirmed, "move", self.key_staff, {"start": "2025-05-30T09:00:00Z"})
+        self.assertError(response, data, 400, "validation")
+        self.assertEqual(self.confirmed.start, self.at(14))
+
+    @freeze_time(NOW)
+    def test_a_customer_the_user_cannot_read_does_not_break_the_list(self):
+        """A contact of another company on one of this company's bookings: listed, not a 400 with Odoo's text."""
+        foreign = self.env["res.partner"].create({"name": "Fiona Foreign", "company_id": self.company_b.id})
+        self.confirmed.sudo().partner_id = foreign
+        response, data = self.call("GET", "/appointments", self.key_staff)
+        self.assertEqual(response.status_code, 200, data)
+        self.assertIn("Fiona Foreign", [row["customer"]["name"] for row in data["appointments"]])
+        response, data = self.act(self.confirmed, "check_in", self.key_staff)
+        self.assertNotIn("access", str(data).lower())
+
+    @freeze_time(NOW)
+    def test_a_body_of_unknown_length_is_not_read(self):
+        response, data = self.call("POST", f"/appointments/{self.request.id}/approve", self.key_staff,
+                                   raw=iter([b"{}"]), headers={"Content-Type": "application/json"})
+        self.assertError(response, data, 411, "length_required")
+        self.assertEqual(self.request.state, "pending")
+
+    @freeze_time(NOW)
     def test_move_check_in_complete(self):
         response, data = self.act(self.confirmed, "move", self.key_staff, {"start": "2025-06-02T13:00:00+02:00"})
         self.assertEqual(response.status_code, 200, data)
