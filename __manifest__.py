@@ -60,6 +60,7 @@
         "views/booking_review_templates.xml",
         "views/booking_review_views.xml",
         "views/booking_series_views.xml",
+        "views/booking_series_portal_templates.xml",
         "views/booking_loyalty_templates.xml",
     ],
     "demo": [

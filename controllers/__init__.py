@@ -3,4 +3,5 @@ from . import main
 from . import merchant_api
 from . import portal
 from . import portal_dependants
+from . import portal_series
 from . import twilio

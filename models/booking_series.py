@@ -185,9 +185,10 @@ class BookingSeries(models.Model):
                             "source": "backend", "series_id": series.id,
                         })
                     else:
+                        # the portal is the website's: an appointment has no "portal" source of its own
                         appointment = Appointment._book_online(
                             page, service, entry["provider"], entry["start"], customer=customer, note=note,
-                            source=source, partner=series.partner_id)
+                            source="website" if source == "portal" else source, partner=series.partner_id)
                         appointment.series_id = series
                 series.message_post(body=self.env._("Series booked: %(count)s occurrences.", count=len(plan)))
         except SlotUnavailableError:
