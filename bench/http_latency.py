@@ -40,7 +40,7 @@ from odoo_server import print_errors
 # scenario: (days in the slots request, target ratio slots / page)
 TARGETS = {"base": (7, 3.0), "large": (31, 2.0)}
 QUERY_SAMPLES = 5
-PROBE_WARM_UP = 24
+PROBE_WARM_UP = 40
 
 
 def main():
