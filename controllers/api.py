@@ -27,7 +27,6 @@ from odoo.addons.bus.websocket import WebsocketConnectionHandler
 from ..booking_api import openapi
 from ..booking_api import schemas
 from ..booking_api import validator
-from ..const import ATTEMPTS_FACTOR
 from ..const import MAX_SLOT_RANGE_DAYS
 from ..const import URL_ID as ID
 from ..exceptions import BookingActionRefused
@@ -273,14 +272,8 @@ class BookingApiController(http.Controller):
             return
         user = request.env.user
         client = f"user:{user.id}" if not user._is_public() else (request.httprequest.remote_addr or "unknown")
-        limits = request.env["booking.rate.limit"].sudo()
         environ["self_serve_booking.rate_limit_counted"] = True
-        allowed, retry_after, _attempt = limits._take(
-            f"page-attempts:{page.id}:{client}", page.rate_limit_count * ATTEMPTS_FACTOR, page.rate_limit_minutes)
-        hit_id = None
-        if allowed:
-            allowed, retry_after, hit_id = limits._take(
-                f"page:{page.id}:{client}", page.rate_limit_count, page.rate_limit_minutes)
+        allowed, retry_after, hit_id = request.env["booking.rate.limit"].sudo()._take_page_write(page, client)
         environ["self_serve_booking.rate_limit_hit"] = hit_id
         if not allowed:
             raise ApiError(

@@ -6,7 +6,6 @@ from odoo import fields, http
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.http import request
 
-from ..const import ATTEMPTS_FACTOR
 from ..const import CANCELLABLE_STATES
 from ..const import RESCHEDULABLE_STATES
 from ..const import URL_ID as ID
@@ -80,15 +79,7 @@ class BookingSeriesPortal(BookingPortal):
             given back (``_give_back``) when the request is refused for its
             input or a taken time, as the API does.
         """
-        client = f"user:{request.env.user.id}"
-        limits = request.env["booking.rate.limit"].sudo()
-        allowed, retry_after, _attempt = limits._take(
-            f"page-attempts:{page.id}:{client}", page.rate_limit_count * ATTEMPTS_FACTOR, page.rate_limit_minutes)
-        hit_id = None
-        if allowed:
-            allowed, retry_after, hit_id = limits._take(
-                f"page:{page.id}:{client}", page.rate_limit_count, page.rate_limit_minutes)
-        return allowed, retry_after, hit_id
+        return request.env["booking.rate.limit"].sudo()._take_page_write(page, f"user:{request.env.user.id}")
 
     def _booking_series_form(self, appointment_sudo, form):
         """The rhythm and length the form asks for, checked: ``(values, errors)``.

@@ -426,7 +426,7 @@ class PageDesk(engine.Desk):
             else None
 
     def _take_rate_limit(self):
-        """Count a booking or a waitlist entry against the customer, as the API does (one counter per client).
+        """Count a booking or a waitlist entry against the customer, on the API's own counters.
 
         :raise engine.Limited: beyond the page's limit; nobody is alerted.
         """
@@ -434,11 +434,11 @@ class PageDesk(engine.Desk):
         if conversation.channel == "sms":
             client = f"sms:{conversation.number}"
         elif conversation.partner_id and not conversation.partner_id.booking_unverified:
-            client = f"partner:{conversation.partner_id.id}"
+            users = conversation.partner_id.user_ids
+            client = f"user:{users[0].id}" if users else f"partner:{conversation.partner_id.id}"  # the API's key
         else:
             client = conversation.remote_addr or "unknown"
-        allowed, retry_after, _hit = self.env["booking.rate.limit"].sudo()._take(
-            f"page:{page.id}:{client}", page.rate_limit_count, page.rate_limit_minutes)
+        allowed, retry_after, _hit = self.env["booking.rate.limit"].sudo()._take_page_write(page, client)
         if not allowed:
             raise engine.Limited(self.env._("Too many requests from you. Try again in %(minutes)s minute(s).",
                                             minutes=max(1, round(retry_after / 60))))

@@ -4,6 +4,8 @@ import math
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..const import ATTEMPTS_FACTOR
+
 RETENTION_HOURS = 24
 
 
@@ -37,6 +39,23 @@ class BookingRateLimit(models.Model):
             yield cr
 
     @api.model
+    def _take_page_write(self, page, client):
+        """One request of ``client`` that writes on ``page`` (a booking, a waitlist entry, a series).
+
+        Two counters per client: writes, within the page's limit, and every
+        attempt, within ``ATTEMPTS_FACTOR`` times it; the write's hit can be
+        given back (``_give_back``) when the request is refused for its input.
+        Every channel counts here (the API, the portal, the receptionist),
+        so one client has one allowance.
+
+        :return: ``(allowed, retry_after_seconds, hit_id)``
+        """
+        allowed, retry_after, _attempt = self._take(
+            f"page-attempts:{page.id}:{client}", page.rate_limit_count * ATTEMPTS_FACTOR, page.rate_limit_minutes)
+        if not allowed:
+            return allowed, retry_after, None
+        return self._take(f"page:{page.id}:{client}", page.rate_limit_count, page.rate_limit_minutes)
+
     def _hit(self, key, limit, window_minutes):
         """Record a hit for ``key`` unless ``limit`` hits happened in the window.
 
