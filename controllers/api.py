@@ -459,8 +459,9 @@ class BookingApiController(http.Controller):
         values = self._parsed_query("slots", query)
         service = page._get_bookable_service(values["service_id"])
         provider = page._get_bookable_provider(service, values.get("provider_id"))
-        slots, open_dates = page.with_context(booking_dependant_count=values.get("dependant_count", 1))._get_open_slots(
-            service, provider, values["date_from"], values.get("date_to"))
+        slots, open_dates = page._get_open_slots(
+            service, provider, values["date_from"], values.get("date_to"),
+            duration_minutes=service._duration_for(values.get("dependant_count", 1)))
         return json_response({"timezone": page.tz, "slots": [self._api_slot_payload(slot) for slot in slots],
                               "open_dates": sorted(day.isoformat() for day in open_dates)})
 

@@ -1292,8 +1292,9 @@ class BookingAppointment(models.Model):
         """"Free: Tue 10:00, Wed 14:30. " — the nearest free times, for a short message; or nothing."""
         self.ensure_one()
         slots = self.env["booking.availability"].sudo()._nearest_slots(
-            self.page_id, self.service_id, self.start, limit=4)
-        times = [self._when_label(slot.start, style="short") for slot in slots if slot.start != self.start][:3]
+            self.page_id, self.service_id, self.start, limit=3, duration_minutes=self.duration_minutes,
+            exclude_start=True)
+        times = [self._when_label(slot.start, style="short") for slot in slots]
         return self.env._("Free: %(times)s. ", times=", ".join(times)) if times else ""
 
     def _get_alternative_slots(self, limit=3):
@@ -1303,8 +1304,9 @@ class BookingAppointment(models.Model):
         """
         self.ensure_one()
         slots = self.env["booking.availability"].sudo()._nearest_slots(
-            self.page_id, self.service_id, self.start, limit=limit + 1)
-        return [self._when_label(slot.start) for slot in slots if slot.start != self.start][:limit]
+            self.page_id, self.service_id, self.start, limit=limit, duration_minutes=self.duration_minutes,
+            exclude_start=True)
+        return [self._when_label(slot.start) for slot in slots]
 
     def _check_in_qr_url(self):
         """The check-in QR code as an image address, for e-mails (clients block inline images)."""
@@ -1996,9 +1998,9 @@ class BookingAppointment(models.Model):
         address = self._clean_address(service, address)
         page._check_start(start)
         dependants = self._check_online_dependants(service, partner, dependant_ids)
-        Availability = self.env["booking.availability"].sudo().with_context(
-            booking_dependant_count=len(dependants))
-        slot = Availability._find_slot_or_raise(page, service, start, provider)
+        Availability = self.env["booking.availability"].sudo()
+        duration = service._duration_for(len(dependants))
+        slot = Availability._find_slot_or_raise(page, service, start, provider, duration_minutes=duration)
         self._check_customer_free(page, slot, partner=partner, customer=customer)
         prepay_full = self._check_no_show_risk(page, partner)
         Appointment = self.sudo()
@@ -2023,7 +2025,7 @@ class BookingAppointment(models.Model):
                 })
         except SlotUnavailableError:
             # taken between our check and the insert: the constraint decided
-            raise Availability._slot_unavailable(page, service, start, provider) from None
+            raise Availability._slot_unavailable(page, service, start, provider, duration_minutes=duration) from None
         return appointment
 
     @api.model
@@ -2181,12 +2183,11 @@ class BookingAppointment(models.Model):
         date_to = min(date_to, page._last_bookable_date())
         if date_to < date_from:
             return []
-        # a booking for several dependants moves to a time that fits them all
-        return self.env["booking.availability"].sudo().with_context(
-            booking_dependant_count=len(appointment.dependant_ids))._get_slots(
+        # the booking's own length: one for several dependants moves to a time that fits them all
+        return self.env["booking.availability"].sudo()._get_slots(
             page, appointment.service_id, date_from, date_to,
             providers=None if any_provider else appointment.provider_id,
-            exclude_ids=appointment.ids,
+            exclude_ids=appointment.ids, duration_minutes=appointment.duration_minutes,
         )
 
     def _get_reschedule_choices(self, day=None, start=None, any_provider=False):
@@ -2232,9 +2233,10 @@ class BookingAppointment(models.Model):
         page, service = appointment.page_id, appointment.service_id
         page._check_start(start)
         provider = self.env["booking.provider"] if any_provider else appointment.provider_id
-        Availability = self.env["booking.availability"].sudo().with_context(
-            booking_dependant_count=len(appointment.dependant_ids))
-        slot = Availability._find_slot_or_raise(page, service, start, provider, exclude_ids=appointment.ids)
+        Availability = self.env["booking.availability"].sudo()
+        duration = appointment.duration_minutes
+        slot = Availability._find_slot_or_raise(page, service, start, provider, exclude_ids=appointment.ids,
+                                                duration_minutes=duration)
         old_start, old_provider = appointment.start, appointment.provider_id
         if (slot.start, slot.provider_id) == (old_start, old_provider.id):
             return appointment
@@ -2242,7 +2244,8 @@ class BookingAppointment(models.Model):
             with self.env.cr.savepoint():
                 appointment.write({"start": slot.start, "provider_id": slot.provider_id})
         except SlotUnavailableError:
-            raise Availability._slot_unavailable(page, service, start, provider) from None
+            raise Availability._slot_unavailable(page, service, start, provider,
+                                                 duration_minutes=duration) from None
         appointment._queue_move_notifications(old_start, old_provider, moved_by=moved_by)
         return appointment
 

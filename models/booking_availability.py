@@ -253,11 +253,13 @@ class BookingAvailability(models.AbstractModel):
     # === SLOTS === #
 
     @api.model
-    def _get_rules(self, page, service, now, strict=True):
+    def _get_rules(self, page, service, now, strict=True, duration_minutes=None):
         """The engine's rules for ``service`` on ``page`` at ``now``.
 
         ``strict`` applies the page's minimum notice and horizon (customers);
         without it only "not in the past" remains (staff booking a walk-in).
+        ``duration_minutes`` is the booking's own length when it is not the
+        service's (one booking for several dependants lasts theirs added up).
         """
         now_epoch = to_epoch(now)
         if strict:
@@ -267,8 +269,7 @@ class BookingAvailability(models.AbstractModel):
             earliest = now_epoch
             latest = now_epoch + 10 * 366 * 86400
         return engine.Rules(
-            # one booking for several dependants lasts as long as theirs added up
-            duration=service._duration_for(self.env.context.get("booking_dependant_count")) * 60,
+            duration=(duration_minutes or service.duration_minutes) * 60,
             buffer_before=service.buffer_before_minutes * 60,
             buffer_after=service.buffer_after_minutes * 60,
             step=page._get_slot_step_minutes(service) * 60,
@@ -286,7 +287,7 @@ class BookingAvailability(models.AbstractModel):
 
     @api.model
     def _get_slots(self, page, service, date_from, date_to, providers=None, now=None, strict=True, exclude_ids=(),
-                   ignore_busy=False):
+                   ignore_busy=False, duration_minutes=None):
         """Bookable slots of ``service`` on ``page`` whose local date lies in range.
 
         :param providers: restrict to these providers (default: every active
@@ -294,14 +295,17 @@ class BookingAvailability(models.AbstractModel):
         :param exclude_ids: appointments whose time counts as free (a move).
         :param ignore_busy: the slots as if nobody had booked (tells a taken
             slot from a time that was never bookable).
+        :param duration_minutes: the booking's length when not the service's
+            (see ``booking.service._duration_for``).
         :return: list of :data:`Slot`, sorted by start; at equal starts the
             provider "any available" would assign comes first.
         """
         return self._compute_slots(page, service, date_from, date_to, providers=providers, now=now, strict=strict,
-                                   exclude_ids=exclude_ids, ignore_busy=ignore_busy)[0]
+                                   exclude_ids=exclude_ids, ignore_busy=ignore_busy,
+                                   duration_minutes=duration_minutes)[0]
 
     @api.model
-    def _get_days(self, page, service, date_from, date_to, providers=None, now=None):
+    def _get_days(self, page, service, date_from, date_to, providers=None, now=None, duration_minutes=None):
         """The slots of the range, and the local dates that have bookable time when nobody has booked it.
 
         A date out of the second set is closed (nobody works, time off,
@@ -311,11 +315,11 @@ class BookingAvailability(models.AbstractModel):
         :return: ``(slots, open_dates)``
         """
         return self._compute_slots(page, service, date_from, date_to, providers=providers, now=now,
-                                   with_open_days=True)
+                                   with_open_days=True, duration_minutes=duration_minutes)
 
     @api.model
     def _compute_slots(self, page, service, date_from, date_to, providers=None, now=None, strict=True,
-                       exclude_ids=(), ignore_busy=False, with_open_days=False):
+                       exclude_ids=(), ignore_busy=False, with_open_days=False, duration_minutes=None):
         now = now or fields.Datetime.now()
         bookable = page._get_bookable_providers(service)
         providers = bookable if providers is None else providers & bookable
@@ -337,7 +341,7 @@ class BookingAvailability(models.AbstractModel):
                                  travel=provider.travel_minutes * 60 if on_site else 0)
             for provider in providers
         ]
-        rules = self._get_rules(page, service, now, strict=strict)
+        rules = self._get_rules(page, service, now, strict=strict, duration_minutes=duration_minutes)
         found = engine.compute_slots(inputs, rules, page.tz, date_from, date_to)
         # each instant converted once: providers share starts, a stop is often another slot's start
         instants = {}
@@ -361,7 +365,7 @@ class BookingAvailability(models.AbstractModel):
 
     @api.model
     def _find_slot(self, page, service, start, provider=None, now=None, strict=True, exclude_ids=(),
-                   ignore_busy=False):
+                   ignore_busy=False, duration_minutes=None):
         """The slot starting at ``start`` with ``provider`` (or "any"), or None.
 
         With no provider, the one "any available" assigns is returned.
@@ -370,7 +374,7 @@ class BookingAvailability(models.AbstractModel):
         providers = provider if provider else None
         for slot in self._get_slots(
             page, service, day, day, providers=providers, now=now, strict=strict, exclude_ids=exclude_ids,
-            ignore_busy=ignore_busy,
+            ignore_busy=ignore_busy, duration_minutes=duration_minutes,
         ):
             if slot.start == start:
                 return slot
@@ -379,39 +383,50 @@ class BookingAvailability(models.AbstractModel):
         return None
 
     @api.model
-    def _find_slot_or_raise(self, page, service, start, provider=None, exclude_ids=()):
+    def _find_slot_or_raise(self, page, service, start, provider=None, exclude_ids=(), duration_minutes=None):
         """The slot at ``start`` (naive UTC) with ``provider`` (or "any"), for a customer.
 
         :raise BookingInputError: (400) ``start`` never was a start time of this service.
         :raise SlotUnavailableError: (409) it is taken, with the nearest free times.
         """
-        slot = self._find_slot(page, service, start, provider or None, exclude_ids=exclude_ids)
+        slot = self._find_slot(page, service, start, provider or None, exclude_ids=exclude_ids,
+                               duration_minutes=duration_minutes)
         if slot:
             return slot
-        if self._find_slot(page, service, start, provider or None, ignore_busy=True):
-            raise self._slot_unavailable(page, service, start, provider)
+        if self._find_slot(page, service, start, provider or None, ignore_busy=True,
+                           duration_minutes=duration_minutes):
+            raise self._slot_unavailable(page, service, start, provider, duration_minutes=duration_minutes)
         raise BookingInputError({"start": self.env._("is not an available start time for this service")})
 
     @api.model
-    def _slot_unavailable(self, page, service, start, provider=None):
-        """The refusal of a taken time, proposing the nearest free ones."""
+    def _slot_unavailable(self, page, service, start, provider=None, duration_minutes=None):
+        """The refusal of a taken time, proposing the nearest free ones.
+
+        The refused time itself is never proposed: in a race the winner's
+        booking may not be visible yet, and the time is taken all the same.
+        """
         return SlotUnavailableError(
             self.env._("This time has just been taken. Please choose another one."),
-            alternatives=self._nearest_slots(page, service, start, provider or None),
+            alternatives=self._nearest_slots(page, service, start, provider or None,
+                                             duration_minutes=duration_minutes, exclude_start=True),
         )
 
     @api.model
-    def _nearest_slots(self, page, service, start, provider=None, limit=3, now=None, days=3):
+    def _nearest_slots(self, page, service, start, provider=None, limit=3, now=None, days=3, duration_minutes=None,
+                       exclude_start=False):
         """Up to ``limit`` free slots closest in time to ``start`` (one per start).
 
         Looks ``days`` days either side of the requested local date; with no
         provider, each start comes with the provider "any available" assigns.
+        ``exclude_start`` leaves ``start`` itself out (a refused or declined time).
         """
         day = self._local_date(page, start)
         slots = self._get_slots(page, service, day - timedelta(days=days), day + timedelta(days=days),
-                                providers=provider or None, now=now)
+                                providers=provider or None, now=now, duration_minutes=duration_minutes)
         first_per_start = {}
         for slot in slots:
+            if exclude_start and slot.start == start:
+                continue
             first_per_start.setdefault(slot.start, slot)
         ranked = sorted(first_per_start.values(), key=lambda slot: (abs((slot.start - start).total_seconds()),
                                                                      slot.start))

@@ -417,7 +417,7 @@ class BookingPage(models.Model):
             raise BookingInputError({field: self.env._("does not deliver this service on this page")})
         return provider
 
-    def _get_open_slots(self, service, provider, date_from, date_to=None):
+    def _get_open_slots(self, service, provider, date_from, date_to=None, duration_minutes=None):
         """What customers may book between two local dates: ``(slots, open_dates)``.
 
         Within ``MAX_SLOT_RANGE_DAYS`` and the booking horizon, else a 400
@@ -438,7 +438,7 @@ class BookingPage(models.Model):
         if errors:
             raise BookingInputError(errors)
         return self.env["booking.availability"].sudo()._get_days(
-            self, service, date_from, date_to, providers=provider or None)
+            self, service, date_from, date_to, providers=provider or None, duration_minutes=duration_minutes)
 
     def _check_start(self, start, field="start"):
         """Refuse a customer's start (naive UTC) in the past, within the minimum notice or beyond the horizon."""

@@ -158,6 +158,15 @@ class TestAvailability(BookingCommon):
         self.assertFalse(Availability._find_slot(self.page, self.service, self.at(10, 15), self.provider_a, now=NOW))
         self.assertFalse(Availability._find_slot(self.page, self.service, self.at(12), self.provider_a, now=NOW))
 
+    def test_a_refused_time_is_never_its_own_alternative(self):
+        """In a race the winner's booking is not visible yet: the 409 must not offer the time that was just won."""
+        Availability = self.env["booking.availability"]
+        with freeze_time(NOW):
+            for provider in (self.provider_a, self.env["booking.provider"]):
+                error = Availability._slot_unavailable(self.page, self.service, self.at(10), provider)
+                self.assertTrue(error.alternatives)
+                self.assertNotIn(self.at(10), [slot.start for slot in error.alternatives])
+
     def test_fits_working_time(self):
         Availability = self.env["booking.availability"]
         self.assertTrue(Availability._fits_working_time(self.provider_a, self.at(9), self.at(12)))

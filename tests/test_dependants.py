@@ -125,12 +125,24 @@ class TestDependantBooking(DependantDataMixin, BookingCommon):
         self.assertEqual(appointment.stop, self.at(11))
         # the slots for two pets are two hours long: 11:00 would run into lunch
         with freeze_time(NOW):
-            starts = self.local_times(self.env["booking.availability"].with_context(
-                booking_dependant_count=2)._get_slots(self.page, self.grooming, MONDAY, MONDAY,
-                                                      providers=self.provider_a, now=NOW))
+            starts = self.local_times(self.env["booking.availability"]._get_slots(
+                self.page, self.grooming, MONDAY, MONDAY, providers=self.provider_a, now=NOW,
+                duration_minutes=self.grooming._duration_for(2)))
         self.assertEqual(starts, ["13:00", "14:00", "15:00"])
         with self.assertRaises(BookingInputError):  # 11:00-13:00 crosses the lunch break
             self.book_online(11, [self.bella.id, self.max.id], provider=self.provider_b)
+
+    def test_declined_booking_for_two_is_offered_times_that_fit_both(self):
+        """The alternatives of a declined request take the booking's own length (two pets: two hours)."""
+        single = self.book_online(9, [self.tom.id], partner=self.pete, provider=self.provider_b)
+        both = self.book_online(9, [self.bella.id, self.max.id])
+        with freeze_time(NOW):
+            eleven = both._when_label(self.at(11))
+            self.assertIn(eleven, single._get_alternative_slots(limit=10))
+            alternatives = both._get_alternative_slots(limit=10)
+        self.assertTrue(alternatives)
+        self.assertNotIn(eleven, alternatives)  # 11:00-13:00 crosses the lunch break
+        self.assertNotIn(both._when_label(self.at(9)), alternatives)  # never the declined time itself
 
     def test_a_booking_for_two_moves_to_a_time_that_fits_both(self):
         appointment = self.book_online(9, [self.bella.id, self.max.id])

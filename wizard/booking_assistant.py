@@ -108,9 +108,9 @@ class BookingAssistant(models.TransientModel):
     def action_search(self):
         """List the free times of the chosen day (one line per start)."""
         self.ensure_one()
-        slots = self.env["booking.availability"].with_context(
-            booking_dependant_count=self._dependant_count_per_booking())._get_slots(
-            self.page_id, self.service_id, self.date, self.date, providers=self.provider_id or None, strict=False
+        slots = self.env["booking.availability"]._get_slots(
+            self.page_id, self.service_id, self.date, self.date, providers=self.provider_id or None, strict=False,
+            duration_minutes=self.service_id._duration_for(self._dependant_count_per_booking()),
         )
         tz = pytz.timezone(self.page_id.tz)
         lines, seen = [Command.clear()], set()
