@@ -27,6 +27,7 @@ from . import test_payments
 from . import test_payments_stripe
 from . import test_portal_series
 from . import test_receptionist
+from . import test_receptionist_follows
 from . import test_returning_trust
 from . import test_reviews
 from . import test_security

@@ -1,0 +1,189 @@
+"""The receptionist follows the booking it made, whatever channel tells the customer (issue 23).
+
+A declined, expired or cancelled booking closes or reopens its conversation,
+free text that asks to cancel or move a booking reaches the SMS replies that
+do it, the analysis counts a conversation that came to nothing as 0, and one
+conversation that cannot be closed never stops the scheduled job.
+"""
+
+from datetime import timedelta
+
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from .common import MONDAY
+from .common import NOW
+from .common import local_to_utc
+from .test_receptionist import STRANGER
+from .test_receptionist import ReceptionistSmsCase
+from .test_twilio import CUSTOMER
+
+
+@tagged("post_install", "-at_install")
+class TestReceptionistFollowsTheBooking(ReceptionistSmsCase):
+    def _texted_by_the_page(self, event):
+        """The page's own rule tells ``event`` by SMS too (then the conversation does not say it again)."""
+        self.page.notification_rule_ids.filtered(lambda rule: rule.event == event).channel = "email_sms"
+
+    def _texts_to(self, number, since=0):
+        return [sms["Body"] for sms in self.sent[since:] if sms["To"] == number]
+
+    def _request(self):
+        """A request pencilled in by SMS (Consultation needs approval): the appointment."""
+        replies = self.say("consultation on Monday", "Ann Lee", "no", "1", sender=STRANGER)
+        self.assertIn("penciled you in", replies[-1])
+        return self.conversation(STRANGER).appointment_id
+
+    # === A DECLINE, AN EXPIRY, A CANCELLATION === #
+
+    @freeze_time(NOW)
+    def test_a_decline_the_page_texts_itself_still_reopens_the_conversation(self):
+        """The defect: the page's SMS told the decline, the conversation skipped its update and stayed booked."""
+        self._texted_by_the_page("declined")
+        appointment = self._request()
+        sent_before = len(self.sent)
+        appointment.with_user(self.user_manager).action_decline()
+        self.dispatch()
+        texts = self._texts_to(STRANGER, sent_before)
+        self.assertEqual(len(texts), 1, "told once, by the page's own SMS")
+        self.assertNotIn("could not take that time", texts[0])
+        conversation = self.conversation(STRANGER)
+        self.assertEqual(conversation.state, "open")
+        self.assertFalse(conversation.is_booked)
+        reply = self.text("Hello?", sender=STRANGER)
+        self.assertNotIn("all set", reply)
+        self.assertIn("Which day would suit you?", reply)
+        self.assertIn("1. Tuesday 9:00", self.text("Tuesday", sender=STRANGER))
+
+    def test_an_expiry_the_page_texts_itself_still_closes_the_conversation(self):
+        self._texted_by_the_page("declined")
+        self.page.approval_expiry_hours = 4
+        with freeze_time(NOW):
+            appointment = self._request()
+        with freeze_time(NOW + timedelta(hours=4)):
+            self.env["booking.scheduler"]._cron_follow_up_requests()
+            self.dispatch()
+            self.assertEqual(appointment.state, "expired")
+            conversation = self.conversation(STRANGER)
+            self.assertEqual(conversation.state, "closed")
+            self.assertFalse(conversation.is_booked)
+            reply = self.text("Hello?", sender=STRANGER)
+        self.assertNotIn("all set", reply)
+        self.assertIn("What would you like to book?", reply, "a new conversation")
+
+    @freeze_time(NOW)
+    def test_a_booking_the_merchant_cancels_reopens_the_conversation_and_says_so(self):
+        self.say("haircut monday", "Ann Lee", "no", "1", sender=STRANGER)
+        appointment = self.conversation(STRANGER).appointment_id
+        self.assertEqual(appointment.state, "confirmed")
+        sent_before = len(self.sent)
+        appointment.with_user(self.user_manager).action_cancel(reason="Closed that day")
+        self.dispatch()
+        texts = self._texts_to(STRANGER, sent_before)
+        self.assertEqual(len(texts), 1)
+        self.assertIn(f"Test Salon had to cancel your booking {appointment.name}", texts[0])
+        self.assertIn("Reply here with a day", texts[0])
+        conversation = self.conversation(STRANGER)
+        self.assertEqual(conversation.state, "open")
+        self.assertTrue(conversation.is_booked, "it became a booking; the merchant cancelled it later")
+        self.assertIn("1. Tuesday 9:00", self.text("Tuesday", sender=STRANGER))
+
+    @freeze_time(NOW)
+    def test_a_cancellation_the_page_texts_itself_is_not_said_twice(self):
+        self._texted_by_the_page("cancelled")
+        self.say("haircut monday", "Ann Lee", "no", "1", sender=STRANGER)
+        appointment = self.conversation(STRANGER).appointment_id
+        sent_before = len(self.sent)
+        appointment.with_user(self.user_manager).action_cancel(reason="Closed that day")
+        self.dispatch()
+        self.assertFalse([text for text in self._texts_to(STRANGER, sent_before) if "had to cancel" in text])
+        self.assertNotIn("all set", self.text("Hello?", sender=STRANGER))
+
+    @freeze_time(NOW)
+    def test_after_an_sms_cancellation_the_customer_talks_to_the_receptionist_again(self):
+        """The issue's words: "Hello?" and "Need to reschedule, can we do another day?" after C, CANCEL."""
+        self.say("haircut monday", "Ann Lee", "no", "1", sender=STRANGER)
+        appointment = self.conversation(STRANGER).appointment_id
+        self.assertIn("Reply CANCEL again", self.text("C", sender=STRANGER))
+        self.assertIn("is cancelled", self.text("CANCEL", sender=STRANGER))
+        self.assertEqual((appointment.state, appointment.cancelled_by), ("cancelled", "customer"))
+        sent_before = len(self.sent)
+        self.dispatch()
+        self.assertFalse(self._texts_to(STRANGER, sent_before), "the customer cancelled: nothing more to tell")
+        hello = self.text("Hello?", sender=STRANGER)
+        self.assertNotIn("all set", hello)
+        self.assertIn("Which day would suit you?", hello)
+        again = self.text("Need to reschedule, can we do another day?", sender=STRANGER)
+        self.assertNotIn("all set", again)
+        self.assertIn("Which day would suit you?", again)
+        self.assertIn("1. Tuesday 9:00", self.text("Tuesday morning", sender=STRANGER))
+        booked = self.text("1", sender=STRANGER)
+        self.assertIn("You're booked for Tuesday 9:00", booked)
+        self.assertNotEqual(self.conversation(STRANGER).appointment_id, appointment)
+
+    def test_an_unpaid_hold_reopens_the_conversation(self):
+        self.service_deposit.receptionist_keywords = "massage"
+        with freeze_time(NOW):
+            replies = self.say("a massage on Monday", "Ann Lee", "no", "1", sender=STRANGER)
+            self.assertIn("pay the deposit", replies[-1])
+            appointment = self.conversation(STRANGER).appointment_id
+            self.assertEqual(appointment.state, "pending_payment")
+            sent_before = len(self.sent)
+            appointment._action_expire("The payment hold expired.")
+            self.dispatch()
+        texts = self._texts_to(STRANGER, sent_before)
+        self.assertEqual(len(texts), 1)
+        self.assertIn(f"The time I held for you ({appointment.name}) was released", texts[0])
+        conversation = self.conversation(STRANGER)
+        self.assertEqual(conversation.state, "open")
+        self.assertFalse(conversation.is_booked, "a hold nobody paid is no conversion")
+
+    @freeze_time(NOW)
+    def test_a_decline_reopens_a_conversation_closed_for_quiet(self):
+        """The merchant answers a day later: the conversation had closed; the customer's answer reaches it."""
+        appointment = self._request()
+        conversation = self.conversation(STRANGER)
+        with freeze_time(NOW + timedelta(hours=13)):
+            self.env["booking.scheduler"]._cron_close_quiet_conversations()
+            self.assertEqual(conversation.state, "closed")
+            appointment.with_user(self.user_manager).action_decline()
+            self.dispatch()
+            self.assertEqual(conversation.state, "open")
+            self.assertIn("1. Tuesday 9:00", self.text("Tuesday", sender=STRANGER))
+        self.assertEqual(len(self.Conversation.search([("number", "=", STRANGER)])), 1)
+
+    # === FREE TEXT ABOUT AN UPCOMING BOOKING === #
+
+    @freeze_time(NOW)
+    def test_free_text_asking_to_move_or_cancel_reaches_those_replies(self):
+        self.say("haircut monday", "Ann Lee", "no", "1", sender=STRANGER)
+        appointment = self.conversation(STRANGER).appointment_id
+        offer = self.text("Need to reschedule, can we do another day?", sender=STRANGER)
+        self.assertNotIn("all set", offer)
+        self.assertIn(f"Move {appointment.name} to: 1)", offer)
+        self.assertIn("Done", self.text("2", sender=STRANGER))
+        self.assertNotEqual(appointment.start, local_to_utc(MONDAY, 9))
+        ask = self.text("Sorry, I need to cancel my appointment", sender=STRANGER)
+        self.assertIn(f"Cancel {appointment.name}", ask)
+        self.assertIn("Reply CANCEL again", ask)
+        self.text("CANCEL", sender=STRANGER)
+        self.assertEqual((appointment.state, appointment.cancelled_by), ("cancelled", "customer"))
+
+    @freeze_time(NOW)
+    def test_a_customer_who_booked_on_the_page_may_ask_in_words_too(self):
+        appointment = self._book(10)  # Carla, on the page, whose number is CUSTOMER
+        self.assertIn(f"Move {appointment.name} to: 1)", self.text("Can I move my appointment please?"))
+        self.assertFalse(self.conversation(CUSTOMER), "the SMS replies, not a conversation")
+        self.assertIn("passed your message to the team", self.text("Running 10 minutes late, sorry!"))
+
+    @freeze_time(NOW)
+    def test_another_day_while_choosing_a_new_time_stays_in_the_conversation(self):
+        """A customer with a booking books another: "reschedule to another day" is about the times offered."""
+        self._book(10)
+        self.assertIn("What's your name?", self.text("and can I book a haircut for Tuesday too?"))
+        self.text("Carla")
+        self.assertIn("1. Tuesday 9:00", self.text("no"))
+        reply = self.text("none of those, can we reschedule to another day?")
+        self.assertIn("What day works best for you?", reply)
+        self.assertNotIn("Move", reply)
