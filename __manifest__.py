@@ -43,6 +43,7 @@
         "views/booking_waitlist_views.xml",
         "views/booking_payment_contract_views.xml",
         "report/booking_report_views.xml",
+        "report/booking_conversation_report_views.xml",
         "report/booking_receipt_report.xml",
         "views/booking_checkout_views.xml",
         "views/booking_mail_layout.xml",

@@ -74,12 +74,9 @@ class BookingConversation(models.Model):
     last_message_id = fields.Integer(readonly=True, help="The last live-chat message answered: each is answered once.")
     next_reply = fields.Text(readonly=True, help="The live chat's answer, posted as the receptionist's next step.")
 
-    # === FIGURES (the booking analysis) === #
+    # === FIGURES (the rates are computed by the analysis, booking.conversation.report) === #
     is_booked = fields.Boolean(string="Became a Booking", readonly=True)
     is_handed_off = fields.Boolean(string="Handed Off", readonly=True)
-    booked_rate = fields.Float(string="Booked (%)", readonly=True, aggregator="avg",
-                               help="100 for a conversation that became a booking: averaged, the conversion rate.")
-    handed_off_rate = fields.Float(string="Handed off (%)", readonly=True, aggregator="avg")
     turn_count = fields.Integer(string="Messages Exchanged", readonly=True)
 
     @api.depends("channel", "customer_name", "number", "create_date")
@@ -239,8 +236,7 @@ class BookingConversation(models.Model):
             "turn_ids": [fields.Command.create({"author": "receptionist", "body": turn.reply})],
         }
         if turn.event == "handed_off":
-            values.update(state="handed_off", hand_off_reason=turn.state.get("hand_off_reason"), is_handed_off=True,
-                          handed_off_rate=100.0)
+            values.update(state="handed_off", hand_off_reason=turn.state.get("hand_off_reason"), is_handed_off=True)
         conversation.write(values)
         if turn.event == "contact_given":
             conversation._message_log(body=self.env._("The customer left a way to reach them: %(contact)s",
@@ -302,7 +298,7 @@ class BookingConversation(models.Model):
             state, text = receptionist.booking_update(before, event)
             values = {"engine_state": json.dumps(state)}
             if event in ("declined", "expired", "hold_expired"):
-                values.update(is_booked=False, booked_rate=0.0)  # a request nobody took, a hold nobody paid
+                values["is_booked"] = False  # a request nobody took, a hold nobody paid: no conversion
             if state["status"] != before.get("status", engine.OPEN):
                 values["state"] = {engine.CLOSED: "closed", engine.HANDED_OFF: "handed_off"}.get(state["status"],
                                                                                                  "open")
@@ -518,7 +514,7 @@ class PageDesk(engine.Desk):
         except (UserError, ValidationError) as error:
             raise engine.Refused(str(error.args[0])) from error
         conversation.write({"appointment_id": appointment.id, "partner_id": appointment.partner_id.id,
-                            "is_booked": True, "booked_rate": 100.0})
+                            "is_booked": True})
         link = page.get_base_url() + appointment._get_confirmation_url()
         deposit = ""
         if appointment.state == "pending_payment" and appointment.contract_id:

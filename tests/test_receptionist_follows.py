@@ -187,3 +187,32 @@ class TestReceptionistFollowsTheBooking(ReceptionistSmsCase):
         reply = self.text("none of those, can we reschedule to another day?")
         self.assertIn("What day works best for you?", reply)
         self.assertNotIn("Move", reply)
+
+    # === THE ANALYSIS === #
+
+    @freeze_time(NOW)
+    def test_the_analysis_counts_a_conversation_that_came_to_nothing_as_0(self):
+        """8 conversations: 2 booked, 1 request declined, 3 handed off, 2 that stopped: 25 % and 37.5 %."""
+        self.service_approval.receptionist_keywords = "consult"
+        for index in range(2):
+            self.say("haircut monday", "Ann Lee", "no", "1", sender=f"+3361000000{index}")
+        self.say("consultation on Monday", "Bo Lee", "no", "1", sender="+33610000009")
+        self.conversation("+33610000009").appointment_id.with_user(self.user_manager).action_decline()
+        for index in range(3):
+            self.text("can I talk to someone?", sender=f"+3362000000{index}")
+        for index in range(2):
+            self.text("hello", sender=f"+3363000000{index}")
+        action = self.env.ref("self_serve_booking.booking_conversation_analysis_action")
+        Analysis = self.env[action.res_model].with_user(self.user_manager)
+        [totals] = Analysis.read_group([("page_id", "=", self.page.id)], ["booked_rate:avg", "handed_off_rate:avg"],
+                                       [])
+        self.assertEqual(totals["__count"], 8)
+        self.assertAlmostEqual(totals["booked_rate"], 25.0)
+        self.assertAlmostEqual(totals["handed_off_rate"], 37.5)
+        # as the pivot reads it: by channel and month
+        [row] = Analysis.read_group([("page_id", "=", self.page.id)],
+                                    ["conversation_count:sum", "booked_rate:avg", "handed_off_rate:avg"],
+                                    ["channel", "date:month"], lazy=False)
+        self.assertEqual((row["channel"], row["conversation_count"], row["booked_rate"], row["handed_off_rate"]),
+                         ("sms", 8, 25.0, 37.5))
+
