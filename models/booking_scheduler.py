@@ -284,12 +284,16 @@ class BookingScheduler(models.AbstractModel):
         """Conversations nobody wrote in for the page's quiet period are closed: the next message starts anew.
 
         A handed-off one keeps its activity: closing it only ends the
-        receptionist's part.
+        receptionist's part. Rows are locked with ``SKIP LOCKED`` (one the
+        customer writes in at this moment is left for the next run), and each
+        is closed in its own savepoint: one that cannot be closed is logged,
+        left with an activity for the page's responsible (once) and skipped,
+        and the rest of the batch proceeds (DESIGN.md invariant 12).
         """
         Conversation = self.env["booking.conversation"].sudo()
         Conversation.flush_model(["state", "last_activity", "page_id"])
         self.env["booking.page"].flush_model(["receptionist_quiet_hours"])
-        self.env.cr.execute(SQL(
+        quiet = Conversation.browse(self._locked_ids(SQL(
             """
             SELECT c.id
               FROM booking_conversation c
@@ -298,13 +302,32 @@ class BookingScheduler(models.AbstractModel):
                AND c.last_activity < %(now)s - COALESCE(NULLIF(p.receptionist_quiet_hours, 0), 12) * interval '1 hour'
           ORDER BY c.last_activity
              LIMIT %(limit)s
+               FOR NO KEY UPDATE OF c SKIP LOCKED
             """,
             now=fields.Datetime.now(), limit=batch_size,
-        ))
-        quiet = Conversation.browse([row[0] for row in self.env.cr.fetchall()])
-        quiet.write({"state": "closed"})
-        self.env["ir.cron"]._notify_progress(done=len(quiet), remaining=1 if len(quiet) == batch_size else 0)
-        return len(quiet)
+        )))
+        closed = 0
+        summary = self.env._("The receptionist could not close this conversation")
+        for conversation in quiet:
+            try:
+                with self.env.cr.savepoint():
+                    conversation.write({"state": "closed"})
+                closed += 1
+            except Exception as error:
+                _logger.exception("Could not close the quiet conversation %s", conversation.id)
+                try:
+                    with self.env.cr.savepoint():
+                        if summary not in conversation.activity_ids.mapped("summary"):  # once, not every run
+                            conversation.activity_schedule(
+                                "mail.mail_activity_data_todo", summary=summary,
+                                note=self.env._("Closing it after the quiet period failed: %(error)s. Check it and "
+                                                "close it by hand.", error=str(error)[:300]),
+                                user_id=(conversation.page_id.responsible_user_id
+                                         or self.env.ref("base.user_admin")).id)
+                except Exception:
+                    _logger.exception("Could not leave an activity on the conversation %s", conversation.id)
+        self.env["ir.cron"]._notify_progress(done=closed, remaining=1 if len(quiet) == batch_size else 0)
+        return closed
 
     # === NO-SHOWS === #
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 from freezegun import freeze_time
 
 from odoo.tests import tagged
+from odoo.tools import SQL, mute_logger
 
 from .common import MONDAY
 from .common import NOW
@@ -216,3 +217,34 @@ class TestReceptionistFollowsTheBooking(ReceptionistSmsCase):
         self.assertEqual((row["channel"], row["conversation_count"], row["booked_rate"], row["handed_off_rate"]),
                          ("sms", 8, 25.0, 37.5))
 
+
+@tagged("post_install", "-at_install")
+class TestQuietConversationsBatch(ReceptionistSmsCase):
+    def test_one_conversation_that_cannot_be_closed_never_stops_the_others(self):
+        with freeze_time(NOW):
+            for number in ("+33610000001", "+33610000002", "+33610000003"):
+                self.text("haircut", sender=number)
+        poisoned = self.conversation("+33610000002")
+        # a row the database refuses to close (what a broken record does, whatever breaks it)
+        self.env.cr.execute(SQL("""
+            CREATE FUNCTION test_refuse_closing() RETURNS trigger AS $$
+            BEGIN
+                IF NEW.id = %s AND NEW.state = 'closed' THEN RAISE EXCEPTION 'poisoned conversation'; END IF;
+                RETURN NEW;
+            END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER test_refuse_closing BEFORE UPDATE ON booking_conversation
+                FOR EACH ROW EXECUTE FUNCTION test_refuse_closing();
+        """, poisoned.id))
+        Scheduler = self.env["booking.scheduler"]
+        with freeze_time(NOW + timedelta(hours=13)), \
+                mute_logger("odoo.addons.self_serve_booking.models.booking_scheduler", "odoo.sql_db"):
+            self.assertEqual(Scheduler._cron_close_quiet_conversations(), 2)
+            self.assertEqual(Scheduler._cron_close_quiet_conversations(), 0, "tried again, still skipped")
+        conversations = self.Conversation.search([("number", "in", ("+33610000001", "+33610000003"))])
+        self.assertEqual(conversations.mapped("state"), ["closed", "closed"])
+        poisoned.invalidate_recordset()
+        self.assertEqual(poisoned.state, "open")
+        activity = poisoned.activity_ids
+        self.assertEqual(len(activity), 1, "one activity, not one per run")
+        self.assertEqual(activity.user_id, self.user_manager)
+        self.assertIn("could not close", activity.summary)
