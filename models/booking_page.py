@@ -447,8 +447,9 @@ class BookingPage(models.Model):
         if start <= now:
             raise BookingInputError({field: self.env._("is in the past")})
         if start < now + timedelta(hours=self.min_notice_hours):
+            hours = f"{self.min_notice_hours:g}"
             raise BookingInputError({field: self.env._("is too soon: bookings need %(hours)s hours' notice",
-                                                       hours=f"{self.min_notice_hours:g}")})
+                                                       hours=hours)})
         if start >= now + timedelta(days=self.max_advance_days):
             raise BookingInputError({field: self.env._(
                 "is too far ahead: bookings open %(days)s days in advance", days=self.max_advance_days)})

@@ -16,7 +16,9 @@ from . import test_http_page
 from . import test_http_payments
 from . import test_http_portal
 from . import test_http_trust
+from . import test_i18n
 from . import test_idempotency_concurrency
+from . import test_layers
 from . import test_lifecycle
 from . import test_loyalty
 from . import test_manual_booking
