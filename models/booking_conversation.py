@@ -271,10 +271,11 @@ class BookingConversation(models.Model):
     def _on_booking_state_changed(self, appointment, old_state):
         """The booking made in these conversations went from ``old_state`` to its state: the conversation follows.
 
-        Called by ``booking.appointment`` (``self``: the conversations of
-        ``appointment``, sudo) on every state change of a booking made by SMS
-        or in the chat, whoever made the change and whatever channel tells the
-        customer. The conversation's state always follows
+        Called by the appointment's conversation layer
+        (``booking_appointment_conversation.py``, ``_on_state_changed``;
+        ``self``: the conversations of ``appointment``, sudo) on every state
+        change of a booking made by SMS or in the chat, whoever made the
+        change and whatever channel tells the customer. The conversation's state always follows
         (:meth:`engine.conversation.Receptionist.booking_update`): a declined
         request, an unpaid hold or a cancelled booking reopens it at "which
         day?", an expired request or a finished visit closes it, so the
@@ -325,14 +326,6 @@ class BookingConversation(models.Model):
         if state in ("done", "no_show"):
             return "finished"
         return None
-
-    def _tell_request_update(self, appointment, event):
-        """The call ``booking.appointment`` makes today for a request's answer (pending → ``event``).
-
-        Kept until the appointment's layers call :meth:`_on_booking_state_changed`
-        on every state change; then it goes.
-        """
-        self._on_booking_state_changed(appointment, "pending")
 
     def _say(self, text, appointment=None):
         """Send ``text`` to the customer on the conversation's channel, and keep it in the transcript."""
