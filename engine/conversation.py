@@ -262,8 +262,10 @@ class Receptionist:
                                       contact=state["phone"] or state["email"]), event="contact_given")
         return Turn(state, self._("Thanks, I've added that to your message: the team will get back to you."))
 
-    def booking_update(self, state, event):
+    def booking_update(self, state, event, reference=None):
         """The conversation after its booking changed, whoever changed it and told the customer: ``(state, text)``.
+
+        ``reference``: the booking's (the state's own when not given).
 
         ``event``:
 
@@ -277,22 +279,27 @@ class Receptionist:
           at "which day?", nothing to say;
         - ``finished``: the visit took place (or was missed); the conversation closes.
 
-        A conversation a person took over stays with that person: its state
-        does not change, the news is told without inviting an answer to the
-        receptionist. ``text`` is "" when there is nothing to say.
+        A conversation a person took over stays with that person, and one
+        where the customer is already booking something else goes on: their
+        state does not change, the news is told without inviting an answer.
+        ``text`` is "" when there is nothing to say.
         """
         state = {**new_state(), **(state or {})}
-        business, phone, ref = self.desk.business_name, self.desk.business_phone, state.get("reference") or ""
+        business, phone = self.desk.business_name, self.desk.business_phone
+        ref = reference or state.get("reference") or ""
         if event == "approved":
             return state, self._("Good news: %(business)s confirmed your booking %(ref)s.", business=business,
                                  ref=ref)
         if event not in ("declined", "expired", "hold_expired", "cancelled", "cancelled_by_customer", "finished"):
             return state, ""
-        if state["status"] == HANDED_OFF:
+        if state["status"] in (HANDED_OFF, OPEN):
             if event in ("cancelled_by_customer", "finished"):
                 return state, ""
-            return state, self._("Sorry, your booking %(ref)s with %(business)s will not take place. The team will "
-                                 "get back to you.", ref=ref, business=business)
+            text = self._("Sorry, your booking %(ref)s with %(business)s will not take place.", ref=ref,
+                          business=business)
+            if state["status"] == HANDED_OFF:
+                text += " " + self._("The team will get back to you.")
+            return state, text
         if event in ("expired", "finished"):
             state.update(status=CLOSED, step=None, reference=None, offers=[], link=None)
             if event == "finished":

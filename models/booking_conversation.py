@@ -296,7 +296,7 @@ class BookingConversation(models.Model):
         for conversation in self.sudo().filtered(lambda c: c.appointment_id == appointment):
             before = json.loads(conversation.engine_state or "{}")
             receptionist = conversation.with_context(lang=conversation.lang)._receptionist()
-            state, text = receptionist.booking_update(before, event)
+            state, text = receptionist.booking_update(before, event, reference=appointment.name)
             values = {"engine_state": json.dumps(state)}
             if event in ("declined", "expired", "hold_expired"):
                 values["is_booked"] = False  # a request nobody took, a hold nobody paid: no conversion

@@ -10,6 +10,8 @@ from datetime import timedelta
 
 from freezegun import freeze_time
 
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user
 from odoo.tests import tagged
 from odoo.tools import SQL, mute_logger
 
@@ -165,6 +167,10 @@ class TestReceptionistFollowsTheBooking(ReceptionistSmsCase):
         self.assertIn(f"Move {appointment.name} to: 1)", offer)
         self.assertIn("Done", self.text("2", sender=STRANGER))
         self.assertNotEqual(appointment.start, local_to_utc(MONDAY, 9))
+        # another number asks the same in words: nothing of that booking is reached
+        other = self.text("Sorry, I need to cancel my appointment", sender="+33677777777")
+        self.assertNotIn(appointment.name, other)
+        self.assertIn("nothing is booked", other)
         ask = self.text("Sorry, I need to cancel my appointment", sender=STRANGER)
         self.assertIn(f"Cancel {appointment.name}", ask)
         self.assertIn("Reply CANCEL again", ask)
@@ -216,6 +222,13 @@ class TestReceptionistFollowsTheBooking(ReceptionistSmsCase):
                                     ["channel", "date:month"], lazy=False)
         self.assertEqual((row["channel"], row["conversation_count"], row["booked_rate"], row["handed_off_rate"]),
                          ("sms", 8, 25.0, 37.5))
+        # staff of another company see none of it; the public, nothing at all
+        other = self.env["res.company"].create({"name": "Other salon"})
+        outsider = new_test_user(self.env, login="outsider", company_id=other.id, company_ids=[other.id],
+                                 groups="base.group_user,self_serve_booking.group_booking_user")
+        self.assertFalse(Analysis.with_user(outsider).search([]))
+        with self.assertRaises(AccessError):
+            Analysis.with_user(self.env.ref("base.public_user")).search([])
 
 
 @tagged("post_install", "-at_install")
@@ -248,3 +261,39 @@ class TestQuietConversationsBatch(ReceptionistSmsCase):
         self.assertEqual(len(activity), 1, "one activity, not one per run")
         self.assertEqual(activity.user_id, self.user_manager)
         self.assertIn("could not close", activity.summary)
+
+
+@tagged("post_install", "-at_install")
+class TestReceptionistFollowsInTheChat(ReceptionistSmsCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.page.receptionist_livechat = True
+        cls.service_approval.receptionist_keywords = "consult"
+
+    def _chat(self, channel, text):
+        """The visitor's message, then the bot's step, as the chat window does; the last message of the chat."""
+        self.make_jsonrpc_request("/mail/message/post", {
+            "thread_model": "discuss.channel", "thread_id": channel.id,
+            "post_data": {"body": text, "message_type": "comment"}})
+        self.make_jsonrpc_request("/chatbot/step/trigger", {"channel_id": channel.id})
+        return self._last(channel)
+
+    def _last(self, channel):
+        return str(self.env["mail.message"].search([("model", "=", "discuss.channel"), ("res_id", "=", channel.id)],
+                                                   order="id desc", limit=1).body)
+
+    @freeze_time(NOW)
+    def test_a_declined_chat_request_is_told_in_the_chat_which_reopens(self):
+        data = self.make_jsonrpc_request("/im_livechat/get_session", {
+            "anonymous_name": "Visitor", "chatbot_script_id": self.page.chatbot_script_id.id,
+            "channel_id": self.page.livechat_channel_id.id, "persisted": True})
+        channel = self.env["discuss.channel"].browse(data["discuss.channel"][0]["id"])
+        for line in ("a consultation on Monday", "Vera Visitor", "vera@example.com", "no"):
+            self._chat(channel, line)
+        self.assertIn("penciled you in", self._chat(channel, "1"))
+        conversation = self.Conversation.search([("discuss_channel_id", "=", channel.id)])
+        conversation.appointment_id.with_user(self.user_manager).action_decline()
+        self.assertIn("could not take that time", self._last(channel))
+        self.assertFalse(conversation.is_booked)
+        self.assertIn("Tuesday 9:00", self._chat(channel, "Tuesday"))

@@ -232,6 +232,16 @@ def test_the_conversation_follows_its_booking(desk, receptionist, event, status,
         assert receptionist.reply(again.state, "Saturday").reply.startswith("I have these times available:\n1. Sat")
 
 
+def test_news_of_a_booking_while_booking_another_keeps_the_booking_under_way(desk, receptionist):
+    state = {**new_state(phone="+61400123456"), "name": "Ann", "address": "1 Oak Rd", "notes": ""}
+    booked = talk(receptionist, ["lawn mowing", "1"], state)[-1].state
+    choosing = receptionist.reply(booked, "and a hedge trimming too").state
+    assert choosing["status"] == "open" and choosing["service_id"] == 2
+    state, text = receptionist.booking_update(choosing, "declined", reference="BK/0001")
+    assert state == choosing
+    assert text == "Sorry, your booking BK/0001 with Green Lawns will not take place."
+
+
 def test_news_of_a_booking_a_person_took_over_keeps_the_person():
     desk = FakeDesk()
     receptionist = Receptionist(desk)
