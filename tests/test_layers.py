@@ -63,3 +63,17 @@ class TestLayers(TransactionCase):
         Appointment = self.env["booking.appointment"]
         for hook in HOOKS:
             self.assertTrue(callable(getattr(Appointment, hook, None)), hook)
+
+    def test_public_and_merchant_apis_share_one_controller(self):
+        """Both JSON APIs derive from one base, so Odoo builds them into one controller: an addon overriding a
+        helper (the error answers, the slot payloads...) changes both alike."""
+        from ..controllers.api import BookingApiBase  # noqa: PLC0415
+
+        endpoints = {}
+        for rule in self.env["ir.http"].routing_map().iter_rules():
+            if rule.rule in ("/booking/api/v1/pages/<string:slug>", "/booking/api/v1/merchant/appointments"):
+                endpoints[rule.rule] = rule.endpoint.func.__self__
+        self.assertEqual(len(endpoints), 2)
+        public, merchant = endpoints.values()
+        self.assertIs(type(public), type(merchant))
+        self.assertTrue(isinstance(public, BookingApiBase))
