@@ -31,6 +31,7 @@ from . import test_portal_series
 from . import test_receptionist
 from . import test_returning_trust
 from . import test_reviews
+from . import test_secrets
 from . import test_security
 from . import test_series
 from . import test_twilio
