@@ -77,3 +77,16 @@ class TestLayers(TransactionCase):
         public, merchant = endpoints.values()
         self.assertIs(type(public), type(merchant))
         self.assertTrue(isinstance(public, BookingApiBase))
+
+    def test_migrations_carry_their_own_values(self):
+        """A migration never imports the addon's code: run again later, it must do what it did then."""
+        root = MODELS.parent / "migrations"
+        for path in sorted(root.glob("*/*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom):
+                    self.assertFalse(node.level, f"{path}: relative import")
+                    self.assertFalse((node.module or "").startswith("odoo.addons.self_serve_booking"), str(path))
+                elif isinstance(node, ast.Import):
+                    self.assertFalse(any(alias.name.startswith("odoo.addons.self_serve_booking")
+                                         for alias in node.names), str(path))
