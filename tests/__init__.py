@@ -39,4 +39,5 @@ from . import test_ui_accessibility
 from . import test_ui_backend
 from . import test_ui_dependants
 from . import test_ui_tours
+from . import test_upgrade
 from . import test_waitlist_offers
