@@ -32,6 +32,7 @@ from . import test_receptionist
 from . import test_receptionist_follows
 from . import test_returning_trust
 from . import test_reviews
+from . import test_secrets
 from . import test_security
 from . import test_series
 from . import test_twilio
@@ -39,4 +40,5 @@ from . import test_ui_accessibility
 from . import test_ui_backend
 from . import test_ui_dependants
 from . import test_ui_tours
+from . import test_upgrade
 from . import test_waitlist_offers
