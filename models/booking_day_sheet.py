@@ -180,7 +180,8 @@ class BookingDaySheet(models.AbstractModel):
         work = _clip(engine.normalize(work), day_begin, day_end)
         busy = _clip(busy, day_begin, day_end)
         shown = [a for a in appointments if a.busy_start_epoch < day_end and a.busy_stop_epoch > day_begin]
-        gaps = [(start, stop) for start, stop in _clip(engine.subtract(work, busy), max(day_begin, free_from), day_end)
+        free = engine.subtract(work, busy)
+        gaps = [(start, stop) for start, stop in _clip(free, max(day_begin, free_from), day_end)
                 if stop - start >= GAP_MIN_MINUTES * 60]
         minute = clock.minute_of(index)
 
@@ -194,8 +195,9 @@ class BookingDaySheet(models.AbstractModel):
             "date": day.isoformat(),
             "work": minutes(work),
             "time_off": minutes(_clip(engine.subtract(attendance, work), day_begin, day_end)),
-            # busy time no booking shown explains: calendar events, a hold being paid
-            "blocked": minutes(engine.subtract(busy, [(a.busy_start_epoch, a.busy_stop_epoch) for a in shown])),
+            # working time busy with no booking shown to explain it: calendar events, a hold being paid
+            "blocked": minutes(engine.subtract(engine.subtract(work, free),
+                                               [(a.busy_start_epoch, a.busy_stop_epoch) for a in shown])),
             "gaps": minutes(gaps),
             "appointments": [
                 {**a.values, "begin": minute(a.start_epoch), "end": minute(a.stop_epoch),

@@ -101,6 +101,19 @@ class TestDaySheet(BookingCommon):
         self.assertEqual(alice["work"], [[540, 720], [900, 1020]])
         self.assertEqual(alice["gaps"], [[540, 720], [900, 1020]])
 
+    @freeze_time(NOW)
+    def test_an_event_in_the_provider_calendar_is_busy_not_free(self):
+        alice_user = mail_new_test_user(self.env, login="day_sheet_alice", name="Alice Provider",
+                                        groups="base.group_user")
+        self.provider_a.user_id = alice_user
+        self.env["calendar.event"].with_context(no_mail_to_attendees=True).create({
+            "name": "Dentist", "start": self.at(7), "stop": self.at(10), "user_id": alice_user.id,
+            "partner_ids": [Command.set(alice_user.partner_id.ids)]})
+        alice = self.column(self.sheet(), self.provider_a)
+        self.assertEqual(alice["blocked"], [[540, 600]], "busy within working time only")
+        self.assertEqual(alice["gaps"], [[600, 720], [780, 1020]])
+        self.assertEqual(self.sheet()["range"], [480, 1080], "an event before hours does not stretch the day")
+
     def test_today_is_free_from_now_on(self):
         with freeze_time(self.at(10, 7)):
             self._book(self.at(11), provider=self.provider_a)

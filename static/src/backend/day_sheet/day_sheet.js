@@ -10,7 +10,15 @@
  * (working time, the exclusion constraint) accept or refuse it; a refusal is a warning and the sheet is
  * read again, so the card goes back.
  */
-import { Component, onWillStart, onWillUnmount, useExternalListener, useRef, useState } from "@odoo/owl";
+import {
+    Component,
+    onWillStart,
+    onWillUnmount,
+    useEffect,
+    useExternalListener,
+    useRef,
+    useState,
+} from "@odoo/owl";
 import { browser } from "@web/core/browser/browser";
 import { localization } from "@web/core/l10n/localization";
 import { _t } from "@web/core/l10n/translation";
@@ -52,6 +60,8 @@ export class DaySheet extends Component {
         this.notification = useService("notification");
         this.bus = useService("bus_service");
         this.root = useRef("root");
+        this.scroller = useRef("scroller");
+        this.scrolledFor = null; // the sheet the scroll position was set for: a reload keeps the user's
         this.keepLast = new KeepLast();
         this.labels = {
             previousDay: _t("Previous day"),
@@ -86,6 +96,10 @@ export class DaySheet extends Component {
                 this.state.drag = null;
             }
         });
+        useEffect(
+            () => this.scrollToWork(),
+            () => [this.state.data]
+        );
         this.onAvailability = this.onAvailability.bind(this);
         this.bus.subscribe("self_serve_booking/availability", this.onAvailability);
         onWillStart(() => this.load());
@@ -145,6 +159,23 @@ export class DaySheet extends Component {
         if (channel) {
             this.bus.addChannel(channel);
         }
+    }
+
+    /** A new day, page or view opens on its working hours (today: an hour before now), not at midnight. */
+    scrollToWork() {
+        const data = this.state.data;
+        const el = this.scroller.el;
+        if (!data?.page || !el) {
+            return;
+        }
+        const key = `${data.page.id}|${data.dates.join(",")}|${data.mode}`;
+        if (key === this.scrolledFor) {
+            return;
+        }
+        this.scrolledFor = key;
+        const starts = data.columns.flatMap((column) => column.work.map(([begin]) => begin));
+        const target = data.now ? data.now.minute - 60 : Math.min(...starts, data.range[1]) - 30;
+        el.scrollTop = Math.max(0, this.top(target));
     }
 
     onAvailability(payload) {
@@ -255,8 +286,15 @@ export class DaySheet extends Component {
     }
 
     columnFreeLabel(column) {
+        const data = this.state.data;
+        if (!column.work.length) {
+            return _t("Not working");
+        }
+        if (column.date < data.today) {
+            return "";
+        }
         const free = column.gaps.reduce((total, [begin, end]) => total + end - begin, 0);
-        return free ? _t("%(duration)s free", { duration: this.formatDuration(free) }) : _t("Fully booked");
+        return free ? _t("%(duration)s free", { duration: this.formatDuration(free) }) : _t("No free time");
     }
 
     top(minute) {
@@ -363,9 +401,19 @@ export class DaySheet extends Component {
         this.state.hover = null;
     }
 
+    onGapClick(ev, column, gap) {
+        return this.bookAt(column, this.gapMinute(ev, gap));
+    }
+
+    onGapKeydown(ev, column, gap) {
+        if (ev.key === "Enter" || ev.key === " ") {
+            ev.preventDefault();
+            return this.bookAt(column, gap[0]);
+        }
+    }
+
     /** Open the booking assistant on this provider and time: the same create path as any staff booking. */
-    async onGapClick(ev, column, gap) {
-        const minute = this.gapMinute(ev, gap);
+    async bookAt(column, minute) {
         this.state.hover = null;
         await this.action.doAction("self_serve_booking.booking_assistant_action", {
             additionalContext: {
