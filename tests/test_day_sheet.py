@@ -305,6 +305,7 @@ class TestDaySheet(BookingCommon):
     def test_a_gap_clicked_books_that_time_through_the_assistant(self):
         form = self._assistant()
         self.assertEqual((form.provider_id, form.start, form.date), (self.provider_b, self.at(14, 30), MONDAY))
+        self.assertRegex(form.start_label, r"\b2:30\b", "the time where the business is (Paris), whoever reads it")
         form.service_id = self.service
         form.partner_id = self.customer
         wizard = form.save()

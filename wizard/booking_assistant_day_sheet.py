@@ -18,6 +18,17 @@ class BookingAssistant(models.TransientModel):
         string="Time",
         help="The time chosen on the day sheet: Book books it with the provider chosen.",
     )
+    start_label = fields.Char(
+        string="Time", compute="_compute_start_label",
+        help="The time chosen on the day sheet, where the business is (the page's time zone).",
+    )
+
+    @api.depends("start", "page_id")
+    def _compute_start_label(self):
+        """The chosen time as the page reads it: the user's browser may be in another time zone."""
+        for wizard in self:
+            wizard.start_label = wizard.page_id._format_when(wizard.start, style="short") \
+                if wizard.start and wizard.page_id else False
 
     @api.depends("page_id", "service_id", "provider_id", "start")
     def _compute_allowed(self):

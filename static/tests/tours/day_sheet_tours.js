@@ -76,7 +76,15 @@ registry.category("web_tour.tours").add("self_serve_booking_day_sheet", {
             content: "The assistant opens with Anna and the time",
             trigger: ".modal div[name='provider_id'] input:value(Desk Anna)",
         },
-        { trigger: ".modal div[name='start'] input" },
+        {
+            content: "... at 14:00 where the business is",
+            trigger: ".modal div[name='start_label']",
+            run() {
+                if (!/\b2:00\b/.test(this.anchor.textContent)) {
+                    throw new Error(`the time shown is ${this.anchor.textContent}`);
+                }
+            },
+        },
         { trigger: ".modal div[name='service_id'] input", run: "edit Desk Massage" },
         { trigger: "ul.ui-autocomplete a:contains(Desk Massage)", run: "click" },
         { trigger: ".modal div[name='partner_id'] input", run: "edit Walter" },

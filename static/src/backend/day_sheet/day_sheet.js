@@ -77,7 +77,7 @@ export class DaySheet extends Component {
             providerId: saved.providerId || false,
             data: null,
             hover: null, // {key, minute}: the time a click in a gap would book
-            drag: null, // {id, fromKey, key, minute, duration, clash}
+            drag: null, // {id, key, minute, duration, clash}: where the card held would land
         });
         this.press = null; // a pointer down on a card, until it moves (drag) or comes up (click)
         this.channel = null;
@@ -205,6 +205,11 @@ export class DaySheet extends Component {
 
     onChangeProvider(ev) {
         return this.goTo({ providerId: Number(ev.target.value) || false });
+    }
+
+    onChangeDay(ev) {
+        const day = DateTime.fromISO(ev.target.value);
+        return day.isValid ? this.goTo({ day: day.toISODate() }) : undefined;
     }
 
     shiftDays(sign) {
