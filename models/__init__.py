@@ -37,6 +37,7 @@ from . import booking_cancellation_policy_tier
 from . import booking_conversation
 from . import booking_conversation_turn
 from . import booking_customer_session
+from . import booking_day_sheet
 from . import booking_dependant
 from . import booking_idempotency_key
 from . import booking_notification

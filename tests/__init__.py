@@ -5,6 +5,7 @@ from . import test_calendar_sync
 from . import test_checkout
 from . import test_configuration
 from . import test_constraint
+from . import test_day_sheet
 from . import test_dependants
 from . import test_http_api
 from . import test_http_dependants
@@ -38,6 +39,7 @@ from . import test_series
 from . import test_twilio
 from . import test_ui_accessibility
 from . import test_ui_backend
+from . import test_ui_day_sheet
 from . import test_ui_dependants
 from . import test_ui_tours
 from . import test_upgrade

@@ -1,6 +1,7 @@
 from . import account_payment_register
 from . import booking_appointment_reason_wizard
 from . import booking_assistant
+from . import booking_assistant_day_sheet
 from . import booking_assistant_slot
 from . import booking_counter_payment
 from . import booking_refund_wizard
