@@ -1,5 +1,6 @@
 from freezegun import freeze_time
 
+from odoo import fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form
 
@@ -61,6 +62,8 @@ class TestManualBooking(BookingCommon):
         self.assertEqual(appointment.provider_id, self.provider_a)
         self.assertEqual(appointment.start, self.at(10, 10))
         self.assertEqual(appointment.channel, "walk_in")
+        self.assertEqual((appointment.state, appointment.checked_in_at, appointment.check_in_method),
+                         ("checked_in", fields.Datetime.now(), "staff"), "the customer is at the desk: checked in")
         with self.assertRaisesRegex(UserError, "right now"):
             self._wizard().action_book_walk_in()  # both are busy now
 
