@@ -240,6 +240,19 @@ class BookingAppointment(models.Model):
         self.action_complete(charge_card=True)
         return self.action_open_checkout()
 
+    def action_open_checkout_dialog(self):
+        """The desk's checkout in one dialog (``booking.checkout``): add-ons, discount, tip, payment, receipt."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Checkout %(ref)s", ref=self.name),
+            "res_model": "booking.checkout",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_appointment_id": self.id},
+        }
+
     def action_open_checkout(self):
         """The desk's checkout screen: what was done, paid and due, and the buttons to settle it."""
         self.ensure_one()
@@ -270,6 +283,26 @@ class BookingAppointment(models.Model):
 
     def action_charge_saved_card(self):
         return self.action_register_payment(pay_with="card")
+
+    # === THE NO-SHOW FEE AT THE DESK === #
+
+    no_show_fee_due = fields.Monetary(
+        string="No-show Fee Due", compute="_compute_no_show_fee_due",
+        help="The policy's no-show fee not paid yet (no card on file, or the card was refused): the desk takes "
+             "it with Take No-show Fee.")
+
+    def _compute_no_show_fee_due(self):
+        for appointment in self:
+            contract = appointment.contract_id.sudo()
+            appointment.no_show_fee_due = contract._get_amount_due("no_show_fee") \
+                if contract and appointment.state == "no_show" else 0.0
+
+    def action_take_no_show_fee(self):
+        """The payment dialog for the no-show fee, at the counter (the card on file was tried when marked)."""
+        self.ensure_one()
+        if not self.no_show_fee_due:
+            raise UserError(self.env._("%(ref)s has no no-show fee to pay.", ref=self.name))
+        return self.action_register_payment()
 
     def action_view_contract(self):
         self.ensure_one()

@@ -5,7 +5,7 @@ from markupsafe import escape
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import format_amount
+from odoo.tools import email_normalize, format_amount
 
 from ..const import CANCELLED_STATES
 from ..const import CHARGE_KINDS
@@ -361,17 +361,31 @@ class BookingPaymentContract(models.Model):
         return f"{appointment.get_base_url()}{appointment.get_portal_url()}"
 
     def _ask_customer_to_pay(self, what, amount, reason=None):
-        """Tell the customer what is due, with the link to pay it, and staff too."""
+        """Tell the customer what is due, with the link to pay it, and staff too.
+
+        The link goes by e-mail: a customer without an e-mail address (a
+        walk-in) is sent nothing, and staff are told so, never that a link
+        was sent, with the way to take the money at the desk.
+        """
         link = self._payment_link()
         body = escape(self.env._("%(what)s of %(amount)s is due.", what=what, amount=self._fmt(amount)))
         if reason:
             body += Markup(" ") + escape(reason)
+        summary = self.env._("%(what)s not collected", what=what)
+        customer = self.appointment_id.partner_id
+        if not email_normalize(customer.email or ""):
+            body += Markup(" ") + escape(self.env._(
+                "%(customer)s has no e-mail address: no payment link was sent.", customer=customer.name))
+            self._log(body)
+            self._schedule_staff_activity(summary, self.env._(
+                "%(amount)s is still due and nobody was asked for it: %(customer)s has no e-mail address. Take "
+                "it at the desk (Take Payment on the booking).", amount=self._fmt(amount), customer=customer.name))
+            return False
         body += Markup('<br/><a href="%s">%s</a>') % (link, self.env._("Pay online"))
         self._log(body, notify_customer=True)
-        self._schedule_staff_activity(
-            self.env._("%(what)s not collected", what=what),
-            self.env._("%(amount)s is still due; the customer received a payment link.", amount=self._fmt(amount)),
-        )
+        self._schedule_staff_activity(summary, self.env._(
+            "%(amount)s is still due; the customer received a payment link by e-mail.", amount=self._fmt(amount)))
+        return True
 
     def _charge_balance(self):
         """At checkout: charge what remains of the price on the saved card, or ask for it."""

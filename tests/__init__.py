@@ -3,6 +3,7 @@ from . import test_automation_concurrency
 from . import test_availability
 from . import test_calendar_sync
 from . import test_checkout
+from . import test_checkout_desk
 from . import test_configuration
 from . import test_constraint
 from . import test_day_sheet

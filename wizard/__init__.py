@@ -3,6 +3,7 @@ from . import booking_appointment_reason_wizard
 from . import booking_assistant
 from . import booking_assistant_day_sheet
 from . import booking_assistant_slot
+from . import booking_checkout
 from . import booking_counter_payment
 from . import booking_refund_wizard
 from . import booking_series_wizard
