@@ -52,6 +52,7 @@
         "data/booking_review_data.xml",
         "data/booking_follow_up_data.xml",
         "wizard/booking_assistant_views.xml",
+        "wizard/booking_time_off_views.xml",
         "views/booking_day_sheet_views.xml",
         "views/res_partner_views.xml",
         "views/booking_menus.xml",

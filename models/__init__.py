@@ -62,3 +62,4 @@ from . import payment_token
 from . import payment_transaction
 from . import rating_rating
 from . import res_partner
+from . import resource_calendar_leaves

@@ -37,9 +37,11 @@ from . import test_reviews
 from . import test_secrets
 from . import test_security
 from . import test_series
+from . import test_time_off
 from . import test_twilio
 from . import test_ui_accessibility
 from . import test_ui_backend
+from . import test_ui_checkout
 from . import test_ui_day_sheet
 from . import test_ui_dependants
 from . import test_ui_tours

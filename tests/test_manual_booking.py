@@ -98,10 +98,11 @@ class TestManualBooking(BookingCommon):
     @freeze_time(NOW)
     def test_block_time_from_the_provider_form(self):
         action = self.provider_a.with_user(self.user_staff).action_block_time()
-        self.assertEqual(action["res_model"], "resource.calendar.leaves")
-        leave = self.env["resource.calendar.leaves"].with_user(self.user_staff).with_context(
-            **action["context"]).create({"date_from": self.at(13), "date_to": self.at(17)})
-        self.assertEqual(leave.resource_id, self.provider_a.resource_id)
+        self.assertEqual(action["res_model"], "booking.time.off")
+        self.env["booking.time.off"].with_user(self.user_staff).with_context(**action["context"]).create(
+            {"date_from": self.at(13), "date_to": self.at(17)}).action_confirm()
+        leave = self.env["resource.calendar.leaves"].search([("resource_id", "=", self.provider_a.resource_id.id)])
+        self.assertEqual((leave.date_from, leave.date_to), (self.at(13), self.at(17)))
         self.assertEqual(self.provider_a.time_off_count, 1)
         self.assertEqual(self.local_times(self.slots(providers=self.provider_a)), ["09:00", "10:00", "11:00"])
 

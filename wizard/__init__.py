@@ -7,3 +7,4 @@ from . import booking_checkout
 from . import booking_counter_payment
 from . import booking_refund_wizard
 from . import booking_series_wizard
+from . import booking_time_off
