@@ -107,6 +107,15 @@ class TestOnSiteJobs(OnSiteMixin, BookingCommon):
         self.assertIn(job._provider_check_in_url(), str(job._calendar_event_values()["description"]),
                       "the provider's calendar holds the way to check in")
         self.assertNotIn("check-in", str(salon._calendar_event_values()["description"]))
+        template = self.env.ref("self_serve_booking.mail_template_booking_agenda")
+        _subject, agenda = self.provider_a._render_template(
+            template.with_context(booking_notification={"date": "2025-06-02"}))
+        self.assertIn(job._provider_check_in_url(), agenda, "and their agenda")
+        _subject, reminder = job._render_template(self.env.ref("self_serve_booking.mail_template_booking_reminder"))
+        self.assertIn("checks you in on arrival", reminder)
+        self.assertNotIn("show this code", reminder, "nothing to show at home")
+        self.assertIn("show this code", salon._render_template(
+            self.env.ref("self_serve_booking.mail_template_booking_reminder"))[1])
         customer_link = job._check_in_signature()
         provider_link = job._provider_check_in_signature()
         public = self.env.ref("base.public_user")

@@ -189,10 +189,10 @@ class BookingCheckout(models.TransientModel):
             Line.create(vals_list)
         if self.discount:
             percent, amount = Line._parse_discount(self.discount)
+            shown = "%g" % percent
             line = Line.create({
                 "appointment_id": appointment.id, "line_type": "discount", "product_id": self._discount_product().id,
-                "name": self.env._("Discount %(percent)s%%", percent=f"{percent:g}") if percent
-                else self.env._("Discount"),
+                "name": self.env._("Discount %(percent)s%%", percent=shown) if percent else self.env._("Discount"),
                 "discount_percent": percent, "price_unit": -amount,
             })
             if appointment.currency_id.compare_amounts(appointment.price, 0.0) < 0:
