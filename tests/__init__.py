@@ -25,6 +25,7 @@ from . import test_manual_booking
 from . import test_merchant_loop
 from . import test_notifications
 from . import test_on_site
+from . import test_onboarding
 from . import test_payments
 from . import test_payments_stripe
 from . import test_portal_series
