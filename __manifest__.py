@@ -58,6 +58,7 @@
         "views/booking_portal_templates.xml",
         "views/booking_dependant_portal_templates.xml",
         "views/booking_page_templates.xml",
+        "views/booking_onboarding_templates.xml",
         "views/booking_review_templates.xml",
         "views/booking_review_views.xml",
         "views/booking_series_views.xml",

@@ -61,3 +61,7 @@ from . import payment_token
 from . import payment_transaction
 from . import rating_rating
 from . import res_partner
+
+# isort: split
+# The preview: a layer over the models above.
+from . import booking_onboarding_preview
