@@ -23,6 +23,7 @@
         "rating",
         "portal_rating",
         "loyalty",
+        "onboarding",
     ],
     "external_dependencies": {"python": ["dateparser", "phonenumbers", "qrcode", "rapidfuzz", "twilio", "vobject"]},
     "data": [
@@ -32,6 +33,7 @@
         "data/booking_cancellation_policy_data.xml",
         "data/booking_product_data.xml",
         "data/ir_cron_data.xml",
+        "data/booking_onboarding_data.xml",
         "views/booking_notification_views.xml",
         "views/booking_sms_views.xml",
         "views/booking_conversation_views.xml",
@@ -52,6 +54,7 @@
         "data/booking_review_data.xml",
         "data/booking_follow_up_data.xml",
         "wizard/booking_assistant_views.xml",
+        "wizard/booking_setup_views.xml",
         "views/res_partner_views.xml",
         "views/booking_menus.xml",
         "views/booking_dependant_views.xml",

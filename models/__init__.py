@@ -63,5 +63,6 @@ from . import rating_rating
 from . import res_partner
 
 # isort: split
-# The preview: a layer over the models above.
+# The guided setup and the preview: layers over the models above.
+from . import booking_onboarding
 from . import booking_onboarding_preview

@@ -40,6 +40,7 @@ from . import test_twilio
 from . import test_ui_accessibility
 from . import test_ui_backend
 from . import test_ui_dependants
+from . import test_ui_onboarding
 from . import test_ui_tours
 from . import test_upgrade
 from . import test_waitlist_offers
