@@ -23,6 +23,7 @@ from . import booking_appointment_loyalty
 from . import booking_appointment_notification
 from . import booking_appointment_on_site
 from . import booking_appointment_online
+from . import booking_appointment_preview
 from . import booking_appointment_review
 from . import booking_appointment_self_service
 from . import booking_appointment_series
@@ -63,6 +64,5 @@ from . import rating_rating
 from . import res_partner
 
 # isort: split
-# The guided setup and the preview: layers over the models above.
+# The guided setup: a layer over the page and Odoo's onboarding.
 from . import booking_onboarding
-from . import booking_onboarding_preview
