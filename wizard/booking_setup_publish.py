@@ -20,7 +20,7 @@ class BookingSetupPublish(models.TransientModel):
     name = fields.Char(related="page_id.name", readonly=False)
     slug = fields.Char(related="page_id.slug", readonly=False)
     image_1920 = fields.Image(related="page_id.image_1920", readonly=False)
-    page_url = fields.Char(string="Address", compute="_compute_checklist")
+    page_url = fields.Char(string="Link", compute="_compute_checklist")
     checklist = fields.Html(compute="_compute_checklist", sanitize=False)
 
     @api.depends("page_id", "slug")
@@ -55,7 +55,7 @@ class BookingSetupPublish(models.TransientModel):
 
     def _checklist_html(self):
         items = Markup("").join(
-            Markup('<li class="%s"><i class="fa %s me-2" role="img" aria-label="%s"/>%s</li>') % (
+            Markup('<li class="%s"><i class="fa %s me-2" role="img" aria-label="%s"></i>%s</li>') % (
                 "text-body" if done else "text-warning", "fa-check text-success" if done else "fa-exclamation-triangle",
                 self.env._("Done") if done else self.env._("To do"), escape(text))
             for done, text in self._checklist())
