@@ -194,6 +194,24 @@ class TestGuidedSetup(SetupMixin, TransactionCase):
         self.assertFalse(self.opens_on_setup(self.barber_staff), "staff land on the app's first menu")
         self.assertFalse(self.env["booking.page"].search([("company_id", "=", self.barber.id)]), "nothing written")
 
+    def test_another_company_s_page_is_out_of_reach(self):
+        """A manager of another company names this shop's page in a step's form: refused, nothing changes."""
+        page = self.as_manager("booking.page")._booking_setup_page(create=True)
+        other = self.env["res.company"].create({"name": "Rival Cuts"})
+        rival = mail_new_test_user(
+            self.env, login="rival_manager", name="Rex Rival", company_id=other.id,
+            company_ids=[Command.set(other.ids)], groups="base.group_user,self_serve_booking.group_booking_manager")
+        for model, vals in (
+            ("booking.setup.publish", {"page_id": page.id, "name": "Hijacked"}),
+            ("booking.setup.team", {"page_id": page.id, "line_ids": [Command.create({"name": "Mole"})]}),
+            ("booking.setup.hours", {"page_id": page.id}),
+        ):
+            with self.subTest(model=model), self.assertRaises(UserError):  # an AccessError is one
+                self.env[model].with_user(rival).create(vals).action_save()
+        self.assertEqual((page.name, page.is_published, page.provider_ids), ("Fade Street Barbers", False,
+                                                                            self.env["booking.provider"]))
+        self.assertFalse(self.env["booking.page"].with_user(rival)._booking_setup_page(), "theirs is their own")
+
     def test_hours_refuse_an_impossible_day_and_write_nothing(self):
         with self.assertRaises(UserError), Form(self.as_manager("booking.setup.hours")) as form:
             with form.line_ids.edit(0) as monday:

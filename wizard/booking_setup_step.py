@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 from ..models.booking_onboarding import SETUP_STEPS
 
@@ -15,9 +15,10 @@ class BookingSetupStep(models.AbstractModel):
     _name = "booking.setup.step"
     _description = "Guided Setup Step"
     _setup_step = None  # hours, team, services... (models/booking_onboarding.py SETUP_STEPS)
+    _check_company_auto = True
 
     page_id = fields.Many2one(
-        "booking.page", readonly=True, ondelete="cascade",
+        "booking.page", readonly=True, ondelete="cascade", check_company=True,
         default=lambda self: self.env["booking.page"]._booking_setup_page())
     company_id = fields.Many2one("res.company", required=True, readonly=True, default=lambda self: self.env.company)
     currency_id = fields.Many2one(related="company_id.currency_id")
@@ -56,8 +57,3 @@ class BookingSetupStep(models.AbstractModel):
         if not self.page_id:
             self.page_id = self.env["booking.page"]._booking_setup_page(create=True)
         return self.page_id
-
-    @api.model
-    def _hours_label(self, hours):
-        """``2`` -> "2", ``1.5`` -> "1.5": hours for a sentence."""
-        return f"{hours:g}"
