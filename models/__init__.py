@@ -23,6 +23,7 @@ from . import booking_appointment_loyalty
 from . import booking_appointment_notification
 from . import booking_appointment_on_site
 from . import booking_appointment_online
+from . import booking_appointment_preview
 from . import booking_appointment_review
 from . import booking_appointment_self_service
 from . import booking_appointment_series
@@ -62,3 +63,7 @@ from . import payment_token
 from . import payment_transaction
 from . import rating_rating
 from . import res_partner
+
+# isort: split
+# The guided setup: a layer over the page and Odoo's onboarding.
+from . import booking_onboarding

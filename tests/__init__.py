@@ -26,6 +26,7 @@ from . import test_manual_booking
 from . import test_merchant_loop
 from . import test_notifications
 from . import test_on_site
+from . import test_onboarding
 from . import test_payments
 from . import test_payments_stripe
 from . import test_portal_series
@@ -41,6 +42,7 @@ from . import test_ui_accessibility
 from . import test_ui_backend
 from . import test_ui_day_sheet
 from . import test_ui_dependants
+from . import test_ui_onboarding
 from . import test_ui_tours
 from . import test_upgrade
 from . import test_waitlist_offers
