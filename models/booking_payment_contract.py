@@ -716,7 +716,13 @@ class BookingPaymentContract(models.Model):
             "tax_ids": [Command.set(taxes.filtered("price_include").ids)],
         }])
 
-    def _post_invoice(self, move_type, kind, line_values):
+    def _post_invoice(self, move_type, kind, line_values, total=None):
+        """Create and post an invoice (or credit note) of ``line_values``.
+
+        :param total: what the invoice must total (the final invoice: the
+            bill minus what was invoiced before); a rounding cent of the
+            company's global tax rounding is settled on its taxes first.
+        """
         self.ensure_one()
         move = self.env["account.move"].sudo().with_company(self.company_id).create({
             "move_type": move_type,
@@ -727,8 +733,34 @@ class BookingPaymentContract(models.Model):
             "booking_payment_kind": kind,
             "invoice_line_ids": [Command.create(values) for values in line_values],
         })
+        if total is not None:
+            self._settle_rounding(move, total)
         move.action_post()
         return move
+
+    def _settle_rounding(self, move, total):
+        """Make the draft ``move`` total ``total`` when only tax rounding stands between them.
+
+        A company that rounds taxes globally rounds each tax over the whole
+        invoice: the final invoice (the bill's lines and, negative, the lines
+        invoiced before the visit) may then round a cent away from the bill
+        minus those invoices. The cent goes on the largest tax group, through
+        Odoo's own manual tax amount (the invoice's tax totals, as the tax
+        widget edits them), so the invoices of a visit add up to its bill.
+        A larger difference is no rounding: it is left for staff to see.
+        """
+        currency = self.currency_id
+        delta = currency.round(total - move.amount_total)
+        tolerance = currency.rounding * len(move.invoice_line_ids)
+        if currency.is_zero(delta) or abs(delta) > tolerance + currency.rounding / 2:
+            return
+        totals = move.tax_totals
+        groups = [group for subtotal in totals.get("subtotals", []) for group in subtotal["tax_groups"]]
+        if not groups:
+            return
+        group = max(groups, key=lambda group: abs(group["tax_amount_currency"]))
+        group["tax_amount_currency"] = currency.round(group["tax_amount_currency"] + delta)
+        move.tax_totals = totals
 
     def _get_invoice_to_pay(self, kind):
         """The open final invoice a balance payment pays, if there is one (checkout issued it)."""
@@ -769,10 +801,10 @@ class BookingPaymentContract(models.Model):
                 "price_unit": line.price_unit,
                 "tax_ids": [Command.set(line.tax_ids.ids)],
             })
-        if self.currency_id.is_zero(self.currency_id.round(
-                self.amount_total - sum(prepaid.mapped("amount_total")))):
+        total = self.currency_id.round(self.amount_total - sum(prepaid.mapped("amount_total")))
+        if self.currency_id.is_zero(total):
             return self.final_invoice_id  # everything was paid before: nothing more to invoice
-        self.final_invoice_id = self._post_invoice("out_invoice", "balance", line_values)
+        self.final_invoice_id = self._post_invoice("out_invoice", "balance", line_values, total=total)
         return self.final_invoice_id
 
     def _invoice_transaction(self, tx):
