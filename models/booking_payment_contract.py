@@ -204,16 +204,6 @@ class BookingPaymentContract(models.Model):
             lambda p: not p.payment_transaction_id and p.state in COUNTED_PAYMENT_STATES
             and (payment_type is None or p.payment_type == payment_type))
 
-    def _refunded_amount(self, tx):
-        """Refunds already done or on their way for the charge ``tx`` (a transaction or a counter payment)."""
-        if tx._name == "account.payment":
-            return sum(self._counter_payments("outbound").filtered(
-                lambda p: p.booking_refunded_payment_id == tx).mapped("amount"))
-        refunds = tx.child_transaction_ids.filtered(
-            lambda child: child.operation == "refund" and child.state in ("draft", "pending", "authorized", "done")
-        )
-        return -sum(refunds.mapped("amount"))
-
     def _get_token(self, booking_only=False):
         """The saved card to charge off-session (balance, tip, no-show fee), or nothing.
 
@@ -466,68 +456,6 @@ class BookingPaymentContract(models.Model):
             self._ask_customer_to_pay(self.env._("The no-show fee"), extra, tx.state_message or "")
         return tx
 
-    # === REFUNDS === #
-
-    def _get_cancellation_refund(self, cancelled_by="customer", notice_hours=None):
-        """What a cancellation refunds now: ``(amount, percent of the deposit)``.
-
-        Customers get the policy's tier for their notice on the deposit (and
-        anything paid beyond the deposit in full); a merchant's or the system's
-        cancellation refunds everything.
-        """
-        self.ensure_one()
-        refundable = self.currency_id.round(self.amount_paid - self.amount_refunded)
-        if cancelled_by != "customer":
-            return refundable, 100.0
-        policy = self.appointment_id.page_id.cancellation_policy_id
-        percent = policy._get_refund_percent(notice_hours) if policy else 100.0
-        deposit_part = self.currency_id.round(self.amount_deposit_paid * percent / 100.0)
-        beyond_deposit = self.amount_paid - self.amount_deposit_paid
-        return min(self.currency_id.round(deposit_part + beyond_deposit), refundable), percent
-
-    def _refund(self, amount, reason):
-        """Refund ``amount`` on the original transactions, deposit first.
-
-        Through ``action_refund`` (hence the provider's ``_send_refund_request``)
-        where the provider refunds that amount; otherwise staff get an activity
-        and the chatter says what to refund by hand.
-        :return: the refund transactions created.
-        """
-        self.ensure_one()
-        compare = self.currency_id.compare_amounts
-        remaining = self.currency_id.round(amount)
-        refunds = self.env["payment.transaction"]
-        manual = []
-        order = {"deposit": 0, "balance": 1, "no_show_fee": 2, "tip": 3}
-        charges = [*self._charges(), *self._counter_payments("inbound")]
-        for tx in sorted(charges, key=lambda t: (order.get(t.booking_payment_kind, 9), t.create_date, t.id)):
-            if compare(remaining, 0.0) <= 0:
-                break
-            part = min(self.currency_id.round(tx.amount - self._refunded_amount(tx)), remaining)
-            if compare(part, 0.0) <= 0:
-                continue
-            remaining = self.currency_id.round(remaining - part)
-            if tx._name == "account.payment":
-                self._refund_counter_payment(tx, part, reason)
-                continue
-            refund_tx = self._refund_charge(tx, part)
-            if refund_tx is None:
-                manual.append((tx, part))
-            else:
-                refunds |= refund_tx
-        if compare(amount, 0.0) > 0:
-            self._log(escape(self.env._("Refund of %(amount)s: %(reason)s", amount=self._fmt(amount), reason=reason)))
-        if manual:
-            lines = "; ".join(
-                self.env._("%(amount)s on %(reference)s (%(provider)s)", amount=self._fmt(part),
-                           reference=tx.reference, provider=tx.provider_id.name)
-                for tx, part in manual
-            )
-            self._log(escape(self.env._("The payment provider cannot refund this automatically. To refund by hand: "
-                                        "%(lines)s", lines=lines)))
-            self._schedule_staff_activity(self.env._("Refund by hand"), lines)
-        return refunds
-
     # === AT THE COUNTER === #
 
     def _get_counter_kinds(self):
@@ -620,65 +548,6 @@ class BookingPaymentContract(models.Model):
         appointment = self.appointment_id
         if appointment.state == "done" and self.currency_id.compare_amounts(self.amount_balance_due, 0.0) <= 0:
             appointment._notify("receipt")
-
-    def _refund_counter_payment(self, payment, amount, reason):
-        """Give back ``amount`` of a counter payment the same way: a credit note and an outbound payment.
-
-        Cash cannot be refunded by a machine: staff get an activity to hand
-        it over (or send the transfer); the books already say it went out.
-        """
-        self.ensure_one()
-        kind = payment.booking_payment_kind
-        credit_note = self._create_invoice(kind, amount, is_refund=True)
-        method = payment.journal_id.outbound_payment_method_line_ids[:1]
-        refund = self._pay_invoice(credit_note, amount, payment.journal_id, method, self.env._(
-            "Refund of %(payment)s", payment=payment.name), "refund", refunded=payment)
-        self._schedule_staff_activity(
-            self.env._("Give back %(amount)s", amount=self._fmt(amount)),
-            self.env._("%(amount)s of %(payment)s (%(journal)s) goes back to the customer: %(reason)s",
-                       amount=self._fmt(amount), payment=payment.name, journal=payment.journal_id.name,
-                       reason=reason))
-        return refund
-
-    def _refund_charge(self, tx, amount):
-        """Refund ``amount`` of the charge ``tx`` through its provider, and post-process what is done.
-
-        :return: the refund transactions, or None when the provider cannot
-            refund that amount (or refused): it must be refunded by hand.
-        """
-        self.ensure_one()
-        support = tx.provider_id.support_refund
-        if not support or support == "none" or (
-                support == "full_only" and self.currency_id.compare_amounts(amount, tx.amount) != 0):
-            return None
-        before = tx.child_transaction_ids
-        try:
-            with self.env.cr.savepoint():
-                tx.sudo().action_refund(amount_to_refund=amount)
-        except (UserError, ValidationError) as error:
-            _logger.info("Booking %s: refund of %s refused by the provider: %s", self.name, amount, error)
-            return None
-        refunds = tx.child_transaction_ids - before
-        for child in refunds.filtered(lambda t: t.state == "done" and not t.is_post_processed):
-            child._post_process()
-        return refunds
-
-    def _refund_for_cancellation(self, cancelled_by, notice_hours):
-        self.ensure_one()
-        amount, percent = self._get_cancellation_refund(cancelled_by, notice_hours)
-        hours = f"{max(notice_hours, 0):.1f}"
-        if self.currency_id.compare_amounts(amount, 0.0) <= 0:
-            if self.amount_paid:
-                self._log(escape(self.env._("No refund under the cancellation policy (%(hours)s hours' notice).",
-                                            hours=hours)))
-            return self.env["payment.transaction"]
-        if cancelled_by == "customer":
-            percent = f"{percent:g}"
-            reason = self.env._("%(percent)s%% of the deposit under the cancellation policy (%(hours)s hours' "
-                                "notice).", percent=percent, hours=hours)
-        else:
-            reason = self.env._("cancelled by the merchant: everything paid is refunded.")
-        return self._refund(amount, reason)
 
     # === POST-PROCESSING === #
 
@@ -875,26 +744,6 @@ class BookingPaymentContract(models.Model):
         elif appointment.state in ("cancelled", "rejected"):
             self._refund_duplicate(tx, self.env._("the booking was cancelled before the payment arrived"))
 
-    def _refund_duplicate(self, tx, reason):
-        self.ensure_one()
-        refunds = self._refund_transaction(tx, reason)
-        self._log(escape(self.env._(
-            "Your payment of %(amount)s for %(ref)s arrived but %(reason)s: it is refunded in full.",
-            amount=self._fmt(tx.amount), ref=self.name, reason=reason,
-        )), notify_customer=True)
-        return refunds
-
-    def _refund_transaction(self, tx, reason):
-        """Refund what remains of one whole charge (a late or duplicate payment), or ask staff to."""
-        amount = self.currency_id.round(tx.amount - self._refunded_amount(tx))
-        refunds = self._refund_charge(tx, amount)
-        if refunds is not None:
-            return refunds
-        self._schedule_staff_activity(self.env._("Refund by hand"), self.env._(
-            "Refund %(amount)s on %(reference)s: %(reason)s", amount=self._fmt(amount), reference=tx.reference,
-            reason=reason))
-        return self.env["payment.transaction"]
-
     # === ACTIONS === #
 
     def action_view_invoices(self):
@@ -910,14 +759,3 @@ class BookingPaymentContract(models.Model):
         action["domain"] = [("id", "in", self.transaction_ids.ids)]
         action["context"] = {"create": False}
         return action
-
-    def action_refund_open(self):
-        """Staff refund what was paid (e.g. a goodwill gesture), within what is refundable."""
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "booking.refund.wizard",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"default_contract_id": self.id},
-        }
