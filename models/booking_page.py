@@ -842,6 +842,24 @@ class BookingPage(models.Model):
     loyalty_program_id = fields.Many2one(
         "loyalty.program", string="Loyalty Programme", check_company=True,
         domain="[('program_type', '=', 'loyalty'), ('company_id', 'in', (company_id, False))]",
-        help="Completed bookings earn points by the programme's rules; its discount rewards are spent on a "
-        "later booking (Loyalty > Programmes).")
+        help="Completed bookings earn points on the customer's card by the programme's rules (the bill's "
+        "products, minimum quantity and amount, per booking, unit or amount spent); its discount rewards are "
+        "spent on a later booking (whole bill, cheapest item or specific products, maximum amount), never on "
+        "what the deposit covers. Free-product rewards are not offered on bookings. A loyalty card programme "
+        "(points kept for current and future orders) without promotion codes: a booking takes none "
+        "(Loyalty > Programmes).")
+
+    @api.constrains("loyalty_program_id")
+    def _check_loyalty_program(self):
+        """Only a programme the booking flow honours: points on a card, earned without a code."""
+        for page in self.filtered("loyalty_program_id"):
+            program = page.loyalty_program_id.sudo()
+            if program.program_type != "loyalty" or program.applies_on != "both":
+                raise ValidationError(self.env._(
+                    "%(program)s cannot be used on a booking page: choose a loyalty card programme (points kept on "
+                    "the customer's card for current and future orders).", program=program.name))
+            if program.trigger == "with_code" or program.rule_ids.filtered(lambda rule: rule.mode == "with_code"):
+                raise ValidationError(self.env._(
+                    "%(program)s needs a promotion code, and a booking takes none: make its rules automatic.",
+                    program=program.name))
 
