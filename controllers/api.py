@@ -506,6 +506,7 @@ class BookingApiController(BookingApiBase):
         entry = request.env["booking.waitlist"]._join(
             page, service, provider, validator.parse_date(body["date"]), time_from=time_from, time_to=time_to,
             customer=body.get("customer"), note=body.get("note"), source=source, partner=partner,
+            address=body.get("address"),
         )
         return json_response({"waitlist": {"id": entry.id, "reference": entry.name, "state": entry.state}},
                              status=201)

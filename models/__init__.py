@@ -50,6 +50,7 @@ from . import booking_payment_contract_refund
 from . import booking_provider
 from . import booking_rate_limit
 from . import booking_scheduler
+from . import booking_scheduler_failure
 from . import booking_serial_lock
 from . import booking_series
 from . import booking_service

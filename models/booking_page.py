@@ -31,7 +31,9 @@ class BookingPage(models.Model):
     """
 
     _name = "booking.page"
-    _inherit = ["website.published.multi.mixin", "website.seo.metadata", "mail.thread", "image.mixin"]
+    _inherit = [
+        "website.published.multi.mixin", "website.seo.metadata", "mail.thread", "mail.activity.mixin", "image.mixin",
+    ]
     _description = "Booking Page"
     _order = "sequence, name, id"
     _check_company_auto = True

@@ -1,6 +1,7 @@
 from . import test_automation
 from . import test_automation_concurrency
 from . import test_availability
+from . import test_batches
 from . import test_calendar_sync
 from . import test_checkout
 from . import test_configuration
