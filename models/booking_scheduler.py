@@ -102,8 +102,9 @@ class BookingScheduler(models.AbstractModel):
         results, failed = [], records.browse()
         for record in records.filtered(lambda r: r.id not in waiting):
             try:
-                with self.env.cr.savepoint():
-                    results.append(handle(record))
+                with self.env.cr.savepoint():  # flushed on exit: a refused write fails here, not later
+                    result = handle(record)
+                results.append(result)
             except TransactionRollbackError as error:
                 _logger.info("%s: %s lost to a concurrent transaction, left for the next run: %s",
                              what, record, error)
@@ -498,13 +499,14 @@ class BookingScheduler(models.AbstractModel):
         A handed-off one keeps its activity: closing it only ends the
         receptionist's part. Rows are locked with ``SKIP LOCKED`` (one the
         customer writes in at this moment is left for the next run), and each
-        is closed in its own savepoint: one that cannot be closed is logged,
-        left with an activity for the page's responsible (once) and skipped,
-        and the rest of the batch proceeds (DESIGN.md invariant 12).
+        is closed in its own savepoint (``_for_each``): one that cannot be
+        closed is logged, left with an activity and skipped, and the rest of
+        the batch proceeds (DESIGN.md invariant 12).
         """
         Conversation = self.env["booking.conversation"].sudo()
         Conversation.flush_model(["state", "last_activity", "page_id"])
         self.env["booking.page"].flush_model(["receptionist_quiet_hours"])
+        job = "quiet_conversations"
         quiet = Conversation.browse(self._locked_ids(SQL(
             """
             SELECT c.id
@@ -512,34 +514,18 @@ class BookingScheduler(models.AbstractModel):
               JOIN booking_page p ON p.id = c.page_id
              WHERE c.state IN ('open', 'handed_off')
                AND c.last_activity < %(now)s - COALESCE(NULLIF(p.receptionist_quiet_hours, 0), 12) * interval '1 hour'
+               AND %(not_waiting)s
           ORDER BY c.last_activity
              LIMIT %(limit)s
                FOR NO KEY UPDATE OF c SKIP LOCKED
             """,
             now=fields.Datetime.now(), limit=batch_size,
+            not_waiting=self._not_waiting_to_retry(job, Conversation._name, SQL("c.id")),
         )))
-        closed = 0
-        summary = self.env._("The receptionist could not close this conversation")
-        for conversation in quiet:
-            try:
-                with self.env.cr.savepoint():
-                    conversation.write({"state": "closed"})
-                closed += 1
-            except Exception as error:
-                _logger.exception("Could not close the quiet conversation %s", conversation.id)
-                try:
-                    with self.env.cr.savepoint():
-                        if summary not in conversation.activity_ids.mapped("summary"):  # once, not every run
-                            conversation.activity_schedule(
-                                "mail.mail_activity_data_todo", summary=summary,
-                                note=self.env._("Closing it after the quiet period failed: %(error)s. Check it and "
-                                                "close it by hand.", error=str(error)[:300]),
-                                user_id=(conversation.page_id.responsible_user_id
-                                         or self.env.ref("base.user_admin")).id)
-                except Exception:
-                    _logger.exception("Could not leave an activity on the conversation %s", conversation.id)
-        self.env["ir.cron"]._notify_progress(done=closed, remaining=1 if len(quiet) == batch_size else 0)
-        return closed
+        closed, _failed = self._for_each(quiet, lambda conversation: conversation.write({"state": "closed"}),
+                                         self.env._("Close quiet conversations"), job)
+        self.env["ir.cron"]._notify_progress(done=len(closed), remaining=1 if len(quiet) == batch_size else 0)
+        return len(closed)
 
     # === NO-SHOWS === #
 
