@@ -1,6 +1,7 @@
 from . import test_automation
 from . import test_automation_concurrency
 from . import test_availability
+from . import test_batches
 from . import test_calendar_sync
 from . import test_checkout
 from . import test_checkout_desk
@@ -27,6 +28,7 @@ from . import test_manual_booking
 from . import test_merchant_loop
 from . import test_notifications
 from . import test_on_site
+from . import test_onboarding
 from . import test_payments
 from . import test_payments_stripe
 from . import test_portal_series
@@ -44,6 +46,7 @@ from . import test_ui_backend
 from . import test_ui_checkout
 from . import test_ui_day_sheet
 from . import test_ui_dependants
+from . import test_ui_onboarding
 from . import test_ui_tours
 from . import test_upgrade
 from . import test_waitlist_offers

@@ -260,7 +260,8 @@ class TestQuietConversationsBatch(ReceptionistSmsCase):
         activity = poisoned.activity_ids
         self.assertEqual(len(activity), 1, "one activity, not one per run")
         self.assertEqual(activity.user_id, self.user_manager)
-        self.assertIn("could not close", activity.summary)
+        self.assertIn("Close quiet conversations", activity.summary)
+        self.assertIn("poisoned conversation", str(activity.note))
 
 
 @tagged("post_install", "-at_install")
