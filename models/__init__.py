@@ -46,6 +46,7 @@ from . import booking_notification_rule
 from . import booking_page
 from . import booking_payment_contract
 from . import booking_payment_contract_receipt
+from . import booking_payment_contract_series
 from . import booking_provider
 from . import booking_rate_limit
 from . import booking_scheduler
@@ -61,6 +62,7 @@ from . import ir_websocket
 from . import payment_provider
 from . import payment_token
 from . import payment_transaction
+from . import payment_transaction_series
 from . import rating_rating
 from . import res_partner
 

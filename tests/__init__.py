@@ -37,6 +37,7 @@ from . import test_reviews
 from . import test_secrets
 from . import test_security
 from . import test_series
+from . import test_series_deposits
 from . import test_twilio
 from . import test_ui_accessibility
 from . import test_ui_backend
