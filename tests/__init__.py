@@ -16,6 +16,7 @@ from . import test_http_merchant_api
 from . import test_http_page
 from . import test_http_payments
 from . import test_http_portal
+from . import test_http_series_deposits
 from . import test_http_trust
 from . import test_i18n
 from . import test_idempotency_concurrency
