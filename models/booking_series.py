@@ -81,7 +81,7 @@ class BookingSeries(models.Model):
     appointment_ids = fields.One2many("booking.appointment", "series_id", string="Occurrences")
     upcoming_count = fields.Integer(compute="_compute_upcoming_count")
     lapse_told_until = fields.Datetime(
-        string="Lapse Told Until", readonly=True, copy=False,
+        string="Lapse Told", readonly=True, copy=False,
         help="The customer was told of the unpaid visits released up to this hold deadline (told once).")
 
     @api.depends("service_id", "interval_weeks", "partner_id")

@@ -25,7 +25,7 @@ class PaymentTransaction(models.Model):
 
     # === SERIES LINKS === #
     booking_series_id = fields.Many2one(
-        "booking.series", string="Booking Series", readonly=True, copy=False, index="btree_not_null",
+        "booking.series", string="Series", readonly=True, copy=False, index="btree_not_null",
         help="The recurring booking whose deposits this payment pays (its parts are on each visit's contract).")
     booking_deposit_shares = fields.Json(
         string="Deposit Parts", readonly=True, copy=False,
