@@ -530,7 +530,7 @@ class BookingSeries(models.Model):
         """Tell the customer what is due for the series, by when, and where to pay it all at once."""
         self.ensure_one()
         fmt = due["contracts"][:1]._fmt
-        visits = ", ".join(self._when(start, "short") for start in due["appointments"].mapped("start"))
+        visits = "; ".join(self._when(start, "short") for start in due["appointments"].mapped("start"))
         body = escape(self.env._(
             "Your series is reserved. These visits are not booked until their deposits (%(amount)s in all) "
             "are paid: %(visits)s. Pay them by %(deadline)s, or those times are released.",
@@ -565,7 +565,7 @@ class BookingSeries(models.Model):
             "These visits of your series are not booked: their deposits were not paid by %(deadline)s, so the "
             "times were released: %(visits)s.",
             deadline=self._when(min(lapsed.mapped("hold_expires_at")), "time"),
-            visits=", ".join(self._when(start, "short") for start in lapsed.mapped("start"))))
+            visits="; ".join(self._when(start, "short") for start in lapsed.mapped("start"))))
         body += Markup('<br/><a href="%s">%s</a>') % (first._rebook_url(), self.env._("Book again"))
         self.message_post(body=body, partner_ids=self.partner_id.ids, message_type="comment",
                           subtype_xmlid="mail.mt_comment")

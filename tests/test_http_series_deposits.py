@@ -115,7 +115,7 @@ class TestHttpSeriesDeposits(SeriesPaymentMixin, SeriesMixin, PortalCase):
         self.assertEqual(occurrences[1:].contract_id.mapped("amount_deposit_paid"), [40.0, 40.0])
         page = self.get(first.get_portal_url())
         self.assertIn("o_booking_series_link", page.text)
-        self.assertIn("No deposit of this series is due now", self.get(f"/my/series/{series.id}").text)
+        self.assertIn("Every visit of the series is booked", self.get(f"/my/series/{series.id}").text)
 
     def test_repeat_without_deposits_is_booked(self):
         with freeze_time(NOW):
