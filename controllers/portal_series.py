@@ -6,7 +6,6 @@ from odoo import fields, http
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.http import request
 
-from ..booking_api.schemas import MAX_ID
 from ..const import URL_ID as ID
 from ..exceptions import BookingActionRefused
 from ..exceptions import BookingInputError
@@ -346,18 +345,7 @@ class BookingSeriesPortal(BookingPortal):
         due = series_sudo._get_deposit_payment(requested=self._booking_amount(kwargs.get("amount")))
         first = due["appointments"][0]
         owner = self._booking_paid_by_owner(first)
-        if kwargs.get("flow") == "token" or kwargs.get("token_id"):
-            token_id = kwargs.get("token_id")
-            token = request.env["payment.token"].sudo().browse(
-                token_id if isinstance(token_id, int) and 0 < token_id <= MAX_ID else []).exists()
-            # a link grants the series' payment, not the cards of the customer behind it
-            if not owner or not token or token.booking_only_appointment_id:
-                raise ValidationError(request.env._("Sign in to pay with a saved card."))
-        self._validate_transaction_kwargs(kwargs)
-        for name in ("provider_id", "payment_method_id", "token_id"):
-            value = kwargs.get(name)
-            if value is not None and not (isinstance(value, int) and 0 < value <= MAX_ID):
-                raise ValidationError(request.env._("The payment form sent an invalid %(field)s.", field=name))
+        self._booking_check_payment_form(kwargs, owner)
         kwargs.update({
             "amount": due["amount"],
             "partner_id": (series_sudo.partner_id if request.env.user._is_public()

@@ -110,7 +110,7 @@ class PaymentTransaction(models.Model):
             )
         parts._set_done(state_message=self.env._("Part of the series payment %(reference)s.",
                                                  reference=self.reference))
-        self._booking_classify_series_card()
+        self._booking_classify_saved_card()
         parts._post_process()
         series._message_log(body=self.env._("Deposits paid in one payment (%(reference)s): %(count)s visits.",
                                             reference=self.reference, count=len(parts)))
@@ -122,19 +122,13 @@ class PaymentTransaction(models.Model):
             custom_create_values.setdefault("booking_series_id", self.booking_series_id.id)
         return super()._create_child_transaction(amount, is_refund=is_refund, **custom_create_values)
 
-    def _booking_classify_series_card(self):
-        """Whose card a series payment saved: its owner's (signed in), or its first visit's only."""
-        self.ensure_one()
-        token = self.token_id.sudo()
-        if not token or token.booking_owner_verified or token.booking_only_appointment_id:
-            return
-        if min(token.transaction_ids.ids, default=self.id) != self.id:
-            return
-        if self.booking_payer_verified:
-            token.booking_owner_verified = True
-        else:
-            contracts = self.env["booking.payment.contract"].sudo().concat(*self._booking_series_shares())
-            token.booking_only_appointment_id = contracts.appointment_id.sorted("start")[:1]
+    def _booking_card_appointment(self):
+        """A card saved by a series payment whose payer did not sign in: its first visit's only."""
+        appointment = super()._booking_card_appointment()
+        if appointment or not self._booking_is_series_payment():
+            return appointment
+        contracts = self.env["booking.payment.contract"].sudo().concat(*self._booking_series_shares())
+        return contracts.appointment_id.sorted("start")[:1]
 
     def _create_payment(self, **extra_create_values):
         """A part of a series payment is reconciled with its own visit's invoice.
