@@ -171,12 +171,15 @@ def _series_paths():
                 "summary": "Book a series: every occurrence, or none",
                 "description": "When an occurrence cannot be had nothing is booked: 409 `series_unavailable` "
                 "with `occurrences` (the plan); send again with `replacements`. Each booking has its own "
-                "deposit, confirmation and cancellation policy.",
+                "deposit, confirmation and cancellation policy. Bookings with a deposit are held "
+                "(`pending_payment`) until `series.payment.due_by`: `series.payment.url` pays all their "
+                "deposits in one payment; unpaid, they are released and the customer is told.",
                 "security": OPTIONAL_BEARER,
                 "parameters": [SLUG_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
                 "requestBody": body,
                 "responses": {
-                    "201": _json("SeriesResponse", "Booked, every occurrence"),
+                    "201": _json("SeriesResponse", "Booked, every occurrence (those with a deposit held until it "
+                                 "is paid: see `series.payment`)"),
                     **refusals,
                     "409": _error_response("Some occurrences are not free (`series_unavailable`, see "
                                            "`occurrences`); nothing was booked.", "series_unavailable"),

@@ -405,6 +405,30 @@ class BookingPortal(payment_portal.PaymentPortal):
                                  reason=tx.state_message or ""))
         return self._booking_redirect(appointment_sudo, message)
 
+    def _booking_check_payment_form(self, kwargs, owner):
+        """What the payment form sent to a transaction route, checked before any transaction exists.
+
+        A saved card only for its owner, signed in (a link grants a booking,
+        or a series' deposits, not the cards of the customer behind it; a
+        card a visitor saved through a booking's link is that booking's,
+        never the customer's); Odoo's whitelist of the form's keys; ids that
+        are ids.
+
+        :param owner: the visitor is the customer, signed in.
+        :raise ValidationError: the payment cannot be made this way.
+        """
+        if kwargs.get("flow") == "token" or kwargs.get("token_id"):
+            token_id = kwargs.get("token_id")
+            token = request.env["payment.token"].sudo().browse(
+                token_id if isinstance(token_id, int) and 0 < token_id <= MAX_ID else []).exists()
+            if not owner or not token or token.booking_only_appointment_id:
+                raise ValidationError(request.env._("Sign in to pay with a saved card."))
+        self._validate_transaction_kwargs(kwargs)
+        for name in ("provider_id", "payment_method_id", "token_id"):
+            value = kwargs.get(name)
+            if value is not None and not (isinstance(value, int) and 0 < value <= MAX_ID):
+                raise ValidationError(request.env._("The payment form sent an invalid %(field)s.", field=name))
+
     @http.route(f"/my/bookings/<{ID}:appointment_id>/transaction/<string:kind>", type="json", auth="public")
     def portal_booking_transaction(self, appointment_id, kind, access_token, **kwargs):
         """Create the transaction paying ``kind`` of a booking and return its processing values.
@@ -422,19 +446,7 @@ class BookingPortal(payment_portal.PaymentPortal):
             raise ValidationError(request.env._("There is nothing to pay for this booking."))
         amount = contract._get_payment_amount(kind, requested=self._booking_amount(kwargs.get("amount")))
         owner = self._booking_paid_by_owner(appointment_sudo)
-        if kwargs.get("flow") == "token" or kwargs.get("token_id"):
-            token_id = kwargs.get("token_id")
-            token = request.env["payment.token"].sudo().browse(
-                token_id if isinstance(token_id, int) and 0 < token_id <= MAX_ID else []).exists()
-            # a link grants the booking, not the cards of the customer behind it; a card
-            # a visitor saved through a booking's link is that booking's, never the customer's
-            if not owner or not token or token.booking_only_appointment_id:
-                raise ValidationError(request.env._("Sign in to pay with a saved card."))
-        self._validate_transaction_kwargs(kwargs)
-        for name in ("provider_id", "payment_method_id", "token_id"):
-            value = kwargs.get(name)
-            if value is not None and not (isinstance(value, int) and 0 < value <= MAX_ID):
-                raise ValidationError(request.env._("The payment form sent an invalid %(field)s.", field=name))
+        self._booking_check_payment_form(kwargs, owner)
         kwargs.update({
             "amount": amount,
             "partner_id": (appointment_sudo.partner_id if request.env.user._is_public()

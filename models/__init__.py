@@ -47,6 +47,7 @@ from . import booking_page
 from . import booking_payment_contract
 from . import booking_payment_contract_receipt
 from . import booking_payment_contract_refund
+from . import booking_payment_contract_series
 from . import booking_provider
 from . import booking_rate_limit
 from . import booking_scheduler
@@ -63,6 +64,7 @@ from . import ir_websocket
 from . import payment_provider
 from . import payment_token
 from . import payment_transaction
+from . import payment_transaction_series
 from . import rating_rating
 from . import res_partner
 from . import resource_calendar_leaves

@@ -94,7 +94,12 @@ class PaymentTransaction(models.Model):
         if self.booking_payer_verified:
             token.booking_owner_verified = True
         else:
-            token.booking_only_appointment_id = self.booking_contract_ids.appointment_id[:1]
+            token.booking_only_appointment_id = self._booking_card_appointment()
+
+    def _booking_card_appointment(self):
+        """The booking a card saved by this payment is bound to, when its payer did not sign in."""
+        self.ensure_one()
+        return self.booking_contract_ids.appointment_id[:1]
 
     # === BUSINESS METHODS - LOGGING === #
 

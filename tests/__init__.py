@@ -18,6 +18,7 @@ from . import test_http_merchant_api
 from . import test_http_page
 from . import test_http_payments
 from . import test_http_portal
+from . import test_http_series_deposits
 from . import test_http_trust
 from . import test_i18n
 from . import test_idempotency_concurrency
@@ -39,6 +40,7 @@ from . import test_reviews
 from . import test_secrets
 from . import test_security
 from . import test_series
+from . import test_series_deposits
 from . import test_time_off
 from . import test_twilio
 from . import test_ui_accessibility

@@ -329,7 +329,7 @@ export interface paths {
         put?: never;
         /**
          * Book a series: every occurrence, or none
-         * @description When an occurrence cannot be had nothing is booked: 409 `series_unavailable` with `occurrences` (the plan); send again with `replacements`. Each booking has its own deposit, confirmation and cancellation policy.
+         * @description When an occurrence cannot be had nothing is booked: 409 `series_unavailable` with `occurrences` (the plan); send again with `replacements`. Each booking has its own deposit, confirmation and cancellation policy. Bookings with a deposit are held (`pending_payment`) until `series.payment.due_by`: `series.payment.url` pays all their deposits in one payment; unpaid, they are released and the customer is told.
          */
         post: operations["createSeries"];
         delete?: never;
@@ -808,6 +808,21 @@ export interface components {
             series: {
                 id: number;
                 bookings: components["schemas"]["Booking"][];
+                /** @description The deposits of the series due now, paid all at once on the series' page (`url`); null when nothing is due. The bookings named are held (`pending_payment`), not booked, until their deposit is paid; unpaid by `due_by`, they are released (`expired`) and the customer is told. Each booking's own `payment_url` pays that booking alone. */
+                payment?: {
+                    /** @description The sum of the deposits due. */
+                    amount: number;
+                    currency: string;
+                    /**
+                     * Format: date-time
+                     * @description When the first of these holds expires.
+                     */
+                    due_by: string;
+                    /** @description The bookings whose deposit this payment pays, each recorded on its own booking (refunds and invoices stay per booking). */
+                    booking_ids: number[];
+                    /** @description The series' page with its signed link: it grants paying these deposits and seeing the series' visits, nothing else of the customer. */
+                    url: string;
+                } | null;
             };
         };
         SeriesCancelRequest: {
@@ -2292,7 +2307,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Booked, every occurrence */
+            /** @description Booked, every occurrence (those with a deposit held until it is paid: see `series.payment`) */
             201: {
                 headers: {
                     [name: string]: unknown;
