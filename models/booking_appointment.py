@@ -873,6 +873,7 @@ class BookingAppointment(models.Model):
     def _open_reason_wizard(self, action):
         return {
             "type": "ir.actions.act_window",
+            "name": self.env._("Decline the request") if action == "decline" else self.env._("Cancel the booking"),
             "res_model": "booking.appointment.reason.wizard",
             "view_mode": "form",
             "target": "new",

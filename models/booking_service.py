@@ -52,7 +52,8 @@ class BookingService(models.Model):
 
     # === RULES === #
     requires_approval = fields.Boolean(
-        help="Bookings wait for a merchant's approval, unless the page confirms automatically.",
+        help="Bookings wait for a merchant's approval, unless their page skips approvals (its form lists the "
+             "services it confirms without one).",
     )
     location = fields.Selection(
         selection=[("business", "At the business"), ("customer", "At the customer's address")],
