@@ -420,6 +420,9 @@ class BookingPortal(payment_portal.PaymentPortal):
         contract = appointment_sudo.contract_id
         if kind not in CHARGE_KINDS or not contract:
             raise ValidationError(request.env._("There is nothing to pay for this booking."))
+        if kwargs.get("is_validation") not in (None, False):
+            # a card check moves no money (and the provider picks its amount and currency): it pays nothing
+            raise ValidationError(request.env._("A booking is paid, not checked: reload the page to pay."))
         amount = contract._get_payment_amount(kind, requested=self._booking_amount(kwargs.get("amount")))
         owner = self._booking_paid_by_owner(appointment_sudo)
         if kwargs.get("flow") == "token" or kwargs.get("token_id"):

@@ -16,6 +16,7 @@ from . import test_http_page
 from . import test_http_payments
 from . import test_http_portal
 from . import test_http_trust
+from . import test_http_trust_issue22
 from . import test_idempotency_concurrency
 from . import test_lifecycle
 from . import test_loyalty
@@ -31,6 +32,7 @@ from . import test_returning_trust
 from . import test_reviews
 from . import test_security
 from . import test_series
+from . import test_trust_issue22
 from . import test_twilio
 from . import test_ui_accessibility
 from . import test_ui_backend

@@ -1,0 +1,146 @@
+"""Trust, issue 22: each hole of the second attack run, as the attacker used it, refused.
+
+HTTP attacks are in ``test_http_trust_issue22.py``; here the model-level ones
+(what ``call_kw`` reaches, what a payment provider reports).
+"""
+
+from datetime import timedelta
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.tests import tagged
+
+from odoo.addons.payment.tests.common import PaymentCommon
+
+from .common import NOW
+from .common import BookingDataMixin
+from .common import BookingPaymentMixin
+
+
+class MoneyCase(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_booking_data()
+        cls._setup_payment_data()
+        cls.other_currency = cls.env["res.currency"].with_context(active_test=False).search(
+            [("id", "!=", cls.company.currency_id.id)], limit=1)
+        cls.other_currency.active = True
+
+    def _done_tx(self, appointment, kind="deposit", contracts=None, **values):
+        """A transaction of ``kind`` for ``appointment`` that the provider reports done, post-processed."""
+        contracts = contracts or appointment.contract_id
+        Transaction = self.env["payment.transaction"].sudo()
+        link = {"booking_contract_ids": [Command.set(contracts.ids)], "booking_payment_kind": kind}
+        tx = Transaction.create({
+            "provider_id": self.demo_provider.id,
+            "payment_method_id": self.demo_method.id,
+            "reference": Transaction._compute_reference("demo", **link),
+            "amount": appointment.contract_id.amount_deposit,
+            "currency_id": appointment.contract_id.currency_id.id,
+            "partner_id": appointment.partner_id.id,
+            "operation": "online_direct",
+            **link,
+            **values,
+        })
+        tx._handle_notification_data("demo", {"reference": tx.reference, "payment_details": "4242",
+                                              "simulated_state": "done"})
+        tx._post_process()
+        return tx
+
+
+@tagged("post_install", "-at_install")
+class TestMoneyConfirmsOnlyWhatIsDue(MoneyCase):
+    """Critical #1: a card check of 0.00 confirmed the booking (DESIGN.md invariant 13)."""
+
+    @freeze_time(NOW)
+    def test_a_card_check_confirms_nothing(self):
+        appointment = self._book_deposit()
+        tx = self._done_tx(appointment, operation="validation", amount=0.0)
+        contract = appointment.contract_id
+        self.assertEqual(tx.state, "done")
+        self.assertEqual(appointment.state, "pending_payment", "a validation is no payment")
+        self.assertFalse(contract.invoice_ids, "no 0.00 invoice")
+        self.assertEqual((contract.amount_paid, contract.state), (0.0, "deposit_due"))
+        self.assertFalse(contract._has_deposit_in_flight(), "nor does it hold the time for ever")
+        self.assertIn("was not applied", str(appointment.message_ids[:1].body))
+        # the real deposit still confirms it
+        self._pay(appointment)
+        self.assertEqual(appointment.state, "confirmed")
+        self.assertInvoicesMatch(contract)
+
+    @freeze_time(NOW)
+    def test_a_card_check_of_any_amount_confirms_nothing(self):
+        appointment = self._book_deposit()
+        self._done_tx(appointment, operation="validation", amount=40.0)
+        self.assertEqual(appointment.state, "pending_payment")
+        self.assertEqual(appointment.contract_id.amount_paid, 0.0)
+
+    @freeze_time(NOW)
+    def test_a_part_of_the_deposit_paid_online_is_refunded(self):
+        appointment = self._book_deposit()
+        tx = self._done_tx(appointment, amount=0.01)
+        contract = appointment.contract_id
+        self.assertEqual(appointment.state, "pending_payment")
+        self.assertEqual(tx.child_transaction_ids.mapped("amount"), [-0.01], "the money goes back")
+        self.assertEqual((contract.amount_net, contract.state), (0.0, "deposit_due"))
+        self.assertTrue(appointment.activity_ids.filtered(lambda a: a.summary == "Payment not applied"))
+        self.assertInvoicesMatch(contract)
+        self.assertFalse(contract._has_deposit_in_flight() and contract.amount_net,
+                         "a refunded part does not hold the time as if paid")
+
+    @freeze_time(NOW)
+    def test_a_deposit_in_another_currency_confirms_nothing(self):
+        appointment = self._book_deposit()
+        tx = self._done_tx(appointment, currency_id=self.other_currency.id)
+        contract = appointment.contract_id
+        self.assertEqual(appointment.state, "pending_payment")
+        self.assertEqual(contract.amount_paid, 0.0, "another currency's amount is not added to this one")
+        self.assertEqual(tx.child_transaction_ids.mapped("amount"), [-40.0], "refunded")
+        self.assertFalse(contract.invoice_ids)
+
+    @freeze_time(NOW)
+    def test_a_transaction_of_two_bookings_confirms_neither(self):
+        first = self._book_deposit(hour=10)
+        second = self._book_deposit(hour=14)
+        self._done_tx(first, contracts=first.contract_id | second.contract_id)
+        self.assertEqual((first.state, second.state), ("pending_payment", "pending_payment"))
+
+    def test_a_late_card_check_revives_nothing(self):
+        with freeze_time(NOW):
+            appointment = self._book_deposit()
+        with freeze_time(NOW + timedelta(minutes=20)):
+            self.env["booking.scheduler"]._cron_expire_payment_holds()
+            self.assertEqual(appointment.state, "expired")
+            self._done_tx(appointment, operation="validation", amount=0.0)
+        self.assertEqual(appointment.state, "expired")
+
+    def test_a_balance_card_check_settles_nothing(self):
+        with freeze_time(NOW):
+            appointment = self._book_deposit()
+            self._pay(appointment, tokenize=False)
+        with freeze_time("2025-06-02 09:00:00"):
+            appointment.action_check_in()
+            appointment.action_complete()
+            contract = appointment.contract_id
+            self.assertEqual(contract.amount_balance_due, 60.0)
+            # a provider's card check may hold any amount (some charge and void one): still no payment
+            self._done_tx(appointment, kind="balance", operation="validation", amount=60.0)
+        self.assertEqual((contract.amount_balance_due, contract.state), (60.0, "balance_due"))
+        self.assertFalse(self.outbox(appointment, "receipt"), "no receipt for what was not paid")
+
+    def test_a_tip_beyond_its_bound_is_refunded(self):
+        with freeze_time(NOW):
+            appointment = self._book_deposit()
+            self._pay(appointment, tokenize=False)
+        with freeze_time("2025-06-02 09:00:00"):
+            appointment.action_check_in()
+            appointment.action_complete()
+            contract = appointment.contract_id
+            self._pay(appointment, kind="balance", tokenize=False)
+            tip = self._done_tx(appointment, kind="tip", amount=1000.0)
+        self.assertEqual(contract.amount_tip, 1000.0, "the money came (and is counted as refunded)")
+        self.assertEqual(tip.child_transaction_ids.mapped("amount"), [-1000.0])
+        self.assertEqual(contract.amount_net, 100.0)
+        self.assertInvoicesMatch(contract)
