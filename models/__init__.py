@@ -28,6 +28,7 @@ from . import booking_serial_lock
 from . import booking_series
 from . import booking_service
 from . import booking_sms
+from . import booking_sms_opt_out
 from . import booking_waitlist
 from . import chatbot_script
 from . import chatbot_script_step

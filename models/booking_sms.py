@@ -17,8 +17,6 @@ _logger = logging.getLogger(__name__)
 
 # How long a question asked by SMS ("reply CANCEL again", "reply 1, 2 or 3") waits for its answer.
 AWAIT_MINUTES = 30
-STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT"}
-START_WORDS = {"START", "UNSTOP", "YES START"}
 REFERENCE_RE = re.compile(r"[A-Z0-9][A-Z0-9/\-]{2,30}")
 
 
@@ -77,8 +75,10 @@ class BookingSms(models.Model):
         return Client(page.twilio_account_sid, page.twilio_auth_token)
 
     @api.model
-    def _is_opted_out(self, number):
-        return bool(self.env["phone.blacklist"].sudo().search_count([("number", "=", number), ("active", "=", True)]))
+    def _is_opted_out(self, page, number):
+        """Whether ``number`` replied STOP to ``page``, or staff blacklisted it (Odoo's phone blacklist)."""
+        return self.env["booking.sms.opt.out"]._is_opted_out(page, number) or bool(
+            self.env["phone.blacklist"].sudo().search_count([("number", "=", number), ("active", "=", True)]))
 
     @api.model
     def _send(self, page, number, body, appointment=None, partner=None, awaiting=None, awaiting_data=None):
@@ -93,7 +93,7 @@ class BookingSms(models.Model):
             "partner_id": partner.id if partner else False, "direction": "out", "number": number, "body": body,
             **self._awaiting_values(awaiting, awaiting_data),
         })
-        if self._is_opted_out(number):
+        if self._is_opted_out(page, number):
             message.write({"status": "failed", "error": "opted out (STOP)"})
             return message
         from twilio.base.exceptions import TwilioException  # noqa: PLC0415
@@ -152,12 +152,16 @@ class BookingSms(models.Model):
         """``(reply, outcome, appointment)`` for this received ``text`` from ``number``: keywords, or a hand-off."""
         words = text.upper().split()
         keyword = words[0].strip(".!") if words else ""
-        if keyword in STOP_WORDS or text.upper() in STOP_WORDS:
-            self.env["phone.blacklist"].sudo().add(number, message=self.env._("Replied STOP to %s", page.name))
+        # opt-out as Twilio and the carriers read it: the whole message is the keyword, for this page only
+        OptOut = self.env["booking.sms.opt.out"]
+        direction, word = OptOut._keyword(text)
+        if direction == "out":
+            OptOut._opt_out(page, number, word)
             return (self.env._("%(page)s: you will receive no more text messages. Reply START to receive them "
                                "again.", page=page.name), "opted out", None)
-        if keyword in START_WORDS or text.upper() in START_WORDS:
-            self.env["phone.blacklist"].sudo().remove(number, message=self.env._("Replied START to %s", page.name))
+        # YES opts in only a number that opted out (otherwise it is a message like any other)
+        if direction == "in" and (word != "YES" or OptOut._is_opted_out(page, number)):
+            OptOut._opt_in(page, number)
             return self.env._("%(page)s: text messages are on again.", page=page.name), "opted in", None
         merchant = page._merchant_user_for_number(number)
         if merchant:
@@ -204,7 +208,10 @@ class BookingSms(models.Model):
     # --- the customer --- #
 
     def _answer_customer(self, page, number, keyword, text):
-        """C / CANCEL (twice), R / RESCHEDULE then a number; anything else to the receptionist or a person.
+        """C (twice), R / RESCHEDULE then a number; anything else to the receptionist or a person.
+
+        "CANCEL" alone is an opt-out, as for Twilio and the carriers (handled
+        before); "cancel my 10:00" asks to cancel, as "C" does.
 
         With the receptionist on, a message that is no keyword reply talks to
         it, unless the sender has a booking and does not ask for another
@@ -238,7 +245,7 @@ class BookingSms(models.Model):
         money = self.env._(" %(amount)s will be refunded.", amount=appointment.contract_id._fmt(refund)) \
             if refund else (self.env._(" Nothing is refunded under the policy.") if preview["paid"] else "")
         self._send_question(page, number, "cancel", {"id": appointment.id}, appointment=appointment)
-        return (self.env._("Cancel %(ref)s, %(service)s %(when)s?%(money)s Reply CANCEL again to confirm.",
+        return (self.env._("Cancel %(ref)s, %(service)s %(when)s?%(money)s Reply C to confirm.",
                            ref=appointment.name, service=appointment.service_id.name,
                            when=appointment._when_label(style="short"), money=money), "cancel asked", appointment)
 

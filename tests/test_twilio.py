@@ -109,7 +109,7 @@ class TestTwilio(TwilioCase):
         appointment = self._book()
         params = {"MessageSid": "SM" + "2" * 32, "From": CUSTOMER, "To": SALON, "Body": "C"}
         first = self._post(self.sms_url, params)
-        self.assertIn("Reply CANCEL again", first.text)
+        self.assertIn("Reply C to confirm", first.text)
         self._post(self.sms_url, {**params, "MessageSid": "SM" + "3" * 32})  # the confirmation
         self.assertEqual(appointment.state, "cancelled")
         replay = self._post(self.sms_url, {**params, "MessageSid": "SM" + "3" * 32})
@@ -157,9 +157,9 @@ class TestTwilio(TwilioCase):
         with freeze_time("2025-06-01 20:00:00"):  # 12 hours' notice: 50 % of the 40.00 deposit
             reply = self.text("C")
             self.assertIn("20.00 will be refunded", reply)
-            self.assertIn("Reply CANCEL again", reply)
+            self.assertIn("Reply C to confirm", reply)
             self.assertEqual(appointment.state, "confirmed")
-            reply = self.text("cancel")
+            reply = self.text("c")
         self.assertEqual((appointment.state, appointment.cancelled_by), ("cancelled", "customer"))
         self.assertEqual(appointment.contract_id.amount_refunded, 20.0)
         self.assertIn("is cancelled", reply)
@@ -189,7 +189,7 @@ class TestTwilio(TwilioCase):
     def test_stop_and_start(self):
         appointment = self._book()
         self.assertIn("no more text messages", self.text("STOP"))
-        self.assertTrue(self.env["phone.blacklist"].search([("number", "=", CUSTOMER)]))
+        self.assertTrue(self.env["booking.sms.opt.out"].search([("number", "=", CUSTOMER)]))
         self.page.notification_rule_ids.filtered(lambda r: r.event == "cancelled").channel = "email_sms"
         before = len(self.sent)
         appointment.action_cancel(cancelled_by="merchant")
@@ -199,7 +199,7 @@ class TestTwilio(TwilioCase):
                                                   ("status", "=", "failed")])
         self.assertEqual(refused.error, "opted out (STOP)")
         self.assertIn("on again", self.text("START"))
-        self.assertFalse(self.env["phone.blacklist"].search([("number", "=", CUSTOMER)]))
+        self.assertFalse(self.env["booking.sms.opt.out"].search([("number", "=", CUSTOMER)]))
 
     @freeze_time(NOW)
     def test_anything_else_goes_to_a_person(self):
