@@ -547,7 +547,8 @@ class BookingApiController(http.Controller):
         # per address and client (nobody locks a customer out from elsewhere), and per address
         # within an hour (nobody floods a customer's inbox), for the merchant as a whole
         company = page.company_id.id
-        self._limit(f"code:{company}:{identity}:{request.httprequest.remote_addr}", 3, 10)
+        network = request.env["booking.rate.limit"].sudo()._client_network(request.httprequest.remote_addr)
+        self._limit(f"code:{company}:{identity}:{network}", 3, 10)
         self._limit(f"code:{company}:{identity}", 10, 60)
         request.env["booking.customer.session"].sudo()._request_code(page, **values)
         return json_response({"status": "code_sent", "expires_in": 600}, status=202)
@@ -561,7 +562,8 @@ class BookingApiController(http.Controller):
         values, identity = self._identity(page, body)
         company = page.company_id.id  # a token holds for the merchant: so do the limits
         self._limit(f"verify:{company}:{identity}", 5, 10)
-        self._limit(f"verify-ip:{company}:{request.httprequest.remote_addr}", 20, 10)
+        network = request.env["booking.rate.limit"].sudo()._client_network(request.httprequest.remote_addr)
+        self._limit(f"verify-ip:{company}:{network}", 20, 10)
         session = request.env["booking.customer.session"].sudo()._verify_code(page, body["code"], **values)
         if not session:
             raise ApiError(400, "invalid_code", request.env._("This code is wrong or has expired."))

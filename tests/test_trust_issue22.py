@@ -14,6 +14,7 @@ from odoo.tests import tagged
 from odoo.addons.payment.tests.common import PaymentCommon
 
 from .common import NOW
+from .common import BookingCommon
 from .common import BookingDataMixin
 from .common import BookingPaymentMixin
 
@@ -144,3 +145,34 @@ class TestMoneyConfirmsOnlyWhatIsDue(MoneyCase):
         self.assertEqual(tip.child_transaction_ids.mapped("amount"), [-1000.0])
         self.assertEqual(contract.amount_net, 100.0)
         self.assertInvoicesMatch(contract)
+
+
+@tagged("post_install", "-at_install")
+class TestRateLimitPerNetwork(BookingCommon):
+    """Eight addresses of one IPv6 /64 booked eight times under a limit of five."""
+
+    def _takes(self, clients):
+        RateLimit = self.env["booking.rate.limit"].sudo()
+        return [RateLimit._take_page_write(self.page, client)[0] for client in clients]
+
+    def test_ipv6_counts_per_64_and_ipv4_per_address(self):
+        self.page.write({"rate_limit_count": 5, "rate_limit_minutes": 60})
+        one_64 = [f"2001:db8:1:2::{index:x}" for index in range(1, 9)]
+        self.assertEqual(self._takes(one_64), [True] * 5 + [False] * 3, "one /64 is one client")
+        self.assertEqual(self._takes(["2001:db8:1:3::1"]), [True], "the next /64 is another client")
+        self.assertEqual(self._takes([f"192.0.2.{index}" for index in range(1, 9)]), [True] * 8,
+                         "IPv4: an address is a client")
+        self.assertEqual(self._takes(["::ffff:192.0.2.1"] * 5), [True] * 4 + [False],
+                         "an IPv4-mapped address is that IPv4 address")
+        self.assertEqual(self._takes(["user:7"] * 6), [True] * 5 + [False], "users' keys are left as they are")
+
+    def test_the_networks_are_settings(self):
+        self.page.write({"rate_limit_count": 2, "rate_limit_minutes": 60})
+        Param = self.env["ir.config_parameter"].sudo()
+        Param.set_param("self_serve_booking.rate_limit_ipv6_prefix", "56")
+        Param.set_param("self_serve_booking.rate_limit_ipv4_prefix", "24")
+        self.assertEqual(self._takes(["2001:db8:0:1::1", "2001:db8:0:2::1", "2001:db8:0:3::1"]), [True, True, False])
+        self.assertEqual(self._takes(["198.51.100.1", "198.51.100.2", "198.51.100.3"]), [True, True, False])
+        Param.set_param("self_serve_booking.rate_limit_ipv6_prefix", "not a number")
+        RateLimit = self.env["booking.rate.limit"]
+        self.assertEqual(RateLimit._client_network("2001:db8::1"), "2001:db8::/64", "a bad setting: the default")
