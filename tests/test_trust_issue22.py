@@ -9,14 +9,18 @@ from datetime import timedelta
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.api import call_kw
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
+from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.addons.payment.tests.common import PaymentCommon
 
 from .common import NOW
 from .common import BookingCommon
 from .common import BookingDataMixin
 from .common import BookingPaymentMixin
+from .test_reviews import ReviewMixin
 
 
 class MoneyCase(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
@@ -176,3 +180,56 @@ class TestRateLimitPerNetwork(BookingCommon):
         Param.set_param("self_serve_booking.rate_limit_ipv6_prefix", "not a number")
         RateLimit = self.env["booking.rate.limit"]
         self.assertEqual(RateLimit._client_network("2001:db8::1"), "2001:db8::/64", "a bad setting: the default")
+
+
+@tagged("post_install", "-at_install")
+class TestReviewsWrittenByTheirCustomers(ReviewMixin, BookingCommon):
+    """Any employee rewrote a customer's review, or created a published 5-star one (core rating access)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.employee = mail_new_test_user(cls.env, login="plain_employee", name="Eddie Employee",
+                                          groups="base.group_user")
+
+    def call(self, user, method, *args, **kwargs):
+        """``method`` of rating.rating as ``user`` calls it through /web/dataset/call_kw."""
+        return call_kw(self.env(user=user)["rating.rating"], method, list(args), kwargs)
+
+    def test_an_employee_without_booking_rights_writes_no_review(self):
+        appointment = self.done_booking()
+        rating = self.review(appointment, stars=2, comment="Too short")
+        for vals in ({"rating": 5, "feedback": "Best salon ever"}, {"is_internal": True},
+                     {"publisher_comment": "Thanks!"}, {"partner_id": self.employee.partner_id.id}):
+            with self.subTest(vals=vals), self.assertRaises(AccessError):
+                self.call(self.employee, "write", rating.ids, vals)
+        self.assertEqual((rating.rating, rating.feedback, rating.is_internal, rating.publisher_comment),
+                         (2.0, "Too short", False, False))
+        with self.assertRaises(AccessError):
+            self.call(self.employee, "create", {
+                "res_model_id": self.env["ir.model"]._get_id("booking.appointment"), "res_id": appointment.id,
+                "rating": 5, "feedback": "Amazing", "consumed": True, "is_internal": False,
+                "partner_id": self.employee.partner_id.id})
+        with self.assertRaises(AccessError):
+            self.call(self.user_staff, "create", {
+                "res_model_id": self.env["ir.model"]._get_id("booking.appointment"), "res_id": appointment.id,
+                "rating": 5, "consumed": True})
+        self.assertEqual(appointment.rating_ids, rating, "no review was added")
+
+    def test_staff_answer_and_publish_but_never_change_the_customers_words(self):
+        appointment = self.done_booking()
+        rating = self.review(appointment, stars=2, comment="Too short")
+        for vals in ({"rating": 5}, {"feedback": "Great"}, {"consumed": False}, {"res_id": appointment.id + 1}):
+            with self.subTest(vals=vals), self.assertRaises(AccessError):
+                self.call(self.user_manager, "write", rating.ids, vals)
+        self.assertEqual((rating.rating, rating.feedback), (2.0, "Too short"))
+        with self.assertRaises(AccessError):
+            self.call(self.user_staff, "unlink", rating.ids)
+        self.call(self.user_staff, "write", rating.ids, {"publisher_comment": "Sorry, we will do better"})
+        self.call(self.user_staff, "action_booking_unpublish", rating.ids)
+        self.assertEqual((rating.publisher_comment, rating.is_internal), ("Sorry, we will do better", True))
+        # another model's ratings keep Odoo's own rules
+        partner_rating = self.env["rating.rating"].create({
+            "res_model_id": self.env["ir.model"]._get_id("res.partner"), "res_id": self.customer.id})
+        self.call(self.employee, "write", partner_rating.ids, {"feedback": "fine"})
+        self.assertEqual(partner_rating.feedback, "fine")
