@@ -443,7 +443,9 @@ class BookingApiController(http.Controller):
                 save_session=False)
     @api_endpoint(("GET",))
     def openapi(self):
-        return json_response(openapi.build_document(request.httprequest.host_url.rstrip("/")))
+        # the site's own address, never the request's Host or X-Forwarded-Host (anyone can forge them)
+        base_url = request.env["website"].sudo().get_current_website().get_base_url()
+        return json_response(openapi.build_document(base_url.rstrip("/")))
 
     @http.route(f"{API}/pages/<string:slug>", type="http", auth="public", csrf=False, cors="*", readonly=True,
                 save_session=False)

@@ -39,3 +39,4 @@ from . import payment_token
 from . import payment_transaction
 from . import rating_rating
 from . import res_partner
+from . import res_users

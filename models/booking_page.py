@@ -629,14 +629,15 @@ class BookingPage(models.Model):
         return self.env["booking.appointment"].sudo().search(domain, order="pending_since, id")
 
     def _upcoming_bookings_for_number(self, number):
-        """Upcoming bookings on this page of the contact(s) whose phone is ``number``, nearest first.
+        """Upcoming bookings on this page of the contact(s) verified for the phone ``number``, nearest first.
 
-        The SMS came from that phone, which proves as much as the code a
-        customer signs in with by phone.
+        Only a contact verified for that very number (DESIGN.md invariant
+        11): a stranger who typed someone's number when booking made a
+        contact holding it, which the number's owner must never act on.
         """
         self.ensure_one()
         return self.env["booking.appointment"].sudo().search([
-            ("page_id", "=", self.id), ("partner_id.phone_sanitized", "=", number),
+            ("page_id", "=", self.id), ("partner_id.booking_verified_phone", "=", number),
             ("state", "in", ("pending", "confirmed")), ("start", ">", fields.Datetime.now()),
         ], order="start")
 

@@ -4,14 +4,16 @@ HTTP attacks are in ``test_http_trust_issue22.py``; here the model-level ones
 (what ``call_kw`` reaches, what a payment provider reports).
 """
 
+import importlib.util
 from datetime import timedelta
 
 from freezegun import freeze_time
 
 from odoo import Command
 from odoo.api import call_kw
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
+from odoo.tools.misc import file_path
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.addons.payment.tests.common import PaymentCommon
@@ -233,3 +235,119 @@ class TestReviewsWrittenByTheirCustomers(ReviewMixin, BookingCommon):
             "res_model_id": self.env["ir.model"]._get_id("res.partner"), "res_id": self.customer.id})
         self.call(self.employee, "write", partner_rating.ids, {"feedback": "fine"})
         self.assertEqual(partner_rating.feedback, "fine")
+
+
+@tagged("post_install", "-at_install")
+class TestVerificationPerValue(BookingCommon):
+    """A contact is verified for one e-mail and/or one phone; any change of it drops it (issue 22)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.country_id = cls.env.ref("base.fr")
+        cls.employee = mail_new_test_user(cls.env, login="plain_employee_v", name="Eve Employee",
+                                          groups="base.group_user")
+        cls.company_b = cls.env["res.company"].create({"name": "Other Salon SARL"})
+        cls.staff_b = mail_new_test_user(
+            cls.env, login="staff_b_v", name="Bea B", company_id=cls.company_b.id,
+            company_ids=[Command.set(cls.company_b.ids)],
+            groups="base.group_user,self_serve_booking.group_booking_user")
+
+    def _guest(self, **values):
+        return self.env["res.partner"].with_user(self.env.ref("base.public_user")).sudo().create({
+            "name": "Typed", "company_id": self.company.id, "booking_unverified": True, **values})
+
+    def call(self, user, records, method, *args):
+        return call_kw(self.env(user=user)[records._name], method, [records.ids, *args], {})
+
+    def test_staff_create_verified_visitors_and_changes_not(self):
+        self.assertEqual(self.customer.booking_verified_email, "carla@example.com", "the merchant's own file")
+        guest = self._guest(email="gina@example.com", phone="+33611111111")
+        self.assertEqual((guest.booking_verified_email, guest.booking_verified_phone), (False, False))
+        admin = self.env.ref("base.user_admin")
+        self.customer.with_user(admin).write({"email": "carla.new@example.com"})
+        self.assertFalse(self.customer.booking_verified_email, "the backend form's change drops it")
+        self.customer.with_user(admin).write({"email": "carla@example.com"})
+        self.assertFalse(self.customer.booking_verified_email, "and changing it back does not restore it")
+        # an import is a write like any other
+        phone_customer = self.env["res.partner"].create({"name": "Pat", "phone": "+33 6 22 33 44 55"})
+        self.assertEqual(phone_customer.booking_verified_phone, "+33622334455")
+        self.env["res.partner"].with_user(admin).load(
+            ["id", "phone"], [[phone_customer._export_rows([["id"]])[0][0], "+33 6 99 88 77 66"]])
+        self.assertFalse(phone_customer.booking_verified_phone)
+
+    def test_nobody_writes_a_verification_through_call_kw(self):
+        guest = self._guest(email="gina@example.com")
+        for user in (self.user_staff, self.user_manager, self.employee):
+            for vals in ({"booking_verified_email": "gina@example.com"}, {"booking_unverified": False}):
+                with self.subTest(user=user.login, vals=vals), self.assertRaises(AccessError):
+                    self.call(user, guest, "write", vals)
+        with self.assertRaises(AccessError):
+            call_kw(self.env(user=self.user_staff)["res.partner"], "create",
+                    [{"name": "Forged", "email": "vera@example.com", "booking_verified_email": "vera@example.com"}], {})
+        self.assertEqual((guest.booking_verified_email, guest.booking_unverified), (False, True))
+
+    def test_attack_3_only_booking_staff_of_the_company_mark_verified(self):
+        guest = self._guest(email="gina@example.com", phone="+33611111111")
+        for user in (self.user_portal_1, self.employee, self.staff_b):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                self.call(user, guest, "action_booking_mark_verified")
+        self.assertEqual((guest.booking_verified_email, guest.booking_unverified), (False, True))
+        self.call(self.user_staff, guest, "action_booking_mark_verified")
+        self.assertEqual((guest.booking_verified_email, guest.booking_verified_phone, guest.booking_unverified),
+                         ("gina@example.com", "+33611111111", False), "its current values")
+
+    def test_one_value_is_verified_on_one_contact(self):
+        twin = self._guest(email="carla@example.com")
+        with self.assertRaises(UserError):
+            twin.with_user(self.user_staff).action_booking_mark_verified()
+        self.assertFalse(twin.booking_verified_email)
+        self.assertFalse(twin._booking_claim(email="carla@example.com"), "a code proves nothing a customer holds")
+        second = self.env["res.partner"].create({"name": "Carla again", "email": "carla@example.com"})
+        self.assertFalse(second.booking_verified_email, "staff's second contact: left for their merge")
+
+    def test_a_code_claims_only_the_value_it_proved(self):
+        guest = self._guest(email="gina@example.com", phone="+33611111111")
+        claimed = guest._booking_claim(email="gina@example.com")
+        self.assertNotEqual(claimed, guest, "the typed phone next to it was proved by nobody")
+        self.assertEqual((claimed.email, claimed.phone, claimed.booking_verified_email),
+                         ("gina@example.com", False, "gina@example.com"))
+        self.assertEqual(guest.booking_same_as_id, claimed, "staff merge them once they checked")
+        lone = self._guest(email="lone@example.com")
+        self.assertEqual(lone._booking_claim(email="lone@example.com"), lone)
+        self.assertEqual((lone.booking_verified_email, lone.booking_unverified), ("lone@example.com", False))
+
+    def test_the_migration_carries_the_old_flag_over_per_value(self):
+        portal_ok = self.user_portal_1.partner_id
+        portal_ok.sudo().write({"email": "portal_one@example.com", "phone": "+33 6 00 00 00 01"})
+        self.user_portal_1.login = "portal_one@example.com"
+        portal_moved = self.user_portal_2.partner_id
+        portal_moved.sudo().write({"email": "vera@example.com"})  # login portal_two: a changed address
+        staff_made = self.env["res.partner"].create({"name": "Old", "email": "old@example.com",
+                                                     "phone": "+33 6 00 00 00 02"})
+        guest = self._guest(email="guest@example.com", phone="+33600000003")
+        partners = portal_ok | portal_moved | staff_made | guest
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE res_partner SET booking_verified_email = NULL, booking_verified_phone = NULL "
+                            "WHERE id IN %s", [tuple(partners.ids)])
+        page = self.page
+        page.write({"sms_gateway": "twilio", "twilio_account_sid": "AC" + "0" * 32, "twilio_auth_token": "t",
+                    "twilio_number": "+15005550006"})
+        stopped = self.env["phone.blacklist"].sudo().add("+33600000009", message=f"Replied STOP to {page.name}")
+        by_staff = self.env["phone.blacklist"].sudo().add("+33600000008", message="asked on the phone")
+        self.env.flush_all()
+        path = file_path("self_serve_booking/migrations/18.0.6.0.0/post-migration.py")
+        spec = importlib.util.spec_from_file_location("ssb_migration_18_0_6_0_0", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        migration.migrate(self.env.cr, "18.0.5.2.0")
+        self.env.invalidate_all()
+        self.assertEqual((portal_ok.booking_verified_email, portal_ok.booking_verified_phone),
+                         ("portal_one@example.com", False), "an account: its login e-mail only")
+        self.assertFalse(portal_moved.booking_verified_email, "an address that is not its login proves nothing")
+        self.assertEqual((staff_made.booking_verified_email, staff_made.booking_verified_phone),
+                         ("old@example.com", "+33600000002"))
+        self.assertEqual((guest.booking_verified_email, guest.booking_verified_phone), (False, False))
+        self.assertTrue(self.env["booking.sms.opt.out"]._is_opted_out(page, "+33600000009"))
+        self.assertFalse(stopped.active, "the other pages text it again")
+        self.assertTrue(by_staff.active, "staff's own blacklist stays")
