@@ -123,8 +123,13 @@ def api_endpoint(methods, idempotent=False):
     return decorator
 
 
-class BookingApiController(http.Controller):
-    """The routes of the public API; every helper is a method other addons may override."""
+class BookingApiBase(http.Controller):
+    """What every JSON API of the addon shares (answers, errors, bodies, payloads).
+
+    The public API and the merchant API both derive from it, so Odoo builds
+    them into one controller: an addon that overrides a helper here (or in
+    either API's class) changes both APIs alike.
+    """
 
     # === ANSWERS === #
 
@@ -436,6 +441,10 @@ class BookingApiController(http.Controller):
             "reschedule": {"allowed": move["allowed"], "reason": move["reason"], "deadline": iso_utc(move["deadline"])},
             "manage_url": appointment.get_portal_url(),
         }
+
+
+class BookingApiController(BookingApiBase):
+    """The routes of the public API; every helper is a method other addons may override."""
 
     # === ROUTES === #
 

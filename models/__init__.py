@@ -8,6 +8,28 @@ from . import booking_signed_link_mixin
 from . import account_move
 from . import account_payment
 from . import booking_appointment
+
+# isort: split
+# booking.appointment's layers, each extending the core through its hooks
+from . import booking_appointment_account
+from . import booking_appointment_approval
+from . import booking_appointment_bill
+from . import booking_appointment_calendar
+from . import booking_appointment_check_in
+from . import booking_appointment_conversation
+from . import booking_appointment_dependant
+from . import booking_appointment_live
+from . import booking_appointment_loyalty
+from . import booking_appointment_notification
+from . import booking_appointment_on_site
+from . import booking_appointment_online
+from . import booking_appointment_review
+from . import booking_appointment_self_service
+from . import booking_appointment_series
+from . import booking_appointment_visit
+from . import booking_appointment_waitlist
+
+# isort: split
 from . import booking_appointment_line
 from . import booking_availability
 from . import booking_cancellation_policy
@@ -21,6 +43,7 @@ from . import booking_notification
 from . import booking_notification_rule
 from . import booking_page
 from . import booking_payment_contract
+from . import booking_payment_contract_receipt
 from . import booking_provider
 from . import booking_rate_limit
 from . import booking_scheduler

@@ -67,7 +67,7 @@ class BookingAppointmentLine(models.Model):
             elif line.product_id:
                 line.name = line.product_id.get_product_multiline_description_sale() or line.product_id.name
             elif not line.name:
-                line.name = dict(self._fields["line_type"].selection).get(line.line_type)
+                line.name = dict(self._fields["line_type"]._description_selection(self.env)).get(line.line_type)
 
     @api.depends("product_id", "line_type")
     def _compute_price_unit(self):

@@ -145,16 +145,15 @@ class BookingCancellationPolicy(models.Model):
         for tier in self.tier_ids.sorted("min_notice_hours", reverse=True):
             hours = float_round(tier.min_notice_hours, precision_digits=2)
             hours_text = f"{hours:g}"
+            percent = f"{tier.refund_percent:g}"
             if tier.min_notice_hours:
                 lines.append(
                     self.env._(
                         "%(percent)s%% refunded with at least %(hours)s hours' notice",
-                        percent=f"{tier.refund_percent:g}",
+                        percent=percent,
                         hours=hours_text,
                     )
                 )
             else:
-                lines.append(
-                    self.env._("%(percent)s%% refunded with less notice", percent=f"{tier.refund_percent:g}")
-                )
+                lines.append(self.env._("%(percent)s%% refunded with less notice", percent=percent))
         return lines

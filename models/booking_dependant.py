@@ -124,7 +124,8 @@ class BookingDependant(models.Model):
             parts.append(", ".join(part for part in (self.species, self.breed) if part))
         parts.append(self.age_label or "")
         if self.weight:
-            parts.append(self.env._("%(weight)s kg", weight=f"{self.weight:g}"))
+            weight = f"{self.weight:g}"
+            parts.append(self.env._("%(weight)s kg", weight=weight))
         return " · ".join(part for part in parts if part)
 
     def action_view_visits(self):

@@ -165,9 +165,10 @@ class BookingPage(models.Model):
         string="SMS Gateway", default="odoo", required=True,
         help="Odoo SMS (IAP) sends; Twilio sends and receives: customers and staff can answer by SMS.",
     )
-    twilio_account_sid = fields.Char(string="Twilio Account SID", groups="self_serve_booking.group_booking_manager")
+    # secrets, as payment providers keep theirs: read and written by administrators only
+    twilio_account_sid = fields.Char(string="Twilio Account SID", groups="base.group_system", copy=False)
     twilio_auth_token = fields.Char(
-        groups="self_serve_booking.group_booking_manager", copy=False,
+        groups="base.group_system", copy=False,
         help="Signs Twilio's requests to this page's webhooks: requests without its signature are refused.")
     twilio_number = fields.Char(groups="self_serve_booking.group_booking_manager",
                                 help="The number messages come from, in E.164 (+14155550123).")
@@ -240,7 +241,8 @@ class BookingPage(models.Model):
     def _check_twilio(self):
         for page in self.sudo().filtered(lambda p: p.sms_gateway == "twilio"):
             if not (page.twilio_account_sid and page.twilio_auth_token and page.twilio_number):
-                raise ValidationError(self.env._("Twilio needs the account SID, the auth token and the number."))
+                raise ValidationError(self.env._(
+                    "Twilio needs the account SID, the auth token (an administrator enters them) and the number."))
             if not re.fullmatch(r"\+[1-9]\d{6,14}", page.twilio_number.strip()):
                 raise ValidationError(self.env._("Write the Twilio number in E.164, e.g. +14155550123."))
 
@@ -447,8 +449,9 @@ class BookingPage(models.Model):
         if start <= now:
             raise BookingInputError({field: self.env._("is in the past")})
         if start < now + timedelta(hours=self.min_notice_hours):
+            hours = f"{self.min_notice_hours:g}"
             raise BookingInputError({field: self.env._("is too soon: bookings need %(hours)s hours' notice",
-                                                       hours=f"{self.min_notice_hours:g}")})
+                                                       hours=hours)})
         if start >= now + timedelta(days=self.max_advance_days):
             raise BookingInputError({field: self.env._(
                 "is too far ahead: bookings open %(days)s days in advance", days=self.max_advance_days)})

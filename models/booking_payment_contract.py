@@ -14,7 +14,6 @@ from ..const import COUNTED_PAYMENT_STATES
 from ..const import PAYMENT_IN_FLIGHT_STATES
 from ..const import TIP_DRAFT_LIFETIME
 from ..const import TIP_PRESETS
-from .payment_transaction import BOOKING_KINDS
 
 _logger = logging.getLogger(__name__)
 
@@ -712,7 +711,7 @@ class BookingPaymentContract(models.Model):
         appointment = self.appointment_id
         self._log(escape(self.env._(
             "%(kind)s of %(amount)s received: %(method)s (%(journal)s).",
-            kind=dict(BOOKING_KINDS).get(payment.booking_payment_kind, payment.booking_payment_kind),
+            kind=self._kind_label(payment.booking_payment_kind),
             amount=self._fmt(payment.amount), method=payment.payment_method_line_id.name or "-",
             journal=payment.journal_id.name)))
         reason = self._check_payment(payment)
@@ -779,23 +778,30 @@ class BookingPaymentContract(models.Model):
     def _refund_for_cancellation(self, cancelled_by, notice_hours):
         self.ensure_one()
         amount, percent = self._get_cancellation_refund(cancelled_by, notice_hours)
+        hours = f"{max(notice_hours, 0):.1f}"
         if self.currency_id.compare_amounts(amount, 0.0) <= 0:
             if self.amount_paid:
                 self._log(escape(self.env._("No refund under the cancellation policy (%(hours)s hours' notice).",
-                                            hours=f"{max(notice_hours, 0):.1f}")))
+                                            hours=hours)))
             return self.env["payment.transaction"]
         if cancelled_by == "customer":
+            percent = f"{percent:g}"
             reason = self.env._("%(percent)s%% of the deposit under the cancellation policy (%(hours)s hours' "
-                                "notice).", percent=f"{percent:g}", hours=f"{max(notice_hours, 0):.1f}")
+                                "notice).", percent=percent, hours=hours)
         else:
             reason = self.env._("cancelled by the merchant: everything paid is refunded.")
         return self._refund(amount, reason)
 
     # === POST-PROCESSING === #
 
+    def _kind_label(self, kind):
+        """What a payment of ``kind`` is called, in the user's language (the selection's translated label)."""
+        labels = dict(self.env["payment.transaction"]._fields["booking_payment_kind"]._description_selection(self.env))
+        return labels.get(kind, kind or "")
+
     def _invoice_label(self, kind, is_refund=False):
         appointment = self.appointment_id
-        label = f"{dict(BOOKING_KINDS).get(kind, kind)}: {appointment.service_id.name} · {appointment.name} · " \
+        label = f"{self._kind_label(kind)}: {appointment.service_id.name} · {appointment.name} · " \
                 f"{appointment._format_local(appointment.start)}"
         return self.env._("Refund of %(label)s", label=label) if is_refund else label
 
@@ -974,165 +980,6 @@ class BookingPaymentContract(models.Model):
             "Refund %(amount)s on %(reference)s: %(reason)s", amount=self._fmt(amount), reference=tx.reference,
             reason=reason))
         return self.env["payment.transaction"]
-
-    # === RECEIPT === #
-
-    def _get_payment_method_label(self, payment):
-        """How a charge was paid, for people: "Visa ****4242", "Cash", "Card terminal (Bank)"."""
-        if payment._name == "account.payment":
-            method = payment.payment_method_line_id.name
-            journal = payment.journal_id.name
-            return journal if not method or method == journal else f"{journal}: {method}"
-        label = payment.payment_method_id.name or payment.provider_id.name
-        details = payment.token_id.payment_details
-        return f"{label} ****{details[-4:]}" if details else label
-
-    def _get_money_movements(self):
-        """Every payment and refund of the booking, online and at the counter, oldest first.
-
-        :return: list of dicts ``{date, kind, label, method, amount}``;
-            refunds have a negative amount.
-        """
-        self.ensure_one()
-        kinds = dict(BOOKING_KINDS)
-        moves = []
-        for tx in self._money_transactions():
-            is_refund = tx.operation == "refund" or tx.booking_payment_kind == "refund"
-            moves.append({"date": tx.last_state_change or tx.create_date, "kind": tx.booking_payment_kind,
-                          "label": kinds.get("refund" if is_refund else tx.booking_payment_kind, ""),
-                          "method": self._get_payment_method_label(tx.source_transaction_id if is_refund else tx),
-                          "amount": tx.amount})
-        for payment in self._counter_payments():
-            sign = -1 if payment.payment_type == "outbound" else 1
-            moves.append({"date": payment.create_date, "kind": payment.booking_payment_kind,
-                          "label": kinds.get(payment.booking_payment_kind, ""),
-                          "method": self._get_payment_method_label(payment), "amount": sign * payment.amount})
-        return sorted(moves, key=lambda move: move["date"])
-
-    def _get_receipt_values(self):
-        """The receipt's figures, laid out as the reference receipt.
-
-        ``items`` are the bill's lines (service, add-ons, discounts),
-        ``subtotal`` their total, taxes included; ``balance`` is what remained
-        after the deposit, ``total_paid`` what was paid at and after checkout
-        (balance, tip, fees), ``total_charged`` the net of every charge and
-        refund: the same number the invoices add up to. ``payments`` says
-        how each was paid.
-        """
-        self.ensure_one()
-        appointment = self.appointment_id
-        page = appointment.page_id
-        rnd = self.currency_id.round
-        tip_percent = 0.0
-        if self.amount_tip and self.amount_total:
-            tip_percent = round(self.amount_tip / self.amount_total * 100, 1)
-        movements = self._get_money_movements()
-        methods = list(dict.fromkeys(move["method"] for move in movements if move["amount"] > 0 and move["method"]))
-        return {
-            "merchant": page.name,
-            "address": page._get_address_text(),
-            "date": appointment._when_label(),
-            "service": appointment.service_id.name,
-            "provider": appointment.provider_id.name,
-            "duration_minutes": appointment.duration_minutes,
-            "reference": appointment.name,
-            "currency": self.currency_id,
-            "items": [{"name": line.name, "kind": line.line_type, "quantity": line.quantity,
-                       "amount": line.price_total} for line in appointment.line_ids],
-            "tax": appointment.price_tax,
-            "subtotal": self.amount_total,
-            "deposit_paid": self.amount_deposit_paid,
-            "balance": rnd(max(self.amount_total - self.amount_deposit_paid, 0.0)),
-            "balance_paid": self.amount_balance_paid,
-            "balance_due": self.amount_balance_due,
-            "tip": self.amount_tip,
-            "tip_percent": f"{tip_percent:g}" if tip_percent else "",
-            "fee": self.amount_fee,
-            "refunded": self.amount_refunded,
-            "total_paid": rnd(self.amount_balance_paid + self.amount_tip + self.amount_fee),
-            "total_charged": self.amount_net,
-            "payments": movements,
-            "payment_method": ", ".join(methods),
-            "rebook_url": appointment._book_again_url() if appointment.state == "done" else "",
-            "visit": appointment._get_visit_record_values(),
-        }
-
-    def _get_money_summary(self):
-        """Where the money of this booking stands, in the customer's words: paid, due, when, how.
-
-        One dict for every page that talks money (confirmation, portal, the
-        deposit page), so they never disagree:
-
-        - ``lines``: ``(label, amount)`` of what happened (paid, refunded);
-        - ``due_now``/``due_now_kind``: what the customer is asked to pay now;
-        - ``at_visit``: what remains for the visit (charged at checkout);
-        - ``card``: the saved card checkout charges, if any;
-        - ``headline``: one sentence that says it all.
-        """
-        self.ensure_one()
-        appointment = self.appointment_id
-        state = appointment.state
-        compare = self.currency_id.compare_amounts
-        rnd = self.currency_id.round
-        lines = []
-        for label, amount in (
-            (self.env._("Deposit paid"), self.amount_deposit_paid),
-            (self.env._("Balance paid"), self.amount_balance_paid),
-            (self.env._("Tip"), self.amount_tip),
-            (self.env._("No-show fee"), self.amount_fee),
-            (self.env._("Refunded"), -self.amount_refunded),
-        ):
-            if compare(amount, 0.0):
-                lines.append((label, amount))
-        deposit_due = self._get_amount_due("deposit")
-        at_visit = 0.0 if state in CLOSED_STATES or state == "done" else rnd(
-            self.amount_total - max(self.amount_deposit, self.amount_deposit_paid) - self.amount_balance_paid)
-        due_now, kind = 0.0, False
-        if compare(deposit_due, 0.0) > 0:
-            due_now, kind = deposit_due, "deposit"
-        elif state == "done" and compare(self.amount_balance_due, 0.0) > 0:
-            due_now, kind = self.amount_balance_due, "balance"
-        card = self._get_token(booking_only=True) if compare(at_visit, 0.0) > 0 else self.env["payment.token"]
-        fmt = self._fmt
-        if kind == "deposit":
-            headline = self.env._("Pay the %(deposit)s deposit to secure your time; %(rest)s at your visit.",
-                                  deposit=fmt(deposit_due), rest=fmt(max(at_visit, 0.0)))
-        elif kind == "balance":
-            headline = self.env._("%(amount)s is still due for your visit.", amount=fmt(due_now))
-        elif state in CANCELLED_STATES:
-            kept = self.amount_net
-            if compare(self.amount_refunded, 0.0) > 0 and compare(kept, 0.0) <= 0:
-                headline = self.env._("Everything you paid (%(amount)s) is refunded.", amount=fmt(self.amount_refunded))
-            elif compare(self.amount_refunded, 0.0) > 0:
-                headline = self.env._("%(refunded)s is refunded; %(kept)s is kept under the cancellation policy.",
-                                      refunded=fmt(self.amount_refunded), kept=fmt(kept))
-            elif compare(kept, 0.0) > 0:
-                headline = self.env._("%(kept)s is kept under the cancellation policy.", kept=fmt(kept))
-            else:
-                headline = self.env._("Nothing was charged.")
-        elif state == "no_show":
-            headline = self.env._("Missed appointment: %(amount)s charged in all.", amount=fmt(self.amount_net)) \
-                if compare(self.amount_net, 0.0) > 0 else self.env._("Missed appointment: nothing was charged.")
-        elif state == "done":
-            headline = self.env._("Paid in full: %(amount)s.", amount=fmt(self.amount_net))
-        elif compare(self.amount_deposit_paid, 0.0) > 0 and compare(at_visit, 0.0) > 0:
-            headline = self.env._("Deposit of %(deposit)s paid; %(rest)s at your visit.",
-                                  deposit=fmt(self.amount_deposit_paid), rest=fmt(at_visit))
-        elif compare(at_visit, 0.0) > 0:
-            headline = self.env._("%(amount)s at your visit.", amount=fmt(at_visit))
-        else:
-            headline = self.env._("Paid in full: %(amount)s.", amount=fmt(self.amount_net))
-        return {
-            "currency": self.currency_id,
-            "price": self.amount_total,
-            "lines": lines,
-            "net": self.amount_net,
-            "due_now": due_now,
-            "due_now_kind": kind,
-            "at_visit": max(at_visit, 0.0) if state not in CLOSED_STATES else 0.0,
-            "card": card,
-            "headline": headline,
-        }
 
     # === ACTIONS === #
 

@@ -314,9 +314,10 @@ class BookingSms(models.Model):
                                         user_id=user.id if user else self.env.ref("base.user_admin").id)
         if appointment:
             appointment.sudo()._message_log(body=escape(self.env._("SMS from the customer: %s", text)))
+        ref = f" ({appointment.name})" if appointment else ""
         self._alert_merchants(page, self.env._(
             "Customer %(number)s wants to talk to someone%(ref)s: \u201c%(text)s\u201d",
-            number=number, ref=f" ({appointment.name})" if appointment else "", text=text[:300]),
+            number=number, ref=ref, text=text[:300]),
             appointment=appointment or None)
         return (self.env._("Thanks, we have passed your message to the team at %(page)s: someone will get back "
                            "to you.", page=page.name), "handed off", appointment or None)

@@ -17,7 +17,9 @@ from . import test_http_payments
 from . import test_http_portal
 from . import test_http_trust
 from . import test_http_trust_issue22
+from . import test_i18n
 from . import test_idempotency_concurrency
+from . import test_layers
 from . import test_lifecycle
 from . import test_loyalty
 from . import test_manual_booking
@@ -30,6 +32,7 @@ from . import test_portal_series
 from . import test_receptionist
 from . import test_returning_trust
 from . import test_reviews
+from . import test_secrets
 from . import test_security
 from . import test_series
 from . import test_trust_issue22
@@ -38,4 +41,5 @@ from . import test_ui_accessibility
 from . import test_ui_backend
 from . import test_ui_dependants
 from . import test_ui_tours
+from . import test_upgrade
 from . import test_waitlist_offers

@@ -71,7 +71,7 @@ class TestLoyalty(LoyaltyMixin, PaymentCase):
         self.assertRecordValues(history, [{"issued": 100.0, "used": 0.0, "order_model": "booking.appointment",
                                            "order_id": appointment.id}])
         appointment._loyalty_earn()
-        appointment._queue_state_notifications("checked_in")
+        appointment._on_state_changed("checked_in")
         self.assertEqual(card.points, 100.0, "a visit earns once")
 
     def test_no_programme_no_points_and_cancelled_visits_earn_nothing(self):

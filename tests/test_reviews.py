@@ -52,7 +52,7 @@ class TestReviews(ReviewMixin, BookingCommon):
         requests = self.outbox(appointment, "review_request")
         self.assertEqual(sorted(requests.mapped("channel")), ["email", "sms"], "e-mail and SMS, once each")
         appointment._queue_review_request()
-        appointment._queue_state_notifications("checked_in")
+        appointment._on_state_changed("checked_in")
         self.assertEqual(self.outbox(appointment, "review_request"), requests, "never a second request")
         self.dispatch()
         self.assertEqual(set(requests.mapped("state")), {"sent"})

@@ -1,0 +1,98 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+
+class BookingAppointment(models.Model):
+    """Check-in by QR code: a signed link that grants this booking's check-in and nothing else.
+
+    Opening the link changes nothing (e-mail scanners and previews open it);
+    its page's button checks the customer in within the page's check-in
+    window, once. Staff signed in check the customer in at any time.
+    """
+
+    _inherit = "booking.appointment"
+
+    check_in_method = fields.Selection(selection_add=[("qr", "QR code"), ("portal", "Customer portal")])
+
+    # === TIMING === #
+    check_in_due = fields.Boolean(
+        compute="_compute_timing",
+        help="Check-in is open: from the page's check-in window before the start until the end.",
+    )
+    has_started = fields.Boolean(compute="_compute_timing")
+
+    @api.depends("start", "stop", "page_id.check_in_opens_minutes")
+    @api.depends_context("uid")
+    def _compute_timing(self):
+        now = fields.Datetime.now()
+        for appointment in self:
+            started = bool(appointment.start and appointment.start <= now)
+            appointment.has_started = started
+            appointment.check_in_due = bool(
+                appointment.start and appointment._check_in_opens_at() <= now < appointment.stop)
+
+    # === CHECK-IN BY QR CODE === #
+
+    def _check_in_signature(self):
+        """The QR's proof: the booking and its customer, signed (a link grants this booking only)."""
+        self.ensure_one()
+        return self._link_signature("check_in", self.partner_id.id)
+
+    def _check_in_signature_ok(self, signature):
+        self.ensure_one()
+        return self._link_signature_ok("check_in", signature, self.partner_id.id)
+
+    def _check_in_url(self):
+        self.ensure_one()
+        return f"{self.get_base_url()}/booking/check-in/{self.id}/{self._check_in_signature()}"
+
+    def _check_in_qr_url(self):
+        """The check-in QR code as an image address, for e-mails (clients block inline images)."""
+        self.ensure_one()
+        return f"{self._check_in_url()}/qr.png"
+
+    def _check_in_qr_png(self):
+        self.ensure_one()
+        return self._qr_png(self._check_in_url())
+
+    def _check_in_qr_code(self):
+        """The check-in QR code as a data URI, for pages."""
+        self.ensure_one()
+        return self._qr_data_uri(self._check_in_url())
+
+    def _check_in_opens_at(self):
+        self.ensure_one()
+        return self.start - timedelta(minutes=self.page_id.check_in_opens_minutes)
+
+    def _check_in_by_link(self, signature, user, act=True):
+        """Check in from the QR code's link: ``(result code, appointment)``.
+
+        Result codes: ``checked_in``, ``ready`` (it would, with ``act`` False),
+        ``already`` (idempotent), ``busy`` (another tap holds the booking),
+        ``too_early``, ``ended``, ``invalid_state`` and ``invalid`` (forged or
+        foreign link, or no such booking); only ``checked_in`` changes
+        anything. Staff signed in check the customer in whenever the booking
+        is confirmed.
+        """
+        appointment = self.sudo().exists()
+        if len(appointment) != 1 or not appointment._check_in_signature_ok(signature):
+            return "invalid", self.browse()
+        if act and not appointment._try_lock():
+            return "busy", appointment
+        if appointment.state in ("checked_in", "done"):
+            return "already", appointment
+        if appointment.state != "confirmed":
+            return "invalid_state", appointment
+        now = fields.Datetime.now()
+        staff = appointment._is_staff(user)
+        if not staff:
+            if now < appointment._check_in_opens_at():
+                return "too_early", appointment
+            if now >= appointment.stop:
+                return "ended", appointment
+        if not act:
+            return "ready", appointment
+        appointment.with_user(user if staff else self.env.user).sudo().action_check_in(
+            method="staff" if staff else "qr")
+        return "checked_in", appointment

@@ -1,0 +1,143 @@
+from odoo import api, fields, models
+
+from ..const import RESCHEDULABLE_STATES
+
+
+class BookingAppointment(models.Model):
+    """What people are told about an appointment, and who follows it.
+
+    Messages are queued in the outbox (``booking.notification``) as the
+    life cycle moves, by the page's rules; they are sent later, so a mail or
+    SMS outage never blocks or rolls back a booking (DESIGN.md invariant 6).
+    """
+
+    _name = "booking.appointment"
+    _inherit = ["booking.appointment", "booking.notification.mixin"]
+
+    notification_ids = fields.One2many("booking.notification", "appointment_id", string="Messages Sent")
+
+    # === HOOKS === #
+
+    def _on_created(self):
+        result = super()._on_created()
+        self._subscribe_people()
+        return result
+
+    def _on_state_changed(self, old_state):
+        result = super()._on_state_changed(old_state)
+        self._queue_state_notifications(old_state)
+        return result
+
+    def _on_moved(self, old_start, old_provider):
+        result = super()._on_moved(old_start, old_provider)
+        self._queue_move_notifications(old_start, old_provider, moved_by=self.moved_by or "merchant")
+        return result
+
+    # === WHO FOLLOWS A BOOKING === #
+
+    def _subscribe_people(self):
+        """The customer follows their booking, staff (page responsible, provider's user) its customer messages.
+
+        As with a sale order: a staff reply in the chatter reaches the
+        customer by e-mail, and a message the customer writes on their
+        booking page reaches staff (``message_post``). Staff follow the
+        internal notes, not the customer's own e-mails (confirmations,
+        reminders), which would be noise.
+        """
+        customer_subtypes = self.env.ref("mail.mt_comment")
+        staff_subtypes = self.env.ref("mail.mt_note")
+        for appointment in self:
+            if appointment.partner_id:
+                appointment.sudo().message_subscribe(partner_ids=appointment.partner_id.ids,
+                                                     subtype_ids=customer_subtypes.ids)
+            staff = appointment._merchant_partners().filtered(lambda p: p.user_ids and not p.partner_share)
+            if staff:
+                appointment.sudo().message_subscribe(partner_ids=staff.ids, subtype_ids=staff_subtypes.ids)
+
+    @api.returns("mail.message", lambda value: value.id)
+    def message_post(self, **kwargs):
+        """A message from outside (the customer on their booking page, an e-mail reply) reaches staff."""
+        if len(self) == 1 and kwargs.get("message_type") in ("comment", "email"):
+            author = self.env["res.partner"].browse(kwargs.get("author_id") or self.env.user.partner_id.id)
+            if not author.sudo().user_ids.filtered(lambda user: not user.share):
+                staff = self._merchant_partners().filtered(
+                    lambda partner: partner.user_ids.filtered(lambda user: not user.share))
+                kwargs["partner_ids"] = list({*(kwargs.get("partner_ids") or []), *staff.ids})
+        return super().message_post(**kwargs)
+
+    # === MESSAGES (queued, DESIGN.md section 4.6) === #
+
+    def _notification_title(self, recipient="customer"):
+        """The title of this booking's e-mails: the customer reads the service and the time."""
+        self.ensure_one()
+        if recipient != "customer":
+            return self.display_name
+        return f"{self.service_id.name} · {self._when_label(style='short')}"
+
+    def _queue_state_notifications(self, old_state):
+        """Queue what the customer and the merchant are told when the state changes from ``old_state``."""
+        self.ensure_one()
+        state = self.state
+        if not old_state and state not in ("pending", "confirmed"):
+            return  # created awaiting payment: told once paid
+        if state == "pending":
+            # each request (an appointment may go back to pending after a late payment) is told once
+            stamp = self.pending_since.strftime("%Y%m%d%H%M%S") if self.pending_since else ""
+            self._notify("request_received", stamp)
+            self._notify("new_request", stamp)
+        elif state == "confirmed" and old_state != "confirmed" and self.channel != "walk_in":
+            self._notify("confirmed")
+            if old_state in (False, "pending_payment") and self.source != "backend":
+                self._notify("new_booking")  # staff did not make it: tell them (a request was told already)
+        elif state == "rejected" or (state == "expired" and old_state == "pending"):
+            self._notify("declined")
+        elif state == "cancelled":
+            self._notify("cancelled")
+            if self.cancelled_by == "customer":
+                self._notify("customer_cancelled")
+
+    def _queue_move_notifications(self, old_start, old_provider, moved_by="merchant"):
+        """Queue "moved" messages: to the customer always, to the merchant when the customer moved it.
+
+        Keyed by the new time: a move is told once, however many writes it took.
+        """
+        self.ensure_one()
+        if self.state not in RESCHEDULABLE_STATES:
+            return
+        key = f"{self.start:%Y%m%d%H%M%S}-{self.provider_id.id}"
+        values = {"old_start": fields.Datetime.to_string(old_start), "old_provider": old_provider.name}
+        self._notify("rescheduled", key, values)
+        if moved_by == "customer":
+            self._notify("customer_rescheduled", key, values)
+
+    # === WHAT THE MESSAGES LINK TO === #
+
+    def _get_confirmation_url(self, suffix=""):
+        """The booking's public page (its confirmation), or ``suffix`` below it, with the link's token."""
+        self.ensure_one()
+        return f"/p/{self.page_id.slug}/booking/{self.id}{suffix}?access_token={self._portal_ensure_token()}"
+
+    def _rebook_url(self):
+        """The page, with this service chosen: where a declined or expired customer books again."""
+        self.ensure_one()
+        return f"{self.page_id.get_base_url()}/p/{self.page_id.slug}?service={self.service_id.id}"
+
+    def _sms_alternatives_text(self):
+        """"Free: Tue 10:00, Wed 14:30. " — the nearest free times, for a short message; or nothing."""
+        self.ensure_one()
+        slots = self.env["booking.availability"].sudo()._nearest_slots(
+            self.page_id, self.service_id, self.start, limit=3, duration_minutes=self.duration_minutes,
+            exclude_start=True)
+        times = [self._when_label(slot.start, style="short") for slot in slots]
+        return self.env._("Free: %(times)s. ", times=", ".join(times)) if times else ""
+
+    def _get_alternative_slots(self, limit=3):
+        """Up to ``limit`` free times near this one, in local time, for the "declined" message.
+
+        The declined time itself is left out: the merchant said no to it.
+        """
+        self.ensure_one()
+        slots = self.env["booking.availability"].sudo()._nearest_slots(
+            self.page_id, self.service_id, self.start, limit=limit, duration_minutes=self.duration_minutes,
+            exclude_start=True)
+        return [self._when_label(slot.start) for slot in slots]
