@@ -43,6 +43,7 @@ from . import booking_notification
 from . import booking_notification_rule
 from . import booking_page
 from . import booking_payment_contract
+from . import booking_payment_contract_check
 from . import booking_payment_contract_receipt
 from . import booking_provider
 from . import booking_rate_limit

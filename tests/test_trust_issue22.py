@@ -18,10 +18,13 @@ from odoo.tools.misc import file_path
 from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.addons.payment.tests.common import PaymentCommon
 
+from .common import MONDAY
 from .common import NOW
 from .common import BookingCommon
 from .common import BookingDataMixin
 from .common import BookingPaymentMixin
+from .test_loyalty import LoyaltyMixin
+from .test_payments import PaymentCase
 from .test_reviews import ReviewMixin
 
 
@@ -351,3 +354,87 @@ class TestVerificationPerValue(BookingCommon):
         self.assertTrue(self.env["booking.sms.opt.out"]._is_opted_out(page, "+33600000009"))
         self.assertFalse(stopped.active, "the other pages text it again")
         self.assertTrue(by_staff.active, "staff's own blacklist stays")
+
+
+@tagged("post_install", "-at_install")
+class TestLoyaltyPointsAreNotMinted(LoyaltyMixin, PaymentCase):
+    """Critical #4: any Booking User wrote loyalty fields on a bill line; a cancellation credited the card."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_loyalty()
+        cls.company_b = cls.env["res.company"].create({"name": "Other Salon SAS"})
+        cls.staff_b = mail_new_test_user(
+            cls.env, login="staff_b_loyalty", name="Bo B", company_id=cls.company_b.id,
+            company_ids=[Command.set(cls.company_b.ids)],
+            groups="base.group_user,self_serve_booking.group_booking_user")
+
+    def test_a_booking_user_cannot_write_loyalty_fields(self):
+        with freeze_time(NOW):
+            appointment = self._book_deposit()
+        card = self.env["loyalty.card"].create({"program_id": self.program.id, "partner_id": self.customer.id,
+                                                "points": 150})
+        Line = self.env["booking.appointment.line"]
+        for user in (self.user_staff, self.user_manager, self.staff_b):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                call_kw(self.env(user=user)[Line._name], "create", [{
+                    "appointment_id": appointment.id, "line_type": "discount", "name": "Points",
+                    "price_unit": 0.0, "loyalty_card_id": card.id, "loyalty_points_used": 100000}], {})
+        line = appointment.line_ids[:1]
+        for vals in ({"loyalty_card_id": card.id}, {"loyalty_points_used": 100000},
+                     {"loyalty_reward_id": self.reward_5.id}):
+            with self.subTest(vals=vals), self.assertRaises(AccessError):
+                call_kw(self.env(user=self.user_manager)[Line._name], "write", [line.ids, vals], {})
+        with freeze_time(NOW):
+            appointment.with_user(self.user_staff).action_cancel(cancelled_by="merchant")
+        self.assertEqual(card.points, 150, "nothing minted")
+
+    def test_points_go_back_only_to_the_card_they_came_from(self):
+        self.complete(self.paid_deposit_booking(hour=9))
+        later = self.paid_deposit_booking(hour=10, day=MONDAY + timedelta(days=7))
+        line = later._loyalty_apply_reward(self.reward_5)
+        stranger = self.env["res.partner"].create({"name": "Stranger"})
+        other_card = self.env["loyalty.card"].create({"program_id": self.program.id, "partner_id": stranger.id,
+                                                      "points": 0})
+        line.sudo().loyalty_card_id = other_card  # what only a bug or a forged write would do
+        with freeze_time(NOW):
+            later._customer_cancel("Sick")
+        self.assertEqual(other_card.points, 0, "no card but the customer's of this programme gets points")
+
+    def paid_deposit_booking(self, hour=10, day=None):
+        with freeze_time(NOW):
+            appointment = self._book_deposit(hour=hour, day=day or MONDAY)
+            self._pay(appointment)
+        return appointment
+
+
+@tagged("post_install", "-at_install")
+class TestReceiptResend(PaymentCase):
+    """A portal user called action_send_receipt_by_sms on their booking without limit (each a paid SMS)."""
+
+    def _done(self):
+        with freeze_time(NOW):
+            appointment = self._book_deposit()
+            self._pay(appointment)
+        with freeze_time("2025-06-02 09:00:00"):
+            appointment.action_check_in()
+            appointment.action_complete()
+        return appointment
+
+    def test_the_desk_only_and_once_per_few_minutes(self):
+        self.customer.mobile = "+33600000001"
+        appointment = self._done()
+        appointment.sudo().partner_id = self.user_portal_1.partner_id
+        self.user_portal_1.partner_id.mobile = "+33600000002"
+        for method in ("action_send_receipt_by_sms", "action_send_receipt_by_email"):
+            with self.subTest(method=method), self.assertRaises(AccessError):
+                call_kw(self.env(user=self.user_portal_1)["booking.appointment"], method, [appointment.ids], {})
+        staff = self.env(user=self.user_staff)["booking.appointment"]
+        with freeze_time("2025-06-02 10:00:00"):
+            call_kw(staff, "action_send_receipt_by_sms", [appointment.ids], {})
+            with self.assertRaisesRegex(UserError, "just sent"):
+                call_kw(staff, "action_send_receipt_by_sms", [appointment.ids], {})
+        queued = self.env["booking.notification"].search([("appointment_id", "=", appointment.id),
+                                                          ("event", "=", "receipt"), ("channel", "=", "sms")])
+        self.assertEqual(len(queued), 1)
