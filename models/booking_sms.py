@@ -18,6 +18,8 @@ _logger = logging.getLogger(__name__)
 # How long a question asked by SMS ("reply CANCEL again", "reply 1, 2 or 3") waits for its answer.
 AWAIT_MINUTES = 30
 REFERENCE_RE = re.compile(r"[A-Z0-9][A-Z0-9/\-]{2,30}")
+SMS_CODE_RE = re.compile(r"[0-9]{6}")  # a request's code in staff's YES / NO (booking.appointment)
+SMS_ANSWERS_PER_HOUR = 30  # YES / NO with a reference and a code, per staff number and page
 
 
 class BookingSms(models.Model):
@@ -172,26 +174,32 @@ class BookingSms(models.Model):
 
     @api.model
     def _answer_merchant(self, page, user, number, keyword, words):
-        """YES / NO [reference]: approve or decline a request, as the one-tap links do."""
+        """YES / NO, the reference and the request's code: approve or decline, as the one-tap links do.
+
+        The sender's number names the staff member but proves nothing (a
+        sender number can be forged): the answer also carries the six-digit
+        code that came only in that request's SMS to staff
+        (``_approval_sms_code``). Tries per number are limited, so a code
+        cannot be guessed.
+        """
+        help_text = self.env._("Reply YES or NO with the reference and the code of the request's message, "
+                               "e.g. YES BK25-00012 123456.")
         if keyword not in ("YES", "Y", "NO", "N"):
-            return (self.env._("Reply YES or NO with the booking reference to answer a request."),
-                    "merchant: not understood", None)
-        requests = page._pending_requests_for(user)
-        reference = next((word for word in words[1:] if REFERENCE_RE.fullmatch(word)), None)
-        if not reference:
-            question = self._question(page, number, "which")
-            if question and len(words) == 1:
-                requests = requests.filtered(lambda a: a.id in json.loads(question.awaiting_data).get("ids", []))
-        if reference:
-            requests = requests.filtered(lambda a: a.name.upper() == reference)
-        if not requests:
-            return (self.env._("No request %(ref)s waits for your answer.", ref=reference or ""),
+            return help_text, "merchant: not understood", None
+        code = next((word for word in words[1:] if SMS_CODE_RE.fullmatch(word)), None)
+        reference = next((word for word in words[1:] if REFERENCE_RE.fullmatch(word)
+                          and not SMS_CODE_RE.fullmatch(word)), None)
+        if not reference or not code:
+            return help_text, "merchant: reference and code needed", None
+        allowed, _retry = self.env["booking.rate.limit"].sudo()._hit(
+            f"sms-approval:{page.id}:{number}", SMS_ANSWERS_PER_HOUR, 60)
+        if not allowed:
+            return (self.env._("Too many answers from this number: use the link of the request's e-mail."),
+                    "merchant: too many tries", None)
+        requests = page._pending_requests_for(user).filtered(lambda a: a.name.upper() == reference)
+        if len(requests) != 1 or not requests._check_approval_sms_code(code):
+            return (self.env._("No request %(ref)s with this code waits for your answer.", ref=reference),
                     "merchant: no such request", None)
-        if len(requests) > 1:
-            lines = "; ".join(f"{a.name} {a.partner_id.name} {a._when_label(style='short')}" for a in requests[:5])
-            self._send_question(page, number, "which", {"ids": requests.ids})
-            return (self.env._("%(count)s requests wait: %(lines)s. Reply YES or NO with the reference.",
-                               count=len(requests), lines=lines), "merchant: asked which", None)
         appointment = requests
         try:
             if keyword in ("YES", "Y"):

@@ -18,6 +18,7 @@ from .common import NOW
 from .common import BookingPaymentHttpCommon
 from .common import local_to_utc
 from .test_http_trust import TrustMixin
+from .test_twilio import BOSS
 from .test_twilio import CUSTOMER
 from .test_twilio import SALON
 from .test_twilio import TOKEN
@@ -103,6 +104,21 @@ class TestHttpTwilio(TwilioCase):
                     self.assertIn("no upcoming booking", self.text(keyword))
         self.assertEqual(planted.state, "confirmed")
         self.assertFalse(self.env["booking.sms"].search([("awaiting", "!=", False)]), "nothing asked about it")
+
+    def test_staff_yes_needs_the_reference_and_the_requests_code(self):
+        """Whoever forges the owner's number as sender approves nothing without the code of the request's SMS."""
+        self.page.auto_confirm = False
+        request = self._book(service=self.service_approval)
+        for text in ("YES", f"YES {request.name}", f"YES {request.name} 000000", f"Y {request.name} 12345"):
+            with self.subTest(text=text):
+                self.text(text, sender=BOSS)
+        self.assertEqual(request.state, "pending")
+        RateLimit = self.env["booking.rate.limit"].sudo()
+        key = f"sms-approval:{self.page.id}:{BOSS}"
+        while RateLimit._hit(key, 30, 60)[0]:
+            pass  # a guesser's tries for the hour, used up
+        self.assertIn("Too many answers", self.text(f"YES {request.name} {request._approval_sms_code()}", sender=BOSS))
+        self.assertEqual(request.state, "pending", "even the right code, once the number guessed too often")
 
     @freeze_time(NOW)
     def test_only_the_whole_message_opts_out(self):

@@ -121,22 +121,26 @@ class TestTwilio(TwilioCase):
     # === THE MERCHANT ANSWERS === #
 
     def test_merchant_yes_and_no(self):
+        """YES / NO with the reference and the request's code (issue 22: the sender's number proves nothing)."""
         self.page.auto_confirm = False
         first = self._book(hour=10, service=self.service_approval)
         self.assertEqual(first.state, "pending")
-        reply = self.text("yes", sender=BOSS)
+        self.assertIn("reference and the code", self.text("yes", sender=BOSS))
+        self.assertIn("reference and the code", self.text(f"YES {first.name}", sender=BOSS))
+        self.assertEqual(first.state, "pending")
+        reply = self.text(f"yes {first.name} {first._approval_sms_code()}", sender=BOSS)
         self.assertIn(f"Approved: {first.name}", reply)
         self.assertEqual(first.state, "confirmed")
         second = self._book(hour=14, service=self.service_approval)
         third = self._book(hour=15, service=self.service_approval)
-        reply = self.text("No", sender=BOSS)
-        self.assertIn("2 requests wait", reply)
-        self.assertEqual((second.state, third.state), ("pending", "pending"), "asked which, changed nothing")
-        reply = self.text(f"NO {third.name}", sender=BOSS)
+        reply = self.text(f"NO {third.name} {second._approval_sms_code()}", sender=BOSS)
+        self.assertIn("No request", reply, "another request's code")
+        reply = self.text(f"NO {third._approval_sms_code()} {third.name}", sender=BOSS)
         self.assertIn(f"Declined: {third.name}", reply)
         self.assertEqual((second.state, third.state), ("pending", "rejected"))
-        self.assertIn("No request", self.text(f"YES {third.name}", sender=BOSS), "answered already")
-        self.assertIn("No request", self.text("YES BK99-00001", sender=BOSS))
+        self.assertIn("No request", self.text(f"YES {third.name} {third._approval_sms_code()}", sender=BOSS),
+                      "answered already")
+        self.assertIn("No request", self.text("YES BK99-00001 123456", sender=BOSS))
 
     def test_a_customer_cannot_answer_for_the_merchant(self):
         self.page.auto_confirm = False

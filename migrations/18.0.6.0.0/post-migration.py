@@ -14,7 +14,18 @@ after this release):
   that name that use Twilio; a blacklist entry whose last word was such a
   reply (not staff's) is archived, so that the other pages text the number
   again, as the customer asked of one page only.
+- Staff answer a request by SMS with its reference and a six-digit code: the
+  new-request SMS to staff (a noupdate template) gets the code, unless it was
+  edited (then staff add it themselves).
 """
+
+OLD_REQUEST_SMS = ("Request {{ object.name }}: {{ object.partner_id.name }}, {{ object.service_id.name }} "
+                   "{{ object._when_label(style='short') }}. Reply YES {{ object.name }} to approve or NO "
+                   "{{ object.name }} to decline.")
+NEW_REQUEST_SMS = ("Request {{ object.name }}: {{ object.partner_id.name }}, {{ object.service_id.name }} "
+                   "{{ object._when_label(style='short') }}. Reply YES {{ object.name }} "
+                   "{{ object._approval_sms_code() }} to approve or NO {{ object.name }} "
+                   "{{ object._approval_sms_code() }} to decline.")
 
 
 def migrate(cr, version):
@@ -58,3 +69,11 @@ def migrate(cr, version):
                  WHERE msg.model = 'phone.blacklist' AND msg.res_id = bl.id
                  ORDER BY msg.id DESC LIMIT 1) LIKE '%Replied STOP to %'
     """)
+    cr.execute("""
+        UPDATE sms_template t
+           SET body = jsonb_set(t.body, '{en_US}', to_jsonb(%s::text))
+          FROM ir_model_data d
+         WHERE d.model = 'sms.template' AND d.res_id = t.id AND d.module = 'self_serve_booking'
+           AND d.name = 'sms_template_booking_merchant_new_request'
+           AND t.body->>'en_US' = %s
+    """, [NEW_REQUEST_SMS, OLD_REQUEST_SMS])
