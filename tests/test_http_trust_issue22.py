@@ -265,6 +265,7 @@ class TestHttpInputAtTheEdge(TrustMixin, BookingPaymentHttpCommon):
 
     def test_unicode_digits_are_no_amount_nor_weight(self):
         appointment = self._done_booking()
+        self.authenticate(None, None)
         for amount in ("١٠", "१०", "１０", "1e1", "nan"):
             with self.subTest(amount=amount):
                 response = self.url_open(f"/my/bookings/{appointment.id}/tip", data={
@@ -297,6 +298,7 @@ class TestHttpInputAtTheEdge(TrustMixin, BookingPaymentHttpCommon):
         with freeze_time(NOW):
             appointment = self._book_deposit()
         token = appointment._portal_ensure_token()
+        self.authenticate(None, None)
         csrf = http.Request.csrf_token(self)
         cases = [
             ("GET", f"/my/bookings/{appointment.id}?access_token={token}%00", None),
