@@ -2,6 +2,7 @@ import json
 import re
 
 from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import BaseConverter
 from werkzeug.routing import ValidationError
 
@@ -14,6 +15,7 @@ from ..booking_api.validator import CONTROL_RE
 
 ADDON_MODULE = "odoo.addons.self_serve_booking."
 LINE_BREAK_RE = re.compile(r"[\t\n\r]")
+NO_STORE = [("Cache-Control", "no-store")]
 
 
 class RecordIdConverter(BaseConverter):
@@ -52,30 +54,45 @@ class IrHttp(models.AbstractModel):
 
     @classmethod
     def _pre_dispatch(cls, rule, args):
-        super()._pre_dispatch(rule, args)
+        result = super()._pre_dispatch(rule, args)
         if rule.endpoint.func.__module__.startswith(ADDON_MODULE):
-            cls._booking_refuse_control_characters()
+            routing = rule.endpoint.routing
+            # the addon's own forms (CSRF-protected) check their fields and answer with the form again
+            own_form = routing.get("type") == "http" and routing.get("csrf", True)
+            cls._booking_refuse_control_characters(form_fields=not own_form)
+        return result
 
     @classmethod
-    def _booking_refuse_control_characters(cls):
-        """A 400 for any control character in what a request to the addon's routes carries, signed or not.
+    def _booking_refuse_control_characters(cls, form_fields=True):
+        """A 4xx for any control character in what a request to the addon's routes carries, signed or not.
 
-        Its path, its query (names and values), its form (names, and values,
-        where a text area's line breaks and tabs are text) and the
+        In its path a 404 (no slug, id or token holds one); in its query
+        (names and values), its form (names and values, unless
+        ``form_fields`` is false: the addon's own CSRF-protected forms check
+        each field and answer with the form and its errors; a text area's
+        line breaks and tabs are text) and the
         parameters of a JSON-RPC call: PostgreSQL refuses NUL, and no id,
         token, amount or name holds the others. Checked before any handler
-        reads them, so none of them reaches a query, a log or a 500. The API
+        reads them, so none of them reaches a query, a log or a 500: a 400. The API
         answers JSON, as for any of its errors (its bodies go through its
         contract, which refuses them too).
         """
         httprequest = request.httprequest
-        found = CONTROL_RE.search(httprequest.path) or LINE_BREAK_RE.search(httprequest.path)
-        for key, values in [*httprequest.args.lists(), *httprequest.form.lists()]:
-            in_form = key in httprequest.form and key not in httprequest.args
+        api = httprequest.path.startswith(API_PREFIX)
+        if CONTROL_RE.search(httprequest.path) or LINE_BREAK_RE.search(httprequest.path):
+            # no slug, id or token holds one: there is no such page
+            if api:
+                raise NotFound(response=request.make_json_response({
+                    "error": "not_found", "message": request.env._("Not found.")}, status=404, headers=NO_STORE))
+            raise NotFound()
+        found = False
+        for key, values in httprequest.args.lists():
             found = found or CONTROL_RE.search(key) or LINE_BREAK_RE.search(key) or any(
-                CONTROL_RE.search(value) or (not in_form and LINE_BREAK_RE.search(value)) for value in values
-                if isinstance(value, str))
-        if not found and httprequest.mimetype == "application/json" and not httprequest.path.startswith(API_PREFIX):
+                CONTROL_RE.search(value) or LINE_BREAK_RE.search(value) for value in values)
+        for key, values in httprequest.form.lists() if form_fields else ():
+            found = found or CONTROL_RE.search(key) or LINE_BREAK_RE.search(key) or any(
+                CONTROL_RE.search(value) for value in values)
+        if not found and httprequest.mimetype == "application/json" and not api:
             try:
                 body = json.loads(httprequest.get_data(cache=True, as_text=True) or "null")
             except ValueError:
@@ -83,11 +100,11 @@ class IrHttp(models.AbstractModel):
             found = cls._booking_json_has_control(body)
         if not found:
             return
-        if httprequest.path.startswith(API_PREFIX):
-            raise BadRequest(response=request.make_json_response({
-                "error": "validation", "message": request.env._("Control characters are not accepted here."),
-                "fields": {}}, status=400, headers=[("Cache-Control", "no-store")]))
-        raise BadRequest(request.env._("Control characters are not accepted here."))
+        message = request.env._("This request holds control characters, which are not accepted.")
+        if api:
+            raise BadRequest(response=request.make_json_response(
+                {"error": "validation", "message": message, "fields": {}}, status=400, headers=NO_STORE))
+        raise BadRequest(message)
 
     @classmethod
     def _booking_json_has_control(cls, value, depth=0):

@@ -85,12 +85,12 @@ class RatingRating(models.Model):
                 booking_ratings._check_booking_staff()
         return super().write(vals)
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_booking_review(self):
         """Reviews of bookings are deleted with their booking, or by an administrator (Odoo's rating access)."""
         if not self.env.su and not self.env.user._is_system() and any(
                 rating.res_model == BOOKING_MODEL for rating in self):
             raise AccessError(self.env._("Reviews of bookings cannot be deleted; hide them from the page instead."))
-        return super().unlink()
 
     # === STAFF === #
 

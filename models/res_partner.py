@@ -159,7 +159,7 @@ class ResPartner(models.Model):
                 drop["booking_verified_phone"] = False
             if drop:
                 _logger.info("Contact %s: %s changed, its verification dropped", partner.id, ", ".join(drop))
-                super(ResPartner, partner).write(drop)
+                partner.write(drop)
 
     def _booking_verified_elsewhere(self, email=None, phone=None):
         """Another contact (that this one's merchant sees) already verified for ``email`` or ``phone``."""

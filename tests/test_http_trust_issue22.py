@@ -303,10 +303,10 @@ class TestHttpInputAtTheEdge(TrustMixin, BookingPaymentHttpCommon):
         cases = [
             ("GET", f"/my/bookings/{appointment.id}?access_token={token}%00", None),
             ("GET", f"/my/bookings/{appointment.id}?access_token={token}&x%01=1", None),
-            ("POST", f"/my/bookings/{appointment.id}/cancel",
-             {"access_token": token, "reason": "bye\x00", "confirm": "1", "csrf_token": csrf}),
-            ("POST", f"/my/bookings/{appointment.id}/reschedule",
-             {"access_token": token, "start": "2025-06-03 09:00:00\x00", "csrf_token": csrf}),
+            ("POST", f"/my/bookings/{appointment.id}/cancel?reason=bye%00",
+             {"access_token": token, "confirm": "1", "csrf_token": csrf}),
+            ("POST", f"/my/bookings/{appointment.id}/reschedule?start=2025-06-03%2009:00:00%00",
+             {"access_token": token, "csrf_token": csrf}),
             ("GET", "/p/test-salon?service=1%00", None),
             ("POST", "/booking/twilio/test-salon/sms", {"Body": "\x00", "From": "+33600000000"}),
         ]

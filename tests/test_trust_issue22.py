@@ -320,6 +320,19 @@ class TestVerificationPerValue(BookingCommon):
         self.assertEqual(lone._booking_claim(email="lone@example.com"), lone)
         self.assertEqual((lone.booking_verified_email, lone.booking_unverified), ("lone@example.com", False))
 
+    def test_an_invitations_password_link_proves_its_address(self):
+        public = self.env.ref("base.public_user")
+        account = self.env["res.partner"].with_user(public).sudo().create({"name": "Ivy", "email": "ivy@example.com"})
+        user = self.env["res.users"].with_user(public).sudo().with_context(no_reset_password=True)\
+            ._create_user_from_template({"login": "ivy@example.com", "email": "ivy@example.com",
+                                         "partner_id": account.id})
+        self.assertFalse(account.booking_verified_email, "an account made from a link proves nothing yet")
+        account.signup_prepare(signup_type="signup")
+        token = account._generate_signup_token()
+        self.env["res.users"].with_user(public).sudo().signup({"password": "ivy-secret-password-1"}, token)
+        self.assertEqual(account.booking_verified_email, "ivy@example.com")
+        self.assertTrue(user.exists())
+
     def test_the_migration_carries_the_old_flag_over_per_value(self):
         portal_ok = self.user_portal_1.partner_id
         portal_ok.sudo().write({"email": "portal_one@example.com", "phone": "+33 6 00 00 00 01"})
