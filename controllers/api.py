@@ -213,7 +213,17 @@ class BookingApiBase(http.Controller):
     # === REQUESTS === #
 
     def _page_or_404(self, slug):
-        page = request.env["booking.page"]._get_served_page(slug, request.env["website"].get_current_website())
+        """The page customers book on; unpublished, only for the managers of its company (the preview).
+
+        A Booking manager signed in may try an unpublished page of their
+        company as a customer would, as on the page itself (``/p/<slug>``):
+        what they book is real, marked as a test (see
+        ``booking.appointment._book_online``). To anyone else, and to the
+        managers of other companies, the page does not exist.
+        """
+        preview = request.env.user.has_group("self_serve_booking.group_booking_manager")
+        page = request.env["booking.page"]._get_served_page(
+            slug, request.env["website"].get_current_website(), preview=preview)
         if not page:
             raise ApiError(404, "not_found", request.env._("No booking page at this address."))
         return page
@@ -498,6 +508,7 @@ class BookingApiController(BookingApiBase):
         entry = request.env["booking.waitlist"]._join(
             page, service, provider, validator.parse_date(body["date"]), time_from=time_from, time_to=time_to,
             customer=body.get("customer"), note=body.get("note"), source=source, partner=partner,
+            address=body.get("address"),
         )
         return json_response({"waitlist": {"id": entry.id, "reference": entry.name, "state": entry.state}},
                              status=201)

@@ -1,6 +1,7 @@
 import contextlib
 import ipaddress
 import math
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL
@@ -139,9 +140,6 @@ class BookingRateLimit(models.Model):
 
     @api.autovacuum
     def _gc_old_hits(self):
-        self.env.cr.execute(
-            SQL(
-                "DELETE FROM booking_rate_limit WHERE hit_at < (now() AT TIME ZONE 'UTC') - %s::interval",
-                f"{RETENTION_HOURS} hours",
-            )
-        )
+        self.env["booking.scheduler"]._unlink_each(
+            self.sudo().search([("hit_at", "<", fields.Datetime.now() - timedelta(hours=RETENTION_HOURS))]),
+            "Delete old rate limit hits", "gc_rate_limit")
