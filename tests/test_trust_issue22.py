@@ -451,3 +451,22 @@ class TestReceiptResend(PaymentCase):
         queued = self.env["booking.notification"].search([("appointment_id", "=", appointment.id),
                                                           ("event", "=", "receipt"), ("channel", "=", "sms")])
         self.assertEqual(len(queued), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestStaffMergeKeepsWhatWasProved(BookingCommon):
+    """Two contacts for one value are left for staff's merge: Odoo's wizard keeps what each proved."""
+
+    def test_merging_a_guest_into_the_customer(self):
+        merger = self.env.ref("base.user_admin")  # an administrator, not the superuser: rules apply
+        guest = self.env["res.partner"].with_user(self.env.ref("base.public_user")).sudo().create({
+            "name": "Carla C", "email": "carla@example.com", "phone": "+33 6 12 12 12 12",
+            "company_id": self.company.id, "booking_unverified": True, "booking_same_as_id": self.customer.id})
+        wizard = self.env["base.partner.merge.automatic.wizard"].with_user(merger).with_context(
+            active_model="res.partner", active_ids=(guest | self.customer).ids).create({})
+        wizard.dst_partner_id = self.customer
+        wizard.action_merge()
+        self.assertFalse(guest.exists())
+        self.assertEqual((self.customer.booking_unverified, self.customer.booking_verified_email),
+                         (False, "carla@example.com"), "the customer is still verified for her address")
+        self.assertFalse(self.customer.booking_verified_phone, "the guest's typed phone was proved by nobody")
