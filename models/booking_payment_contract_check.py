@@ -70,6 +70,8 @@ class BookingPaymentContract(models.Model):
             return self.env._("the payment is of no amount")
         due = self._get_due_before(payment)
         if compare(due, 0.0) <= 0:
+            if kind == "deposit":
+                return self.env._("a second deposit was paid for the same booking")
             return self.env._("this was already paid")
         if compare(payment.amount, due) > 0:
             return self.env._("%(paid)s paid, only %(due)s was due", paid=self._fmt(payment.amount),
