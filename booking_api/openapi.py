@@ -150,6 +150,9 @@ def _series_paths():
         "401": _error_response("A bearer token was sent that does not hold.", "unauthorized"),
         "403": _error_response("This page takes bookings from signed-in customers only.", "login_required"),
         "404": _error_response("Unknown or unpublished page.", "not_found"),
+        "411": _error_response("No Content-Length header.", "length_required"),
+        "413": _error_response("Body larger than 16 KB.", "payload_too_large"),
+        "415": _error_response("The body must be application/json.", "unsupported_media_type"),
         "429": _error_response("Too many requests from this address.", "rate_limited"),
     }
     return {

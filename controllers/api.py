@@ -462,7 +462,9 @@ class BookingApiController(BookingApiBase):
                 save_session=False)
     @api_endpoint(("GET",))
     def openapi(self):
-        return json_response(openapi.build_document(request.httprequest.host_url.rstrip("/")))
+        # the site's own address, never the request's Host or X-Forwarded-Host (anyone can forge them)
+        base_url = request.env["website"].sudo().get_current_website().get_base_url()
+        return json_response(openapi.build_document(base_url.rstrip("/")))
 
     @http.route(f"{API}/pages/<string:slug>", type="http", auth="public", csrf=False, cors="*", readonly=True,
                 save_session=False)
@@ -567,7 +569,8 @@ class BookingApiController(BookingApiBase):
         # per address and client (nobody locks a customer out from elsewhere), and per address
         # within an hour (nobody floods a customer's inbox), for the merchant as a whole
         company = page.company_id.id
-        self._limit(f"code:{company}:{identity}:{request.httprequest.remote_addr}", 3, 10)
+        network = request.env["booking.rate.limit"].sudo()._client_network(request.httprequest.remote_addr)
+        self._limit(f"code:{company}:{identity}:{network}", 3, 10)
         self._limit(f"code:{company}:{identity}", 10, 60)
         request.env["booking.customer.session"].sudo()._request_code(page, **values)
         return json_response({"status": "code_sent", "expires_in": 600}, status=202)
@@ -581,7 +584,8 @@ class BookingApiController(BookingApiBase):
         values, identity = self._identity(page, body)
         company = page.company_id.id  # a token holds for the merchant: so do the limits
         self._limit(f"verify:{company}:{identity}", 5, 10)
-        self._limit(f"verify-ip:{company}:{request.httprequest.remote_addr}", 20, 10)
+        network = request.env["booking.rate.limit"].sudo()._client_network(request.httprequest.remote_addr)
+        self._limit(f"verify-ip:{company}:{network}", 20, 10)
         session = request.env["booking.customer.session"].sudo()._verify_code(page, body["code"], **values)
         if not session:
             raise ApiError(400, "invalid_code", request.env._("This code is wrong or has expired."))

@@ -11,6 +11,7 @@ from odoo.addons.payment.controllers import portal as payment_portal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 from ..booking_api.schemas import MAX_ID
+from ..booking_api.validator import parse_decimal
 from ..const import CHARGE_KINDS
 from ..const import MAX_AMOUNT
 from ..const import URL_ID as ID
@@ -69,9 +70,10 @@ class BookingPortal(payment_portal.PaymentPortal):
     def _booking_amount(self, value):
         """An amount typed or posted by a customer: a finite float, or None.
 
-        ``float()`` reads "nan", "inf" and "1e308" too; none of them is money.
+        ``float()`` reads "nan", "inf" and "1e308" too, and every script's
+        digits ("١٠" is 10.0); none of them is money a customer typed.
         """
-        amount = self._cast_as_float(value)
+        amount = value if isinstance(value, int | float) and not isinstance(value, bool) else parse_decimal(value)
         return amount if amount is not None and math.isfinite(amount) and abs(amount) < MAX_AMOUNT else None
 
     def _booking_paid_by_owner(self, appointment_sudo):
@@ -444,6 +446,9 @@ class BookingPortal(payment_portal.PaymentPortal):
         contract = appointment_sudo.contract_id
         if kind not in CHARGE_KINDS or not contract:
             raise ValidationError(request.env._("There is nothing to pay for this booking."))
+        if kwargs.get("is_validation") not in (None, False):
+            # a card check moves no money (and the provider picks its amount and currency): it pays nothing
+            raise ValidationError(request.env._("A booking is paid, not checked: reload the page to pay."))
         amount = contract._get_payment_amount(kind, requested=self._booking_amount(kwargs.get("amount")))
         owner = self._booking_paid_by_owner(appointment_sudo)
         self._booking_check_payment_form(kwargs, owner)

@@ -45,6 +45,7 @@ from . import booking_notification
 from . import booking_notification_rule
 from . import booking_page
 from . import booking_payment_contract
+from . import booking_payment_contract_check
 from . import booking_payment_contract_receipt
 from . import booking_payment_contract_refund
 from . import booking_payment_contract_series
@@ -56,6 +57,7 @@ from . import booking_serial_lock
 from . import booking_series
 from . import booking_service
 from . import booking_sms
+from . import booking_sms_opt_out
 from . import booking_waitlist
 from . import chatbot_script
 from . import chatbot_script_step
@@ -68,6 +70,7 @@ from . import payment_transaction_series
 from . import rating_rating
 from . import res_partner
 from . import resource_calendar_leaves
+from . import res_users
 
 # isort: split
 # The guided setup: a layer over the page and Odoo's onboarding.

@@ -1,10 +1,12 @@
 from markupsafe import escape
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_amount
 
 from ..exceptions import SlotUnavailableError
+
+RECEIPT_RESEND_MINUTES = 5  # the desk sends a booking's receipt again at most this often, per channel
 
 
 class BookingAppointment(models.Model):
@@ -333,8 +335,16 @@ class BookingAppointment(models.Model):
         return f"{self.get_base_url()}{self.get_portal_url()}"
 
     def _send_receipt(self, channel):
-        """Send the receipt now, by ``email`` (with the PDF) or ``sms`` (a link to the receipt page)."""
+        """Send the receipt now, by ``email`` (with the PDF) or ``sms`` (a link to the receipt page).
+
+        The desk's button: the merchant's staff only (a customer can read
+        their booking, hence call this through call_kw, and each SMS is paid
+        for), and at most once per ``RECEIPT_RESEND_MINUTES`` per booking and
+        channel, whoever asks.
+        """
         self.ensure_one()
+        if not self.env.su and not self._is_staff(self.env.user):
+            raise AccessError(self.env._("Only the merchant's staff send a receipt again."))
         if self.state not in ("done", "no_show"):
             raise UserError(self.env._("The receipt exists once the appointment is checked out."))
         partner = self.partner_id
@@ -342,6 +352,11 @@ class BookingAppointment(models.Model):
             raise UserError(self.env._("%(customer)s has no e-mail address.", customer=partner.name))
         if channel == "sms" and not (partner.mobile or partner.phone):
             raise UserError(self.env._("%(customer)s has no phone number.", customer=partner.name))
+        allowed, retry_after = self.env["booking.rate.limit"].sudo()._hit(
+            f"receipt-resend:{self.id}:{channel}", 1, RECEIPT_RESEND_MINUTES)
+        if not allowed:
+            raise UserError(self.env._("The receipt was just sent: try again in %(minutes)s minute(s).",
+                                       minutes=max(1, round(retry_after / 60))))
         key = f"receipt:booking.appointment:{self.id}:desk:{channel}:{fields.Datetime.now().isoformat()}"
         self.env["booking.notification"].sudo()._enqueue(self.page_id, "receipt", key, self, channel=channel)
         self._message_log(body=escape(self.env._("Receipt sent by %(channel)s.",

@@ -1,13 +1,15 @@
 import re
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..const import BILL_EDITABLE_STATES
 from ..const import MAX_AMOUNT
 
 # A discount as people type it: "10%", "10 %", "5", "-5", "5.50", "5,50"
 DISCOUNT_RE = re.compile(r"^-?\s*(?P<number>\d+(?:[.,]\d+)?)\s*(?P<percent>%)?$")
+# Written by the reward flow only (booking.appointment._loyalty_apply_reward, sudo): what a card gets back
+LOYALTY_FIELDS = frozenset({"loyalty_reward_id", "loyalty_card_id", "loyalty_points_used"})
 
 
 class BookingAppointmentLine(models.Model):
@@ -270,6 +272,8 @@ class BookingAppointmentLine(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su and any(LOYALTY_FIELDS & set(vals) for vals in vals_list):
+            raise AccessError(self.env._("Loyalty points are spent by their customer only."))
         appointments = self.env["booking.appointment"].browse({vals["appointment_id"] for vals in vals_list})
         self._check_editable(appointments)
         vals_list = [self._normalize_discount_vals(vals, vals.get("line_type", "addon")) for vals in vals_list]
@@ -279,6 +283,9 @@ class BookingAppointmentLine(models.Model):
         return lines
 
     def write(self, vals):
+        if not self.env.su and LOYALTY_FIELDS & set(vals):
+            # every field is writable through call_kw: a card and points on a line would be minted back
+            raise AccessError(self.env._("Loyalty points are spent by their customer only."))
         self._check_editable(self.appointment_id)
         if "appointment_id" in vals:
             raise UserError(self.env._("A bill line stays on its appointment."))

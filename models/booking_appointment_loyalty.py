@@ -1,6 +1,10 @@
+import logging
+
 from odoo import fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_round
+
+_logger = logging.getLogger(__name__)
 
 
 class BookingAppointment(models.Model):
@@ -313,9 +317,22 @@ class BookingAppointment(models.Model):
         return lines
 
     def _loyalty_give_back(self):
-        """A booking cancelled (or declined, expired) before the visit: the points it spent come back."""
+        """A booking cancelled (or declined, expired) before the visit: the points it spent come back.
+
+        Only to the card they came from, when it is still the customer's card
+        of this page's programme in the booking's company: a line naming
+        another card (written by anything but the reward flow) credits nothing.
+        """
         for line in self.sudo().line_ids.filtered(lambda line: line.loyalty_card_id and line.loyalty_points_used):
             card = line.loyalty_card_id
+            appointment = line.appointment_id
+            program = appointment.page_id.loyalty_program_id
+            foreign_company = program.company_id and program.company_id != appointment.company_id
+            if card.partner_id != appointment.partner_id or card.program_id != program or foreign_company \
+                    or line.loyalty_reward_id.program_id != program:
+                _logger.warning("Booking %s: line %s names card %s, not the customer's of the page's programme: "
+                                "no points given back", appointment.name, line.id, card.id)
+                continue
             card.points += line.loyalty_points_used
             line.appointment_id._loyalty_history(card, issued=line.loyalty_points_used)
             line.with_context(booking_bill_sync=True).loyalty_points_used = 0.0

@@ -71,11 +71,13 @@ class PaymentTransaction(models.Model):
         """
         booking_txs = self.filtered(lambda tx: tx.booking_contract_ids and not tx.is_post_processed)
         for tx in booking_txs.filtered(lambda tx: tx.state == "done"):
-            tx.booking_contract_ids._invoice_transaction(tx)
+            for contract in tx.booking_contract_ids:
+                contract._invoice_transaction(tx)
             tx._booking_classify_saved_card()
         res = super()._post_process()
         for tx in booking_txs:
-            tx.booking_contract_ids._on_transaction_processed(tx)
+            for contract in tx.booking_contract_ids:
+                contract._on_transaction_processed(tx)
         return res
 
     def _booking_classify_saved_card(self):

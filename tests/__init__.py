@@ -20,6 +20,7 @@ from . import test_http_payments
 from . import test_http_portal
 from . import test_http_series_deposits
 from . import test_http_trust
+from . import test_http_trust_issue22
 from . import test_i18n
 from . import test_idempotency_concurrency
 from . import test_layers
@@ -42,6 +43,7 @@ from . import test_security
 from . import test_series
 from . import test_series_deposits
 from . import test_time_off
+from . import test_trust_issue22
 from . import test_twilio
 from . import test_ui_accessibility
 from . import test_ui_backend

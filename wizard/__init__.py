@@ -1,4 +1,5 @@
 from . import account_payment_register
+from . import base_partner_merge
 from . import booking_appointment_reason_wizard
 from . import booking_assistant
 from . import booking_assistant_day_sheet
