@@ -69,8 +69,8 @@ from . import payment_transaction
 from . import payment_transaction_series
 from . import rating_rating
 from . import res_partner
-from . import resource_calendar_leaves
 from . import res_users
+from . import resource_calendar_leaves
 
 # isort: split
 # The guided setup: a layer over the page and Odoo's onboarding.
