@@ -134,7 +134,7 @@ class BookingAppointment(models.Model):
         The price is the service's price list price at that moment; staff may
         then correct it on the line (a longer cut, a goodwill price).
         """
-        Line = self.env["booking.appointment.line"].sudo().with_context(booking_bill_sync=True)
+        Line = self.env["booking.appointment.line"].sudo()  # the bill's own sync: it may touch a locked bill
         for appointment in self:
             service = appointment.service_id
             line = appointment._get_service_line()
@@ -143,7 +143,7 @@ class BookingAppointment(models.Model):
                 continue
             values = {"product_id": product.id, "name": service.name, "price_unit": service.price}
             if line:
-                line.with_context(booking_bill_sync=True).write(values)
+                line.sudo().write(values)
             else:
                 Line.create({**values, "appointment_id": appointment.id, "line_type": "service", "sequence": 0})
 
@@ -153,8 +153,8 @@ class BookingAppointment(models.Model):
         A bill that becomes payable gets its contract; the deposit already
         paid stays, the balance is recomputed from the new total.
         """
-        if self.env.context.get("booking_bill_migration"):
-            return  # the bills of existing bookings are rebuilt as they were (migration 18.0.3.0.0)
+        if self.env.su and self.env.context.get("booking_bill_migration"):
+            return  # the bills of existing bookings are rebuilt as they were (migration 18.0.3.0.0, superuser)
         self._create_contracts()
         for appointment in self.filtered("contract_id"):
             contract = appointment.contract_id.sudo()

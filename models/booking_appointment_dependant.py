@@ -108,7 +108,7 @@ class BookingAppointment(models.Model):
             quantity = float(max(1, len(appointment.dependant_ids))) \
                 if appointment.service_id.price_per_dependant else 1.0
             if line and line.quantity != quantity:
-                line.with_context(booking_bill_sync=True).sudo().write({"quantity": quantity})
+                line.sudo().write({"quantity": quantity})
 
     # === HOOKS === #
 

@@ -263,9 +263,14 @@ class BookingAppointmentLine(models.Model):
     # === CRUD === #
 
     def _check_editable(self, appointments):
-        """The bill changes until checkout; after it, it is what was invoiced."""
+        """The bill changes until checkout; after it, it is what was invoiced.
+
+        Only the addon's own code (as superuser: the service line following
+        the service, points given back) touches a locked bill; no context
+        key a caller could pass opens it.
+        """
         locked = appointments.filtered(lambda a: a.state not in BILL_EDITABLE_STATES)
-        if locked and not self.env.context.get("booking_bill_sync"):
+        if locked and not self.env.su:
             raise UserError(self.env._(
                 "%(ref)s is %(state)s: its bill can no longer change.",
                 ref=locked[0].name, state=locked[0]._state_label()))
@@ -304,12 +309,21 @@ class BookingAppointmentLine(models.Model):
     @api.ondelete(at_uninstall=False)
     def _unlink_except_final_bill(self):
         self._check_editable(self.appointment_id)
-        if any(line.line_type == "service" for line in self) and not self.env.context.get("booking_bill_sync"):
+        if any(line.line_type == "service" for line in self) and not self.env.su:
             raise UserError(self.env._("The service line cannot be removed: change the service instead."))
 
     def unlink(self):
-        appointments = self.appointment_id
-        result = super().unlink()
+        """A reward removed from the bill goes whole (every line of its split) and its points go back."""
+        rewards = {(line.appointment_id, line.loyalty_reward_id) for line in self if line.loyalty_reward_id}
+        lines = self | self.appointment_id.line_ids.filtered(
+            lambda line: (line.appointment_id, line.loyalty_reward_id) in rewards)
+        if rewards:
+            lines._check_editable(lines.appointment_id)
+            for appointment in lines.appointment_id:
+                own = lines.filtered(lambda line, a=appointment: line.appointment_id == a)
+                appointment._loyalty_give_back(lines=own)
+        appointments = lines.appointment_id
+        result = super(BookingAppointmentLine, lines).unlink()
         appointments = appointments.exists()
         self._sync_percent_discounts(appointments)
         appointments._on_bill_changed()

@@ -316,14 +316,17 @@ class BookingAppointment(models.Model):
                                                  points=points, reward=reward.description))
         return lines
 
-    def _loyalty_give_back(self):
+    def _loyalty_give_back(self, lines=None):
         """A booking cancelled (or declined, expired) before the visit: the points it spent come back.
 
-        Only to the card they came from, when it is still the customer's card
-        of this page's programme in the booking's company: a line naming
-        another card (written by anything but the reward flow) credits nothing.
+        Also when staff remove the reward from the bill (``lines``: the
+        reward's lines being deleted). Only to the card they came from, when
+        it is still the customer's card of this page's programme in the
+        booking's company: a line naming another card (written by anything
+        but the reward flow) credits nothing.
         """
-        for line in self.sudo().line_ids.filtered(lambda line: line.loyalty_card_id and line.loyalty_points_used):
+        lines = (lines if lines is not None else self.line_ids).sudo()
+        for line in lines.filtered(lambda line: line.loyalty_card_id and line.loyalty_points_used):
             card = line.loyalty_card_id
             appointment = line.appointment_id
             program = appointment.page_id.loyalty_program_id
@@ -335,4 +338,4 @@ class BookingAppointment(models.Model):
                 continue
             card.points += line.loyalty_points_used
             line.appointment_id._loyalty_history(card, issued=line.loyalty_points_used)
-            line.with_context(booking_bill_sync=True).loyalty_points_used = 0.0
+            line.loyalty_points_used = 0.0  # sudo: the reward flow's own write

@@ -470,3 +470,52 @@ class TestStaffMergeKeepsWhatWasProved(BookingCommon):
         self.assertEqual((self.customer.booking_unverified, self.customer.booking_verified_email),
                          (False, "carla@example.com"), "the customer is still verified for her address")
         self.assertFalse(self.customer.booking_verified_phone, "the guest's typed phone was proved by nobody")
+
+
+@tagged("post_install", "-at_install")
+class TestNoContextKeyOpensABill(LoyaltyMixin, PaymentCase):
+    """A caller passed booking_bill_sync=True in call_kw's context and edited a checked-out bill; deleting a
+    loyalty discount line kept the points spent."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_loyalty()
+
+    def test_a_checked_out_bill_stays_whatever_the_context(self):
+        with freeze_time(NOW):
+            appointment = self._book_deposit()
+            self._pay(appointment)
+        with freeze_time("2025-06-02 09:00:00"):
+            appointment.action_check_in()
+            appointment.action_complete(charge_card=False)
+        line = appointment.line_ids[:1]
+        Line = self.env(user=self.user_manager, context={"booking_bill_sync": True, "booking_bill_migration": True})[
+            "booking.appointment.line"]
+        for method, args in (("write", [line.ids, {"price_unit": 1.0}]), ("unlink", [line.ids]),
+                             ("create", [{"appointment_id": appointment.id, "line_type": "addon", "name": "Extra",
+                                          "price_unit": 5.0}])):
+            with self.subTest(method=method), self.assertRaises(UserError):
+                call_kw(Line, method, args, {})
+        self.assertEqual(appointment.line_ids, line)
+        self.assertNotEqual(line.price_unit, 1.0)
+
+    def test_removing_a_reward_from_the_bill_gives_its_points_back(self):
+        with freeze_time(NOW):
+            first = self._book_deposit(hour=9)
+            self._pay(first)
+        self.complete(first)
+        card = first._loyalty_card()
+        points = card.points
+        with freeze_time(NOW):
+            later = self._book_deposit(hour=10, day=MONDAY + timedelta(days=7))
+            self._pay(later)
+        later._loyalty_apply_reward(self.reward_5)
+        card.invalidate_recordset(["points"])
+        spent = points - card.points
+        self.assertGreater(spent, 0)
+        reward_lines = later.line_ids.filtered("loyalty_reward_id")
+        call_kw(self.env(user=self.user_staff)["booking.appointment.line"], "unlink", [reward_lines[-1:].ids], {})
+        self.assertFalse(later.line_ids.filtered("loyalty_reward_id"), "the whole reward goes")
+        card.invalidate_recordset(["points"])
+        self.assertEqual(card.points, points, "the points spent come back")
