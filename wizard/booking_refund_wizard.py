@@ -30,6 +30,7 @@ class BookingRefundWizard(models.TransientModel):
     def action_refund(self):
         self.ensure_one()
         contract = self.contract_id
+        contract.check_access("read")  # staff of the contract's company only, before anything runs as sudo
         contract._lock()
         compare = contract.currency_id.compare_amounts
         if compare(self.amount, 0.0) <= 0:
