@@ -269,7 +269,7 @@ class BookingNotification(models.Model):
         record.sudo()._message_log(body=escape(body))
 
     def action_retry(self):
-        """Staff: send failed messages again (the company's Booking Managers; the outbox is written by the code only)."""
+        """Staff: send failed messages again (the company's Booking Managers: the outbox is written by code only)."""
         self.check_access("read")
         if not self.env.su and not self.env.user.has_group("self_serve_booking.group_booking_manager"):
             raise AccessError(self.env._("Only a Booking Manager may send failed messages again."))

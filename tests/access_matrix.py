@@ -60,6 +60,10 @@ class Refused(namedtuple("Refused", "why")):
         return self.why
 
 
+class Route(namedtuple("Route", "auth methods csrf type public why")):
+    """A route as Odoo serves it; ``public``: a stranger (no session, no token) may get a 2xx, by design."""
+
+
 class Private(Refused):
     """An ORM hook Odoo's dispatch refuses by itself (``@api.private`` in the MRO)."""
 
@@ -189,14 +193,38 @@ METHODS = {
         "action_view_booking_dependants": Reads(ANYONE, ACTION),
     },
 }
+# Reasons of the field entries
+HOLD = "staff extend or shorten a payment hold of their company's booking"
+BILL_TOTAL = "the bill's total, computed from its lines, whose prices staff set anyway"
+BUSY_RANGE = (STAFF_SYSTEM + " (the range follows duration and buffers, which staff edit; the exclusion constraint "
+              "checks whatever is written)")
+BILL_LINE = "staff correct their company's bill: a longer cut, a goodwill price, an add-on"
+LINE_TOTAL = "the line's totals, from its price and quantity that staff set anyway"
+LINE_COMPANY = STAFF_SYSTEM + " (a copy of the booking's company: written, the line shows in that company)"
+POLICY = (MANAGER_SETUP + " (a shared policy, without company, is any company's manager's to edit, as Odoo shares "
+          "records)")
+PET_DETAILS = PORTAL_PETS + "; staff keep the details of the pets they see"
+PET_OWNER = ("staff record whose pet it is and for which merchant (the rule shows them their company's and "
+             "their customers' pets)")
+WAITLIST_EDIT = "staff edit their company's waitlist entry"
+STATE = "a booking changes state through its transitions only (their rules and hooks)"
+CONTRACT = "the bill creates the contract; linking another booking's (or company's) money is refused"
+LOYALTY_EARNED = FIXED_BY_TRUST + "points move only through the reward flow and the life cycle"
+LOYALTY_LINE = FIXED_BY_TRUST + "any Booking user mints points through a line"
+PET_VISITS = "a pet's visits are named by its bookings, never from the pet (it wrote into another company's booking)"
+SESSION = "a session is a proof of identity: only the sign-in code flow writes it (staff read sessions)"
+MONEY = "money is written by the payment flow only (managers read contracts)"
+OUTBOX = "the outbox is written by the code only (managers retry)"
+REVIEW = FIXED_BY_TRUST + "reviews are written through the customer's signed link; staff reply, publish or hide"
+
 FIELDS = {
     "booking.appointment": {
         "address": Allow(STAFF, STAFF_EDIT),
         "approval_deadline": Allow(STAFF, STAFF_SYSTEM),
         "buffer_after_minutes": Allow(STAFF, STAFF_EDIT),
         "buffer_before_minutes": Allow(STAFF, STAFF_EDIT),
-        "busy_start": Allow(STAFF, STAFF_SYSTEM + " (the range follows duration and buffers, which staff edit; the exclusion constraint checks whatever is written)"),
-        "busy_stop": Allow(STAFF, STAFF_SYSTEM + " (the range follows duration and buffers, which staff edit; the exclusion constraint checks whatever is written)"),
+        "busy_start": Allow(STAFF, BUSY_RANGE),
+        "busy_stop": Allow(STAFF, BUSY_RANGE),
         "calendar_sync_attempts": Allow(STAFF, STAFF_SYSTEM),
         "calendar_sync_error": Allow(STAFF, STAFF_SYSTEM),
         "calendar_sync_next_at": Allow(STAFF, STAFF_SYSTEM),
@@ -210,44 +238,44 @@ FIELDS = {
         "checked_in_at": Allow(STAFF, STAFF_SYSTEM),
         "completed_at": Allow(STAFF, STAFF_SYSTEM),
         "confirmed_at": Allow(STAFF, STAFF_SYSTEM),
-        "contract_id": Refused("the bill creates the contract; linking another booking's (or company's) money is refused"),
+        "contract_id": Refused(CONTRACT),
         "customer_exclusive": Allow(STAFF, STAFF_SYSTEM),
         "duration_minutes": Allow(STAFF, STAFF_EDIT),
-        "hold_expires_at": Allow(STAFF, "staff extend or shorten a payment hold of their company's booking"),
-        "loyalty_points_earned": Refused(FIXED_BY_TRUST + "points move only through the reward flow and the life cycle"),
+        "hold_expires_at": Allow(STAFF, HOLD),
+        "loyalty_points_earned": Refused(LOYALTY_EARNED),
         "moved_by": Allow(STAFF, STAFF_SYSTEM),
         "name": Allow(STAFF, STAFF_SYSTEM),
         "note": Allow(STAFF, STAFF_EDIT),
         "partner_id": Allow(STAFF, STAFF_EDIT),
         "pending_since": Allow(STAFF, STAFF_SYSTEM),
         "prepay_full": Allow(STAFF, STAFF_SYSTEM),
-        "price": Allow(STAFF, "the bill's total, computed from its lines, whose prices staff set anyway"),
-        "price_subtotal": Allow(STAFF, "the bill's total, computed from its lines, whose prices staff set anyway"),
-        "price_tax": Allow(STAFF, "the bill's total, computed from its lines, whose prices staff set anyway"),
+        "price": Allow(STAFF, BILL_TOTAL),
+        "price_subtotal": Allow(STAFF, BILL_TOTAL),
+        "price_tax": Allow(STAFF, BILL_TOTAL),
         "series_id": Allow(STAFF, STAFF_SYSTEM),
         "service_id": Allow(STAFF, STAFF_EDIT),
         "source": Allow(STAFF, STAFF_SYSTEM),
         "start": Allow(STAFF, STAFF_EDIT),
-        "state": Refused("a booking changes state through its transitions only (their rules and hooks)"),
-        "stop": Allow(STAFF, STAFF_SYSTEM + " (the range follows duration and buffers, which staff edit; the exclusion constraint checks whatever is written)"),
+        "state": Refused(STATE),
+        "stop": Allow(STAFF, BUSY_RANGE),
         "travel_minutes": Allow(STAFF, STAFF_EDIT),
         "visit_summary": Allow(STAFF, STAFF_EDIT),
         "waitlist_id": Allow(STAFF, STAFF_SYSTEM),
     },
     "booking.appointment.line": {
-        "company_id": Allow(STAFF, STAFF_SYSTEM + " (a copy of the booking's company: written, the line shows in that company)"),
-        "loyalty_card_id": Refused(FIXED_BY_TRUST + "any Booking user mints points through a line"),
-        "loyalty_points_used": Refused(FIXED_BY_TRUST + "any Booking user mints points through a line"),
-        "loyalty_reward_id": Refused(FIXED_BY_TRUST + "any Booking user mints points through a line"),
-        "name": Allow(STAFF, "staff correct their company's bill: a longer cut, a goodwill price, an add-on"),
-        "price_subtotal": Allow(STAFF, "the line's totals, from its price and quantity that staff set anyway"),
-        "price_tax": Allow(STAFF, "the line's totals, from its price and quantity that staff set anyway"),
-        "price_total": Allow(STAFF, "the line's totals, from its price and quantity that staff set anyway"),
-        "price_unit": Allow(STAFF, "staff correct their company's bill: a longer cut, a goodwill price, an add-on"),
-        "product_id": Allow(STAFF, "staff correct their company's bill: a longer cut, a goodwill price, an add-on"),
-        "quantity": Allow(STAFF, "staff correct their company's bill: a longer cut, a goodwill price, an add-on"),
-        "sequence": Allow(STAFF, "staff correct their company's bill: a longer cut, a goodwill price, an add-on"),
-        "tax_ids": Allow(STAFF, "staff correct their company's bill: a longer cut, a goodwill price, an add-on"),
+        "company_id": Allow(STAFF, LINE_COMPANY),
+        "loyalty_card_id": Refused(LOYALTY_LINE),
+        "loyalty_points_used": Refused(LOYALTY_LINE),
+        "loyalty_reward_id": Refused(LOYALTY_LINE),
+        "name": Allow(STAFF, BILL_LINE),
+        "price_subtotal": Allow(STAFF, LINE_TOTAL),
+        "price_tax": Allow(STAFF, LINE_TOTAL),
+        "price_total": Allow(STAFF, LINE_TOTAL),
+        "price_unit": Allow(STAFF, BILL_LINE),
+        "product_id": Allow(STAFF, BILL_LINE),
+        "quantity": Allow(STAFF, BILL_LINE),
+        "sequence": Allow(STAFF, BILL_LINE),
+        "tax_ids": Allow(STAFF, BILL_LINE),
     },
     "booking.appointment.reason.wizard": {
         "action": Allow(ANY_STAFF, WIZARD),
@@ -276,19 +304,19 @@ FIELDS = {
         "wizard_id": Allow(ANY_STAFF, WIZARD),
     },
     "booking.cancellation.policy": {
-        "active": Allow(MANAGER, MANAGER_SETUP + " (a shared policy, without company, is any company's manager's to edit, as Odoo shares records)"),
-        "cancel_limit_hours": Allow(MANAGER, MANAGER_SETUP + " (a shared policy, without company, is any company's manager's to edit, as Odoo shares records)"),
-        "company_id": Allow(MANAGER, MANAGER_SETUP + " (a shared policy, without company, is any company's manager's to edit, as Odoo shares records)"),
-        "description": Allow(MANAGER, MANAGER_SETUP + " (a shared policy, without company, is any company's manager's to edit, as Odoo shares records)"),
-        "name": Allow(MANAGER, MANAGER_SETUP + " (a shared policy, without company, is any company's manager's to edit, as Odoo shares records)"),
-        "no_show_fee_value": Allow(MANAGER, MANAGER_SETUP + " (a shared policy, without company, is any company's manager's to edit, as Odoo shares records)"),
-        "no_show_grace_minutes": Allow(MANAGER, MANAGER_SETUP + " (a shared policy, without company, is any company's manager's to edit, as Odoo shares records)"),
-        "no_show_risk_action": Allow(MANAGER, MANAGER_SETUP + " (a shared policy, without company, is any company's manager's to edit, as Odoo shares records)"),
-        "no_show_risk_count": Allow(MANAGER, MANAGER_SETUP + " (a shared policy, without company, is any company's manager's to edit, as Odoo shares records)"),
-        "no_show_risk_months": Allow(MANAGER, MANAGER_SETUP + " (a shared policy, without company, is any company's manager's to edit, as Odoo shares records)"),
-        "reschedule_limit_hours": Allow(MANAGER, MANAGER_SETUP + " (a shared policy, without company, is any company's manager's to edit, as Odoo shares records)"),
-        "sequence": Allow(MANAGER, MANAGER_SETUP + " (a shared policy, without company, is any company's manager's to edit, as Odoo shares records)"),
-        "tier_ids": Allow(MANAGER, MANAGER_SETUP + " (a shared policy, without company, is any company's manager's to edit, as Odoo shares records)"),
+        "active": Allow(MANAGER, POLICY),
+        "cancel_limit_hours": Allow(MANAGER, POLICY),
+        "company_id": Allow(MANAGER, POLICY),
+        "description": Allow(MANAGER, POLICY),
+        "name": Allow(MANAGER, POLICY),
+        "no_show_fee_value": Allow(MANAGER, POLICY),
+        "no_show_grace_minutes": Allow(MANAGER, POLICY),
+        "no_show_risk_action": Allow(MANAGER, POLICY),
+        "no_show_risk_count": Allow(MANAGER, POLICY),
+        "no_show_risk_months": Allow(MANAGER, POLICY),
+        "reschedule_limit_hours": Allow(MANAGER, POLICY),
+        "sequence": Allow(MANAGER, POLICY),
+        "tier_ids": Allow(MANAGER, POLICY),
     },
     "booking.cancellation.policy.tier": {
         "min_notice_hours": Allow(MANAGER, MANAGER_SETUP),
@@ -304,22 +332,22 @@ FIELDS = {
         "payment_method_line_id": Allow(ANY_STAFF, WIZARD),
     },
     "booking.customer.session": {
-        "partner_id": Refused("a session is a proof of identity: only the sign-in code flow writes it (staff read sessions)"),
+        "partner_id": Refused(SESSION),
     },
     "booking.dependant": {
-        "active": Allow(OWNER_AND_STAFF, PORTAL_PETS + "; staff keep the details of the pets they see"),
-        "appointment_ids": Refused("a pet's visits are named by its bookings, never from the pet (it wrote into another company's booking)"),
-        "breed": Allow(OWNER_AND_STAFF, PORTAL_PETS + "; staff keep the details of the pets they see"),
-        "company_id": Allow(STAFF, "staff record whose pet it is and for which merchant (the rule shows them their company's and their customers' pets)"),
-        "kind": Allow(OWNER_AND_STAFF, PORTAL_PETS + "; staff keep the details of the pets they see"),
-        "medical_notes": Allow(OWNER_AND_STAFF, PORTAL_PETS + "; staff keep the details of the pets they see"),
-        "name": Allow(OWNER_AND_STAFF, PORTAL_PETS + "; staff keep the details of the pets they see"),
-        "partner_id": Allow(STAFF, "staff record whose pet it is and for which merchant (the rule shows them their company's and their customers' pets)"),
-        "species": Allow(OWNER_AND_STAFF, PORTAL_PETS + "; staff keep the details of the pets they see"),
-        "weight": Allow(OWNER_AND_STAFF, PORTAL_PETS + "; staff keep the details of the pets they see"),
+        "active": Allow(OWNER_AND_STAFF, PET_DETAILS),
+        "appointment_ids": Refused(PET_VISITS),
+        "breed": Allow(OWNER_AND_STAFF, PET_DETAILS),
+        "company_id": Allow(STAFF, PET_OWNER),
+        "kind": Allow(OWNER_AND_STAFF, PET_DETAILS),
+        "medical_notes": Allow(OWNER_AND_STAFF, PET_DETAILS),
+        "name": Allow(OWNER_AND_STAFF, PET_DETAILS),
+        "partner_id": Allow(STAFF, PET_OWNER),
+        "species": Allow(OWNER_AND_STAFF, PET_DETAILS),
+        "weight": Allow(OWNER_AND_STAFF, PET_DETAILS),
     },
     "booking.notification": {
-        "appointment_id": Refused("the outbox is written by the code only (managers retry)"),
+        "appointment_id": Refused(OUTBOX),
     },
     "booking.notification.rule": {
         "active": Allow(MANAGER, MANAGER_SETUP),
@@ -369,7 +397,7 @@ FIELDS = {
         "waitlist_offer_minutes": Allow(MANAGER, MANAGER_SETUP),
     },
     "booking.payment.contract": {
-        "amount_paid": Refused("money is written by the payment flow only (managers read contracts)"),
+        "amount_paid": Refused(MONEY),
     },
     "booking.provider": {
         "active": Allow(MANAGER, MANAGER_SETUP),
@@ -434,28 +462,182 @@ FIELDS = {
     },
     "booking.waitlist": {
         "appointment_id": Allow(STAFF, STAFF_SYSTEM),
-        "date": Allow(STAFF, "staff edit their company's waitlist entry"),
+        "date": Allow(STAFF, WAITLIST_EDIT),
         "name": Allow(STAFF, STAFF_SYSTEM),
-        "note": Allow(STAFF, "staff edit their company's waitlist entry"),
+        "note": Allow(STAFF, WAITLIST_EDIT),
         "offer_expires_at": Allow(STAFF, STAFF_SYSTEM),
         "offer_provider_id": Allow(STAFF, STAFF_SYSTEM),
         "offer_start": Allow(STAFF, STAFF_SYSTEM),
-        "partner_id": Allow(STAFF, "staff edit their company's waitlist entry"),
-        "provider_id": Allow(STAFF, "staff edit their company's waitlist entry"),
-        "service_id": Allow(STAFF, "staff edit their company's waitlist entry"),
-        "source": Allow(STAFF, "staff edit their company's waitlist entry"),
+        "partner_id": Allow(STAFF, WAITLIST_EDIT),
+        "provider_id": Allow(STAFF, WAITLIST_EDIT),
+        "service_id": Allow(STAFF, WAITLIST_EDIT),
+        "source": Allow(STAFF, WAITLIST_EDIT),
         "state": Allow(STAFF, STAFF_SYSTEM),
-        "time_from": Allow(STAFF, "staff edit their company's waitlist entry"),
-        "time_to": Allow(STAFF, "staff edit their company's waitlist entry"),
+        "time_from": Allow(STAFF, WAITLIST_EDIT),
+        "time_to": Allow(STAFF, WAITLIST_EDIT),
     },
     "rating.rating": {
-        "booking_answered_at": Refused(FIXED_BY_TRUST + "reviews are written through the customer's signed link; staff reply, publish or hide"),
-        "booking_appointment_id": Refused(FIXED_BY_TRUST + "reviews are written through the customer's signed link; staff reply, publish or hide"),
-        "booking_company_id": Refused(FIXED_BY_TRUST + "reviews are written through the customer's signed link; staff reply, publish or hide"),
-        "booking_page_id": Refused(FIXED_BY_TRUST + "reviews are written through the customer's signed link; staff reply, publish or hide"),
-        "booking_provider_id": Refused(FIXED_BY_TRUST + "reviews are written through the customer's signed link; staff reply, publish or hide"),
-        "booking_service_id": Refused(FIXED_BY_TRUST + "reviews are written through the customer's signed link; staff reply, publish or hide"),
+        "booking_answered_at": Refused(REVIEW),
+        "booking_appointment_id": Refused(REVIEW),
+        "booking_company_id": Refused(REVIEW),
+        "booking_page_id": Refused(REVIEW),
+        "booking_provider_id": Refused(REVIEW),
+        "booking_service_id": Refused(REVIEW),
     },
 }
 
-ROUTES = {}
+API = ("the JSON API: no cookies (save_session=False, CORS *), so no CSRF; methods and errors are the API's own "
+       "(api_endpoint: JSON 405/4xx)")
+
+ROUTES = {
+    "/booking/api/v1": Route(
+        "public", None, False, "http", False,
+        API + "; unknown paths answer a JSON 404"),
+    "/booking/api/v1/<path:rest>": Route(
+        "public", None, False, "http", False,
+        API + "; unknown paths answer a JSON 404"),
+    "/booking/api/v1/me/bookings": Route(
+        "public", None, False, "http", False,
+        API + "; a customer session's bearer token or 401"),
+    "/booking/api/v1/me/bookings/<booking_id:booking_id>": Route(
+        "public", None, False, "http", False,
+        API + "; bearer token, the session's own booking or 404"),
+    "/booking/api/v1/me/bookings/<booking_id:booking_id>/cancel-following": Route(
+        "public", None, False, "http", False,
+        API + "; bearer token, own series"),
+    "/booking/api/v1/me/bookings/<booking_id:booking_id>/slots": Route(
+        "public", None, False, "http", False,
+        API + "; bearer token, own booking"),
+    "/booking/api/v1/me/live": Route(
+        "public", None, False, "http", False,
+        API + "; bearer token"),
+    "/booking/api/v1/me/session": Route(
+        "public", None, False, "http", False,
+        API + "; bearer token (DELETE signs out)"),
+    "/booking/api/v1/merchant/appointments": Route(
+        "public", None, False, "http", False,
+        API + "; an Odoo API key, acting with its user's rights"),
+    "/booking/api/v1/merchant/appointments/<booking_id:appointment_id>": Route(
+        "public", None, False, "http", False,
+        API + "; an Odoo API key"),
+    "/booking/api/v1/merchant/appointments/<booking_id:appointment_id>/<string:action>": Route(
+        "public", None, False, "http", False,
+        API + "; an Odoo API key"),
+    "/booking/api/v1/openapi.json": Route(
+        "public", None, False, "http", True,
+        API + "; the API's public description"),
+    "/booking/api/v1/pages/<string:slug>": Route(
+        "public", None, False, "http", True,
+        API + "; a published page's public offer"),
+    "/booking/api/v1/pages/<string:slug>/bookings": Route(
+        "public", None, False, "http", False,
+        API + "; validated at the edge, rate limited, Idempotency-Key"),
+    "/booking/api/v1/pages/<string:slug>/reviews": Route(
+        "public", None, False, "http", True,
+        API + "; the page's published reviews"),
+    "/booking/api/v1/pages/<string:slug>/series": Route(
+        "public", None, False, "http", False,
+        API + "; a signed-in customer (bearer token)"),
+    "/booking/api/v1/pages/<string:slug>/series/plan": Route(
+        "public", None, False, "http", False,
+        API + "; a signed-in customer (bearer token)"),
+    "/booking/api/v1/pages/<string:slug>/session": Route(
+        "public", None, False, "http", False,
+        API + "; asks a sign-in code for a contact detail (rate limited)"),
+    "/booking/api/v1/pages/<string:slug>/session/verify": Route(
+        "public", None, False, "http", False,
+        API + "; the code sent, a few tries"),
+    "/booking/api/v1/pages/<string:slug>/slots": Route(
+        "public", None, False, "http", True,
+        API + "; public availability (GET without a service: 400)"),
+    "/booking/api/v1/pages/<string:slug>/waitlist": Route(
+        "public", None, False, "http", False,
+        API + "; validated at the edge, rate limited"),
+    "/booking/approval/<booking_id:appointment_id>/<string:action>/<string:expires>/<string:signature>": Route(
+        "public", ("GET", "POST"), False, "http", False,
+        "the merchant's signed e-mail link: the HMAC signature is the token, so no CSRF"),
+    "/booking/check-in/<booking_id:appointment_id>/<string:signature>": Route(
+        "public", ("GET", "POST"), False, "http", False,
+        "the QR code's signed link: the signature is the token, so no CSRF"),
+    "/booking/check-in/<booking_id:appointment_id>/<string:signature>/qr.png": Route(
+        "public", None, True, "http", False,
+        "the QR image of a signed link, for e-mails"),
+    "/booking/twilio/<string:slug>/sms": Route(
+        "public", ("POST",), False, "http", False,
+        "Twilio's webhook: X-Twilio-Signature with the page's auth token, or 403"),
+    "/booking/twilio/<string:slug>/status": Route(
+        "public", ("POST",), False, "http", False,
+        "Twilio's delivery reports: signed, or 403"),
+    "/booking/waitlist/<booking_id:entry_id>/<booking_id:appointment_id>/<string:signature>": Route(
+        "public", ("GET", "POST"), False, "http", False,
+        "a waitlist offer's signed link: the signature is the token, so no CSRF"),
+    "/my/bookings": Route(
+        "user", None, True, "http", False,
+        "the signed-in customer's bookings (portal)"),
+    "/my/bookings/<booking_id:appointment_id>": Route(
+        "public", None, True, "http", False,
+        "a booking: its owner signed in, or its access token (a link grants that booking)"),
+    "/my/bookings/<booking_id:appointment_id>/cancel": Route(
+        "public", ("GET", "POST"), True, "http", False,
+        "owner or access token; POST with the CSRF token"),
+    "/my/bookings/<booking_id:appointment_id>/cancel-following": Route(
+        "user", ("GET", "POST"), True, "http", False,
+        "the signed-in owner of the series"),
+    "/my/bookings/<booking_id:appointment_id>/loyalty": Route(
+        "public", ("POST",), True, "http", False,
+        "the signed-in owner spends their points"),
+    "/my/bookings/<booking_id:appointment_id>/repeat": Route(
+        "user", ("GET", "POST"), True, "http", False,
+        "the signed-in owner repeats their booking"),
+    "/my/bookings/<booking_id:appointment_id>/repeat/book": Route(
+        "user", ("POST",), True, "http", False,
+        "the signed-in owner repeats their booking"),
+    "/my/bookings/<booking_id:appointment_id>/reschedule": Route(
+        "public", ("GET", "POST"), True, "http", False,
+        "owner or access token; POST with the CSRF token"),
+    "/my/bookings/<booking_id:appointment_id>/tip": Route(
+        "public", ("POST",), True, "http", False,
+        "owner or access token; POST with the CSRF token"),
+    "/my/bookings/<booking_id:appointment_id>/transaction/<string:kind>": Route(
+        "public", None, True, "json", False,
+        "the payment form's JSON-RPC: access token required"),
+    "/my/bookings/cards/<booking_id:token_id>/default": Route(
+        "user", ("POST",), True, "http", False,
+        "the signed-in customer's own card"),
+    "/my/bookings/page/<int(max=100000):pager_page>": Route(
+        "user", None, True, "http", False,
+        "the signed-in customer's bookings (portal)"),
+    "/my/bookings/payments": Route(
+        "user", None, True, "http", False,
+        "the signed-in customer's payments"),
+    "/my/dependants": Route(
+        "user", None, True, "http", False,
+        "the signed-in customer's pets and family"),
+    "/my/dependants/<booking_id:dependant_id>": Route(
+        "user", ("GET", "POST"), True, "http", False,
+        "the signed-in customer's own dependant"),
+    "/my/dependants/<booking_id:dependant_id>/archive": Route(
+        "user", ("POST",), True, "http", False,
+        "the signed-in customer's own dependant"),
+    "/my/dependants/new": Route(
+        "user", ("GET", "POST"), True, "http", False,
+        "the signed-in customer adds a dependant"),
+    "/p/<string:slug>": Route(
+        "public", None, True, "http", True,
+        "the published booking page"),
+    "/p/<string:slug>/booking/<booking_id:appointment_id>": Route(
+        "public", None, True, "http", False,
+        "a booking's confirmation: its access token"),
+    "/p/<string:slug>/booking/<booking_id:appointment_id>/ics": Route(
+        "public", None, True, "http", False,
+        "a booking's calendar file: its access token"),
+    "/p/<string:slug>/booking/<booking_id:appointment_id>/invite": Route(
+        "public", ("POST",), True, "http", False,
+        "account invitation for a booking: its access token, CSRF"),
+    "/p/<string:slug>/image/<string:kind>/<booking_id:record_id>": Route(
+        "public", None, True, "http", True,
+        "public images of the page's services and providers"),
+    "/p/<string:slug>/review/<booking_id:appointment_id>/<string:signature>": Route(
+        "public", ("GET", "POST"), False, "http", False,
+        "the review request's signed link: the signature is the token, so no CSRF"),
+}

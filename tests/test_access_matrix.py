@@ -23,19 +23,20 @@ with the allow-list, and every route asked by a stranger, over HTTP.
 
 import contextlib
 import logging
+import os
 import re
-import time as clock
 from datetime import timedelta
 from types import FunctionType
 
 import psycopg2
 from freezegun import freeze_time
 
-from odoo import Command, fields
+from odoo import Command
 from odoo.api import call_kw
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.service.model import get_public_method
 from odoo.sql_db import Cursor
+from odoo.tests import HttpCase
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -43,7 +44,11 @@ from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.addons.payment.tests.common import PaymentCommon
 
 from . import access_matrix as matrix
-from .common import MONDAY, NOW, PARIS, BookingDataMixin, BookingPaymentMixin
+from .common import MONDAY
+from .common import NOW
+from .common import PARIS
+from .common import BookingDataMixin
+from .common import BookingPaymentMixin
 
 _logger = logging.getLogger(__name__)
 
@@ -53,6 +58,11 @@ REFUSALS = (AccessError, UserError, ValidationError, MissingError, psycopg2.Erro
 MAGIC = {"id", "display_name", "create_uid", "create_date", "write_uid", "write_date", "__last_update"}
 SHARED = ("res.partner", "res.users", "res.company")
 WRITE_SQL = re.compile(r"^\s*(?:WITH\b.*?\)\s*)?(INSERT|UPDATE|DELETE)\b", re.IGNORECASE | re.DOTALL)
+
+
+def elapsed():
+    """Seconds on the wall clock, which freezegun does not freeze (``os.times``)."""
+    return os.times().elapsed
 
 
 def addon_public_methods(model):
@@ -117,7 +127,8 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
                                                groups="base.group_user")
         cls.user_other = mail_new_test_user(
             env, login="matrix_user_b", name="Olga Other", company_id=cls.company_b.id,
-            company_ids=[Command.set(cls.company_b.ids)], groups="base.group_user,self_serve_booking.group_booking_user")
+            company_ids=[Command.set(cls.company_b.ids)],
+            groups="base.group_user,self_serve_booking.group_booking_user")
         cls.manager_other = mail_new_test_user(
             env, login="matrix_manager_b", name="Otto Other", company_id=cls.company_b.id,
             company_ids=[Command.set(cls.company_b.ids)],
@@ -358,7 +369,12 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
     # === ONE ATTEMPT === #
 
     def attempt(self, env, model, method, record, args, kwargs, wizard=None):
-        """Call ``model.method`` as ``env``'s user through call_kw's dispatch: ("ok"|"refused"|"error", detail, writes)."""
+        """Call ``model.method`` as ``env``'s user through call_kw's dispatch.
+
+        :return: ``(outcome, detail, writes)``: "ok", "refused" or "error"
+            (a crash: a 500 over RPC, nothing written), a short text, and the
+            INSERT/UPDATE/DELETE statements a success ran.
+        """
         with contextlib.closing(self.env.cr.savepoint()), mute_logger("odoo.sql_db"), sql_writes() as writes:
             try:
                 Model = env[model]
@@ -380,14 +396,15 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
             except REFUSALS as error:
                 if env.su:
                     _logger.debug("control of %s.%s refused", model, method, exc_info=True)
-                return "refused", f"{type(error).__name__}: {str(error).splitlines()[0][:100] if str(error) else ''}", []
-            except Exception as error:  # noqa: BLE001 - anything else is a crash: a 500 over RPC
+                first_line = str(error).splitlines()[0][:100] if str(error) else ""
+                return "refused", f"{type(error).__name__}: {first_line}", []
+            except Exception as error:
                 return "error", f"{type(error).__name__}: {str(error)[:100]}", []
             return "ok", repr(result)[:80], list(writes)
 
     def test_methods(self):
         """Each public method: refused for every role not on its allow-list, and the allowed ones still succeed."""
-        started = clock.time()
+        started = elapsed()
         problems, covered, unexercised = [], 0, []
         report = []
         for model_name in sorted(self.env.registry):
@@ -410,6 +427,7 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
                 if record is not None and not record and method not in ("create",) and wizard is None:
                     problems.append(f"{model_name}.{method}: no record to try it on (add one to the matrix's world)")
                     continue
+                method_started = elapsed()
                 with freeze_time(when or NOW):
                     control = self.attempt(self.env, model_name, method, record, args, kwargs, wizard)
                     if control[0] != "ok" and not isinstance(entry, matrix.Private):
@@ -417,6 +435,7 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
                     outcomes = {role: self.attempt(self.role_env(role), model_name, method, record, args, kwargs,
                                                    wizard)
                                 for role in matrix.ROLES}
+                _logger.debug("access matrix: %s.%s in %.2f s", model_name, method, elapsed() - method_started)
                 allowed = set(entry.who)
                 for role, (outcome, detail, writes) in outcomes.items():
                     report.append(f"{model_name}.{method} {role}: {outcome} {detail}")
@@ -431,7 +450,7 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
                  if model not in self.env or method not in addon_public_methods(self.env[model])]
         problems += [f"{name}: on the allow-list but no longer a public method of the addon" for name in stale]
         _logger.info("access matrix: %d public methods x %d roles in %.1f s", covered, len(matrix.ROLES),
-                     clock.time() - started)
+                     elapsed() - started)
         if unexercised:
             _logger.info("access matrix: methods the superuser itself could not run on their record:\n%s",
                          "\n".join(unexercised))
@@ -529,10 +548,9 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
             return tuple(sorted(value.ids))
         return value
 
-    def write_attempt(self, env, record, field, value):
-        """Write ``field`` as ``env``'s user through call_kw; whether the stored value changed."""
+    def write_attempt(self, env, record, field, value, before):
+        """Write ``field`` as ``env``'s user through call_kw; whether the stored value changed from ``before``."""
         with contextlib.closing(self.env.cr.savepoint()), mute_logger("odoo.sql_db"):
-            before = self.stored_value(record, field)
             try:
                 Model = env[record._name]
                 get_public_method(Model, "write")
@@ -540,14 +558,14 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
                 env.flush_all()
             except REFUSALS as error:
                 return False, f"{type(error).__name__}"
-            except Exception as error:  # noqa: BLE001 - a crash over RPC: nothing written either
+            except Exception as error:
                 return False, f"crash {type(error).__name__}: {str(error)[:80]}"
             after = self.stored_value(record, field)
             return after != before, f"{before!r} -> {after!r}"[:100]
 
     def test_fields(self):
         """Each field the addon defines: written by no role unless allow-listed, and the allowed ones still can."""
-        started = clock.time()
+        started = elapsed()
         problems, report = [], []
         covered = unwritable = 0
         with freeze_time(NOW):
@@ -556,6 +574,7 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
                 names = sorted(addon_fields(Model))
                 if Model._abstract or not names:
                     continue
+                model_started = elapsed()
                 record = self.field_record(model_name)
                 policy = matrix.FIELDS.get(model_name, {})
                 if not record:
@@ -565,8 +584,9 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
                     field = Model._fields[name]
                     covered += 1
                     entry = policy.get(name, matrix.Refused("(not placed)"))
+                    before = self.stored_value(record, field)
                     value = next((candidate for candidate in self.candidate_values(record, field)
-                                  if self.write_attempt(self.env, record, field, candidate)[0]), None)
+                                  if self.write_attempt(self.env, record, field, candidate, before)[0]), None)
                     if value is None:
                         unwritable += 1  # not even the superuser changes it: nobody can
                         if entry.who:
@@ -575,23 +595,146 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
                     foreign = self.foreign_value(record, field)
                     if foreign is not None:
                         for role in matrix.ROLES:
-                            written, detail = self.write_attempt(self.role_env(role), record, field, foreign)
+                            written, detail = self.write_attempt(self.role_env(role), record, field, foreign, before)
                             if written:
                                 problems.append(f"{model_name}.{name}: {role} links a record of another company "
                                                 f"({detail}): check_company=True on the field")
                     for role in matrix.ROLES:
-                        written, detail = self.write_attempt(self.role_env(role), record, field, value)
+                        written, detail = self.write_attempt(self.role_env(role), record, field, value, before)
                         report.append(f"{model_name}.{name} {role}: {'WRITES' if written else 'refused'} {detail}")
                         if written and role not in entry.who:
                             problems.append(f"{model_name}.{name}: {role} writes it ({detail}); "
                                             f"{entry.note() if entry.who else 'refuse it or allow-list it with why'}")
                         elif not written and role in entry.who:
                             problems.append(f"{model_name}.{name}: allow-listed for {role} but {detail}")
+                _logger.debug("access matrix: fields of %s in %.1f s", model_name, elapsed() - model_started)
         stale = [f"{model}.{name}" for model, names in matrix.FIELDS.items() for name in names
                  if model not in self.env or name not in addon_fields(self.env[model])]
         problems += [f"{name}: on the allow-list but no longer a field of the addon" for name in stale]
         _logger.info("access matrix: %d fields x %d roles (%d that not even the superuser can change) in %.1f s",
-                     covered, len(matrix.ROLES), unwritable, clock.time() - started)
+                     covered, len(matrix.ROLES), unwritable, elapsed() - started)
         _logger.debug("access matrix fields:\n%s", "\n".join(report))
+        if problems:
+            self.fail(f"{len(problems)} problems:\n" + "\n".join(problems))
+
+
+# === ROUTES === #
+
+JSON_PREFIXES = ("/booking/api/",)
+PROBE_ID = "2147483647"  # the largest id the converter takes: no record has it
+
+
+@tagged("post_install", "-at_install", "access_matrix")
+class TestRouteMatrix(BookingDataMixin, HttpCase):
+    """Every route of the addon: placed in ``access_matrix.ROUTES``, and asked by a stranger.
+
+    The stranger (no session, no token, no CSRF token) GETs and POSTs each
+    route with the ids of a customer's real records, junk signatures and
+    junk ids: never a 5xx, never a word of that customer's data, a JSON
+    answer from every JSON route, and no success where the allow-list does
+    not say the answer is public by design.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_booking_data()
+        cls.victim = cls.user_portal_1.partner_id
+        cls.victim.write({"name": "Vicky Victimson", "email": "vicky.victimson@example.com",
+                          "phone": "+33 6 98 76 54 32"})
+        with freeze_time(NOW):
+            cls.appointment = cls.env["booking.appointment"].create({
+                "page_id": cls.page.id, "service_id": cls.service.id, "provider_id": cls.provider_a.id,
+                "partner_id": cls.victim.id, "start": cls.at(10), "note": "Vicky's secret note"})
+            cls.entry = cls.env["booking.waitlist"].create({
+                "page_id": cls.page.id, "service_id": cls.service.id, "partner_id": cls.victim.id,
+                "date": MONDAY, "source": "website"})
+        cls.dependant = cls.env["booking.dependant"].create({
+            "name": "Rexomatrix", "kind": "pet", "partner_id": cls.victim.id})
+        # what must never reach a stranger
+        cls.markers = ("Victimson", "vicky.victimson", "98 76 54 32", cls.appointment.name, "secret note",
+                       "Rexomatrix")
+
+    def addon_routes(self):
+        """``{url: routing}`` of every route whose endpoint the addon defines or overrides."""
+        IrHttp = self.env["ir.http"]
+        modules = sorted(self.env.registry._init_modules)
+        return {url: endpoint.routing
+                for url, endpoint in IrHttp._generate_routing_rules(modules, converters=IrHttp._get_converters())
+                if endpoint.__module__.startswith(f"odoo.addons.{ADDON}.")}
+
+    def concrete(self, url, real):
+        """``url`` with its variables filled: the page's slug, and the victim's ids (``real``) or junk ones."""
+        ids = {"appointment_id": self.appointment.id, "booking_id": self.appointment.id, "entry_id": self.entry.id,
+               "record_id": self.provider_a.id, "dependant_id": self.dependant.id, "token_id": 1}
+
+        def fill(match):
+            converter, name = match.group(1), match.group(2)
+            if converter == "string" and name == "slug":
+                return self.page.slug
+            if converter == "booking_id":
+                return str(ids.get(name, 1)) if real else PROBE_ID
+            if converter.startswith("int"):
+                return "1"
+            if converter == "path":
+                return "junk/path"
+            return "0123456789abcdef" if name == "signature" else "junk"
+
+        return re.sub(r"<([^:>]+):([^>]+)>", fill, url)
+
+    def ask(self, method, path, kind):
+        url = self.base_url() + path
+        if kind == "json":
+            return self.opener.post(url, json={"jsonrpc": "2.0", "method": "call", "params": {}}, timeout=30,
+                                    allow_redirects=False)
+        return self.opener.request(method, url, data={"x": "1"} if method == "POST" else None, timeout=30,
+                                   allow_redirects=False)
+
+    def test_routes(self):
+        started = elapsed()
+        routes = self.addon_routes()
+        problems, asked = [], 0
+        for url, routing in sorted(routes.items()):
+            entry = matrix.ROUTES.get(url)
+            actual = matrix.Route(routing.get("auth"), tuple(routing["methods"]) if routing.get("methods") else None,
+                                  routing.get("csrf", True), routing.get("type"), None, None)
+            if entry is None:
+                problems.append(f"{url}: not placed in access_matrix.ROUTES ({actual.auth}, {actual.methods}, "
+                                f"csrf={actual.csrf}, {actual.type})")
+                continue
+            for key in ("auth", "methods", "csrf", "type"):
+                if getattr(entry, key) != getattr(actual, key):
+                    problems.append(f"{url}: {key} is {getattr(actual, key)!r}, the allow-list says "
+                                    f"{getattr(entry, key)!r}")
+            for real in (True, False):
+                path = self.concrete(url, real)
+                for method in ("GET", "POST"):
+                    self.opener.cookies.clear()
+                    response = self.ask(method, path, actual.type)
+                    asked += 1
+                    where = f"{method} {path}"
+                    if response.status_code >= 500:
+                        problems.append(f"{where}: {response.status_code}")
+                    leaked = [m for m in self.markers if m in response.text]
+                    if leaked:
+                        problems.append(f"{where}: a stranger reads {leaked}")
+                    is_json = "json" in response.headers.get("Content-Type", "")
+                    if (url.startswith(JSON_PREFIXES) or actual.type == "json") and not is_json:
+                        problems.append(f"{where}: {response.status_code} answered "
+                                        f"{response.headers.get('Content-Type')}, not JSON")
+                    succeeded = response.status_code < 300
+                    if actual.type == "json" and is_json:  # JSON-RPC: errors are 200 with an "error"
+                        error = response.json().get("error")
+                        succeeded = not error
+                        name = ((error or {}).get("data") or {}).get("name", "")
+                        if error and not name.startswith(("odoo.exceptions.", "werkzeug.exceptions.")):
+                            problems.append(f"{where}: a server error ({name}), not a refusal")
+                    if succeeded and not entry.public:
+                        problems.append(f"{where}: a stranger gets {response.status_code}; "
+                                        "refuse it or mark the route public with why")
+        stale = sorted(set(matrix.ROUTES) - set(routes))
+        problems += [f"{url}: on the allow-list but no longer a route of the addon" for url in stale]
+        _logger.info("access matrix: %d routes, %d stranger requests in %.1f s", len(routes), asked,
+                     elapsed() - started)
         if problems:
             self.fail(f"{len(problems)} problems:\n" + "\n".join(problems))
