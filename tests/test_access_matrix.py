@@ -56,6 +56,7 @@ ADDON = "self_serve_booking"
 REFUSALS = (AccessError, UserError, ValidationError, MissingError, psycopg2.Error)
 # written by the ORM on any write, not by anyone's choice
 MAGIC = {"id", "display_name", "create_uid", "create_date", "write_uid", "write_date", "__last_update"}
+NOT_PLACED = "(not placed)"
 SHARED = ("res.partner", "res.users", "res.company")
 WRITE_SQL = re.compile(r"^\s*(?:WITH\b.*?\)\s*)?(INSERT|UPDATE|DELETE)\b", re.IGNORECASE | re.DOTALL)
 
@@ -368,6 +369,13 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
 
     # === ONE ATTEMPT === #
 
+    @staticmethod
+    def advice(entry):
+        """What the allow-list says of an unexpected success."""
+        if entry.why == NOT_PLACED:
+            return "refuse it, or allow-list it with why in tests/access_matrix.py"
+        return entry.note()
+
     def attempt(self, env, model, method, record, args, kwargs, wizard=None):
         """Call ``model.method`` as ``env``'s user through call_kw's dispatch.
 
@@ -422,7 +430,7 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
                 entry = policy.get(method)
                 if entry is None:
                     problems.append(f"{model_name}.{method}: not placed in access_matrix.METHODS")
-                    entry = matrix.Refused("(not placed)")
+                    entry = matrix.Refused(NOT_PLACED)
                 record, args, kwargs, when, wizard = self.method_case(model_name, method)
                 if record is not None and not record and method not in ("create",) and wizard is None:
                     problems.append(f"{model_name}.{method}: no record to try it on (add one to the matrix's world)")
@@ -441,7 +449,7 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
                     report.append(f"{model_name}.{method} {role}: {outcome} {detail}")
                     if outcome == "ok" and role not in allowed:
                         problems.append(f"{model_name}.{method}: {role} may call it ({detail}); "
-                                        f"{entry.note() if allowed else 'refuse it or allow-list it with why'}")
+                                        f"{self.advice(entry)}")
                     elif outcome != "ok" and role in allowed and control[0] == "ok":
                         problems.append(f"{model_name}.{method}: allow-listed for {role} but {detail}")
                     elif outcome == "ok" and isinstance(entry, matrix.Reads) and writes:
@@ -583,7 +591,7 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
                 for name in names:
                     field = Model._fields[name]
                     covered += 1
-                    entry = policy.get(name, matrix.Refused("(not placed)"))
+                    entry = policy.get(name, matrix.Refused(NOT_PLACED))
                     before = self.stored_value(record, field)
                     value = next((candidate for candidate in self.candidate_values(record, field)
                                   if self.write_attempt(self.env, record, field, candidate, before)[0]), None)
@@ -604,7 +612,7 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
                         report.append(f"{model_name}.{name} {role}: {'WRITES' if written else 'refused'} {detail}")
                         if written and role not in entry.who:
                             problems.append(f"{model_name}.{name}: {role} writes it ({detail}); "
-                                            f"{entry.note() if entry.who else 'refuse it or allow-list it with why'}")
+                                            f"{self.advice(entry)}")
                         elif not written and role in entry.who:
                             problems.append(f"{model_name}.{name}: allow-listed for {role} but {detail}")
                 _logger.debug("access matrix: fields of %s in %.1f s", model_name, elapsed() - model_started)
