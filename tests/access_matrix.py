@@ -116,8 +116,8 @@ METHODS = {
         "init": Private("the ORM's install hook"),
     },
     "booking.appointment.line": {
-        "create": Allow(STAFF, "staff add add-ons and discounts to their company's bills; "
-                               + FIXED_BY_TRUST + "loyalty fields on a line by hand"),
+        # tried with a loyalty card and 100,000 points (issue 22's critical #4): the reward flow alone writes those
+        "create": Refused(FIXED_BY_TRUST + "any Booking user mints points through a line's loyalty fields"),
         "unlink": Allow(STAFF, "staff remove an add-on or discount from their company's bill (never the service "
                                "line)"),
     },
@@ -186,9 +186,8 @@ METHODS = {
         "action_booking_mark_verified": Allow(STAFF, FIXED_BY_TRUST + "any signed-in user marks any contact "
                                                      "verified today; staff of a company that knows the customer "
                                                      "only"),
-        "action_booking_merge_same_as": Reads(ANY_STAFF,
-                                              "contacts are shared between companies: opens Odoo's merge "
-                                              "wizard, whose own rights apply (base.group_partner_manager)"),
+        "action_booking_merge_same_as": Reads(STAFF, "a visitor's contact belongs to the page's company: opens "
+                                                     "Odoo's merge wizard, whose own rights apply"),
         "action_view_booking_appointments": Reads(ANYONE, ACTION),
         "action_view_booking_dependants": Reads(ANYONE, ACTION),
     },
@@ -209,7 +208,7 @@ PET_OWNER = ("staff record whose pet it is and for which merchant (the rule show
 WAITLIST_EDIT = "staff edit their company's waitlist entry"
 STATE = "a booking changes state through its transitions only (their rules and hooks)"
 CONTRACT = "the bill creates the contract; linking another booking's (or company's) money is refused"
-LOYALTY_EARNED = FIXED_BY_TRUST + "points move only through the reward flow and the life cycle"
+LOYALTY_EARNED = "points are earned by completing the visit (written as sudo), never by hand"
 LOYALTY_LINE = FIXED_BY_TRUST + "any Booking user mints points through a line"
 PET_VISITS = "a pet's visits are named by its bookings, never from the pet (it wrote into another company's booking)"
 SESSION = "a session is a proof of identity: only the sign-in code flow writes it (staff read sessions)"

@@ -213,7 +213,11 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
             "name": "A policy", "company_id": cls.company.id,
             "tier_ids": [Command.create({"min_notice_hours": 24, "refund_percent": 100})]})
         cls._setup_other_company()
-        cls.twin = env["res.partner"].create({"name": "Paula P.", "email": "paula@example.com"})
+        # a visitor's contact belongs to the page's company
+        cls.twin = env["res.partner"].create({"name": "Paula P.", "email": "paula@example.com",
+                                              "company_id": cls.company.id})
+        if "booking.sms.opt.out" in env:  # the per-page opt-outs (trust)
+            env["booking.sms.opt.out"].create({"page_id": cls.page.id, "number": "+33611111111", "keyword": "STOP"})
         cls.appt.write({"calendar_sync_state": "failed"}) if "calendar_sync_state" in Appointment._fields else None
         cls.sms = env["booking.sms"].create({
             "page_id": cls.page.id, "direction": "in", "number": "+33611111111", "body": "C",
@@ -282,8 +286,8 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
             ("booking.appointment", "action_complete"): (T.appt_in, (), {}, T.at(15)),
             ("booking.appointment", "action_checkout_complete"): (T.appt_in, (), {}, T.at(15)),
             ("booking.appointment", "action_checkout_complete_and_charge"): (T.appt_in, (), {}, T.at(15)),
-            ("booking.appointment", "action_send_receipt_by_email"): (T.appt_done,),
-            ("booking.appointment", "action_send_receipt_by_sms"): (T.appt_done,),
+            ("booking.appointment", "action_send_receipt_by_email"): (T.appt_done, (), {}, T.at(17)),
+            ("booking.appointment", "action_send_receipt_by_sms"): (T.appt_done, (), {}, T.at(17)),
             ("booking.appointment", "action_register_payment"): (T.appt_done,),
             ("booking.appointment", "action_charge_saved_card"): (T.appt_done,),
             ("booking.appointment", "action_open_checkout"): (T.appt_done,),
