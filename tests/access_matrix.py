@@ -189,8 +189,8 @@ METHODS = {
                           "invitation's token, which is the proof"),
     },
     "res.partner": {
-        "create": Allow(("employee", *ANY_STAFF), "Odoo's contacts: any employee creates them (a contact "
-                                                  "staff create is verified for what it holds, trust)"),
+        "create": Refused("Odoo's contacts are created by users with Contact Creation rights (none of these "
+                          "roles); tried with a customer's e-mail and phone"),
         "action_booking_mark_verified": Allow(STAFF, FIXED_BY_TRUST + "any signed-in user marks any contact "
                                                      "verified today; staff of a company that knows the customer "
                                                      "only"),
