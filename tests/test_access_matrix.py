@@ -326,7 +326,7 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
             ("rating.rating", "create"): (T.rating.browse(), ({
                 "res_model_id": T.env["ir.model"]._get_id("booking.appointment"), "res_id": T.appt.id,
                 "partner_id": T.owner.id, "rating": 5, "feedback": "Best salon ever", "consumed": True},)),
-            ("res.users", "signup"): (T.owner_user.browse(), ({"login": "mallory@example.com", "name": "Mallory",
+            ("res.users", "signup"): (T.owner_user, ({"login": "mallory@example.com", "name": "Mallory",
                                                                 "password": "Mallory-2025!"},)),
             ("res.partner", "action_booking_mark_verified"): (T.twin,),
             ("booking.appointment.reason.wizard", "action_apply"): (None, (), {}, None, {
