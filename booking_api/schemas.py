@@ -86,6 +86,11 @@ SCHEMAS = {
                         "description": "HH:MM, local time, after time_from; 24:00 is the end of the day."},
             "customer": ref("Customer"),
             "note": {"type": ["string", "null"], "maxLength": 2000},
+            "address": {
+                "type": ["string", "null"], "maxLength": 300,
+                "description": "Where the job takes place: required for services at the customer's address "
+                "(the service's location is customer); an offered time is booked there.",
+            },
         },
     },
     "SessionRequest": {

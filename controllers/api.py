@@ -123,8 +123,13 @@ def api_endpoint(methods, idempotent=False):
     return decorator
 
 
-class BookingApiController(http.Controller):
-    """The routes of the public API; every helper is a method other addons may override."""
+class BookingApiBase(http.Controller):
+    """What every JSON API of the addon shares (answers, errors, bodies, payloads).
+
+    The public API and the merchant API both derive from it, so Odoo builds
+    them into one controller: an addon that overrides a helper here (or in
+    either API's class) changes both APIs alike.
+    """
 
     # === ANSWERS === #
 
@@ -208,7 +213,17 @@ class BookingApiController(http.Controller):
     # === REQUESTS === #
 
     def _page_or_404(self, slug):
-        page = request.env["booking.page"]._get_served_page(slug, request.env["website"].get_current_website())
+        """The page customers book on; unpublished, only for the managers of its company (the preview).
+
+        A Booking manager signed in may try an unpublished page of their
+        company as a customer would, as on the page itself (``/p/<slug>``):
+        what they book is real, marked as a test (see
+        ``booking.appointment._book_online``). To anyone else, and to the
+        managers of other companies, the page does not exist.
+        """
+        preview = request.env.user.has_group("self_serve_booking.group_booking_manager")
+        page = request.env["booking.page"]._get_served_page(
+            slug, request.env["website"].get_current_website(), preview=preview)
         if not page:
             raise ApiError(404, "not_found", request.env._("No booking page at this address."))
         return page
@@ -437,6 +452,10 @@ class BookingApiController(http.Controller):
             "manage_url": appointment.get_portal_url(),
         }
 
+
+class BookingApiController(BookingApiBase):
+    """The routes of the public API; every helper is a method other addons may override."""
+
     # === ROUTES === #
 
     @http.route(f"{API}/openapi.json", type="http", auth="public", csrf=False, cors="*", readonly=True,
@@ -487,6 +506,7 @@ class BookingApiController(http.Controller):
         entry = request.env["booking.waitlist"]._join(
             page, service, provider, validator.parse_date(body["date"]), time_from=time_from, time_to=time_to,
             customer=body.get("customer"), note=body.get("note"), source=source, partner=partner,
+            address=body.get("address"),
         )
         return json_response({"waitlist": {"id": entry.id, "reference": entry.name, "state": entry.state}},
                              status=201)

@@ -33,6 +33,7 @@ class BookingPageController(BookingPortal):
     # === HELPERS === #
 
     def _booking_get_page(self, slug):
+        # the page's managers also see it unpublished, and book on it (a test booking)
         preview = request.env.user.has_group("self_serve_booking.group_booking_manager")
         page = request.env["booking.page"]._get_served_page(slug, request.website, preview=preview)
         if not page:
@@ -212,6 +213,9 @@ class BookingPageController(BookingPortal):
             record, field = page._get_bookable_providers().filtered(lambda p: p.id == record_id), "avatar_256"
         elif kind == "service":
             record, field = page._get_bookable_services().filtered(lambda s: s.id == record_id), "image_256"
+        elif kind == "page":
+            # the picture of a shared link (Open Graph): large enough for the previews of social networks
+            record, field = page.filtered(lambda p: p.id == record_id and p.image_1920), "image_1024"
         else:
             raise NotFound()
         if not record:

@@ -28,7 +28,7 @@ from ..const import URL_ID as ID
 from ..exceptions import BookingInputError
 from ..exceptions import SlotUnavailableError
 from .api import ApiError
-from .api import BookingApiController
+from .api import BookingApiBase
 from .api import _to_naive_utc
 from .api import api_endpoint
 from .api import iso_utc
@@ -42,14 +42,9 @@ DEFAULT_LIMIT = 50
 UNAUTHORIZED_HEADERS = [("WWW-Authenticate", 'Bearer realm="booking-merchant"')]
 
 
-class MerchantApiController(http.Controller):
-    """The merchant routes; helpers are methods other addons may override."""
-
-    # the public API's error answers and slot payloads, so both APIs answer alike
-    _api_error_response = BookingApiController._api_error_response
-    _api_slot_payload = BookingApiController._api_slot_payload
-    _read_json_body = BookingApiController._read_json_body
-    _raise_input_errors = BookingApiController._raise_input_errors
+class MerchantApiController(BookingApiBase):
+    """The merchant routes; helpers (the public API's too, see ``BookingApiBase``) are methods other addons may
+    override."""
 
     # === AUTHENTICATION === #
 

@@ -468,10 +468,11 @@ class BookingPortal(payment_portal.PaymentPortal):
         if isinstance(reward_id, str) and reward_id.isdigit() and len(reward_id) < 10:
             reward = reward.browse(int(reward_id)).exists()
         try:
-            line = appointment_sudo._loyalty_apply_reward(reward)
+            lines = appointment_sudo._loyalty_apply_reward(reward)
         except UserError as error:
             return self._booking_redirect(appointment_sudo, error.args[0])
+        amount = -sum(lines.mapped("price_total"))
         return self._booking_redirect(appointment_sudo, request.env._(
-            "Reward applied: %(amount)s off your bill.", amount=appointment_sudo.contract_id._fmt(-line.price_total)
-            if appointment_sudo.contract_id else str(-line.price_total)))
+            "Reward applied: %(amount)s off your bill.", amount=appointment_sudo.contract_id._fmt(amount)
+            if appointment_sudo.contract_id else str(amount)))
 

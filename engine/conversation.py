@@ -13,17 +13,23 @@ The conversation, step by step (a step is skipped when its answer is known):
 
 1. the service, fuzzy-matched in the customer's words ("Did you mean ...?"
    when unsure);
-2. the customer's name, then a phone or e-mail (an SMS sender's number is one);
-3. the address, for services at the customer's place; then notes;
-4. two or three free times, in the customer's words; a reply by number, by the
-   customer's own phrasing of a day and time, or "none of those" (then: which
-   day suits?); fully booked: the waitlist for the day wanted;
+2. for a job at the customer's place, the address first (the seed's order:
+   "What's your address?");
+3. the customer's name, then a phone or e-mail (an SMS sender's number is one);
+   then notes;
+4. two or three free times, in the customer's words; a reply by number, by
+   naming one of them ("Thursday 2pm works": booked without asking again), by
+   the customer's own phrasing of another day and time, or "none of those"
+   (then: which day suits?); fully booked: the waitlist for the day wanted;
 5. the booking, through the desk: pending, confirmed or awaiting a deposit,
    and what happens next. A time taken meanwhile brings new offers.
 
 At any point a customer who asks for a person, asks for more than a booking
 (a quote, a complaint), or is misunderstood twice in a row is handed over to
 a person: :meth:`Desk.hand_off`.
+
+The conversation follows its booking afterwards (:meth:`Receptionist.booking_update`):
+approved, declined, expired, cancelled, whoever told the customer.
 """
 
 from abc import ABC
@@ -177,6 +183,7 @@ def new_state(phone=None, email=None, name=None):
         "reference": None,
         "waitlist_day": None,
         "hand_off_reason": None,
+        "link": None,  # where the customer manages the booking made here
     }
 
 
@@ -210,6 +217,8 @@ class Receptionist:
         if reading.intent == "beyond":
             return self._hand_off(state, "beyond")
         if state["status"] == BOOKED:
+            if reading.intent in ("cancel", "reschedule"):
+                return self._change_booked(state)
             if not reading.services:
                 return Turn(
                     state,
@@ -219,7 +228,16 @@ class Receptionist:
                         ref=state["reference"],
                     ),
                 )
-            state = {**new_state(state["phone"], state["email"], state["name"]), "address": state["address"]}
+            state = self._fresh(state)
+        elif reading.intent == "cancel":
+            # nothing was booked here: "cancel that" ends the booking under way, not a booking
+            return Turn(
+                self._fresh(state),
+                self._(
+                    "No problem: nothing is booked. Tell me whenever you'd like to book something, or ask to talk "
+                    "to someone."
+                ),
+            )
         self._absorb(state, reading, services)
         turn = self._answer_step(state, reading, services)
         if turn is None:
@@ -244,30 +262,83 @@ class Receptionist:
                                       contact=state["phone"] or state["email"]), event="contact_given")
         return Turn(state, self._("Thanks, I've added that to your message: the team will get back to you."))
 
-    def request_update(self, state, event):
-        """The conversation after staff answered (or never answered) the request it made: ``(state, text)``.
+    def booking_update(self, state, event, reference=None):
+        """The conversation after its booking changed, whoever changed it and told the customer: ``(state, text)``.
 
-        ``event``: approved, declined, expired. A declined request reopens
-        the conversation at "which day?"; an expired one closes it (the
-        customer is asked to call). ``text`` is "" when there is nothing to say.
+        ``reference``: the booking's (the state's own when not given).
+
+        ``event``:
+
+        - ``approved``: staff confirmed the request; the conversation stays booked;
+        - ``declined``: staff declined it; the conversation reopens at "which day?";
+        - ``expired``: nobody answered the request; the conversation closes (the
+          customer is asked to call);
+        - ``hold_expired``: the deposit was not paid in time; reopens at "which day?";
+        - ``cancelled``: the business cancelled the booking; reopens at "which day?";
+        - ``cancelled_by_customer``: the customer cancelled (and knows it); reopens
+          at "which day?", nothing to say;
+        - ``finished``: the visit took place (or was missed); the conversation closes.
+
+        A conversation a person took over stays with that person, and one
+        where the customer is already booking something else goes on: their
+        state does not change, the news is told without inviting an answer.
+        ``text`` is "" when there is nothing to say.
         """
         state = {**new_state(), **(state or {})}
         business, phone = self.desk.business_name, self.desk.business_phone
+        ref = reference or state.get("reference") or ""
         if event == "approved":
             return state, self._("Good news: %(business)s confirmed your booking %(ref)s.", business=business,
-                                 ref=state.get("reference") or "")
-        if event == "declined":
-            state.update(status=OPEN, step="day", reference=None, offers=[], wish=None, misses=0)
-            return state, self._("Sorry, %(business)s could not take that time. Reply here with a day that suits "
-                                 "you and I'll find you another one.", business=business)
-        if event == "expired":
-            state.update(status=CLOSED, step=None, reference=None, offers=[])
+                                 ref=ref)
+        if event not in ("declined", "expired", "hold_expired", "cancelled", "cancelled_by_customer", "finished"):
+            return state, ""
+        if state["status"] in (HANDED_OFF, OPEN):
+            if event in ("cancelled_by_customer", "finished"):
+                return state, ""
+            text = self._("Sorry, your booking %(ref)s with %(business)s will not take place.", ref=ref,
+                          business=business)
+            if state["status"] == HANDED_OFF:
+                text += " " + self._("The team will get back to you.")
+            return state, text
+        if event in ("expired", "finished"):
+            state.update(status=CLOSED, step=None, reference=None, offers=[], link=None)
+            if event == "finished":
+                return state, ""
             if phone:
                 return state, self._("Sorry, we couldn't confirm your booking. Please call %(phone)s to schedule.",
                                      phone=phone)
             return state, self._("Sorry, we couldn't confirm your booking. Reply here and someone will get back to "
                                  "you.")
+        # the booking will not take place: the conversation is open again, for another day
+        state.update(status=OPEN, step="day", reference=None, offers=[], wish=None, misses=0, link=None,
+                     waitlist_day=None)
+        if event == "declined":
+            return state, self._("Sorry, %(business)s could not take that time. Reply here with a day that suits "
+                                 "you and I'll find you another one.", business=business)
+        if event == "hold_expired":
+            return state, self._("The time I held for you (%(ref)s) was released: the deposit was not paid in "
+                                 "time. Reply here with a day that suits you and I'll find you another one.", ref=ref)
+        if event == "cancelled":
+            return state, self._("Sorry, %(business)s had to cancel your booking %(ref)s. Reply here with a day "
+                                 "that suits you and I'll find you another time.", business=business, ref=ref)
         return state, ""
+
+    def _fresh(self, state):
+        """A new booking in the same conversation: who the customer is stays known."""
+        return {**new_state(state["phone"], state["email"], state["name"]), "address": state["address"]}
+
+    def _change_booked(self, state):
+        """The customer asks to cancel or move the booking made here: where they do it, or a person.
+
+        (Over SMS, the channel sends such a message to its own cancel and
+        reschedule replies first, while the booking is upcoming.)
+        """
+        if state.get("link"):
+            return Turn(
+                state,
+                self._("You can move or cancel %(ref)s here: %(url)s", ref=state["reference"], url=state["link"]),
+            )
+        return self._hand_off(state, "asked")
 
     # --- what a message holds --- #
 
@@ -347,7 +418,8 @@ class Receptionist:
                     "Which day would suit you? For example \u201cnext Wednesday morning\u201d "
                     "or \u201cFriday after 3\u201d."
                 ),
-                understood=False,
+                # "Hello?", "can we do another day?": the question is the answer
+                understood=reading.intent in ("greeting", "reschedule", "none_of_those", "yes"),
             )
         if step == "waitlist":
             if reading.intent == "yes":
@@ -398,8 +470,17 @@ class Receptionist:
             state["service_id"] = None  # no longer offered since the conversation began
         if not service:
             return self._ask_service(state, by_id, understood=True)
+        if service.at_customer and not state["address"]:
+            # a job at the customer's place: where first, as a tradesperson asks (the seed's order)
+            state["step"] = "address"
+            if state["name"]:
+                return Turn(state, self._("What's the address of the job?"))
+            return Turn(state, self._("I can help with %(service)s. What's the address of the job?",
+                                      service=service.name))
         if not state["name"]:
             state["step"] = "name"
+            if service.at_customer:
+                return Turn(state, self._("Thanks. What name should I put the booking under?"))
             return Turn(state, self._("I can help with %(service)s. What's your name?", service=service.name))
         if not (state["phone"] or state["email"]):
             state["step"] = "contact"
@@ -407,9 +488,6 @@ class Receptionist:
                 state,
                 self._("Thanks %(name)s. What's the best phone number or e-mail to reach you?", name=state["name"]),
             )
-        if service.at_customer and not state["address"]:
-            state["step"] = "address"
-            return Turn(state, self._("What's the address of the job?"))
         if state["notes"] is None:
             state["step"] = "notes"
             return Turn(state, self._("Anything the team should know (access, special requirements)? Reply NO if not."))
@@ -451,13 +529,12 @@ class Receptionist:
                 self._("Please reply with a number from 1 to %(count)s, or tell me another day.", count=len(offers)),
                 understood=False,
             )
+        named = self.understanding.named_offers(reading, offers)
+        if len(named) == 1:  # "Thursday 2pm works": one of the times offered, booked without asking again
+            return self._book(state, named[0])
         if reading.wish:
-            wish = reading.wish
-            matching = [offer for offer in offers if wish.admits(offer)]
-            if len(matching) == 1 and (wish.exact or wish.single_day):
-                return self._book(state, matching[0])
-            return self._offer(state, wish, after_miss=False)
-        if reading.intent in {"none_of_those", "no"}:
+            return self._offer(state, reading.wish, after_miss=False)
+        if reading.intent in {"none_of_those", "no", "reschedule"}:
             state["step"] = "day"
             return Turn(state, self._("No problem. What day works best for you?"))
         if reading.intent == "yes" and len(offers) == 1:
@@ -584,7 +661,8 @@ class Receptionist:
             return Turn(state, str(error.args[0]))
         except Refused as error:
             return self._hand_off(state, "refused", why=str(error.args[0]))
-        state.update(status=BOOKED, step="done", reference=booked.reference, offers=[])
+        state.update(status=BOOKED, step="done", reference=booked.reference, offers=[],
+                     link=booked.link or booked.pay_url or None)
         when = (
             self.desk.when(booked.start)
             if (booked.start.date() - self.desk.now().date()).days < 7

@@ -82,7 +82,7 @@ class Reading:
     """What one message says. Everything is optional: a message may say several things or nothing."""
 
     text: str
-    intent: str | None = None  # human, beyond, none_of_those, yes, no, greeting
+    intent: str | None = None  # human, beyond, cancel, reschedule, none_of_those, yes, no, greeting
     pick: int | None = None  # "2", "the second one": 1-based
     services: list = field(default_factory=list)  # [(service_id, score)], best first, plausible ones only
     wish: Wish | None = None
@@ -101,6 +101,18 @@ class Understanding(ABC):
         :param now: the business's local time, a naive ``datetime``.
         :param lang: the page's language, e.g. ``en`` or ``fr_FR``.
         """
+
+    def named_offers(self, reading, offers):
+        """The ``offers`` (local starts just offered) that ``reading`` names: [] when it names no day nor time.
+
+        "Thursday 2pm works" names one of them: the receptionist books it
+        without asking again. This version goes by the reading's wish: a
+        single day, or an exact time, that admits the offer.
+        """
+        wish = reading.wish
+        if wish is None or not (wish.exact or wish.single_day):
+            return []
+        return [offer for offer in offers if wish.admits(offer)]
 
 
 # ---------------------------------------------------------------------------
@@ -122,7 +134,12 @@ NONE_RE = re.compile(
 )
 YES_RE = re.compile(r"^(?:yes|yeah|yep|yup|sure|ok|okay|please do|please|y|sounds good|that works|go ahead|great)\b")
 NO_RE = re.compile(r"^(?:no|nope|nah|n|no thanks|nothing|none|not really|all good)\b")
-GREETING_RE = re.compile(r"^(?:hi|hello|hey|g'?day|good (?:morning|afternoon|evening)|hiya|howdy)\b[\s!.,]*$")
+GREETING_RE = re.compile(r"^(?:hi|hello|hey|g'?day|good (?:morning|afternoon|evening)|hiya|howdy)\b[\s!.,?]*$")
+CANCEL_RE = re.compile(r"\b(?:cancel\w*|call (?:it|this|that) off)\b")
+RESCHEDULE_RE = re.compile(
+    r"\b(?:re-?schedul\w*|postpone\w*|move (?:it|my|the|our)\b|"
+    r"change (?:it|my|the|our) (?:time|day|date|booking|appointment|appt)|bring (?:it|my \w+) forward)"
+)
 PICK_RE = re.compile(r"^(?:option|number|no\.?|#)?\s*([1-9])\s*(?:[.)!]|please|works|is good|is fine)?\s*$")
 ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
 ORDINAL_RE = re.compile(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|last)\b(?: one| option| time)?")
@@ -133,6 +150,14 @@ AFTER_RE = re.compile(r"\b(after|from|before|until|till|by)\s+(\d{1,2})(?:[:.h](
 WEEK_RE = re.compile(r"\b(this|next|the)\s+(week|weekend)\b|\b(weekend|today|tonight)\b")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NEXT_WEEKDAY_RE = re.compile(r"\bnext\s+(mon|tue|wed|thu|fri|sat|sun)[a-z]*\b")
+WEEKDAY_RE = re.compile(
+    r"\b(mon|tue|wed|thu|fri|sat|sun)(?:day|s|sday|nesday|r|rs|rsday|urday|t)?\b"
+)
+# a bare hour after a weekday ("Saturday 9 works"), unless a date follows ("Monday 9 November", "Monday 9th")
+BARE_HOUR_RE = re.compile(
+    r"\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+(?:at\s+)?(\d{1,2})(?!\s*(?:st|nd|rd|th|[:./h]\d|"
+    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))\b"
+)
 STOPWORDS = frozenset(
     [
         "a",
@@ -273,6 +298,10 @@ class RuleUnderstanding(Understanding):
             return "human"
         if BEYOND_RE.search(folded):
             return "beyond"
+        if CANCEL_RE.search(folded):
+            return "cancel"
+        if RESCHEDULE_RE.search(folded):
+            return "reschedule"
         if NONE_RE.search(folded):
             return "none_of_those"
         if GREETING_RE.match(folded):
@@ -292,6 +321,43 @@ class RuleUnderstanding(Understanding):
         if match and len(folded) <= 40:
             return -1 if match[1] == "last" else ORDINALS[match[1]]
         return None
+
+    # --- which of the offered times --- #
+
+    def named_offers(self, reading, offers):
+        """The offers the reply names by weekday and time, whatever date ``dateparser`` makes of the words.
+
+        "Tuesday 2pm" said on a Tuesday is today's 2 PM when that is offered
+        (``dateparser`` prefers next week's), "Saturday 9" is 9 AM or PM on
+        the Saturday offered, "the Thursday one" the Thursday offered; "next
+        Thursday" is next week's, as the wish says. A time of day alone, or
+        a part of the day, names none: the customer may want to see more times.
+        """
+        folded = _fold(reading.text)
+        weekdays = {WEEKDAYS.index(match[1]) for match in WEEKDAY_RE.finditer(folded)}
+        wish = reading.wish
+        if NEXT_WEEKDAY_RE.search(folded):
+            weekdays = set()  # the wish has the very day
+        hours = set()
+        if weekdays and not (wish and wish.exact):
+            for match in BARE_HOUR_RE.finditer(folded):
+                hour = int(match[1])
+                if 1 <= hour <= 12:
+                    hours |= {hour % 12, hour % 12 + 12}
+                elif hour < 24:
+                    hours.add(hour)
+        if not weekdays:
+            return super().named_offers(reading, offers)
+        named = [offer for offer in offers if offer.weekday() in weekdays]
+        if wish and any(wish.day_from <= offer.date() <= wish.day_to for offer in named):
+            named = [offer for offer in named if wish.day_from <= offer.date() <= wish.day_to]  # "Thursday 5th"
+        if wish and wish.exact:
+            named = [offer for offer in named if offer.time().replace(second=0, microsecond=0) == wish.exact]
+        elif hours:
+            named = [offer for offer in named if offer.hour in hours and offer.minute == 0]
+        if wish and (wish.minute_from, wish.minute_to) != (0, 24 * 60):
+            named = [offer for offer in named if wish.minute_from <= offer.hour * 60 + offer.minute < wish.minute_to]
+        return named
 
     # --- services --- #
 
@@ -413,8 +479,8 @@ class RuleUnderstanding(Understanding):
         except (ValueError, OverflowError, KeyError):
             found = None
         for phrase, value in found or ():
-            if re.fullmatch(r"\W*\d{1,2}\W*", phrase) or value.date() < today:
-                continue  # "1" alone is a pick; the past is not a wish
+            if re.fullmatch(r"\W*(?:\d{1,2}|[a-z]{1,2})\W*", phrase) or value.date() < today:
+                continue  # "1" alone is a pick, "we" no Wednesday; the past is not a wish
             if value.date() > today + timedelta(days=366):
                 continue
             return value.date(), value.date()

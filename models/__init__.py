@@ -23,6 +23,7 @@ from . import booking_appointment_loyalty
 from . import booking_appointment_notification
 from . import booking_appointment_on_site
 from . import booking_appointment_online
+from . import booking_appointment_preview
 from . import booking_appointment_review
 from . import booking_appointment_self_service
 from . import booking_appointment_series
@@ -37,6 +38,7 @@ from . import booking_cancellation_policy_tier
 from . import booking_conversation
 from . import booking_conversation_turn
 from . import booking_customer_session
+from . import booking_day_sheet
 from . import booking_dependant
 from . import booking_idempotency_key
 from . import booking_notification
@@ -44,9 +46,11 @@ from . import booking_notification_rule
 from . import booking_page
 from . import booking_payment_contract
 from . import booking_payment_contract_receipt
+from . import booking_payment_contract_refund
 from . import booking_provider
 from . import booking_rate_limit
 from . import booking_scheduler
+from . import booking_scheduler_failure
 from . import booking_serial_lock
 from . import booking_series
 from . import booking_service
@@ -61,3 +65,7 @@ from . import payment_token
 from . import payment_transaction
 from . import rating_rating
 from . import res_partner
+
+# isort: split
+# The guided setup: a layer over the page and Odoo's onboarding.
+from . import booking_onboarding

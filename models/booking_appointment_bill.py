@@ -47,25 +47,36 @@ class BookingAppointment(models.Model):
 
     # === COMPUTES === #
 
-    @api.depends("line_ids.price_subtotal", "line_ids.price_tax", "line_ids.price_total")
+    @api.depends("line_ids.price_subtotal", "line_ids.price_total", "line_ids.tax_ids", "company_id", "currency_id")
     def _compute_amounts(self):
-        for appointment in self:
-            lines = appointment.line_ids
-            appointment.price_subtotal = sum(lines.mapped("price_subtotal"))
-            appointment.price_tax = sum(lines.mapped("price_tax"))
-            appointment.price = appointment.currency_id.round(sum(lines.mapped("price_total")))
+        """The bill's totals are Odoo's tax totals of its lines, as a sale order's.
 
-    @api.depends("line_ids.price_subtotal", "line_ids.price_total", "line_ids.tax_ids")
+        Never the sum of the lines' rounded totals: a company that rounds
+        taxes globally adds each tax up over the lines before rounding it, so
+        that sum may be a cent off the invoice of the same lines.
+        """
+        for appointment in self:
+            totals = appointment._get_bill_tax_totals()
+            appointment.price_subtotal = totals["base_amount_currency"]
+            appointment.price_tax = totals["tax_amount_currency"]
+            appointment.price = totals["total_amount_currency"]
+
+    @api.depends("line_ids.price_subtotal", "line_ids.price_total", "line_ids.tax_ids", "company_id", "currency_id")
     def _compute_tax_totals(self):
         """Odoo's tax summary of the bill (the widget of sale orders and invoices)."""
-        AccountTax = self.env["account.tax"]
         for appointment in self:
-            company = appointment.company_id or self.env.company
-            base_lines = [line._prepare_base_line_for_taxes_computation() for line in appointment.line_ids]
-            AccountTax._add_tax_details_in_base_lines(base_lines, company)
-            AccountTax._round_base_lines_tax_details(base_lines, company)
-            appointment.tax_totals = AccountTax._get_tax_totals_summary(
-                base_lines=base_lines, currency=appointment.currency_id or company.currency_id, company=company)
+            appointment.tax_totals = appointment._get_bill_tax_totals()
+
+    def _get_bill_tax_totals(self):
+        """``account.tax``'s totals of the bill's lines, rounded by the company's method (per line or globally)."""
+        self.ensure_one()
+        AccountTax = self.env["account.tax"]
+        company = self.company_id or self.env.company
+        base_lines = [line._prepare_base_line_for_taxes_computation() for line in self.line_ids]
+        AccountTax._add_tax_details_in_base_lines(base_lines, company)
+        AccountTax._round_base_lines_tax_details(base_lines, company)
+        return AccountTax._get_tax_totals_summary(
+            base_lines=base_lines, currency=self.currency_id or company.currency_id, company=company)
 
     def _compute_saved_card_label(self):
         for appointment in self:

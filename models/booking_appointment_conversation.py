@@ -13,10 +13,8 @@ class BookingAppointment(models.Model):
 
     def _on_state_changed(self, old_state):
         result = super()._on_state_changed(old_state)
-        if self.source in ("sms", "chat") and old_state == "pending":
-            # a request made in a conversation: its answer (or the lack of one) is told there too
-            event = {"confirmed": "approved", "rejected": "declined", "expired": "expired"}.get(self.state)
-            if event:
-                self.env["booking.conversation"].sudo().search([("appointment_id", "=", self.id)]) \
-                    ._tell_request_update(self, event)
+        if self.source in ("sms", "chat"):
+            # every change: the conversation decides what it means (closed, reopened, told) whoever made it
+            self.env["booking.conversation"].sudo().search([("appointment_id", "=", self.id)]) \
+                ._on_booking_state_changed(self, old_state)
         return result

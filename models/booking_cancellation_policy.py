@@ -63,6 +63,8 @@ class BookingCancellationPolicy(models.Model):
         required=True,
     )
     no_show_fee_value = fields.Float(string="No-show Fee Value")
+    # a fixed fee is in the booking's currency: the company's (the current one for a shared policy)
+    currency_id = fields.Many2one("res.currency", compute="_compute_currency_id")
     no_show_risk_count = fields.Integer(
         string="At Risk After (no-shows)", default=0,
         help="A customer with this many no-shows in the period below is at risk when booking online. 0: never.")
@@ -71,6 +73,14 @@ class BookingCancellationPolicy(models.Model):
         selection=[("prepay", "Pay the full price when booking"), ("call", "Call to book")],
         string="At-risk Customers", default="prepay", required=True,
         help="What a customer at risk is asked to do when booking online.")
+
+    # === COMPUTES === #
+
+    @api.depends("company_id")
+    @api.depends_context("company")
+    def _compute_currency_id(self):
+        for policy in self:
+            policy.currency_id = (policy.company_id or self.env.company).currency_id
 
     # === CONSTRAINTS === #
 

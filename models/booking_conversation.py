@@ -74,12 +74,9 @@ class BookingConversation(models.Model):
     last_message_id = fields.Integer(readonly=True, help="The last live-chat message answered: each is answered once.")
     next_reply = fields.Text(readonly=True, help="The live chat's answer, posted as the receptionist's next step.")
 
-    # === FIGURES (the booking analysis) === #
+    # === FIGURES (the rates are computed by the analysis, booking.conversation.report) === #
     is_booked = fields.Boolean(string="Became a Booking", readonly=True)
     is_handed_off = fields.Boolean(string="Handed Off", readonly=True)
-    booked_rate = fields.Float(string="Booked (%)", readonly=True, aggregator="avg",
-                               help="100 for a conversation that became a booking: averaged, the conversion rate.")
-    handed_off_rate = fields.Float(string="Handed off (%)", readonly=True, aggregator="avg")
     turn_count = fields.Integer(string="Messages Exchanged", readonly=True)
 
     @api.depends("channel", "customer_name", "number", "create_date")
@@ -118,24 +115,35 @@ class BookingConversation(models.Model):
     # === THE SMS CHANNEL === #
 
     @api.model
-    def _wants_sms(self, page, number, text, appointment):
-        """Whether an SMS that is no keyword reply is for the receptionist (else for a person).
+    def _sms_route(self, page, number, text, appointment):
+        """Where an SMS that is no keyword reply goes, for ``booking.sms``.
 
-        An open conversation continues; a sender without an upcoming booking
-        starts one; a customer with a booking does only when the message names
-        a service (a new booking), since "running late" is for a person.
+        ``"cancel"`` or ``"reschedule"``: the SMS replies that cancel or move
+        ``appointment`` (the sender's next upcoming booking), for free text
+        that asks it ("Need to reschedule, can we do another day?"), as the
+        C and R keywords do; unless the customer is choosing a time for a
+        new booking in the conversation (then "another day" is about the times
+        offered). ``"receptionist"``: an open conversation continues; a sender
+        without an upcoming booking starts one; a customer with a booking does
+        only when the message names a service (a new booking). False: a
+        person answers ("running late" is for a person; an unpublished page
+        takes no bookings).
         """
         if not page.is_published:
-            return False  # a page that takes no online bookings: a person answers
-        if self._get_open(page, [("channel", "=", "sms"), ("number", "=", number)]):
-            return True
+            return False
+        conversation = self._get_open(page, [("channel", "=", "sms"), ("number", "=", number)])
         if not appointment:
-            return True
-        text = text[:MAX_TEXT]
+            return "receptionist"
         services = [(s.id, s.name, s.receptionist_keywords or "") for s in page.sudo()._get_bookable_services()]
-        reading = engine.RuleUnderstanding().read(text, services=services,
+        reading = engine.RuleUnderstanding().read(text[:MAX_TEXT], services=services,
                                                   now=page._local_now().replace(tzinfo=None))
-        return bool(reading.services) and reading.intent not in ("human", "beyond")
+        choosing = conversation and json.loads(conversation.engine_state or "{}").get("step") in \
+            ("times", "day", "waitlist")
+        if reading.intent == "cancel" or (reading.intent == "reschedule" and not choosing):
+            return reading.intent
+        if conversation:
+            return "receptionist"
+        return "receptionist" if reading.services and reading.intent not in ("human", "beyond") else False
 
     @api.model
     def _receive_sms(self, page, number, text):
@@ -228,8 +236,7 @@ class BookingConversation(models.Model):
             "turn_ids": [fields.Command.create({"author": "receptionist", "body": turn.reply})],
         }
         if turn.event == "handed_off":
-            values.update(state="handed_off", hand_off_reason=turn.state.get("hand_off_reason"), is_handed_off=True,
-                          handed_off_rate=100.0)
+            values.update(state="handed_off", hand_off_reason=turn.state.get("hand_off_reason"), is_handed_off=True)
         conversation.write(values)
         if turn.event == "contact_given":
             conversation._message_log(body=self.env._("The customer left a way to reach them: %(contact)s",
@@ -261,24 +268,64 @@ class BookingConversation(models.Model):
 
     # === THE BOOKING'S NEWS, TOLD IN THE CONVERSATION === #
 
-    def _tell_request_update(self, appointment, event):
-        """Tell the customer, where they talk to the receptionist, that staff approved, declined, or never answered."""
-        rule_event = {"approved": "confirmed"}.get(event, "declined")
-        texted = appointment.page_id.notification_rule_ids.filtered(
-            lambda rule: rule.event == rule_event and rule.channel in ("sms", "email_sms"))
+    def _on_booking_state_changed(self, appointment, old_state):
+        """The booking made in these conversations went from ``old_state`` to its state: the conversation follows.
+
+        Called by the appointment's conversation layer
+        (``booking_appointment_conversation.py``, ``_on_state_changed``;
+        ``self``: the conversations of ``appointment``, sudo) on every state
+        change of a booking made by SMS or in the chat, whoever made the
+        change and whatever channel tells the customer. The conversation's state always follows
+        (:meth:`engine.conversation.Receptionist.booking_update`): a declined
+        request, an unpaid hold or a cancelled booking reopens it at "which
+        day?", an expired request or a finished visit closes it, so the
+        customer's next text is never answered "You're all set" for a booking
+        that will not take place. What the customer is told is said in the
+        conversation, unless the page's own rule sends it by SMS already (an
+        SMS conversation does not say it twice) or the customer cancelled
+        (they know).
+        """
+        event = self._booking_event(appointment, old_state)
+        if not event:
+            return
+        rule_event = {"approved": "confirmed", "declined": "declined", "expired": "declined",
+                      "cancelled": "cancelled"}.get(event)
+        texted = bool(rule_event) and any(
+            rule.active and rule.event == rule_event and rule.channel in ("sms", "email_sms")
+            for rule in appointment.page_id.sudo().notification_rule_ids)
         for conversation in self.sudo().filtered(lambda c: c.appointment_id == appointment):
-            if conversation.channel == "sms" and texted:
-                continue  # the page's own SMS says it already
+            before = json.loads(conversation.engine_state or "{}")
             receptionist = conversation.with_context(lang=conversation.lang)._receptionist()
-            state, text = receptionist.request_update(json.loads(conversation.engine_state or "{}"), event)
+            state, text = receptionist.booking_update(before, event, reference=appointment.name)
             values = {"engine_state": json.dumps(state)}
-            if event != "approved":  # a request nobody took did not become a booking
-                values.update(is_booked=False, booked_rate=0.0)
-                if event == "expired":
-                    values["state"] = "closed"
+            if event in ("declined", "expired", "hold_expired"):
+                values["is_booked"] = False  # a request nobody took, a hold nobody paid: no conversion
+            if state["status"] != before.get("status", engine.OPEN):
+                values["state"] = {engine.CLOSED: "closed", engine.HANDED_OFF: "handed_off"}.get(state["status"],
+                                                                                                 "open")
+                if values["state"] == "open":
+                    values["last_activity"] = fields.Datetime.now()  # reopened: the quiet period starts again
             conversation.write(values)
-            if text:
+            if text and not (conversation.channel == "sms" and texted):
                 conversation._say(text, appointment=appointment)
+
+    @api.model
+    def _booking_event(self, appointment, old_state):
+        """What a state change of ``appointment`` means to its conversation (``engine`` events), or None."""
+        state = appointment.state
+        if state == old_state:
+            return None
+        if state == "confirmed":
+            return "approved" if old_state == "pending" else None
+        if state == "rejected":
+            return "declined"
+        if state == "expired":
+            return "expired" if old_state == "pending" else "hold_expired"
+        if state == "cancelled":
+            return "cancelled_by_customer" if appointment.cancelled_by == "customer" else "cancelled"
+        if state in ("done", "no_show"):
+            return "finished"
+        return None
 
     def _say(self, text, appointment=None):
         """Send ``text`` to the customer on the conversation's channel, and keep it in the transcript."""
@@ -460,7 +507,7 @@ class PageDesk(engine.Desk):
         except (UserError, ValidationError) as error:
             raise engine.Refused(str(error.args[0])) from error
         conversation.write({"appointment_id": appointment.id, "partner_id": appointment.partner_id.id,
-                            "is_booked": True, "booked_rate": 100.0})
+                            "is_booked": True})
         link = page.get_base_url() + appointment._get_confirmation_url()
         deposit = ""
         if appointment.state == "pending_payment" and appointment.contract_id:
@@ -479,7 +526,7 @@ class PageDesk(engine.Desk):
                 entry = self.env["booking.waitlist"].sudo()._join(
                     page, service, self.env["booking.provider"], day, customer=self._customer(details),
                     note=details.get("notes") or None, source="chat" if conversation.channel == "livechat" else "sms",
-                    partner=self._proven_partner())
+                    partner=self._proven_partner(), address=details.get("address"))
         except (UserError, ValidationError) as error:
             raise engine.Refused(str(error.args[0])) from error
         conversation.write({"waitlist_id": entry.id, "partner_id": entry.partner_id.id})

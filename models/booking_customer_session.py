@@ -229,6 +229,6 @@ class BookingCustomerSession(models.Model):
     @api.autovacuum
     def _gc_sessions(self):
         stale = fields.Datetime.now() - timedelta(days=1)
-        self.sudo().search([
+        self.env["booking.scheduler"]._unlink_each(self.sudo().search([
             "|", ("expires_at", "<", stale), "&", ("state", "=", "pending"), ("code_expires_at", "<", stale),
-        ]).unlink()
+        ]), self.env._("Delete expired API sessions"), "gc_sessions")

@@ -280,5 +280,6 @@ class BookingNotification(models.Model):
 
     @api.autovacuum
     def _gc_sent(self):
-        self.search([("state", "in", ("sent", "cancelled")),
-                     ("write_date", "<", fields.Datetime.now() - timedelta(days=90))]).unlink()
+        self.env["booking.scheduler"]._unlink_each(self.sudo().search([
+            ("state", "in", ("sent", "cancelled")), ("write_date", "<", fields.Datetime.now() - timedelta(days=90)),
+        ]), self.env._("Delete old sent messages"), "gc_notifications")

@@ -31,7 +31,9 @@ class BookingPage(models.Model):
     """
 
     _name = "booking.page"
-    _inherit = ["website.published.multi.mixin", "website.seo.metadata", "mail.thread"]
+    _inherit = [
+        "website.published.multi.mixin", "website.seo.metadata", "mail.thread", "mail.activity.mixin", "image.mixin",
+    ]
     _description = "Booking Page"
     _order = "sequence, name, id"
     _check_company_auto = True
@@ -63,6 +65,7 @@ class BookingPage(models.Model):
         help="Times on the page, in messages and in the portal are shown in this time zone.",
     )
     description = fields.Html(translate=True, sanitize_attributes=True, help="Introduction shown on the page.")
+    # image_1920 (image.mixin): the picture a link to the page shows when shared (Open Graph), e.g. the shop front
     currency_id = fields.Many2one(related="company_id.currency_id")
 
     # === OFFER === #
@@ -83,9 +86,15 @@ class BookingPage(models.Model):
 
     # === RULES === #
     auto_confirm = fields.Boolean(
-        string="Confirm Automatically",
-        default=True,
-        help="Confirm bookings at once, even for services that normally need approval.",
+        string="Skip Approvals",
+        default=False,
+        help="Confirm every booking at once, also of services that require approval. Off: what each service "
+        "says happens (services that require approval wait for your answer, the others are confirmed at once).",
+    )
+    auto_confirmed_service_ids = fields.Many2many(
+        "booking.service", string="Confirmed Without Approval", compute="_compute_auto_confirmed_service_ids",
+        help="Services of this page that require approval, but are confirmed at once here because the page "
+        "skips approvals.",
     )
     allow_guest_booking = fields.Boolean(
         string="Guest Booking", default=True, help="Customers may book without signing in."
@@ -102,7 +111,8 @@ class BookingPage(models.Model):
         ),
         check_company=True,
     )
-    min_notice_hours = fields.Float(string="Minimum Notice (hours)", default=2.0)
+    min_notice_hours = fields.Float(
+        string="Minimum Notice", default=2.0, help="Hours between the moment of booking and the start, at least.")
     max_advance_days = fields.Integer(string="Book Up To (days ahead)", default=60)
     slot_step_minutes = fields.Integer(
         string="Slot Interval (minutes)",
@@ -136,12 +146,12 @@ class BookingPage(models.Model):
         help="Which messages this page sends, by which channel; reminders say how long before.",
     )
     approval_nudge_hours = fields.Float(
-        string="Remind Approvers After (hours)",
+        string="Remind Approvers After",
         default=2.0,
         help="A request nobody answered within this time is sent to the approvers again. 0: never.",
     )
     approval_expiry_hours = fields.Float(
-        string="Requests Expire After (hours)",
+        string="Requests Expire After",
         default=4.0,
         help="A request nobody answered within this time expires: the customer is told, refunded and "
         "invited to book another time. 0: requests wait until their start.",
@@ -165,9 +175,10 @@ class BookingPage(models.Model):
         string="SMS Gateway", default="odoo", required=True,
         help="Odoo SMS (IAP) sends; Twilio sends and receives: customers and staff can answer by SMS.",
     )
-    twilio_account_sid = fields.Char(string="Twilio Account SID", groups="self_serve_booking.group_booking_manager")
+    # secrets, as payment providers keep theirs: read and written by administrators only
+    twilio_account_sid = fields.Char(string="Twilio Account SID", groups="base.group_system", copy=False)
     twilio_auth_token = fields.Char(
-        groups="self_serve_booking.group_booking_manager", copy=False,
+        groups="base.group_system", copy=False,
         help="Signs Twilio's requests to this page's webhooks: requests without its signature are refused.")
     twilio_number = fields.Char(groups="self_serve_booking.group_booking_manager",
                                 help="The number messages come from, in E.164 (+14155550123).")
@@ -191,7 +202,7 @@ class BookingPage(models.Model):
         "im_livechat.channel", string="Live Chat Channel", copy=False,
         help="The live chat of the page's website; its operators take over from the receptionist.")
     receptionist_quiet_hours = fields.Float(
-        string="Conversation Expires After (hours)", default=12.0,
+        string="Conversation Expires After", default=12.0,
         help="A conversation nobody wrote in for this long is closed: the next message starts a new one.")
     receptionist_messages_per_hour = fields.Integer(
         string="Messages per Number and Hour", default=20,
@@ -227,6 +238,12 @@ class BookingPage(models.Model):
         for page in self:
             page.website_url = f"/p/{page.slug}" if page.slug else "#"
 
+    @api.depends("auto_confirm", "service_ids.requires_approval")
+    def _compute_auto_confirmed_service_ids(self):
+        for page in self:
+            page.auto_confirmed_service_ids = page.service_ids.filtered("requires_approval") if page.auto_confirm \
+                else page.service_ids.browse()
+
     def _compute_appointment_count(self):
         counts = dict(
             self.env["booking.appointment"]._read_group([("page_id", "in", self.ids)], ["page_id"], ["__count"])
@@ -240,7 +257,8 @@ class BookingPage(models.Model):
     def _check_twilio(self):
         for page in self.sudo().filtered(lambda p: p.sms_gateway == "twilio"):
             if not (page.twilio_account_sid and page.twilio_auth_token and page.twilio_number):
-                raise ValidationError(self.env._("Twilio needs the account SID, the auth token and the number."))
+                raise ValidationError(self.env._(
+                    "Twilio needs the account SID, the auth token (an administrator enters them) and the number."))
             if not re.fullmatch(r"\+[1-9]\d{6,14}", page.twilio_number.strip()):
                 raise ValidationError(self.env._("Write the Twilio number in E.164, e.g. +14155550123."))
 
@@ -707,12 +725,30 @@ class BookingPage(models.Model):
             "og:description": description,
             "og:url": f"{self.get_base_url()}{self.website_url}",
         })
-        if not self.website_meta_og_img and self.company_id.logo:
-            res["default_opengraph"]["og:image"] = f"{self.get_base_url()}/logo.png?company={self.company_id.id}"
+        image = self._get_share_image_url()
+        if image:
+            res["default_opengraph"]["og:image"] = image
+            res["default_twitter"]["twitter:image"] = image
         res["default_twitter"].update({"twitter:title": self.website_meta_title or self.name,
                                        "twitter:description": description})
         res["default_meta_description"] = description
         return res
+
+    def _get_share_image_url(self):
+        """The picture a shared link to the page shows: the page's image, else the company's logo.
+
+        Through the page's own public image route: visitors cannot read the
+        page record, so ``/web/image`` would not serve them its image. A
+        picture set in the website's SEO dialog still wins (``get_website_meta``).
+        """
+        self.ensure_one()
+        base = self.get_base_url()
+        if self.image_1920:
+            unique = int(self.write_date.timestamp()) if self.write_date else 0
+            return f"{base}/p/{self.slug}/image/page/{self.id}?unique={unique}"
+        if self.company_id.logo:
+            return f"{base}/logo.png?company={self.company_id.id}"
+        return ""
 
     # === REVIEWS === #
     # Answered ratings of the page's bookings (rating.rating, see
@@ -808,6 +844,24 @@ class BookingPage(models.Model):
     loyalty_program_id = fields.Many2one(
         "loyalty.program", string="Loyalty Programme", check_company=True,
         domain="[('program_type', '=', 'loyalty'), ('company_id', 'in', (company_id, False))]",
-        help="Completed bookings earn points by the programme's rules; its discount rewards are spent on a "
-        "later booking (Loyalty > Programmes).")
+        help="Completed bookings earn points on the customer's card by the programme's rules (the bill's "
+        "products, minimum quantity and amount, per booking, unit or amount spent); its discount rewards are "
+        "spent on a later booking (whole bill, cheapest item or specific products, maximum amount), never on "
+        "what the deposit covers. Free-product rewards are not offered on bookings. A loyalty card programme "
+        "(points kept for current and future orders) without promotion codes: a booking takes none "
+        "(Loyalty > Programmes).")
+
+    @api.constrains("loyalty_program_id")
+    def _check_loyalty_program(self):
+        """Only a programme the booking flow honours: points on a card, earned without a code."""
+        for page in self.filtered("loyalty_program_id"):
+            program = page.loyalty_program_id.sudo()
+            if program.program_type != "loyalty" or program.applies_on != "both":
+                raise ValidationError(self.env._(
+                    "%(program)s cannot be used on a booking page: choose a loyalty card programme (points kept on "
+                    "the customer's card for current and future orders).", program=program.name))
+            if program.trigger == "with_code" or program.rule_ids.filtered(lambda rule: rule.mode == "with_code"):
+                raise ValidationError(self.env._(
+                    "%(program)s needs a promotion code, and a booking takes none: make its rules automatic.",
+                    program=program.name))
 

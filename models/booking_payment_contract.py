@@ -204,16 +204,6 @@ class BookingPaymentContract(models.Model):
             lambda p: not p.payment_transaction_id and p.state in COUNTED_PAYMENT_STATES
             and (payment_type is None or p.payment_type == payment_type))
 
-    def _refunded_amount(self, tx):
-        """Refunds already done or on their way for the charge ``tx`` (a transaction or a counter payment)."""
-        if tx._name == "account.payment":
-            return sum(self._counter_payments("outbound").filtered(
-                lambda p: p.booking_refunded_payment_id == tx).mapped("amount"))
-        refunds = tx.child_transaction_ids.filtered(
-            lambda child: child.operation == "refund" and child.state in ("draft", "pending", "authorized", "done")
-        )
-        return -sum(refunds.mapped("amount"))
-
     def _get_token(self, booking_only=False):
         """The saved card to charge off-session (balance, tip, no-show fee), or nothing.
 
@@ -466,68 +456,6 @@ class BookingPaymentContract(models.Model):
             self._ask_customer_to_pay(self.env._("The no-show fee"), extra, tx.state_message or "")
         return tx
 
-    # === REFUNDS === #
-
-    def _get_cancellation_refund(self, cancelled_by="customer", notice_hours=None):
-        """What a cancellation refunds now: ``(amount, percent of the deposit)``.
-
-        Customers get the policy's tier for their notice on the deposit (and
-        anything paid beyond the deposit in full); a merchant's or the system's
-        cancellation refunds everything.
-        """
-        self.ensure_one()
-        refundable = self.currency_id.round(self.amount_paid - self.amount_refunded)
-        if cancelled_by != "customer":
-            return refundable, 100.0
-        policy = self.appointment_id.page_id.cancellation_policy_id
-        percent = policy._get_refund_percent(notice_hours) if policy else 100.0
-        deposit_part = self.currency_id.round(self.amount_deposit_paid * percent / 100.0)
-        beyond_deposit = self.amount_paid - self.amount_deposit_paid
-        return min(self.currency_id.round(deposit_part + beyond_deposit), refundable), percent
-
-    def _refund(self, amount, reason):
-        """Refund ``amount`` on the original transactions, deposit first.
-
-        Through ``action_refund`` (hence the provider's ``_send_refund_request``)
-        where the provider refunds that amount; otherwise staff get an activity
-        and the chatter says what to refund by hand.
-        :return: the refund transactions created.
-        """
-        self.ensure_one()
-        compare = self.currency_id.compare_amounts
-        remaining = self.currency_id.round(amount)
-        refunds = self.env["payment.transaction"]
-        manual = []
-        order = {"deposit": 0, "balance": 1, "no_show_fee": 2, "tip": 3}
-        charges = [*self._charges(), *self._counter_payments("inbound")]
-        for tx in sorted(charges, key=lambda t: (order.get(t.booking_payment_kind, 9), t.create_date, t.id)):
-            if compare(remaining, 0.0) <= 0:
-                break
-            part = min(self.currency_id.round(tx.amount - self._refunded_amount(tx)), remaining)
-            if compare(part, 0.0) <= 0:
-                continue
-            remaining = self.currency_id.round(remaining - part)
-            if tx._name == "account.payment":
-                self._refund_counter_payment(tx, part, reason)
-                continue
-            refund_tx = self._refund_charge(tx, part)
-            if refund_tx is None:
-                manual.append((tx, part))
-            else:
-                refunds |= refund_tx
-        if compare(amount, 0.0) > 0:
-            self._log(escape(self.env._("Refund of %(amount)s: %(reason)s", amount=self._fmt(amount), reason=reason)))
-        if manual:
-            lines = "; ".join(
-                self.env._("%(amount)s on %(reference)s (%(provider)s)", amount=self._fmt(part),
-                           reference=tx.reference, provider=tx.provider_id.name)
-                for tx, part in manual
-            )
-            self._log(escape(self.env._("The payment provider cannot refund this automatically. To refund by hand: "
-                                        "%(lines)s", lines=lines)))
-            self._schedule_staff_activity(self.env._("Refund by hand"), lines)
-        return refunds
-
     # === AT THE COUNTER === #
 
     def _get_counter_kinds(self):
@@ -621,65 +549,6 @@ class BookingPaymentContract(models.Model):
         if appointment.state == "done" and self.currency_id.compare_amounts(self.amount_balance_due, 0.0) <= 0:
             appointment._notify("receipt")
 
-    def _refund_counter_payment(self, payment, amount, reason):
-        """Give back ``amount`` of a counter payment the same way: a credit note and an outbound payment.
-
-        Cash cannot be refunded by a machine: staff get an activity to hand
-        it over (or send the transfer); the books already say it went out.
-        """
-        self.ensure_one()
-        kind = payment.booking_payment_kind
-        credit_note = self._create_invoice(kind, amount, is_refund=True)
-        method = payment.journal_id.outbound_payment_method_line_ids[:1]
-        refund = self._pay_invoice(credit_note, amount, payment.journal_id, method, self.env._(
-            "Refund of %(payment)s", payment=payment.name), "refund", refunded=payment)
-        self._schedule_staff_activity(
-            self.env._("Give back %(amount)s", amount=self._fmt(amount)),
-            self.env._("%(amount)s of %(payment)s (%(journal)s) goes back to the customer: %(reason)s",
-                       amount=self._fmt(amount), payment=payment.name, journal=payment.journal_id.name,
-                       reason=reason))
-        return refund
-
-    def _refund_charge(self, tx, amount):
-        """Refund ``amount`` of the charge ``tx`` through its provider, and post-process what is done.
-
-        :return: the refund transactions, or None when the provider cannot
-            refund that amount (or refused): it must be refunded by hand.
-        """
-        self.ensure_one()
-        support = tx.provider_id.support_refund
-        if not support or support == "none" or (
-                support == "full_only" and self.currency_id.compare_amounts(amount, tx.amount) != 0):
-            return None
-        before = tx.child_transaction_ids
-        try:
-            with self.env.cr.savepoint():
-                tx.sudo().action_refund(amount_to_refund=amount)
-        except (UserError, ValidationError) as error:
-            _logger.info("Booking %s: refund of %s refused by the provider: %s", self.name, amount, error)
-            return None
-        refunds = tx.child_transaction_ids - before
-        for child in refunds.filtered(lambda t: t.state == "done" and not t.is_post_processed):
-            child._post_process()
-        return refunds
-
-    def _refund_for_cancellation(self, cancelled_by, notice_hours):
-        self.ensure_one()
-        amount, percent = self._get_cancellation_refund(cancelled_by, notice_hours)
-        hours = f"{max(notice_hours, 0):.1f}"
-        if self.currency_id.compare_amounts(amount, 0.0) <= 0:
-            if self.amount_paid:
-                self._log(escape(self.env._("No refund under the cancellation policy (%(hours)s hours' notice).",
-                                            hours=hours)))
-            return self.env["payment.transaction"]
-        if cancelled_by == "customer":
-            percent = f"{percent:g}"
-            reason = self.env._("%(percent)s%% of the deposit under the cancellation policy (%(hours)s hours' "
-                                "notice).", percent=percent, hours=hours)
-        else:
-            reason = self.env._("cancelled by the merchant: everything paid is refunded.")
-        return self._refund(amount, reason)
-
     # === POST-PROCESSING === #
 
     def _kind_label(self, kind):
@@ -716,7 +585,13 @@ class BookingPaymentContract(models.Model):
             "tax_ids": [Command.set(taxes.filtered("price_include").ids)],
         }])
 
-    def _post_invoice(self, move_type, kind, line_values):
+    def _post_invoice(self, move_type, kind, line_values, total=None):
+        """Create and post an invoice (or credit note) of ``line_values``.
+
+        :param total: what the invoice must total (the final invoice: the
+            bill minus what was invoiced before); a rounding cent of the
+            company's global tax rounding is settled on its taxes first.
+        """
         self.ensure_one()
         move = self.env["account.move"].sudo().with_company(self.company_id).create({
             "move_type": move_type,
@@ -727,8 +602,34 @@ class BookingPaymentContract(models.Model):
             "booking_payment_kind": kind,
             "invoice_line_ids": [Command.create(values) for values in line_values],
         })
+        if total is not None:
+            self._settle_rounding(move, total)
         move.action_post()
         return move
+
+    def _settle_rounding(self, move, total):
+        """Make the draft ``move`` total ``total`` when only tax rounding stands between them.
+
+        A company that rounds taxes globally rounds each tax over the whole
+        invoice: the final invoice (the bill's lines and, negative, the lines
+        invoiced before the visit) may then round a cent away from the bill
+        minus those invoices. The cent goes on the largest tax group, through
+        Odoo's own manual tax amount (the invoice's tax totals, as the tax
+        widget edits them), so the invoices of a visit add up to its bill.
+        A larger difference is no rounding: it is left for staff to see.
+        """
+        currency = self.currency_id
+        delta = currency.round(total - move.amount_total)
+        tolerance = currency.rounding * len(move.invoice_line_ids)
+        if currency.is_zero(delta) or abs(delta) > tolerance + currency.rounding / 2:
+            return
+        totals = move.tax_totals
+        groups = [group for subtotal in totals.get("subtotals", []) for group in subtotal["tax_groups"]]
+        if not groups:
+            return
+        group = max(groups, key=lambda group: abs(group["tax_amount_currency"]))
+        group["tax_amount_currency"] = currency.round(group["tax_amount_currency"] + delta)
+        move.tax_totals = totals
 
     def _get_invoice_to_pay(self, kind):
         """The open final invoice a balance payment pays, if there is one (checkout issued it)."""
@@ -769,10 +670,10 @@ class BookingPaymentContract(models.Model):
                 "price_unit": line.price_unit,
                 "tax_ids": [Command.set(line.tax_ids.ids)],
             })
-        if self.currency_id.is_zero(self.currency_id.round(
-                self.amount_total - sum(prepaid.mapped("amount_total")))):
+        total = self.currency_id.round(self.amount_total - sum(prepaid.mapped("amount_total")))
+        if self.currency_id.is_zero(total):
             return self.final_invoice_id  # everything was paid before: nothing more to invoice
-        self.final_invoice_id = self._post_invoice("out_invoice", "balance", line_values)
+        self.final_invoice_id = self._post_invoice("out_invoice", "balance", line_values, total=total)
         return self.final_invoice_id
 
     def _invoice_transaction(self, tx):
@@ -843,26 +744,6 @@ class BookingPaymentContract(models.Model):
         elif appointment.state in ("cancelled", "rejected"):
             self._refund_duplicate(tx, self.env._("the booking was cancelled before the payment arrived"))
 
-    def _refund_duplicate(self, tx, reason):
-        self.ensure_one()
-        refunds = self._refund_transaction(tx, reason)
-        self._log(escape(self.env._(
-            "Your payment of %(amount)s for %(ref)s arrived but %(reason)s: it is refunded in full.",
-            amount=self._fmt(tx.amount), ref=self.name, reason=reason,
-        )), notify_customer=True)
-        return refunds
-
-    def _refund_transaction(self, tx, reason):
-        """Refund what remains of one whole charge (a late or duplicate payment), or ask staff to."""
-        amount = self.currency_id.round(tx.amount - self._refunded_amount(tx))
-        refunds = self._refund_charge(tx, amount)
-        if refunds is not None:
-            return refunds
-        self._schedule_staff_activity(self.env._("Refund by hand"), self.env._(
-            "Refund %(amount)s on %(reference)s: %(reason)s", amount=self._fmt(amount), reference=tx.reference,
-            reason=reason))
-        return self.env["payment.transaction"]
-
     # === ACTIONS === #
 
     def action_view_invoices(self):
@@ -878,14 +759,3 @@ class BookingPaymentContract(models.Model):
         action["domain"] = [("id", "in", self.transaction_ids.ids)]
         action["context"] = {"create": False}
         return action
-
-    def action_refund_open(self):
-        """Staff refund what was paid (e.g. a goodwill gesture), within what is refundable."""
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "booking.refund.wizard",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"default_contract_id": self.id},
-        }

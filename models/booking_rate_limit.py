@@ -1,5 +1,6 @@
 import contextlib
 import math
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL
@@ -104,9 +105,6 @@ class BookingRateLimit(models.Model):
 
     @api.autovacuum
     def _gc_old_hits(self):
-        self.env.cr.execute(
-            SQL(
-                "DELETE FROM booking_rate_limit WHERE hit_at < (now() AT TIME ZONE 'UTC') - %s::interval",
-                f"{RETENTION_HOURS} hours",
-            )
-        )
+        self.env["booking.scheduler"]._unlink_each(
+            self.sudo().search([("hit_at", "<", fields.Datetime.now() - timedelta(hours=RETENTION_HOURS))]),
+            "Delete old rate limit hits", "gc_rate_limit")

@@ -207,7 +207,8 @@ class BookingSms(models.Model):
         """C / CANCEL (twice), R / RESCHEDULE then a number; anything else to the receptionist or a person.
 
         With the receptionist on, a message that is no keyword reply talks to
-        it, unless the sender has a booking and does not ask for another
+        it, unless it asks to cancel or move the sender's booking (the C and R
+        replies), or the sender has a booking and does not ask for another
         (a "running late" is for a person)."""
         appointments = page._upcoming_bookings_for_number(number)
         appointment = appointments[:1]
@@ -226,7 +227,12 @@ class BookingSms(models.Model):
                 return self.env._("You have no upcoming booking with %(page)s.", page=page.name), "no booking", None
             return self._offer_new_times(page, number, appointment)
         Conversation = self.env["booking.conversation"].sudo()
-        if page.receptionist_sms and Conversation._wants_sms(page, number, text, appointment):
+        route = page.receptionist_sms and Conversation._sms_route(page, number, text, appointment)
+        if route == "cancel":  # "I need to cancel": as C
+            return self._ask_cancel(page, number, appointment)
+        if route == "reschedule":  # "Need to reschedule, can we do another day?": as R
+            return self._offer_new_times(page, number, appointment)
+        if route:
             return Conversation._receive_sms(page, number, text)
         return self._hand_off(page, number, text, appointment)
 

@@ -1,1 +1,2 @@
+from . import booking_conversation_report
 from . import booking_report

@@ -5,6 +5,8 @@ payments and their reconciliation), once in a currency without decimals
 (JPY) and once in one with three (KWD).
 """
 
+from datetime import timedelta
+
 from freezegun import freeze_time
 
 from odoo import Command
@@ -14,9 +16,11 @@ from odoo.tools import mute_logger
 
 from odoo.addons.payment.tests.common import PaymentCommon
 
+from .common import MONDAY
 from .common import NOW
 from .common import BookingDataMixin
 from .common import BookingPaymentMixin
+from .common import local_to_utc
 
 VISIT = "2025-06-02 08:30:00"  # Monday 10:30 in Paris: the 10:00 appointment is under way
 
@@ -275,3 +279,118 @@ class TestCheckoutDinar(CheckoutPaths, BookingPaymentMixin, BookingDataMixin, Pa
     SERVICE, DEPOSIT, OTHER_SERVICE = 100.125, 40.05, 150.375
     ADDON, ADDON_TOTAL = 12.345, 14.197  # 15 % on top: 1.85175, rounded to the fils
     DISCOUNT, TIP = 5.5, 10.5
+
+
+@tagged("post_install", "-at_install")
+class TestBillTaxRounding(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
+    """The bill totals what ``account.tax`` says, as the invoice of the same lines, to the cent.
+
+    Several lines and taxes, price-included and on top, in both of the
+    company's rounding methods: per line (each line's tax rounded, then
+    added up) and globally (each tax added up over the lines, then rounded).
+    The amounts are chosen so the two methods differ by a cent or more.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_booking_data()
+        cls._setup_payment_data()
+        company = cls.env.company
+
+        def tax(name, amount, included):
+            return cls.env["account.tax"].create({
+                "name": name, "amount": amount, "amount_type": "percent", "type_tax_use": "sale",
+                "price_include_override": "tax_included" if included else "tax_excluded",
+                "company_id": company.id,
+            })
+
+        cls.vat = tax("VAT 20% (included)", 20, True)
+        cls.reduced = tax("VAT 5.5% (included)", 5.5, True)
+        cls.on_top = tax("Care 15% (on top)", 15, False)
+        cls.eco = tax("Eco 7% (on top)", 7, False)
+        Product = cls.env["product.product"]
+        cls.service_deposit.write({"price": 99.99, "product_id": Product.create({
+            "name": "Massage", "type": "service", "taxes_id": [Command.set(cls.vat.ids)]}).id})
+        cls.addons = Product.create([
+            {"name": "Mask", "type": "service", "list_price": 1.03, "taxes_id": [Command.set(cls.on_top.ids)]},
+            {"name": "Oil", "type": "service", "list_price": 2.07,
+             "taxes_id": [Command.set((cls.on_top | cls.eco).ids)]},
+            {"name": "Cream", "type": "service", "list_price": 10.01, "taxes_id": [Command.set(cls.vat.ids)]},
+            {"name": "Tea", "type": "service", "list_price": 3.33, "taxes_id": [Command.set(cls.reduced.ids)]},
+        ])
+        cls.cash = cls.env["account.journal"].search(
+            [("type", "=", "cash"), ("company_id", "=", company.id)], limit=1)
+
+    def _bill(self, appointment):
+        """Several taxed lines, a discount under the service's included tax.
+
+        Rounded globally, Odoo's total of these lines is 129.22; adding up each
+        line's rounded total gives 129.23.
+        """
+        mask, oil, cream, tea = self.addons
+        self.env["booking.appointment.line"].create([
+            {"appointment_id": appointment.id, "line_type": "addon", "product_id": product.id}
+            for product in (mask, oil, oil, cream, cream, tea)
+        ] + [{"appointment_id": appointment.id, "line_type": "discount", "name": "Goodwill", "price_unit": -0.35,
+              "tax_ids": [Command.set(self.vat.ids)]}])
+
+    def assertBillIsTheTaxTotals(self, appointment, invoice=None):
+        """The bill's untaxed, tax and total are Odoo's tax totals (and the invoice's), to the cent."""
+        totals = appointment.tax_totals
+        expected = [(totals["base_amount_currency"], totals["tax_amount_currency"], totals["total_amount_currency"])]
+        if invoice:
+            expected.append((invoice.amount_untaxed, invoice.amount_tax, invoice.amount_total))
+        bill = (appointment.price_subtotal, appointment.price_tax, appointment.price)
+        compare = appointment.currency_id.compare_amounts
+        for amounts in expected:
+            self.assertEqual([compare(mine, theirs) for mine, theirs in zip(bill, amounts, strict=True)], [0, 0, 0],
+                             f"bill {bill} vs {amounts}")
+
+    def test_bill_is_the_invoice_of_its_lines_in_both_rounding_methods(self):
+        differ = set()
+        for hour, method in ((10, "round_per_line"), (14, "round_globally")):
+            with self.subTest(method=method):
+                self.env.company.tax_calculation_rounding_method = method
+                with freeze_time(NOW):
+                    appointment = self._book(local_to_utc(MONDAY, hour), service=self.service_deposit)
+                self._bill(appointment)
+                self.assertBillIsTheTaxTotals(appointment)
+                with freeze_time(appointment.start + timedelta(minutes=30)):
+                    appointment.action_check_in()
+                    appointment.action_complete(charge_card=False)
+                contract = appointment.contract_id
+                final = contract.final_invoice_id
+                self.assertEqual(len(final.invoice_line_ids), 8)
+                self.assertBillIsTheTaxTotals(appointment, final)
+                self.assertEqual(contract.amount_balance_due, final.amount_total)
+                contract._register_counter_payment("balance", contract.amount_balance_due, self.cash)
+                self.assertEqual(contract.state, "paid")
+                self.assertIn(final.payment_state, ("paid", "in_payment"))
+                self.assertInvoicesMatch(contract)
+                differ.add((appointment.price_subtotal, appointment.price_tax, appointment.price))
+        self.assertEqual(len(differ), 2, "the two methods give different totals on these lines")
+
+    def test_bill_with_a_deposit_adds_up_with_its_invoices(self):
+        for hour, method in ((10, "round_per_line"), (14, "round_globally")):
+            with self.subTest(method=method):
+                self.env.company.tax_calculation_rounding_method = method
+                with freeze_time(NOW):
+                    appointment = self._book_deposit(hour=hour)
+                    self._pay(appointment)
+                self.assertEqual(appointment.state, "confirmed")
+                self._bill(appointment)
+                self.assertBillIsTheTaxTotals(appointment)
+                contract = appointment.contract_id
+                with freeze_time(appointment.start + timedelta(minutes=30)):
+                    appointment.action_check_in()
+                    appointment.action_complete(charge_card=False)
+                invoices = contract.invoice_ids.filtered(lambda move: move.move_type == "out_invoice")
+                self.assertEqual(len(invoices), 2, "the deposit's and the final one")
+                self.assertEqual(contract.currency_id.compare_amounts(
+                    sum(invoices.mapped("amount_total")), appointment.price), 0,
+                    f"invoices {invoices.mapped('amount_total')} vs the bill {appointment.price}")
+                self.assertEqual(contract.amount_balance_due, contract.final_invoice_id.amount_total)
+                contract._register_counter_payment("balance", contract.amount_balance_due, self.cash)
+                self.assertEqual(contract.state, "paid")
+                self.assertInvoicesMatch(contract)

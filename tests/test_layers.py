@@ -63,3 +63,30 @@ class TestLayers(TransactionCase):
         Appointment = self.env["booking.appointment"]
         for hook in HOOKS:
             self.assertTrue(callable(getattr(Appointment, hook, None)), hook)
+
+    def test_public_and_merchant_apis_share_one_controller(self):
+        """Both JSON APIs derive from one base, so Odoo builds them into one controller: an addon overriding a
+        helper (the error answers, the slot payloads...) changes both alike."""
+        from ..controllers.api import BookingApiBase  # noqa: PLC0415
+
+        endpoints = {}
+        for rule in self.env["ir.http"].routing_map().iter_rules():
+            if rule.rule in ("/booking/api/v1/pages/<string:slug>", "/booking/api/v1/merchant/appointments"):
+                endpoints[rule.rule] = rule.endpoint.func.__self__
+        self.assertEqual(len(endpoints), 2)
+        public, merchant = endpoints.values()
+        self.assertIs(type(public), type(merchant))
+        self.assertTrue(isinstance(public, BookingApiBase))
+
+    def test_migrations_carry_their_own_values(self):
+        """A migration never imports the addon's code: run again later, it must do what it did then."""
+        root = MODELS.parent / "migrations"
+        for path in sorted(root.glob("*/*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom):
+                    self.assertFalse(node.level, f"{path}: relative import")
+                    self.assertFalse((node.module or "").startswith("odoo.addons.self_serve_booking"), str(path))
+                elif isinstance(node, ast.Import):
+                    self.assertFalse(any(alias.name.startswith("odoo.addons.self_serve_booking")
+                                         for alias in node.names), str(path))

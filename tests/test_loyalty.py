@@ -3,7 +3,7 @@ from datetime import timedelta
 from freezegun import freeze_time
 
 from odoo import Command, http
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import MONDAY
@@ -211,3 +211,139 @@ class TestLoyaltyPortal(LoyaltyMixin, BookingPaymentHttpCommon):
         self.assertLess(response.status_code, 500)
         self.assertFalse(carla_booking.line_ids.filtered("loyalty_reward_id"))
         self.assertEqual(self.card(self.customer).points, 500.0)
+
+
+@tagged("post_install", "-at_install")
+class TestLoyaltyRules(LoyaltyMixin, PaymentCase):
+    """The programme's own rules, as Odoo's ``sale_loyalty`` reads them for an order.
+
+    Earning: the rule's products, minimum quantity and minimum amount (taxes
+    included or not), per booking, unit or amount. Spending: the reward's
+    applicability (whole bill, cheapest item, specific products), its mode,
+    its maximum, and the discount split over the taxes of what it discounts.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_loyalty()
+        company = cls.env.company
+        Tax = cls.env["account.tax"]
+        cls.vat = Tax.create({"name": "VAT 20% (included)", "amount": 20, "amount_type": "percent",
+                              "type_tax_use": "sale", "price_include_override": "tax_included",
+                              "company_id": company.id})
+        cls.on_top = Tax.create({"name": "Care 15% (on top)", "amount": 15, "amount_type": "percent",
+                                 "type_tax_use": "sale", "price_include_override": "tax_excluded",
+                                 "company_id": company.id})
+        Product = cls.env["product.product"]
+        cls.service.product_id = Product.create({
+            "name": "Cut", "type": "service", "taxes_id": [Command.set(cls.vat.ids)]})
+        cls.mask = Product.create({"name": "Hair mask", "type": "service", "list_price": 20,
+                                   "taxes_id": [Command.set(cls.on_top.ids)]})
+        cls.rule = cls.program.rule_ids
+
+    def visit(self, hour=10, day=MONDAY, masks=0):
+        """A booking of the 100 cut (VAT included), with ``masks`` hair masks (20 + 15 % on top)."""
+        with freeze_time(NOW):
+            appointment = self._book(local_to_utc(day, hour), service=self.service)
+        if masks:
+            self.env["booking.appointment.line"].create({
+                "appointment_id": appointment.id, "product_id": self.mask.id, "quantity": masks})
+        return appointment
+
+    def points_after(self, appointment):
+        self.complete(appointment, charge=False)
+        return appointment.loyalty_points_earned
+
+    def give_points(self, points):
+        card = self.card() or self.env["loyalty.card"].create(
+            {"program_id": self.program.id, "partner_id": self.customer.id})
+        card.points = points
+        return card
+
+    # === EARNING === #
+
+    def test_a_minimum_amount_the_visit_does_not_reach_earns_nothing(self):
+        self.rule.write({"minimum_amount": 90, "minimum_amount_tax_mode": "excl"})
+        self.assertEqual(self.points_after(self.visit(hour=9)), 0.0, "83.33 untaxed is less than 90")
+        self.assertFalse(self.card())
+        self.rule.minimum_amount_tax_mode = "incl"
+        self.assertEqual(self.points_after(self.visit(hour=10)), 100.0, "100 taxes included reaches 90")
+
+    def test_a_minimum_quantity(self):
+        self.rule.minimum_qty = 2
+        self.assertEqual(self.points_after(self.visit(hour=9)), 0.0, "one service is one unit")
+        self.assertEqual(self.points_after(self.visit(hour=10, masks=1)), 123.0, "a cut and a mask: two units")
+
+    def test_points_per_unit_and_for_the_rules_products_only(self):
+        self.rule.write({"reward_point_mode": "unit", "reward_point_amount": 5})
+        self.assertEqual(self.points_after(self.visit(hour=9, masks=2)), 15.0, "three units")
+        self.rule.write({"reward_point_mode": "money", "reward_point_amount": 1,
+                         "product_ids": [Command.set(self.mask.ids)]})
+        self.assertEqual(self.points_after(self.visit(hour=10, masks=2)), 46.0, "what the masks cost, not the cut")
+        self.assertEqual(self.points_after(self.visit(hour=11)), 0.0, "no mask, nothing")
+
+    # === SPENDING === #
+
+    def test_a_rewards_maximum_amount_and_what_it_applies_to(self):
+        self.give_points(1000)
+        reward = self.env["loyalty.reward"].create({
+            "program_id": self.program.id, "reward_type": "discount", "discount_mode": "percent", "discount": 50,
+            "discount_applicability": "specific", "discount_product_ids": [Command.set(self.mask.ids)],
+            "required_points": 10, "description": "Half-price masks"})
+        appointment = self.visit(masks=2)
+        self.assertEqual(appointment.price, 146.0)
+        self.assertEqual(appointment._loyalty_discount_amount(reward), 23.0, "half of the masks only")
+        reward.discount_max_amount = 15
+        self.assertEqual(appointment._loyalty_discount_amount(reward), 15.0, "at most the reward's maximum")
+        reward.write({"discount_applicability": "cheapest", "discount_max_amount": 0})
+        self.assertEqual(appointment._loyalty_discount_amount(reward), 11.5, "half of one mask")
+        reward.write({"discount_applicability": "order", "discount_max_amount": 60})
+        lines = appointment._loyalty_apply_reward(reward)
+        self.assertEqual(appointment.currency_id.round(-sum(lines.mapped("price_total"))), 60.0)
+        self.assertEqual((appointment.price, self.card().points), (86.0, 990.0))
+
+    def test_the_discount_is_split_over_the_taxes_of_what_it_discounts(self):
+        self.give_points(100)
+        reward = self.env["loyalty.reward"].create({
+            "program_id": self.program.id, "reward_type": "discount", "discount_mode": "percent", "discount": 10,
+            "required_points": 100, "description": "10 % off"})
+        appointment = self.visit(masks=1)
+        self.assertEqual(appointment.price, 123.0)
+        lines = appointment._loyalty_apply_reward(reward)
+        self.assertRecordValues(lines.sorted("price_total"), [
+            {"tax_ids": self.vat.ids, "price_unit": -10.0, "price_total": -10.0, "loyalty_points_used": 100.0},
+            {"tax_ids": self.on_top.ids, "price_unit": -2.0, "price_total": -2.3, "loyalty_points_used": 0.0},
+        ])
+        self.assertEqual((appointment.price, self.card().points), (110.7, 0.0))
+        self.complete(appointment, charge=False)
+        final = appointment.contract_id.final_invoice_id
+        self.assertEqual((final.amount_total, final.amount_tax), (110.7, 17.7), "VAT 15.00 on 90, care 2.70 on 18")
+        with freeze_time(NOW):
+            cancelled = self.visit(hour=14)
+            self.give_points(100)
+            cancelled._loyalty_apply_reward(reward)
+            cancelled.action_cancel(cancelled_by="customer")
+        self.assertEqual(self.card().points, 100.0, "the points come back once")
+
+    def test_points_per_point_use_whole_multiples_of_the_points_needed(self):
+        self.give_points(250)
+        reward = self.env["loyalty.reward"].create({
+            "program_id": self.program.id, "reward_type": "discount", "discount_mode": "per_point",
+            "discount": 0.1, "required_points": 100, "description": "0.10 per point"})
+        appointment = self.visit()
+        self.assertEqual(appointment._loyalty_discount_amount(reward), 20.0, "200 of the 250 points")
+        appointment._loyalty_apply_reward(reward)
+        self.assertEqual((appointment.price, self.card().points), (80.0, 50.0))
+
+    # === SET-UP === #
+
+    def test_the_page_refuses_a_programme_it_cannot_honour(self):
+        promotion = self.env["loyalty.program"].create({"name": "Spring promo", "program_type": "promotion"})
+        with self.assertRaisesRegex(ValidationError, "loyalty card programme"), self.cr.savepoint():
+            self.page.loyalty_program_id = promotion
+        coded = self.program.copy({"name": "Secret points"})
+        coded.rule_ids.code = "SECRET"
+        with self.assertRaisesRegex(ValidationError, "promotion code"), self.cr.savepoint():
+            self.page.loyalty_program_id = coded
+        self.assertEqual(self.page.loyalty_program_id, self.program)

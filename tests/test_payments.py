@@ -364,6 +364,50 @@ class TestRefunds(PaymentCase):
         self.assertEqual(appointment.contract_id.amount_refunded, 15.0)
         self.assertInvoicesMatch(appointment.contract_id)
 
+    def test_a_refund_on_its_way_is_never_refunded_again(self):
+        """One refund path counts refunds still at the provider: staff and the policy refund what remains."""
+        appointment = self._paid_booking()
+        contract = appointment.contract_id
+        deposit = contract.transaction_ids.filtered(lambda tx: tx.booking_payment_kind == "deposit")
+        pending = deposit._create_child_transaction(15.0, is_refund=True)
+        pending._set_pending()  # a provider that confirms refunds later (a webhook)
+        self.assertEqual(contract.amount_refunded, 0.0, "not refunded yet")
+        wizard = self.env["booking.refund.wizard"].with_user(self.user_staff).create({"contract_id": contract.id})
+        self.assertEqual((wizard.refundable, wizard.amount), (25.0, 25.0))
+        wizard.amount = 40.0
+        with self.assertRaisesRegex(ValidationError, "At most"), self.cr.savepoint():
+            wizard.action_refund()
+        self.assertEqual(deposit.child_transaction_ids, pending, "nothing half-written")
+        with freeze_time(NOW):
+            appointment.action_cancel(reason="Provider ill", cancelled_by="merchant")
+        refunds = deposit.child_transaction_ids - pending
+        self.assertEqual((refunds.amount, refunds.state), (-25.0, "done"))
+        self.assertIn("Refund of $&nbsp;25.00", " ".join(str(m.body) for m in appointment.message_ids),
+                      "the chatter says what was refunded")
+        pending._set_done()
+        pending._post_process()
+        self.assertEqual((contract.amount_refunded, contract.amount_net), (40.0, 0.0))
+        self.assertEqual(sum(contract.invoice_ids.filtered(lambda m: m.move_type == "out_refund")
+                             .mapped("amount_total")), 40.0, "a credit note per refund")
+        self.assertInvoicesMatch(contract)
+
+    def test_a_duplicate_the_provider_cannot_refund_goes_to_staff_like_any_refund(self):
+        with freeze_time(NOW):
+            appointment = self._book_deposit()
+            self._pay(appointment)
+            self.demo_provider.support_refund = "none"
+            second = self._pay(appointment, amount=40.0)
+        contract = appointment.contract_id
+        self.assertFalse(second.child_transaction_ids)
+        self.assertEqual(contract.amount_refunded, 0.0, "nothing went back yet")
+        bodies = " ".join(str(m.body) for m in appointment.message_ids)
+        self.assertIn("it is refunded in full", bodies, "the customer is told")
+        self.assertIn("cannot refund this automatically", bodies)
+        self.assertIn(second.reference, bodies, "staff read what to refund by hand")
+        activity = appointment.activity_ids.filtered(lambda a: a.summary == "Refund by hand")
+        self.assertIn("a second deposit was paid", str(activity.note))
+        self.assertIn(second.reference, str(activity.note))
+
 
 @tagged("post_install", "-at_install")
 class TestMoneySummary(PaymentCase):

@@ -68,7 +68,6 @@ class TestReceptionistSms(ReceptionistSmsCase):
         conversation = self.conversation(STRANGER)
         self.assertEqual(conversation.appointment_id, appointment)
         self.assertTrue(conversation.is_booked)
-        self.assertEqual(conversation.booked_rate, 100.0)
         self.assertEqual(len(conversation.turn_ids), 8)
         self.assertEqual(conversation.turn_ids[0].body, "Hi, I'd like a haircut tomorrow morning")
         self.assertIn(appointment.name, replies[3])

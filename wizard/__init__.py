@@ -1,7 +1,17 @@
 from . import account_payment_register
 from . import booking_appointment_reason_wizard
 from . import booking_assistant
+from . import booking_assistant_day_sheet
 from . import booking_assistant_slot
 from . import booking_counter_payment
 from . import booking_refund_wizard
 from . import booking_series_wizard
+from . import booking_setup_step
+
+# isort: split
+from . import booking_setup_hours
+from . import booking_setup_payment
+from . import booking_setup_policy
+from . import booking_setup_publish
+from . import booking_setup_services
+from . import booking_setup_team

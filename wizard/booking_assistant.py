@@ -172,9 +172,8 @@ class BookingAssistant(models.TransientModel):
             "address": self.env["booking.appointment"]._clean_address(self.service_id, self.address),
         }
         if self.waitlist_id:
-            return self.waitlist_id.action_book(
-                start=start, provider=provider, by_staff=True, extra_vals={"channel": vals["channel"]}
-            )
+            extra_vals = {"channel": vals["channel"], **({"address": vals["address"]} if vals["address"] else {})}
+            return self.waitlist_id.action_book(start=start, provider=provider, by_staff=True, extra_vals=extra_vals)
         if self.dependant_ids:
             return self._book_dependants(vals)
         return self.env["booking.appointment"].create(vals)

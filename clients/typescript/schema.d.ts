@@ -403,6 +403,8 @@ export interface components {
             time_to?: string | null;
             customer?: components["schemas"]["Customer"];
             note?: string | null;
+            /** @description Where the job takes place: required for services at the customer's address (the service's location is customer); an offered time is booked there. */
+            address?: string | null;
         };
         /** @description Ask for a one-time code: by e-mail when one is given, else by SMS to the phone (E.164 or local to the page). When several customers share the detail given, the answer asks for the other one. */
         SessionRequest: {

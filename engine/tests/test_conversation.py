@@ -124,21 +124,21 @@ def receptionist(desk):
 
 
 def test_happy_path_by_sms(desk, receptionist):
-    """Scenario 1: "Need lawn mowed" -> details -> three times -> "Thursday 2pm works" -> pencilled in."""
+    """Scenario 1: "Need lawn mowed" -> address first -> name -> three times -> "Thursday 2pm works" -> pencilled in."""
     state = new_state(phone="+61400123456")  # the SMS sender's number
     turns = talk(
         receptionist,
         [
             "Hi, I need my lawn mowed this week",
-            "John Smith",
             "123 Smith St, Brisbane",
+            "John Smith",
             "Just standard lawn mowing",
             "Thursday 2pm works",
         ],
         state,
     )
-    assert "What's your name?" in turns[0].reply
-    assert "address" in turns[1].reply
+    assert turns[0].reply == "I can help with Lawn mowing. What's the address of the job?"  # the seed's first question
+    assert "What name should I put the booking under?" in turns[1].reply
     assert "Anything the team should know" in turns[2].reply
     offers = turns[3].reply
     assert "Thursday 2:00 PM" in offers and "Friday 10:30 AM" in offers and "Saturday 9:00 AM" in offers
@@ -192,20 +192,130 @@ def test_merchant_not_answering_nudge_then_expiry(receptionist):
     assert request_follow_up(since, since + timedelta(hours=4), 2, 4, nudged=True) == "expire"
     assert request_follow_up(since, since + timedelta(days=9), 0, 0) is None
     booked = {**new_state(phone="+61400123456"), "status": BOOKED, "reference": "BK/0001"}
-    state, text = receptionist.request_update(booked, "expired")
+    state, text = receptionist.booking_update(booked, "expired")
     assert text == "Sorry, we couldn't confirm your booking. Please call +61 7 3000 0000 to schedule."
     assert state["status"] == "closed"
-    state, text = receptionist.request_update(booked, "approved")
+    state, text = receptionist.booking_update(booked, "approved")
     assert "confirmed your booking BK/0001" in text and state["status"] == BOOKED
 
 
 def test_a_declined_request_reopens_the_conversation(desk, receptionist):
     state = {**new_state(phone="+61400123456"), "name": "Ann", "address": "1 Oak Rd", "notes": ""}
     booked = talk(receptionist, ["lawn mowing", "1"], state)[-1].state
-    state, text = receptionist.request_update(booked, "declined")
+    state, text = receptionist.booking_update(booked, "declined")
     assert "a day that suits you" in text and state["step"] == "day" and state["status"] == "open"
     again = receptionist.reply(state, "Saturday")
     assert "1. Saturday 9:00 AM" in again.reply
+
+
+@pytest.mark.parametrize(
+    ("event", "status", "said"),
+    [
+        ("cancelled", "open", "Sorry, Green Lawns had to cancel your booking BK/0001. Reply here with a day"),
+        ("cancelled_by_customer", "open", ""),
+        ("hold_expired", "open", "The time I held for you (BK/0001) was released"),
+        ("finished", "closed", ""),
+    ],
+)
+def test_the_conversation_follows_its_booking(desk, receptionist, event, status, said):
+    """A booking that will not take place is no longer "all set": the customer talks to the receptionist again."""
+    state = {**new_state(phone="+61400123456"), "name": "Ann", "address": "1 Oak Rd", "notes": ""}
+    booked = talk(receptionist, ["lawn mowing", "1"], state)[-1].state
+    state, text = receptionist.booking_update(booked, event)
+    assert state["status"] == status and not state["reference"] and not state["link"]
+    assert text.startswith(said) if said else text == ""
+    if status == "open":
+        hello = receptionist.reply(state, "Hello?")
+        assert "all set" not in hello.reply and "Which day would suit you?" in hello.reply and hello.understood
+        again = receptionist.reply(state, "Need to reschedule, can we do another day?")
+        assert "all set" not in again.reply and "Which day would suit you?" in again.reply
+        assert receptionist.reply(again.state, "Saturday").reply.startswith("I have these times available:\n1. Sat")
+
+
+def test_news_of_a_booking_while_booking_another_keeps_the_booking_under_way(desk, receptionist):
+    state = {**new_state(phone="+61400123456"), "name": "Ann", "address": "1 Oak Rd", "notes": ""}
+    booked = talk(receptionist, ["lawn mowing", "1"], state)[-1].state
+    choosing = receptionist.reply(booked, "and a hedge trimming too").state
+    assert choosing["status"] == "open" and choosing["service_id"] == 2
+    state, text = receptionist.booking_update(choosing, "declined", reference="BK/0001")
+    assert state == choosing
+    assert text == "Sorry, your booking BK/0001 with Green Lawns will not take place."
+
+
+def test_news_of_a_booking_a_person_took_over_keeps_the_person():
+    desk = FakeDesk()
+    receptionist = Receptionist(desk)
+    state = {**new_state(phone="+61400123456"), "name": "Ann", "address": "1 Oak Rd", "notes": ""}
+    booked = talk(receptionist, ["lawn mowing", "1", "can I talk to someone?"], state)[-1].state
+    state, text = receptionist.booking_update(booked, "declined")
+    assert state["status"] == HANDED_OFF and "The team will get back to you" in text
+
+
+# --- free text about the booking (the seed: "Need to reschedule? Reply to this SMS") ---
+
+
+def test_asking_to_move_or_cancel_the_booking_made_here():
+    """Not "You're all set": where to do it (the booking's link), or a person when there is none."""
+    desk = FakeDesk()
+    receptionist = Receptionist(desk)
+    state = {**new_state(phone="+61400123456"), "name": "Ann", "address": "1 Oak Rd", "notes": ""}
+    booked = talk(receptionist, ["lawn mowing", "1"], state)[-1].state
+    booked["link"] = "https://salon.example/p/s/booking/1?access_token=x"
+    for text in ("Need to reschedule, can we do another day?", "I have to cancel my booking", "can I move it?"):
+        turn = receptionist.reply(booked, text)
+        assert turn.reply == "You can move or cancel BK/0001 here: https://salon.example/p/s/booking/1?access_token=x"
+    turn = receptionist.reply({**booked, "link": None}, "please cancel it")
+    assert turn.event == "handed_off" and desk.hand_offs[-1][0] == "asked"
+
+
+def test_cancel_before_anything_is_booked_stops_there(desk, receptionist):
+    state = {**new_state(phone="+61400123456"), "name": "Ann", "address": "1 Oak Rd", "notes": ""}
+    offered = receptionist.reply(state, "lawn mowing")
+    turn = receptionist.reply(offered.state, "actually cancel that")
+    assert "nothing is booked" in turn.reply and not desk.bookings
+    assert turn.state["status"] == "open" and turn.state["service_id"] is None and turn.state["name"] == "Ann"
+
+
+# --- naming one of the times offered ---
+
+
+TODAY = NOW.date()  # a Tuesday
+
+
+@pytest.mark.parametrize(
+    ("text", "booked"),
+    [
+        ("Thursday 2pm works", at(THU, 14)),
+        ("thursday at 2 works", at(THU, 14)),
+        ("Tuesday 2pm works", at(TODAY, 14)),  # said on a Tuesday: today's 2 PM, not next week's
+        ("Saturday 9 works", at(SAT, 9)),
+        ("the Saturday one please", at(SAT, 9)),
+        ("sat 9am", at(SAT, 9)),
+    ],
+)
+def test_a_reply_naming_an_offered_time_books_it(text, booked):
+    free = [at(TODAY, 14), at(THU, 14), at(SAT, 9)]
+    desk = FakeDesk(free=free)
+    receptionist = Receptionist(desk)
+    state = {**new_state(phone="+61400123456"), "name": "Ann", "address": "1 Oak Rd", "notes": ""}
+    offered = receptionist.reply(state, "lawn mowing")
+    assert offered.state["offers"] == [start.isoformat() for start in free]
+    turn = receptionist.reply(offered.state, text)
+    assert turn.event == "booked", turn.reply
+    assert desk.bookings[0]["start"] == booked
+
+
+@pytest.mark.parametrize(
+    "text", ["2pm works", "something in the morning?", "Thursday 9am", "can we do Friday?", "next Thursday 2pm"]
+)
+def test_a_reply_that_names_no_single_offer_asks_again(text):
+    """Two offers at 2 PM; a part of the day alone; a time not offered: new offers, nothing booked."""
+    desk = FakeDesk(free=[at(TODAY, 14), at(THU, 14), at(SAT, 9)])
+    receptionist = Receptionist(desk)
+    state = {**new_state(phone="+61400123456"), "name": "Ann", "address": "1 Oak Rd", "notes": ""}
+    offered = receptionist.reply(state, "lawn mowing")
+    turn = receptionist.reply(offered.state, text)
+    assert turn.event is None and not desk.bookings and turn.state["step"] in ("times", "day", "waitlist")
 
 
 # --- the edges ---
@@ -246,7 +356,7 @@ def test_live_operator_joins(desk, receptionist):
 def test_ambiguous_service_asks_which(desk, receptionist):
     turns = talk(receptionist, ["I need some trimming", "2"], new_state(phone="+61400123456"))
     assert "Did you mean: 1. Hedge trimming 2. Tree trimming?" in turns[0].reply
-    assert turns[1].state["service_id"] == 4 and "What's your name?" in turns[1].reply
+    assert turns[1].state["service_id"] == 4 and "What's the address of the job?" in turns[1].reply
 
 
 def test_ambiguous_service_answered_by_name(receptionist):
@@ -321,11 +431,13 @@ def test_too_many_bookings_is_said_without_bothering_anyone(desk, receptionist):
 
 def test_contact_from_the_live_chat(receptionist):
     turns = talk(
-        receptionist, ["hedge trimming", "Zoë O'Neil", "not sure", "you can mail me at Zoe@Example.com"], new_state()
+        receptionist,
+        ["hedge trimming", "2 Elm St, Ipswich", "Zoë O'Neil", "not sure", "you can mail me at Zoe@Example.com"],
+        new_state(),
     )
-    assert turns[1].state["name"] == "Zoë O'Neil" and "phone number or e-mail" in turns[1].reply
-    assert not turns[2].understood
-    assert turns[3].state["email"] == "zoe@example.com" and "address" in turns[3].reply
+    assert turns[2].state["name"] == "Zoë O'Neil" and "phone number or e-mail" in turns[2].reply
+    assert not turns[3].understood
+    assert turns[4].state["email"] == "zoe@example.com" and "Anything the team should know" in turns[4].reply
 
 
 def test_a_second_booking_after_the_first(desk, receptionist):
@@ -371,6 +483,7 @@ def test_hostile_input_never_crashes(receptionist):
         ("next week in the afternoon", date(2026, 11, 9), date(2026, 11, 15), 720, 1020, None),
         ("the weekend", SAT, date(2026, 11, 8), 0, 1440, None),
         ("before 11 on Saturday", SAT, SAT, 0, 660, None),
+        ("can we do Friday?", FRI, FRI, 0, 1440, None),  # "we" is no Wednesday
     ],
 )
 def test_wishes(text, day_from, day_to, minute_from, minute_to, exact):
@@ -393,6 +506,12 @@ def test_wishes(text, day_from, day_to, minute_from, minute_to, exact):
         ("yes please", "yes", None),
         ("nope", "no", None),
         ("Hello!", "greeting", None),
+        ("Hello?", "greeting", None),
+        ("Need to reschedule, can we do another day?", "reschedule", None),
+        ("can I move my appointment to Friday", "reschedule", None),
+        ("I need to cancel", "cancel", None),
+        ("I want to cancel and get a refund", "beyond", None),
+        ("none of those, another day please", "none_of_those", None),
     ],
 )
 def test_intents(text, intent, pick):

@@ -9,10 +9,15 @@ and the provider's user), so that messages on them reach the right people.
 
 from odoo import SUPERUSER_ID, api
 
-from odoo.addons.self_serve_booking.const import UPCOMING_STATES
-from odoo.addons.self_serve_booking.models.booking_notification_rule import DEFAULT_RULES
-
-NEW_RULES = {("new_booking", "email"), ("new_booking", "inbox"), ("new_request", "inbox"), ("agenda", "email")}
+# the values of 18.0.4.0.0, written here (a migration never reads today's code):
+# (event, channel, hours before, sequence) of the new rules, as a new page then had them
+NEW_RULES = (
+    ("new_booking", "email", 0.0, 9),
+    ("new_booking", "inbox", 0.0, 10),
+    ("new_request", "inbox", 0.0, 12),
+    ("agenda", "email", 18.0, 16),
+)
+UPCOMING_STATES = ("pending_payment", "pending", "confirmed", "checked_in")
 
 
 def migrate(cr, version):
@@ -23,8 +28,16 @@ def migrate(cr, version):
     for page in env["booking.page"].with_context(active_test=False).search([]):
         existing = {(rule.event, rule.channel) for rule in Rule.search([("page_id", "=", page.id)])}
         Rule.create([
-            {"page_id": page.id, "event": event, "channel": channel, "offset_hours": offset, "sequence": index}
-            for index, (event, channel, offset) in enumerate(DEFAULT_RULES)
-            if (event, channel) in NEW_RULES - existing
+            {"page_id": page.id, "event": event, "channel": channel, "offset_hours": offset, "sequence": sequence}
+            for event, channel, offset, sequence in NEW_RULES
+            if (event, channel) not in existing
         ])
-    env["booking.appointment"].search([("state", "in", UPCOMING_STATES)])._subscribe_people()
+    # followers as 18.0.4.0.0 set them: the customer follows the customer's messages, staff (the page's
+    # responsible, the provider's user) the internal notes
+    comment, note = env.ref("mail.mt_comment"), env.ref("mail.mt_note")
+    for appointment in env["booking.appointment"].search([("state", "in", UPCOMING_STATES)]):
+        appointment.message_subscribe(partner_ids=appointment.partner_id.ids, subtype_ids=comment.ids)
+        staff = (appointment.page_id.responsible_user_id | appointment.provider_id.user_id).filtered(
+            lambda user: user.active and not user.share).partner_id
+        if staff:
+            appointment.message_subscribe(partner_ids=staff.ids, subtype_ids=note.ids)

@@ -7,9 +7,8 @@ nothing is sent before). Rules a page already has for it are left alone.
 
 from odoo import SUPERUSER_ID, api
 
-from odoo.addons.self_serve_booking.models.booking_notification_rule import DEFAULT_RULES
-
-NEW_RULES = {("rebook_reminder", "email")}
+# (event, channel, hours before, sequence) of the new rule, as a new page of 18.0.5.1.0 had it
+NEW_RULES = (("rebook_reminder", "email", 0.0, 7),)
 
 
 def migrate(cr, version):
@@ -20,7 +19,7 @@ def migrate(cr, version):
     for page in env["booking.page"].with_context(active_test=False).search([]):
         existing = {(rule.event, rule.channel) for rule in Rule.search([("page_id", "=", page.id)])}
         Rule.create([
-            {"page_id": page.id, "event": event, "channel": channel, "offset_hours": offset, "sequence": index}
-            for index, (event, channel, offset) in enumerate(DEFAULT_RULES)
-            if (event, channel) in NEW_RULES - existing
+            {"page_id": page.id, "event": event, "channel": channel, "offset_hours": offset, "sequence": sequence}
+            for event, channel, offset, sequence in NEW_RULES
+            if (event, channel) not in existing
         ])

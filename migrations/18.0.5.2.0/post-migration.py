@@ -6,9 +6,8 @@ every page that has no rule for it yet; existing rules stay as they are.
 
 from odoo import SUPERUSER_ID, api
 
-from odoo.addons.self_serve_booking.models.booking_notification_rule import DEFAULT_RULES
-
-NEW_EVENTS = {"review_request"}
+# (event, channel, hours before, sequence) of the new rule, as a new page of 18.0.5.2.0 had it
+NEW_RULES = (("review_request", "email", 0.0, 18),)
 
 
 def migrate(cr, version):
@@ -19,7 +18,7 @@ def migrate(cr, version):
     for page in env["booking.page"].with_context(active_test=False).search([]):
         existing = {rule.event for rule in Rule.search([("page_id", "=", page.id)])}
         Rule.create([
-            {"page_id": page.id, "event": event, "channel": channel, "offset_hours": offset, "sequence": index}
-            for index, (event, channel, offset) in enumerate(DEFAULT_RULES)
-            if event in NEW_EVENTS - existing
+            {"page_id": page.id, "event": event, "channel": channel, "offset_hours": offset, "sequence": sequence}
+            for event, channel, offset, sequence in NEW_RULES
+            if event not in existing
         ])
