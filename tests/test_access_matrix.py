@@ -233,6 +233,9 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
         cls.rate_limit = env["booking.rate.limit"].create({"key": "matrix", "hit_at": NOW})
         cls.serial_lock = env["booking.serial.lock"].create({"key": "matrix", "touched_at": NOW})
         bank = env["account.journal"].search([("type", "=", "bank"), ("company_id", "=", cls.company.id)], limit=1)
+        cls.scheduler_failure = env["booking.scheduler.failure"].create({
+            "job": "matrix", "res_model": "booking.appointment", "res_id": cls.appt.id, "page_id": cls.page.id,
+            "problem": "a test"}) if "booking.scheduler.failure" in env else None
         cls.statement_line = env["account.bank.statement.line"].create({
             "journal_id": bank.id, "amount": 10, "payment_ref": "matrix", "date": MONDAY}) if bank else None
         env.flush_all()
@@ -342,12 +345,23 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
                 "appointment_id": T.appt_done.id, "kind": "balance", "amount": 10}),
             ("booking.refund.wizard", "action_refund"): (None, (), {}, None, {
                 "contract_id": T.contract.id, "amount": 10, "reason": "x"}),
+            ("booking.assistant", "action_book_start"): (None, (), {}, T.at(12), {
+                "page_id": T.page.id, "service_id": T.service.id, "date": MONDAY, "partner_id": T.owner.id,
+                "provider_id": T.provider_b.id, "start": T.at(13)}),
+            ("booking.day.sheet", "get_day_sheet"): (T.page.browse(), (), {"page_id": T.page.id, "day": "2025-06-02"}),
             ("booking.series.wizard", "action_book"): (None, (), {}, None, {
                 "appointment_id": T.appt.id, "end_type": "count", "count": 2, "interval_weeks": 1}),
         }
+        if (model, method) not in cases and self.env[model]._transient and model in self._setup_wizards():
+            # a step of the guided setup, opened by the caller on the company's page
+            cases[(model, method)] = (None, (), {}, None, {"page_id": T.page.id})
         case = cases.get((model, method)) or (self.default_record(model),)
         record, args, kwargs, when, wizard = tuple(case) + (None, (), {}, None, None)[len(case):]
         return record, args, kwargs, when, wizard
+
+    def _setup_wizards(self):
+        return [name for name in self.env.registry if name.startswith("booking.setup.")
+                and not name.endswith(".line") and not self.env[name]._abstract]
 
     def default_record(self, model):
         return {
@@ -374,6 +388,7 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
             "account.payment": self.contract.transaction_ids.payment_id[:1],
             "account.bank.statement.line": self.statement_line or self.env["account.bank.statement.line"],
             "booking.idempotency.key": self.idempotency_key,
+            "booking.scheduler.failure": self.scheduler_failure,
             "booking.rate.limit": self.rate_limit,
             "booking.serial.lock": self.serial_lock,
             "rating.rating": self.rating,
@@ -436,13 +451,12 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
         report = []
         for model_name in sorted(self.env.registry):
             Model = self.env[model_name]
+            methods = addon_public_methods(Model)
             if Model._abstract:
-                # an abstract model has no records: only its @api.model methods could be called
-                if any(getattr(getattr(Model, m), "_api", None) == "model" for m in addon_public_methods(Model)):
-                    problems.append(f"{model_name}: an abstract model with public @api.model methods")
-                continue
+                # an abstract model has no records: only its @api.model methods can be called
+                methods = {m for m in methods if getattr(getattr(Model, m), "_api", None) == "model"}
             policy = matrix.METHODS.get(model_name, {})
-            for method in sorted(addon_public_methods(Model)):
+            for method in sorted(methods):
                 if method == "write":
                     continue  # the field matrix writes every field as every role
                 covered += 1
@@ -492,6 +506,12 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
     def field_record(self, model_name):
         """The record whose fields are written: the company's, the owner's; a wizard someone else opened."""
         Model = self.env[model_name]
+        if Model._transient and model_name.startswith("booking.setup."):
+            step = self.env[model_name.removesuffix(".line")].with_user(self.user_manager).create(
+                {"page_id": self.page.id})
+            if model_name.endswith(".line"):
+                return step[self._line_field(step, model_name)][:1] or Model.browse()
+            return step
         if Model._transient:
             for (model, _method), _case in self._wizard_cases().items():
                 if model == model_name:
@@ -502,6 +522,11 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
                     return Model.with_user(self.user_manager).create(values)
             return Model.browse()
         return self.default_record(model_name)
+
+    @staticmethod
+    def _line_field(step, line_model):
+        return next(name for name, field in step._fields.items()
+                    if field.type == "one2many" and field.comodel_name == line_model)
 
     def _wizard_cases(self):
         cases = {}
