@@ -447,7 +447,7 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
     def test_methods(self):
         """Each public method: refused for every role not on its allow-list, and the allowed ones still succeed."""
         started = elapsed()
-        problems, covered, unexercised = [], 0, []
+        problems, covered, unexercised, models_covered = [], 0, [], set()
         report = []
         for model_name in sorted(self.env.registry):
             Model = self.env[model_name]
@@ -460,6 +460,7 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
                 if method == "write":
                     continue  # the field matrix writes every field as every role
                 covered += 1
+                models_covered.add(model_name)
                 entry = policy.get(method)
                 if entry is None:
                     problems.append(f"{model_name}.{method}: not placed in access_matrix.METHODS")
@@ -492,8 +493,8 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
         stale = [f"{model}.{method}" for model, methods in matrix.METHODS.items() for method in methods
                  if model not in self.env or not callable(getattr(self.env[model], method, None))]
         problems += [f"{name}: on the allow-list but no such method" for name in stale]
-        _logger.info("access matrix: %d public methods x %d roles in %.1f s", covered, len(matrix.ROLES),
-                     elapsed() - started)
+        _logger.info("access matrix: %d public methods of %d models x %d roles in %.1f s", covered,
+                     len(models_covered), len(matrix.ROLES), elapsed() - started)
         if unexercised:
             _logger.info("access matrix: methods the superuser itself could not run on their record:\n%s",
                          "\n".join(unexercised))
@@ -622,6 +623,7 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
         started = elapsed()
         problems, report = [], []
         covered = unwritable = 0
+        models_covered = set()
         with freeze_time(NOW):
             for model_name in sorted(self.env.registry):
                 Model = self.env[model_name]
@@ -637,6 +639,7 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
                 for name in names:
                     field = Model._fields[name]
                     covered += 1
+                    models_covered.add(model_name)
                     entry = policy.get(name, matrix.Refused(NOT_PLACED))
                     before = self.stored_value(record, field)
                     value = next((candidate for candidate in self.candidate_values(record, field)
@@ -665,8 +668,8 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
         stale = [f"{model}.{name}" for model, names in matrix.FIELDS.items() for name in names
                  if model not in self.env or name not in addon_fields(self.env[model])]
         problems += [f"{name}: on the allow-list but no longer a field of the addon" for name in stale]
-        _logger.info("access matrix: %d fields x %d roles (%d that not even the superuser can change) in %.1f s",
-                     covered, len(matrix.ROLES), unwritable, elapsed() - started)
+        _logger.info("access matrix: %d fields of %d models x %d roles (%d that not even the superuser can change) "
+                     "in %.1f s", covered, len(models_covered), len(matrix.ROLES), unwritable, elapsed() - started)
         _logger.debug("access matrix fields:\n%s", "\n".join(report))
         if problems:
             self.fail(f"{len(problems)} problems:\n" + "\n".join(problems))
