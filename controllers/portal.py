@@ -432,7 +432,7 @@ class BookingPortal(payment_portal.PaymentPortal):
                 raise ValidationError(request.env._("The payment form sent an invalid %(field)s.", field=name))
 
     @http.route(f"/my/bookings/<{ID}:appointment_id>/transaction/<string:kind>", type="json", auth="public")
-    def portal_booking_transaction(self, appointment_id, kind, access_token, **kwargs):
+    def portal_booking_transaction(self, appointment_id, kind, access_token=None, **kwargs):
         """Create the transaction paying ``kind`` of a booking and return its processing values.
 
         The appointment row is locked first (NOWAIT), as website_sale does, so

@@ -94,6 +94,9 @@ class BookingAppointment(models.Model):
         return result
 
     def write(self, vals):
+        if "contract_id" in vals and not self.env.su:
+            # the money of another booking (or company) is never linked by hand: the bill creates it
+            raise AccessError(self.env._("The payments of a booking cannot be replaced."))
         result = super().write(vals)
         if "service_id" in vals:
             self._sync_service_line()

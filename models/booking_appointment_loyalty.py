@@ -30,6 +30,12 @@ class BookingAppointment(models.Model):
 
     loyalty_points_earned = fields.Float(readonly=True, copy=False, help="Points this visit earned.")
 
+    def write(self, vals):
+        if "loyalty_points_earned" in vals and not self.env.su:
+            # written by the earning itself (sudo): by hand it would keep a visit from earning, or fake one
+            raise UserError(self.env._("Loyalty points are earned by completing the visit, not written."))
+        return super().write(vals)
+
     # === HOOKS === #
 
     def _on_state_changed(self, old_state):

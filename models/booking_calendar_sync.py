@@ -88,6 +88,7 @@ class BookingCalendarSync(models.AbstractModel):
 
     def action_retry_calendar_sync(self):
         """Staff: try a failed calendar update again."""
+        self.check_access("write")  # staff of the record's company: customers read their bookings, no more
         self.filtered(lambda r: r.calendar_sync_state == "failed").sudo().write({
             "calendar_sync_state": "pending", "calendar_sync_attempts": 0,
             "calendar_sync_next_at": fields.Datetime.now()})

@@ -77,9 +77,9 @@ class BookingWaitlist(models.Model):
 
     # === OFFER === #
     offer_start = fields.Datetime(readonly=True, copy=False)
-    offer_provider_id = fields.Many2one("booking.provider", readonly=True, copy=False)
+    offer_provider_id = fields.Many2one("booking.provider", readonly=True, copy=False, check_company=True)
     offer_expires_at = fields.Datetime(string="Offer Deadline", readonly=True, copy=False)
-    appointment_id = fields.Many2one("booking.appointment", readonly=True, copy=False)
+    appointment_id = fields.Many2one("booking.appointment", readonly=True, copy=False, check_company=True)
 
     # === CONSTRAINTS === #
 

@@ -1,3 +1,4 @@
+from . import test_access_matrix
 from . import test_automation
 from . import test_automation_concurrency
 from . import test_availability
