@@ -68,10 +68,6 @@ class Private(Refused):
     """An ORM hook Odoo's dispatch refuses by itself (``@api.private`` in the MRO)."""
 
 
-# Known holes of issue 22 fixed on the `trust` branch: the test fails on their
-# line until that branch is merged (then delete this note from the entry).
-FIXED_BY_TRUST = "EXPECTED REFUSED, FIXED BY TRUST: "
-
 # Reasons shared by several entries
 ACTION = ("builds a window action from the ids it is given and reads no field of the record: nothing of the "
           "record leaks, nothing is written; the model it opens checks the caller's rights")
@@ -113,9 +109,9 @@ METHODS = {
         "action_charge_saved_card": Reads(OWNER_AND_STAFF, OWN_ACTION),
         "action_view_contract": Reads(OWNER_AND_STAFF, OWN_ACTION),
         "action_retry_calendar_sync": Allow(STAFF, STAFF_RUN + " (checks write access first: customers read only)"),
-        "action_send_receipt_by_email": Allow(STAFF, FIXED_BY_TRUST + "the desk resends a receipt; the portal "
+        "action_send_receipt_by_email": Allow(STAFF, "the desk resends a receipt; the portal "
                                                   "owner must not queue messages at will"),
-        "action_send_receipt_by_sms": Allow(STAFF, FIXED_BY_TRUST + "the desk resends a receipt; the portal "
+        "action_send_receipt_by_sms": Allow(STAFF, "the desk resends a receipt; the portal "
                                                 "owner must not queue paid SMS at will"),
         "message_post": Allow(STAFF, "staff write in their company's booking's chatter; customers post "
                                      "through the portal's chatter route, which checks the link"),
@@ -124,7 +120,7 @@ METHODS = {
     },
     "booking.appointment.line": {
         # tried with a loyalty card and 100,000 points (issue 22's critical #4): the reward flow alone writes those
-        "create": Refused(FIXED_BY_TRUST + "any Booking user mints points through a line's loyalty fields"),
+        "create": Refused("any Booking user mints points through a line's loyalty fields"),
         "unlink": Allow(STAFF, "staff remove an add-on or discount from their company's bill (never the service "
                                "line)"),
     },
@@ -233,7 +229,7 @@ METHODS = {
         "create": Refused("cards are saved by the payment flow (as sudo, for the signed-in or verified payer)"),
     },
     "rating.rating": {
-        "create": Refused(FIXED_BY_TRUST + "a review of a booking is made through the customer's signed link only"),
+        "create": Refused("a review of a booking is made through the customer's signed link only"),
         "unlink": Refused("reviews of bookings are hidden, not deleted (administrators aside)"),
         "action_booking_publish": Allow(STAFF, "Booking staff of the review's company publish it"),
         "action_booking_unpublish": Allow(STAFF, "Booking staff of the review's company hide it"),
@@ -245,7 +241,7 @@ METHODS = {
     "res.partner": {
         "create": Refused("Odoo's contacts are created by users with Contact Creation rights (none of these "
                           "roles); tried with a customer's e-mail and phone"),
-        "action_booking_mark_verified": Allow(STAFF, FIXED_BY_TRUST + "any signed-in user marks any contact "
+        "action_booking_mark_verified": Allow(STAFF, "any signed-in user marks any contact "
                                                      "verified today; staff of a company that knows the customer "
                                                      "only"),
         "action_booking_merge_same_as": Reads(STAFF, "a visitor's contact belongs to the page's company: opens "
@@ -271,12 +267,12 @@ WAITLIST_EDIT = "staff edit their company's waitlist entry"
 STATE = "a booking changes state through its transitions only (their rules and hooks)"
 CONTRACT = "the bill creates the contract; linking another booking's (or company's) money is refused"
 LOYALTY_EARNED = "points are earned by completing the visit (written as sudo), never by hand"
-LOYALTY_LINE = FIXED_BY_TRUST + "any Booking user mints points through a line"
+LOYALTY_LINE = "any Booking user mints points through a line"
 PET_VISITS = "a pet's visits are named by its bookings, never from the pet (it wrote into another company's booking)"
 SESSION = "a session is a proof of identity: only the sign-in code flow writes it (staff read sessions)"
 MONEY = "money is written by the payment flow only (managers read contracts)"
 OUTBOX = "the outbox is written by the code only (managers retry)"
-REVIEW = FIXED_BY_TRUST + "reviews are written through the customer's signed link; staff reply, publish or hide"
+REVIEW = "reviews are written through the customer's signed link; staff reply, publish or hide"
 
 FIELDS = {
     "booking.setup.hours": {
