@@ -105,6 +105,8 @@ METHODS = {
         "action_open_cancel_wizard": Reads(ANYONE, ACTION),
         "action_open_decline_wizard": Reads(ANYONE, ACTION),
         "action_open_checkout": Reads(OWNER_AND_STAFF, OWN_ACTION),
+        "action_open_checkout_dialog": Reads(OWNER_AND_STAFF, OWN_ACTION),
+        "action_take_no_show_fee": Reads(OWNER_AND_STAFF, OWN_ACTION + " (the desk's payment dialog for the fee)"),
         "action_register_payment": Reads(OWNER_AND_STAFF, OWN_ACTION),
         "action_charge_saved_card": Reads(OWNER_AND_STAFF, OWN_ACTION),
         "action_view_contract": Reads(OWNER_AND_STAFF, OWN_ACTION),
@@ -136,6 +138,10 @@ METHODS = {
         "action_open_booking": Reads(STAFF, "opens the conversation's booking"),
     },
     "booking.counter.payment": {"action_confirm": Allow(STAFF, STAFF_RUN + ": payment taken at the desk")},
+    "booking.checkout": {"action_confirm": Allow(STAFF, STAFF_RUN + ": the desk's checkout (bill, tip, payment, "
+                                                         "receipt) of their company's booking")},
+    "booking.time.off": {"action_confirm": Allow(STAFF, STAFF_RUN + ": time off blocked on their company's "
+                                                         "provider, its bookings moved or cancelled by their rules")},
     "booking.customer.session": {
         "action_revoke": Refused("the API's sign-out revokes its own session as sudo; nobody revokes one by RPC "
                                  "(sessions are read-only for staff)"),
@@ -153,7 +159,8 @@ METHODS = {
                                   "create right)"),
     },
     "booking.payment.contract": {
-        "action_refund_open": Reads(ANYONE, ACTION),
+        "action_refund_open": Reads(STAFF, "opens the refund dialog of a contract the caller reads (its title "
+                                           "names the booking)"),
         "action_view_invoices": Reads(ANYONE, ACTION),
         "action_view_transactions": Reads(STAFF, "lists the contract's transactions (reads its own ids)"),
     },
@@ -435,6 +442,29 @@ FIELDS = {
         "min_notice_hours": Allow(MANAGER, MANAGER_SETUP),
         "refund_percent": Allow(MANAGER, MANAGER_SETUP),
     },
+    "booking.checkout": {
+        "addon_product_ids": Allow(ANY_STAFF, WIZARD),
+        "appointment_id": Allow(ANY_STAFF, WIZARD),
+        "discount": Allow(ANY_STAFF, WIZARD),
+        "pay_with": Allow(ANY_STAFF, WIZARD),
+        "receipt": Allow(ANY_STAFF, WIZARD),
+        "tip_amount": Allow(ANY_STAFF, WIZARD),
+        "tip_choice": Allow(ANY_STAFF, WIZARD),
+    },
+    "booking.time.off": {
+        "date_from": Allow(ANY_STAFF, WIZARD),
+        "date_to": Allow(ANY_STAFF, WIZARD),
+        "name": Allow(ANY_STAFF, WIZARD),
+        "provider_id": Allow(ANY_STAFF, WIZARD),
+    },
+    "booking.time.off.conflict": {
+        "allowed_provider_ids": Allow(ANY_STAFF, WIZARD),
+        "appointment_id": Allow(ANY_STAFF, WIZARD),
+        "decision": Allow(ANY_STAFF, WIZARD),
+        "new_provider_id": Allow(ANY_STAFF, WIZARD),
+        "new_start": Allow(ANY_STAFF, WIZARD),
+        "wizard_id": Allow(ANY_STAFF, WIZARD),
+    },
     "booking.counter.payment": {
         "amount": Allow(ANY_STAFF, WIZARD),
         "appointment_id": Allow(ANY_STAFF, WIZARD),
@@ -538,6 +568,7 @@ FIELDS = {
         "service_id": Allow(STAFF, STAFF_EDIT),
         "source": Allow(STAFF, STAFF_SYSTEM),
         "until_date": Allow(STAFF, STAFF_SYSTEM),
+        "lapse_told_until": Allow(STAFF, STAFF_SYSTEM),
     },
     "booking.series.wizard": {
         "appointment_id": Allow(ANY_STAFF, WIZARD),
@@ -549,6 +580,7 @@ FIELDS = {
     "booking.service": {
         "active": Allow(MANAGER, MANAGER_SETUP),
         "allow_series": Allow(MANAGER, MANAGER_SETUP),
+        "price_per_dependant": Allow(MANAGER, MANAGER_SETUP),
         "buffer_after_minutes": Allow(MANAGER, MANAGER_SETUP),
         "buffer_before_minutes": Allow(MANAGER, MANAGER_SETUP),
         "color": Allow(MANAGER, MANAGER_SETUP),
@@ -705,6 +737,12 @@ ROUTES = {
     "/my/bookings/<booking_id:appointment_id>/repeat/book": Route(
         "user", ("POST",), True, "http", False,
         "the signed-in owner repeats their booking"),
+    "/my/series/<booking_id:series_id>": Route(
+        "public", None, True, "http", False,
+        "the series' signed-in customer or its own signed link; anyone else (one visit's link too) goes to /my"),
+    "/my/series/<booking_id:series_id>/transaction": Route(
+        "public", None, True, "json", False,
+        "the series' payment: its signed-in customer or its own signed link, else 'The access token is invalid.'"),
     "/my/bookings/<booking_id:appointment_id>/reschedule": Route(
         "public", ("GET", "POST"), True, "http", False,
         "owner or access token; POST with the CSRF token"),

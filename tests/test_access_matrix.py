@@ -341,6 +341,11 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
                 "provider_id": T.provider_b.id}),
             ("booking.assistant.slot", "action_book"): (None, (), {}, None, {
                 "wizard_id": None, "start": T.at(16), "stop": T.at(17), "provider_id": T.provider_b.id}),
+            ("booking.checkout", "action_confirm"): (None, (), {}, None, {
+                "appointment_id": T.appt_in.id, "pay_with": "cash", "receipt": "print"}),
+            ("booking.time.off", "action_confirm"): (None, (), {}, None, {
+                "provider_id": T.provider_b.id, "name": "Matrix", "date_from": T.at(12, day=MONDAY + timedelta(days=1)),
+                "date_to": T.at(13, day=MONDAY + timedelta(days=1))}),
             ("booking.counter.payment", "action_confirm"): (None, (), {}, None, {
                 "appointment_id": T.appt_done.id, "kind": "balance", "amount": 10}),
             ("booking.refund.wizard", "action_refund"): (None, (), {}, None, {
@@ -513,6 +518,10 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
             if model_name.endswith(".line"):
                 return step[self._line_field(step, model_name)][:1] or Model.browse()
             return step
+        if model_name == "booking.time.off.conflict":  # a line of the time-off dialog over a booking
+            return self.env["booking.time.off"].with_user(self.user_manager).create({
+                "provider_id": self.appt.provider_id.id, "name": "Matrix", "date_from": self.appt.start,
+                "date_to": self.appt.stop}).conflict_ids[:1]
         if Model._transient:
             for (model, _method), _case in self._wizard_cases().items():
                 if model == model_name:
