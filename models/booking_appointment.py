@@ -1,5 +1,4 @@
 import logging
-from collections import defaultdict
 from datetime import timedelta
 from urllib.parse import quote as url_quote
 
@@ -432,7 +431,6 @@ class BookingAppointment(models.Model):
                 appointments = super().create(vals_list)
         except psycopg2.errors.ExclusionViolation as error:
             raise self._exclusion_error(error) from None
-        appointments._notify_availability()
         appointments._on_created()
         for appointment in appointments.filtered(lambda a: a.state not in HISTORY_STATES):
             appointment._on_state_changed(False)
@@ -486,7 +484,6 @@ class BookingAppointment(models.Model):
         before = {a.id: (a.start, a.provider_id) for a in self} if moving else {}
         if not self._get_slot_fields() & vals.keys():
             return super().write(vals)
-        days_before = {(a.page_id, a._local_day()) for a in self}
         # before the UPDATE: constraints run inside super().write() and may flush it
         self._lock_schedules([
             (vals.get("provider_id") or a.provider_id.id,
@@ -501,7 +498,6 @@ class BookingAppointment(models.Model):
                 self._check_no_overlap()
         except psycopg2.errors.ExclusionViolation as error:
             raise self._exclusion_error(error) from None
-        self._notify_availability(extra_days=days_before)
         for appointment in self.filtered(lambda a: a.id in before):
             old_start, old_provider = before[appointment.id]
             if (old_start, old_provider) != (appointment.start, appointment.provider_id):
@@ -812,29 +808,11 @@ class BookingAppointment(models.Model):
             state=self._state_label(),
         )
 
-    # === AVAILABILITY NEWS === #
-
-    def _notify_availability(self, extra_days=()):
-        """Tell open booking pages which local days just changed availability.
-
-        Sent on the page's public bus channel when the transaction commits
-        (Odoo's bus is transactional), so widgets refresh those days without a
-        reload. The payload is public information: a page id and dates.
-        """
-        days_per_page = defaultdict(set)
-        for page, day in {(a.page_id, a._local_day()) for a in self} | set(extra_days):
-            if page and day:
-                days_per_page[page].add(day.isoformat())
-        for page, days in days_per_page.items():
-            self.env["bus.bus"]._sendone(
-                page._bus_channel(), "self_serve_booking/availability", {"page_id": page.id, "dates": sorted(days)}
-            )
+    # === HELPERS === #
 
     def _local_day(self):
         self.ensure_one()
         return self._local_start().date() if self.start and self.page_id else False
-
-    # === HELPERS === #
 
     def _state_label(self):
         self.ensure_one()

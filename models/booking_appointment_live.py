@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, models
 from odoo.tools import html2plaintext
 
@@ -15,15 +17,25 @@ LIVE_STATE_EVENTS = {
 
 
 class BookingAppointment(models.Model):
-    """Live status over Odoo's bus for API customers: their bookings' changes and messages, as they happen."""
+    """Live news over Odoo's bus: open booking pages learn which days changed; API customers, their bookings'
+    changes and messages, as they happen."""
 
     _inherit = "booking.appointment"
 
     # === HOOKS === #
 
+    def _on_created(self):
+        result = super()._on_created()
+        self._notify_availability()
+        return result
+
     def write(self, vals):
         before = self._live_snapshot(vals)
+        # the days a move or a change of state frees, as well as those it takes
+        days_before = {(a.page_id, a._local_day()) for a in self} if self._get_slot_fields() & vals.keys() else None
         result = super().write(vals)
+        if days_before is not None:
+            self._notify_availability(extra_days=days_before)
         self._live_notify_changes(before)
         return result
 
@@ -34,6 +46,24 @@ class BookingAppointment(models.Model):
                 and not message.subtype_id.internal and message.subtype_id and not message.is_internal:
             self._live_send_message(message)
         return message
+
+    # === AVAILABILITY NEWS (bus, for open booking pages) === #
+
+    def _notify_availability(self, extra_days=()):
+        """Tell open booking pages which local days just changed availability.
+
+        Sent on the page's public bus channel when the transaction commits
+        (Odoo's bus is transactional), so widgets refresh those days without a
+        reload. The payload is public information: a page id and dates.
+        """
+        days_per_page = defaultdict(set)
+        for page, day in {(a.page_id, a._local_day()) for a in self} | set(extra_days):
+            if page and day:
+                days_per_page[page].add(day.isoformat())
+        for page, days in days_per_page.items():
+            self.env["bus.bus"]._sendone(
+                page._bus_channel(), "self_serve_booking/availability", {"page_id": page.id, "dates": sorted(days)}
+            )
 
     # === LIVE STATUS (bus, for API customers) === #
 
