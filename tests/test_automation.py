@@ -61,6 +61,40 @@ class TestReminders(NotificationCase):
         self.assertEqual(self.run_reminders(appointment.start - timedelta(hours=2)), 1)
         self.assertEqual(self.outbox(appointment, "reminder").channel, "sms")
 
+    def test_a_booking_no_reminder_reaches_in_time_gets_its_check_in_link_with_the_confirmation(self):
+        self.page.min_notice_hours = 1
+        start = datetime(2025, 6, 3, 8, 0)  # Tuesday 10:00 Paris; check-in opens an hour before
+        cases = [
+            # (booked at, the customer's phone, the link with the confirmation)
+            (NOW, "+33 6 12 34 56 78", False),  # both reminders to come: they bring it
+            (start - timedelta(hours=3), "+33 6 12 34 56 78", False),  # the 2 h SMS brings it
+            (start - timedelta(minutes=90), "+33 6 12 34 56 78", True),  # on the day: no reminder left
+            (start - timedelta(hours=5), False, True),  # no phone: the 2 h SMS cannot reach them
+        ]
+        for booked_at, phone, with_link in cases:
+            with self.subTest(booked_at=booked_at, phone=phone):
+                self.customer.phone = phone
+                with freeze_time(booked_at):
+                    appointment = self.book_online(10, day=TUESDAY)
+                    self.dispatch()
+                [mail] = self.sent_messages(appointment, "Confirmed")
+                self.assertEqual(appointment._check_in_url() in str(mail.body), with_link)
+                self.assertEqual(appointment._check_in_qr_url() in str(mail.body), with_link)
+                if with_link and phone:
+                    self.assertEqual(self.run_reminders(start - timedelta(minutes=30)), 0, "no reminder follows")
+                appointment.action_cancel()
+                self.dispatch()
+
+    def test_the_confirmation_sms_carries_the_check_in_link_when_no_reminder_will(self):
+        self.rule("confirmed").channel = "email_sms"
+        self.page.min_notice_hours = 1
+        start = datetime(2025, 6, 3, 8, 0)
+        with freeze_time(start - timedelta(minutes=90)):
+            appointment = self.book_online(10, day=TUESDAY)
+            self.dispatch()
+        [sms] = self.sent_sms(self.customer)
+        self.assertIn(appointment._check_in_url(), sms.body)
+
     def test_a_moved_booking_is_reminded_of_its_new_time(self):
         with freeze_time(NOW):
             appointment = self.book_online(10, day=TUESDAY)
