@@ -9,9 +9,9 @@
  * fold, with nothing on the screen telling that anything happened.
  */
 export function revealBelowHeader(el) {
+    // the header's whole height, visible or not: a website's header may slide back in on scrolling
     const header = document.querySelector("header#top");
-    const headerBottom = header ? Math.max(0, Math.min(header.getBoundingClientRect().bottom, header.offsetHeight)) : 0;
-    const top = headerBottom + 8;
+    const top = (header ? header.offsetHeight : 0) + 8;
     const rect = el.getBoundingClientRect();
     if (rect.top >= top && rect.bottom <= window.innerHeight) {
         return;
