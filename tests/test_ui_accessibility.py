@@ -63,6 +63,9 @@ class TestAccessibility(TourDataMixin, PaymentHttpCommon):
         """
         customer = cls.customer_user.partner_id
         customer.phone = "+32 470 11 22 33"
+        # the page's contact details, links of the public page
+        cls.page.partner_id.write({"street": "Rue du Bain 12", "city": "Brussels", "phone": "+32 2 555 01 42",
+                                   "email": "hello@tour-spa.example.com"})
         cls.page.max_advance_days = 60
         cls.service.allow_series = True
         deposit = {"deposit_type": "percent", "deposit_value": 40}
