@@ -1,6 +1,6 @@
 {
     "name": "Self-Serve Booking",
-    "version": "18.0.5.2.0",
+    "version": "18.0.6.0.0",
     "summary": "Appointments customers book, pay and manage themselves: public page, live availability, "
     "deposits, waitlist, portal, merchant calendar",
     "category": "Services/Booking",
@@ -54,6 +54,7 @@
         "data/booking_review_data.xml",
         "data/booking_follow_up_data.xml",
         "wizard/booking_assistant_views.xml",
+        "wizard/booking_time_off_views.xml",
         "views/booking_day_sheet_views.xml",
         "wizard/booking_setup_views.xml",
         "views/res_partner_views.xml",

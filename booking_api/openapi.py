@@ -150,6 +150,9 @@ def _series_paths():
         "401": _error_response("A bearer token was sent that does not hold.", "unauthorized"),
         "403": _error_response("This page takes bookings from signed-in customers only.", "login_required"),
         "404": _error_response("Unknown or unpublished page.", "not_found"),
+        "411": _error_response("No Content-Length header.", "length_required"),
+        "413": _error_response("Body larger than 16 KB.", "payload_too_large"),
+        "415": _error_response("The body must be application/json.", "unsupported_media_type"),
         "429": _error_response("Too many requests from this address.", "rate_limited"),
     }
     return {
@@ -171,12 +174,15 @@ def _series_paths():
                 "summary": "Book a series: every occurrence, or none",
                 "description": "When an occurrence cannot be had nothing is booked: 409 `series_unavailable` "
                 "with `occurrences` (the plan); send again with `replacements`. Each booking has its own "
-                "deposit, confirmation and cancellation policy.",
+                "deposit, confirmation and cancellation policy. Bookings with a deposit are held "
+                "(`pending_payment`) until `series.payment.due_by`: `series.payment.url` pays all their "
+                "deposits in one payment; unpaid, they are released and the customer is told.",
                 "security": OPTIONAL_BEARER,
                 "parameters": [SLUG_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
                 "requestBody": body,
                 "responses": {
-                    "201": _json("SeriesResponse", "Booked, every occurrence"),
+                    "201": _json("SeriesResponse", "Booked, every occurrence (those with a deposit held until it "
+                                 "is paid: see `series.payment`)"),
                     **refusals,
                     "409": _error_response("Some occurrences are not free (`series_unavailable`, see "
                                            "`occurrences`); nothing was booked.", "series_unavailable"),

@@ -86,6 +86,11 @@ SCHEMAS = {
                         "description": "HH:MM, local time, after time_from; 24:00 is the end of the day."},
             "customer": ref("Customer"),
             "note": {"type": ["string", "null"], "maxLength": 2000},
+            "address": {
+                "type": ["string", "null"], "maxLength": 300,
+                "description": "Where the job takes place: required for services at the customer's address "
+                "(the service's location is customer); an offered time is booked there.",
+            },
         },
     },
     "SessionRequest": {
@@ -632,8 +637,31 @@ SERIES_SCHEMAS = {
         "properties": {
             "series": {
                 "type": "object", "required": ["id", "bookings"],
-                "properties": {"id": {"type": "integer"},
-                               "bookings": {"type": "array", "items": ref("Booking")}},
+                "properties": {
+                    "id": {"type": "integer"},
+                    "bookings": {"type": "array", "items": ref("Booking")},
+                    "payment": {
+                        "type": ["object", "null"],
+                        "description": "The deposits of the series due now, paid all at once on the series' page "
+                        "(`url`); null when nothing is due. The bookings named are held (`pending_payment`), not "
+                        "booked, until their deposit is paid; unpaid by `due_by`, they are released (`expired`) "
+                        "and the customer is told. Each booking's own `payment_url` pays that booking alone.",
+                        "required": ["amount", "currency", "due_by", "booking_ids", "url"],
+                        "properties": {
+                            "amount": {"type": "number", "description": "The sum of the deposits due."},
+                            "currency": {"type": "string"},
+                            "due_by": {"type": "string", "format": "date-time",
+                                       "description": "When the first of these holds expires."},
+                            "booking_ids": {
+                                "type": "array", "items": {"type": "integer"},
+                                "description": "The bookings whose deposit this payment pays, each recorded on its "
+                                "own booking (refunds and invoices stay per booking)."},
+                            "url": {"type": "string", "description": "The series' page with its signed link: it "
+                                    "grants paying these deposits and seeing the series' visits, nothing else of the "
+                                    "customer."},
+                        },
+                    },
+                },
             },
         },
     },

@@ -49,6 +49,12 @@ NAIVE_DATETIME_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{
 # NUL, other C0 and C1 control characters and lone surrogates: no text of a
 # customer holds them, PostgreSQL refuses NUL and UTF-8 cannot encode surrogates.
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# Unicode's bidirectional controls (property Bidi_Control): they reorder what a reader sees ("U+202E"
+# shows "gnp.exe" as "exe.png"), in a name on staff's calendar as in a receipt. No name or note needs them.
+BIDI_RE = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# A decimal number typed by a person, in ASCII digits only: float() reads every script's digits ("١٠" is
+# 10.0), "nan", "inf" and exponents, none of which a form means.
+DECIMAL_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 IDEMPOTENCY_KEY_RE = re.compile(r"[\x21-\x7e]{16,255}")  # fullmatch: a UUID is 36
 
 
@@ -268,10 +274,18 @@ def pattern_matches(pattern, value):
 
 
 def text_error(value):
-    """Why a string from outside cannot be stored (control characters), or None."""
-    if CONTROL_RE.search(value):
+    """Why a string from outside cannot be stored (control or bidirectional characters), or None."""
+    if CONTROL_RE.search(value) or BIDI_RE.search(value):
         return _("must not contain control characters")
     return None
+
+
+def parse_decimal(value):
+    """A decimal number a person typed ("12", "12.50", " 3 "), in ASCII digits: a float, or None."""
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    return float(value) if DECIMAL_RE.fullmatch(value) else None
 
 
 def validate(value, schema, path=""):

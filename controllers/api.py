@@ -462,7 +462,9 @@ class BookingApiController(BookingApiBase):
                 save_session=False)
     @api_endpoint(("GET",))
     def openapi(self):
-        return json_response(openapi.build_document(request.httprequest.host_url.rstrip("/")))
+        # the site's own address, never the request's Host or X-Forwarded-Host (anyone can forge them)
+        base_url = request.env["website"].sudo().get_current_website().get_base_url()
+        return json_response(openapi.build_document(base_url.rstrip("/")))
 
     @http.route(f"{API}/pages/<string:slug>", type="http", auth="public", csrf=False, cors="*", readonly=True,
                 save_session=False)
@@ -506,6 +508,7 @@ class BookingApiController(BookingApiBase):
         entry = request.env["booking.waitlist"]._join(
             page, service, provider, validator.parse_date(body["date"]), time_from=time_from, time_to=time_to,
             customer=body.get("customer"), note=body.get("note"), source=source, partner=partner,
+            address=body.get("address"),
         )
         return json_response({"waitlist": {"id": entry.id, "reference": entry.name, "state": entry.state}},
                              status=201)
@@ -566,7 +569,8 @@ class BookingApiController(BookingApiBase):
         # per address and client (nobody locks a customer out from elsewhere), and per address
         # within an hour (nobody floods a customer's inbox), for the merchant as a whole
         company = page.company_id.id
-        self._limit(f"code:{company}:{identity}:{request.httprequest.remote_addr}", 3, 10)
+        network = request.env["booking.rate.limit"].sudo()._client_network(request.httprequest.remote_addr)
+        self._limit(f"code:{company}:{identity}:{network}", 3, 10)
         self._limit(f"code:{company}:{identity}", 10, 60)
         request.env["booking.customer.session"].sudo()._request_code(page, **values)
         return json_response({"status": "code_sent", "expires_in": 600}, status=202)
@@ -580,7 +584,8 @@ class BookingApiController(BookingApiBase):
         values, identity = self._identity(page, body)
         company = page.company_id.id  # a token holds for the merchant: so do the limits
         self._limit(f"verify:{company}:{identity}", 5, 10)
-        self._limit(f"verify-ip:{company}:{request.httprequest.remote_addr}", 20, 10)
+        network = request.env["booking.rate.limit"].sudo()._client_network(request.httprequest.remote_addr)
+        self._limit(f"verify-ip:{company}:{network}", 20, 10)
         session = request.env["booking.customer.session"].sudo()._verify_code(page, body["code"], **values)
         if not session:
             raise ApiError(400, "invalid_code", request.env._("This code is wrong or has expired."))
@@ -688,11 +693,13 @@ class BookingApiController(BookingApiBase):
     # === SERIES === #
 
     def _series_args(self, page, body):
-        """The series the body asks for: service, provider, first start, rhythm, length, replacements."""
+        """The series the body asks for, parsed: the arguments of ``booking.series._plan_series``.
+
+        Service and provider as the page offers them; what may be a series,
+        the rhythm, the length and the replacements are the series' rules.
+        """
         service = page._get_bookable_service(body["service_id"])
         provider = page._get_bookable_provider(service, body.get("provider_id"))
-        if not service.allow_series:
-            raise BookingInputError({"service_id": request.env._("cannot be booked as a series")})
         replacements = {}
         for item in body.get("replacements") or []:
             if item["index"] in replacements:
@@ -703,6 +710,19 @@ class BookingApiController(BookingApiBase):
             "interval_weeks": body["interval_weeks"], "count": body.get("count"),
             "until": validator.parse_date(body["until"]) if body.get("until") else None,
             "replacements": replacements,
+        }
+
+    def _api_series_payment_payload(self, series):
+        """The series' deposits due now, paid in one payment at ``url``; None when nothing is due."""
+        due = series._get_deposit_due()
+        if not due["appointments"]:
+            return None
+        return {
+            "amount": due["amount"],
+            "currency": due["currency"].name,
+            "due_by": iso_utc(due["deadline"]),
+            "booking_ids": due["appointments"].ids,
+            "url": series._get_payment_url(),
         }
 
     def _api_occurrence_payload(self, service, entry):
@@ -725,15 +745,8 @@ class BookingApiController(BookingApiBase):
         self._rate_limit(page)  # up to 52 occurrences checked, with alternatives: counted like a booking
         body = self._validated_body("SeriesRequest")
         args = self._series_args(page, body)
-        Series = request.env["booking.series"]
-        starts = Series._occurrence_starts(page, args["first_start"], args["interval_weeks"], count=args["count"],
-                                           until=args["until"])
-        for index, start in args["replacements"].items():
-            if not 0 <= index < len(starts):
-                raise BookingInputError({"replacements": request.env._("names an occurrence the series does not have")})
-            starts[index] = start
-        plan = Series._plan(page, args["service"], args["provider"], starts, partner=self._proven_partner(page),
-                            customer=body.get("customer"))
+        plan = request.env["booking.series"]._plan_series(**args, partner=self._proven_partner(page),
+                                                          customer=body.get("customer"))
         return json_response({"occurrences": [self._api_occurrence_payload(args["service"], entry)
                                               for entry in plan]})
 
@@ -741,7 +754,13 @@ class BookingApiController(BookingApiBase):
                 save_session=False)
     @api_endpoint(("POST",), idempotent=True)
     def create_series(self, slug):
-        """Book every occurrence of a series, or none (409 ``series_unavailable`` with the plan)."""
+        """Book every occurrence of a series, or none (409 ``series_unavailable`` with the plan).
+
+        Occurrences with a deposit are held unpaid until ``payment.due_by``:
+        ``payment.url`` pays them all in one payment (each booking's
+        ``payment_url`` pays that one); unpaid, they are released and the
+        customer is told.
+        """
         page, body, _service, _provider, partner, source = self._customer_request(slug, "SeriesRequest")
         args = self._series_args(page, body)
         try:
@@ -753,7 +772,8 @@ class BookingApiController(BookingApiBase):
                 self._api_occurrence_payload(args["service"], entry) for entry in error.occurrences]) from None
         bookings = series.appointment_ids.sorted("start")
         return json_response({"series": {"id": series.id,
-                                         "bookings": [self._api_booking_payload(booking) for booking in bookings]}},
+                                         "bookings": [self._api_booking_payload(booking) for booking in bookings],
+                                         "payment": self._api_series_payment_payload(series)}},
                              status=201)
 
     @http.route(f"{API}/me/bookings/<{ID}:booking_id>/cancel-following", type="http", auth="public", csrf=False,

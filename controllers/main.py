@@ -184,12 +184,16 @@ class BookingPageController(BookingPortal):
         """
         result, appointment = request.env["booking.appointment"].sudo().browse(appointment_id)._check_in_by_link(
             signature, request.env.user, act=request.httprequest.method == "POST")
+        # the provider's own link (a job at the customer's place): same page, the provider's words
+        provider_link = bool(appointment) and appointment._provider_check_in_signature_ok(signature)
         response = request.render("self_serve_booking.booking_check_in_result", {
             "result": result,
             "appointment": appointment,
             "page": appointment.page_id,
-            "opens_at": appointment._check_in_opens_at() if appointment else False,
+            "opens_at": (appointment._provider_check_in_opens_at() if provider_link
+                         else appointment._check_in_opens_at()) if appointment else False,
             "staff": bool(appointment) and appointment._is_staff(request.env.user),
+            "provider_link": provider_link,
         })
         response.status_code = {"invalid": 403, "busy": 409}.get(result, 200)
         return response

@@ -13,6 +13,7 @@ from odoo.addons.payment.controllers import portal as payment_portal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 from ..booking_api.schemas import MAX_ID
+from ..booking_api.validator import parse_decimal
 from ..const import CHARGE_KINDS
 from ..const import MAX_AMOUNT
 from ..const import URL_ID as ID
@@ -71,9 +72,10 @@ class BookingPortal(payment_portal.PaymentPortal):
     def _booking_amount(self, value):
         """An amount typed or posted by a customer: a finite float, or None.
 
-        ``float()`` reads "nan", "inf" and "1e308" too; none of them is money.
+        ``float()`` reads "nan", "inf" and "1e308" too, and every script's
+        digits ("١٠" is 10.0); none of them is money a customer typed.
         """
-        amount = self._cast_as_float(value)
+        amount = value if isinstance(value, int | float) and not isinstance(value, bool) else parse_decimal(value)
         return amount if amount is not None and math.isfinite(amount) and abs(amount) < MAX_AMOUNT else None
 
     def _booking_paid_by_owner(self, appointment_sudo):
@@ -443,8 +445,32 @@ class BookingPortal(payment_portal.PaymentPortal):
                                  reason=tx.state_message or ""))
         return self._booking_redirect(appointment_sudo, message)
 
+    def _booking_check_payment_form(self, kwargs, owner):
+        """What the payment form sent to a transaction route, checked before any transaction exists.
+
+        A saved card only for its owner, signed in (a link grants a booking,
+        or a series' deposits, not the cards of the customer behind it; a
+        card a visitor saved through a booking's link is that booking's,
+        never the customer's); Odoo's whitelist of the form's keys; ids that
+        are ids.
+
+        :param owner: the visitor is the customer, signed in.
+        :raise ValidationError: the payment cannot be made this way.
+        """
+        if kwargs.get("flow") == "token" or kwargs.get("token_id"):
+            token_id = kwargs.get("token_id")
+            token = request.env["payment.token"].sudo().browse(
+                token_id if isinstance(token_id, int) and 0 < token_id <= MAX_ID else []).exists()
+            if not owner or not token or token.booking_only_appointment_id:
+                raise ValidationError(request.env._("Sign in to pay with a saved card."))
+        self._validate_transaction_kwargs(kwargs)
+        for name in ("provider_id", "payment_method_id", "token_id"):
+            value = kwargs.get(name)
+            if value is not None and not (isinstance(value, int) and 0 < value <= MAX_ID):
+                raise ValidationError(request.env._("The payment form sent an invalid %(field)s.", field=name))
+
     @http.route(f"/my/bookings/<{ID}:appointment_id>/transaction/<string:kind>", type="json", auth="public")
-    def portal_booking_transaction(self, appointment_id, kind, access_token, **kwargs):
+    def portal_booking_transaction(self, appointment_id, kind, access_token=None, **kwargs):
         """Create the transaction paying ``kind`` of a booking and return its processing values.
 
         The appointment row is locked first (NOWAIT), as website_sale does, so
@@ -458,21 +484,12 @@ class BookingPortal(payment_portal.PaymentPortal):
         contract = appointment_sudo.contract_id
         if kind not in CHARGE_KINDS or not contract:
             raise ValidationError(request.env._("There is nothing to pay for this booking."))
+        if kwargs.get("is_validation") not in (None, False):
+            # a card check moves no money (and the provider picks its amount and currency): it pays nothing
+            raise ValidationError(request.env._("A booking is paid, not checked: reload the page to pay."))
         amount = contract._get_payment_amount(kind, requested=self._booking_amount(kwargs.get("amount")))
         owner = self._booking_paid_by_owner(appointment_sudo)
-        if kwargs.get("flow") == "token" or kwargs.get("token_id"):
-            token_id = kwargs.get("token_id")
-            token = request.env["payment.token"].sudo().browse(
-                token_id if isinstance(token_id, int) and 0 < token_id <= MAX_ID else []).exists()
-            # a link grants the booking, not the cards of the customer behind it; a card
-            # a visitor saved through a booking's link is that booking's, never the customer's
-            if not owner or not token or token.booking_only_appointment_id:
-                raise ValidationError(request.env._("Sign in to pay with a saved card."))
-        self._validate_transaction_kwargs(kwargs)
-        for name in ("provider_id", "payment_method_id", "token_id"):
-            value = kwargs.get(name)
-            if value is not None and not (isinstance(value, int) and 0 < value <= MAX_ID):
-                raise ValidationError(request.env._("The payment form sent an invalid %(field)s.", field=name))
+        self._booking_check_payment_form(kwargs, owner)
         kwargs.update({
             "amount": amount,
             "partner_id": (appointment_sudo.partner_id if request.env.user._is_public()

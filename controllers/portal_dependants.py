@@ -8,6 +8,7 @@ from odoo.http import request
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
+from ..booking_api.validator import parse_decimal
 from ..const import URL_ID as ID
 from ..models.booking_dependant import DEPENDANT_KINDS
 from ..tools import text_error
@@ -80,13 +81,13 @@ class BookingDependantPortal(CustomerPortal):
         weight = (form.get("weight") or "").strip().replace(",", ".")
         values["weight"] = 0.0
         if weight:
-            try:
-                values["weight"] = float(weight)
-            except ValueError:
+            number = parse_decimal(weight)  # ASCII digits only: "٥" is no weight a form means
+            if number is None:
                 errors["weight"] = request.env._("is not a number")
+            elif not 0 <= number <= 5000:
+                errors["weight"] = request.env._("must lie between 0 and 5,000 kg")
             else:
-                if not 0 <= values["weight"] <= 5000:
-                    errors["weight"] = request.env._("must lie between 0 and 5,000 kg")
+                values["weight"] = number
         if values["kind"] != "pet":
             values.update(species=False, breed=False, weight=0.0)
         return values, errors

@@ -1,17 +1,23 @@
 import logging
+import re
 
+from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import Forbidden
 
 from odoo import http
 from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
 
+from ..booking_api.validator import CONTROL_RE
 from ..const import SLUG_MAX_LENGTH
 from ..const import SLUG_RE
 
 _logger = logging.getLogger(__name__)
 
 MAX_PARAMS = 64  # Twilio sends about 20 fields; more is not Twilio
+# Line breaks are text in a message's body; any other control character (NUL first) is no SMS
+BODY_FIELDS = {"Body"}
+LINE_BREAK_RE = re.compile(r"[\t\n\r]")
 
 
 class BookingTwilioController(http.Controller):
@@ -39,7 +45,23 @@ class BookingTwilioController(http.Controller):
         if not RequestValidator(page.twilio_auth_token).validate(request.httprequest.url, params.to_dict(), signature):
             _logger.info("Twilio webhook of %s: bad signature from %s", slug, request.httprequest.remote_addr)
             raise Forbidden()
+        self._check_twilio_text(params)
         return page
+
+    def _check_twilio_text(self, params):
+        """A 400 for a field holding a control character, before anything is stored.
+
+        A signature proves who sent the request, not that its text can be
+        stored: PostgreSQL refuses NUL, and no phone number, message id or
+        status holds a control character. A message's body may hold line
+        breaks and tabs, nothing else of the kind. Twilio does not retry a
+        4xx; it shows it in the account's error log.
+        """
+        for key, values in params.lists():
+            texts = [(key, False)] + [(value, key in BODY_FIELDS) for value in values]
+            if any(CONTROL_RE.search(text) or (not breaks and LINE_BREAK_RE.search(text)) for text, breaks in texts):
+                _logger.info("Twilio webhook: control character in %r refused", key[:40])
+                raise BadRequest("control characters")
 
     @http.route("/booking/twilio/<string:slug>/sms", type="http", auth="public", methods=["POST"], csrf=False,
                 save_session=False)

@@ -45,15 +45,19 @@ from . import booking_notification
 from . import booking_notification_rule
 from . import booking_page
 from . import booking_payment_contract
+from . import booking_payment_contract_check
 from . import booking_payment_contract_receipt
 from . import booking_payment_contract_refund
+from . import booking_payment_contract_series
 from . import booking_provider
 from . import booking_rate_limit
 from . import booking_scheduler
+from . import booking_scheduler_failure
 from . import booking_serial_lock
 from . import booking_series
 from . import booking_service
 from . import booking_sms
+from . import booking_sms_opt_out
 from . import booking_waitlist
 from . import chatbot_script
 from . import chatbot_script_step
@@ -62,8 +66,11 @@ from . import ir_websocket
 from . import payment_provider
 from . import payment_token
 from . import payment_transaction
+from . import payment_transaction_series
 from . import rating_rating
 from . import res_partner
+from . import res_users
+from . import resource_calendar_leaves
 
 # isort: split
 # The guided setup: a layer over the page and Odoo's onboarding.

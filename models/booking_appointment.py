@@ -9,7 +9,7 @@ from markupsafe import Markup
 from markupsafe import escape
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
@@ -467,6 +467,9 @@ class BookingAppointment(models.Model):
             )
 
     def write(self, vals):
+        if "state" in vals and not self.env.su:
+            # every move is a transition (its rules and hooks): the caller's right is checked there
+            raise AccessError(self.env._("A booking changes state through its actions, not by a direct write."))
         moving = MOVING_FIELDS & vals.keys()
         if moving:
             frozen = self.filtered(lambda a: a.state not in MOVABLE_STATES)
@@ -689,7 +692,9 @@ class BookingAppointment(models.Model):
         self._before_state_change(new_state)
         for appointment in self:
             old_state, old_label = appointment.state, appointment._state_label()
-            appointment.write(dict(vals or {}, state=new_state, **appointment._state_entry_values(new_state, vals)))
+            appointment.check_access("write")  # the caller may change this very booking; the state is ours to write
+            appointment.sudo().write(
+                dict(vals or {}, state=new_state, **appointment._state_entry_values(new_state, vals)))
             # online, the public user acts for the customer: name the customer
             actor = appointment.partner_id.name if self.env.user._is_public() else self.env.user.name
             body = escape(
@@ -873,6 +878,7 @@ class BookingAppointment(models.Model):
     def _open_reason_wizard(self, action):
         return {
             "type": "ir.actions.act_window",
+            "name": self.env._("Decline the request") if action == "decline" else self.env._("Cancel the booking"),
             "res_model": "booking.appointment.reason.wizard",
             "view_mode": "form",
             "target": "new",

@@ -5,6 +5,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 
 from ..tools import clean_text
+from ..tools import safe_consteq
 from .booking_availability import to_epoch
 
 
@@ -108,6 +109,23 @@ class BookingAppointment(models.Model):
         else:
             appointment.action_decline(reason=clean_text(self.env, reason, "reason", 500) or None)
         return appointment
+
+    def _approval_sms_code(self):
+        """The six digits staff reply with the reference to answer this request by SMS.
+
+        A text's sender number can be forged; the code cannot: it is derived
+        (HMAC, the database secret) from the request's secret, so it comes
+        only in the request's SMS to staff, dies when the request is answered
+        (a new request has a new secret), and is never stored.
+        """
+        self.ensure_one()
+        signature = self._link_signature("approval-sms", self.sudo().approval_nonce or "")
+        return f"{int(signature[:12], 16) % 10**6:06d}"
+
+    def _check_approval_sms_code(self, code):
+        """Whether ``code`` (anything a text held) is this request's SMS code."""
+        self.ensure_one()
+        return bool(self.sudo().approval_nonce) and safe_consteq(self._approval_sms_code(), code)
 
     def _answer_by_sms(self, action):
         """Approve or decline from the merchant's SMS reply (YES / NO), as the replying user."""

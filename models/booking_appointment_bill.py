@@ -1,10 +1,12 @@
 from markupsafe import escape
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_amount
 
 from ..exceptions import SlotUnavailableError
+
+RECEIPT_RESEND_MINUTES = 5  # the desk sends a booking's receipt again at most this often, per channel
 
 
 class BookingAppointment(models.Model):
@@ -92,6 +94,9 @@ class BookingAppointment(models.Model):
         return result
 
     def write(self, vals):
+        if "contract_id" in vals and not self.env.su:
+            # the money of another booking (or company) is never linked by hand: the bill creates it
+            raise AccessError(self.env._("The payments of a booking cannot be replaced."))
         result = super().write(vals)
         if "service_id" in vals:
             self._sync_service_line()
@@ -132,7 +137,7 @@ class BookingAppointment(models.Model):
         The price is the service's price list price at that moment; staff may
         then correct it on the line (a longer cut, a goodwill price).
         """
-        Line = self.env["booking.appointment.line"].sudo().with_context(booking_bill_sync=True)
+        Line = self.env["booking.appointment.line"].sudo()  # the bill's own sync: it may touch a locked bill
         for appointment in self:
             service = appointment.service_id
             line = appointment._get_service_line()
@@ -141,7 +146,7 @@ class BookingAppointment(models.Model):
                 continue
             values = {"product_id": product.id, "name": service.name, "price_unit": service.price}
             if line:
-                line.with_context(booking_bill_sync=True).write(values)
+                line.sudo().write(values)
             else:
                 Line.create({**values, "appointment_id": appointment.id, "line_type": "service", "sequence": 0})
 
@@ -151,8 +156,8 @@ class BookingAppointment(models.Model):
         A bill that becomes payable gets its contract; the deposit already
         paid stays, the balance is recomputed from the new total.
         """
-        if self.env.context.get("booking_bill_migration"):
-            return  # the bills of existing bookings are rebuilt as they were (migration 18.0.3.0.0)
+        if self.env.su and self.env.context.get("booking_bill_migration"):
+            return  # the bills of existing bookings are rebuilt as they were (migration 18.0.3.0.0, superuser)
         self._create_contracts()
         for appointment in self.filtered("contract_id"):
             contract = appointment.contract_id.sudo()
@@ -251,6 +256,19 @@ class BookingAppointment(models.Model):
         self.action_complete(charge_card=True)
         return self.action_open_checkout()
 
+    def action_open_checkout_dialog(self):
+        """The desk's checkout in one dialog (``booking.checkout``): add-ons, discount, tip, payment, receipt."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Checkout %(ref)s", ref=self.name),
+            "res_model": "booking.checkout",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_appointment_id": self.id},
+        }
+
     def action_open_checkout(self):
         """The desk's checkout screen: what was done, paid and due, and the buttons to settle it."""
         self.ensure_one()
@@ -282,6 +300,26 @@ class BookingAppointment(models.Model):
     def action_charge_saved_card(self):
         return self.action_register_payment(pay_with="card")
 
+    # === THE NO-SHOW FEE AT THE DESK === #
+
+    no_show_fee_due = fields.Monetary(
+        string="No-show Fee Due", compute="_compute_no_show_fee_due",
+        help="The policy's no-show fee not paid yet (no card on file, or the card was refused): the desk takes "
+             "it with Take No-show Fee.")
+
+    def _compute_no_show_fee_due(self):
+        for appointment in self:
+            contract = appointment.contract_id.sudo()
+            appointment.no_show_fee_due = contract._get_amount_due("no_show_fee") \
+                if contract and appointment.state == "no_show" else 0.0
+
+    def action_take_no_show_fee(self):
+        """The payment dialog for the no-show fee, at the counter (the card on file was tried when marked)."""
+        self.ensure_one()
+        if not self.no_show_fee_due:
+            raise UserError(self.env._("%(ref)s has no no-show fee to pay.", ref=self.name))
+        return self.action_register_payment()
+
     def action_view_contract(self):
         self.ensure_one()
         return {
@@ -300,8 +338,16 @@ class BookingAppointment(models.Model):
         return f"{self.get_base_url()}{self.get_portal_url()}"
 
     def _send_receipt(self, channel):
-        """Send the receipt now, by ``email`` (with the PDF) or ``sms`` (a link to the receipt page)."""
+        """Send the receipt now, by ``email`` (with the PDF) or ``sms`` (a link to the receipt page).
+
+        The desk's button: the merchant's staff only (a customer can read
+        their booking, hence call this through call_kw, and each SMS is paid
+        for), and at most once per ``RECEIPT_RESEND_MINUTES`` per booking and
+        channel, whoever asks.
+        """
         self.ensure_one()
+        if not self.env.su and not self._is_staff(self.env.user):
+            raise AccessError(self.env._("Only the merchant's staff send a receipt again."))
         if self.state not in ("done", "no_show"):
             raise UserError(self.env._("The receipt exists once the appointment is checked out."))
         partner = self.partner_id
@@ -309,6 +355,11 @@ class BookingAppointment(models.Model):
             raise UserError(self.env._("%(customer)s has no e-mail address.", customer=partner.name))
         if channel == "sms" and not (partner.mobile or partner.phone):
             raise UserError(self.env._("%(customer)s has no phone number.", customer=partner.name))
+        allowed, retry_after = self.env["booking.rate.limit"].sudo()._hit(
+            f"receipt-resend:{self.id}:{channel}", 1, RECEIPT_RESEND_MINUTES)
+        if not allowed:
+            raise UserError(self.env._("The receipt was just sent: try again in %(minutes)s minute(s).",
+                                       minutes=max(1, round(retry_after / 60))))
         key = f"receipt:booking.appointment:{self.id}:desk:{channel}:{fields.Datetime.now().isoformat()}"
         self.env["booking.notification"].sudo()._enqueue(self.page_id, "receipt", key, self, channel=channel)
         self._message_log(body=escape(self.env._("Receipt sent by %(channel)s.",

@@ -48,6 +48,10 @@ class BookingAppointment(models.Model):
         description = Markup("<p>%s</p>") % self.name
         if self.note:
             description += Markup("<p>%s</p>") % self.note
+        if self._is_checked_in_by_provider():
+            # at the customer's place there is no desk: the provider checks the customer in from here
+            label = self.env._("Arrived: check %(customer)s in", customer=self.partner_id.name)
+            description += Markup('<p><a href="%s">%s</a></p>') % (self._provider_check_in_url(), label)
         return {
             "name": name,
             "start": self.start,

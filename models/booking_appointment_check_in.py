@@ -13,7 +13,12 @@ class BookingAppointment(models.Model):
 
     _inherit = "booking.appointment"
 
-    check_in_method = fields.Selection(selection_add=[("qr", "QR code"), ("portal", "Customer portal")])
+    check_in_method = fields.Selection(selection_add=[
+        ("qr", "QR code"), ("portal", "Customer portal"), ("provider", "By the provider on arrival")])
+    checked_in_by_provider = fields.Boolean(
+        compute="_compute_checked_in_by_provider",
+        help="The provider checks the customer in on arrival (a job at the customer's place): the customer has no "
+             "desk to check in at.")
 
     # === TIMING === #
     check_in_due = fields.Boolean(
@@ -31,6 +36,24 @@ class BookingAppointment(models.Model):
             appointment.has_started = started
             appointment.check_in_due = bool(
                 appointment.start and appointment._check_in_opens_at() <= now < appointment.stop)
+
+    @api.depends("service_id")
+    def _compute_checked_in_by_provider(self):
+        for appointment in self:
+            appointment.checked_in_by_provider = bool(appointment.service_id) \
+                and appointment._is_checked_in_by_provider()
+
+    def _is_checked_in_by_provider(self):
+        """Whether the provider checks the customer in on arrival rather than the customer (layers say when)."""
+        self.ensure_one()
+        return False
+
+    def action_check_in(self, method="staff"):
+        """The provider's own "Arrived" on a job at the customer's place is a check-in by the provider."""
+        if method == "staff" and all(appointment._is_checked_in_by_provider()
+                                     and appointment.provider_id.user_id == self.env.user for appointment in self):
+            method = "provider"
+        return super().action_check_in(method=method)
 
     # === CHECK-IN BY QR CODE === #
 
@@ -74,11 +97,11 @@ class BookingAppointment(models.Model):
         or on the day by a customer without a phone, would get no check-in
         link at all. So the confirmation carries it when no reminder that can
         reach the customer goes out between the confirmation and the opening
-        of check-in.
+        of check-in (never for a job the provider checks in on arrival).
         """
         self.ensure_one()
-        if self.state != "confirmed" or not self.start:
-            return False
+        if self.state != "confirmed" or not self.start or self._is_checked_in_by_provider():
+            return False  # at the customer's place the provider checks them in: no link of theirs
         confirmed = self.confirmed_at or self.create_date or fields.Datetime.now()
         opens = self._check_in_opens_at()
         partner = self.partner_id
@@ -93,18 +116,47 @@ class BookingAppointment(models.Model):
                 return False
         return True
 
+    # === CHECK-IN BY THE PROVIDER ON ARRIVAL === #
+    # The provider's own link (in their agenda and their calendar): it grants
+    # this booking's check-in to whoever delivers it, signed for the booking,
+    # its provider and its customer, so a move to another provider or another
+    # customer voids it. It opens from when the provider's time for the job
+    # begins (the drive and the buffer) and, like the customer's, acts only
+    # through the page's button.
+
+    def _provider_check_in_signature(self):
+        self.ensure_one()
+        return self._link_signature("provider_check_in", self.provider_id.id, self.partner_id.id)
+
+    def _provider_check_in_signature_ok(self, signature):
+        self.ensure_one()
+        return self._link_signature_ok("provider_check_in", signature, self.provider_id.id, self.partner_id.id)
+
+    def _provider_check_in_url(self):
+        self.ensure_one()
+        return f"{self.get_base_url()}/booking/check-in/{self.id}/{self._provider_check_in_signature()}"
+
+    def _provider_check_in_opens_at(self):
+        self.ensure_one()
+        return min(self.busy_start or self.start, self.start) - timedelta(minutes=self.page_id.check_in_opens_minutes)
+
     def _check_in_by_link(self, signature, user, act=True):
         """Check in from the QR code's link: ``(result code, appointment)``.
 
         Result codes: ``checked_in``, ``ready`` (it would, with ``act`` False),
         ``already`` (idempotent), ``busy`` (another tap holds the booking),
-        ``too_early``, ``ended``, ``invalid_state`` and ``invalid`` (forged or
-        foreign link, or no such booking); only ``checked_in`` changes
-        anything. Staff signed in check the customer in whenever the booking
-        is confirmed.
+        ``too_early``, ``ended``, ``invalid_state``, ``by_provider`` (the
+        customer's link of a job the provider checks in on arrival) and
+        ``invalid`` (forged or foreign link, or no such booking); only
+        ``checked_in`` changes anything. Staff signed in check the customer in
+        whenever the booking is confirmed; the provider's link (see
+        ``_provider_check_in_url``) from when their time for the job begins.
         """
         appointment = self.sudo().exists()
-        if len(appointment) != 1 or not appointment._check_in_signature_ok(signature):
+        if len(appointment) != 1:
+            return "invalid", self.browse()
+        by_provider = appointment._provider_check_in_signature_ok(signature)
+        if not by_provider and not appointment._check_in_signature_ok(signature):
             return "invalid", self.browse()
         if act and not appointment._try_lock():
             return "busy", appointment
@@ -115,12 +167,15 @@ class BookingAppointment(models.Model):
         now = fields.Datetime.now()
         staff = appointment._is_staff(user)
         if not staff:
-            if now < appointment._check_in_opens_at():
+            if not by_provider and appointment._is_checked_in_by_provider():
+                return "by_provider", appointment
+            opens = appointment._provider_check_in_opens_at() if by_provider else appointment._check_in_opens_at()
+            if now < opens:
                 return "too_early", appointment
             if now >= appointment.stop:
                 return "ended", appointment
         if not act:
             return "ready", appointment
         appointment.with_user(user if staff else self.env.user).sudo().action_check_in(
-            method="staff" if staff else "qr")
+            method="staff" if staff else "provider" if by_provider else "qr")
         return "checked_in", appointment

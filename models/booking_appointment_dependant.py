@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..booking_api.schemas import MAX_DEPENDANTS
+from ..const import BILL_EDITABLE_STATES
 from ..exceptions import BookingInputError
 from ..exceptions import LoginRequiredError
 
@@ -81,6 +82,33 @@ class BookingAppointment(models.Model):
                 raise ValidationError(self.env._(
                     "One booking of %(service)s covers at most %(count)s: book the others separately.",
                     service=service.name, count=service._max_dependants()))
+
+    # === PRICE PER DEPENDANT === #
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "dependant_ids" in vals:
+            self.filtered("service_id.price_per_dependant")._sync_dependant_quantity()
+        return result
+
+    def _sync_service_line(self):
+        """The bill's service line, once per dependant when the service is priced per dependant."""
+        result = super()._sync_service_line()
+        self._sync_dependant_quantity()
+        return result
+
+    def _sync_dependant_quantity(self):
+        """A service priced per dependant bills its price once for each of them: the service line's quantity.
+
+        Only while the bill may change (never after checkout), and through the
+        bill's own write, so the payment contract follows.
+        """
+        for appointment in self.filtered(lambda a: a.state in BILL_EDITABLE_STATES):
+            line = appointment._get_service_line()
+            quantity = float(max(1, len(appointment.dependant_ids))) \
+                if appointment.service_id.price_per_dependant else 1.0
+            if line and line.quantity != quantity:
+                line.sudo().write({"quantity": quantity})
 
     # === HOOKS === #
 

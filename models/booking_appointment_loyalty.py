@@ -1,6 +1,10 @@
+import logging
+
 from odoo import fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_round
+
+_logger = logging.getLogger(__name__)
 
 
 class BookingAppointment(models.Model):
@@ -25,6 +29,12 @@ class BookingAppointment(models.Model):
     _inherit = "booking.appointment"
 
     loyalty_points_earned = fields.Float(readonly=True, copy=False, help="Points this visit earned.")
+
+    def write(self, vals):
+        if "loyalty_points_earned" in vals and not self.env.su:
+            # written by the earning itself (sudo): by hand it would keep a visit from earning, or fake one
+            raise UserError(self.env._("Loyalty points are earned by completing the visit, not written."))
+        return super().write(vals)
 
     # === HOOKS === #
 
@@ -312,10 +322,26 @@ class BookingAppointment(models.Model):
                                                  points=points, reward=reward.description))
         return lines
 
-    def _loyalty_give_back(self):
-        """A booking cancelled (or declined, expired) before the visit: the points it spent come back."""
-        for line in self.sudo().line_ids.filtered(lambda line: line.loyalty_card_id and line.loyalty_points_used):
+    def _loyalty_give_back(self, lines=None):
+        """A booking cancelled (or declined, expired) before the visit: the points it spent come back.
+
+        Also when staff remove the reward from the bill (``lines``: the
+        reward's lines being deleted). Only to the card they came from, when
+        it is still the customer's card of this page's programme in the
+        booking's company: a line naming another card (written by anything
+        but the reward flow) credits nothing.
+        """
+        lines = (lines if lines is not None else self.line_ids).sudo()
+        for line in lines.filtered(lambda line: line.loyalty_card_id and line.loyalty_points_used):
             card = line.loyalty_card_id
+            appointment = line.appointment_id
+            program = appointment.page_id.loyalty_program_id
+            foreign_company = program.company_id and program.company_id != appointment.company_id
+            if card.partner_id != appointment.partner_id or card.program_id != program or foreign_company \
+                    or line.loyalty_reward_id.program_id != program:
+                _logger.warning("Booking %s: line %s names card %s, not the customer's of the page's programme: "
+                                "no points given back", appointment.name, line.id, card.id)
+                continue
             card.points += line.loyalty_points_used
             line.appointment_id._loyalty_history(card, issued=line.loyalty_points_used)
-            line.with_context(booking_bill_sync=True).loyalty_points_used = 0.0
+            line.loyalty_points_used = 0.0  # sudo: the reward flow's own write

@@ -58,6 +58,10 @@ class BookingAppointment(models.Model):
             return self.address
         return super()._get_agenda_address()
 
+    def _is_checked_in_by_provider(self):
+        """At the customer's place there is no desk: the provider checks the customer in on arrival."""
+        return super()._is_checked_in_by_provider() or self.service_id.location == "customer"
+
     @api.model
     def _clean_address(self, service, address):
         """The customer's address for an on-site service, checked; nothing for a service at the business.

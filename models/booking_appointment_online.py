@@ -1,3 +1,5 @@
+import uuid
+
 from odoo import Command, api, models
 
 from ..const import ONLINE_SOURCES
@@ -60,6 +62,8 @@ class BookingAppointment(models.Model):
                     "state": Appointment._get_initial_state(page, service, source, prepay_full=prepay_full),
                     "prepay_full": prepay_full,
                     "customer_exclusive": not page.allow_overlapping_bookings,
+                    # the manage link of the answer, in the INSERT (portal.mixin would UPDATE the row for it)
+                    "access_token": str(uuid.uuid4()),
                     # the duration adds up per dependant (see _compute_service_snapshot)
                     "dependant_ids": [Command.set(dependants.ids)],
                 })

@@ -151,7 +151,8 @@ class BookingAvailability(models.AbstractModel):
         """
         Appointment = self.env["booking.appointment"]
         Appointment.flush_model(["provider_id", "busy_start", "busy_stop", "state", "hold_expires_at"])
-        self.env["payment.transaction"].flush_model(["state", "booking_payment_kind", "booking_contract_ids"])
+        self.env["payment.transaction"].flush_model(
+            ["state", "booking_payment_kind", "booking_contract_ids", "operation"])
         self.env["calendar.event"].flush_model(
             ["start", "stop", "allday", "start_date", "stop_date", "show_as", "active", "user_id", "res_model"])
         self.env["calendar.attendee"].flush_model(["event_id", "partner_id", "state"])
@@ -175,6 +176,7 @@ class BookingAvailability(models.AbstractModel):
                                      JOIN payment_transaction tx ON tx.id = rel.transaction_id
                                     WHERE rel.contract_id = a.contract_id
                                       AND tx.booking_payment_kind = 'deposit'
+                                      AND tx.operation != 'validation'
                                       AND tx.state IN %(in_flight)s))
               GROUP BY a.provider_id
                  UNION ALL

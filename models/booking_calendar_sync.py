@@ -1,12 +1,9 @@
-import logging
 from datetime import timedelta
 
 from markupsafe import escape
 
 from odoo import api, fields, models
 from odoo.tools import SQL
-
-_logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 
@@ -20,7 +17,7 @@ class BookingCalendarSync(models.AbstractModel):
     at once: a calendar, or its Google or Outlook synchronisation, must neither
     slow down nor roll back a booking. A failing update is tried again with a
     growing delay, and after ``MAX_ATTEMPTS`` staff see it in the chatter and
-    can retry it by hand.
+    get an activity (``booking.scheduler._for_each``), and can retry it by hand.
     """
 
     _name = "booking.calendar.sync"
@@ -91,6 +88,7 @@ class BookingCalendarSync(models.AbstractModel):
 
     def action_retry_calendar_sync(self):
         """Staff: try a failed calendar update again."""
+        self.check_access("write")  # staff of the record's company: customers read their bookings, no more
         self.filtered(lambda r: r.calendar_sync_state == "failed").sudo().write({
             "calendar_sync_state": "pending", "calendar_sync_attempts": 0,
             "calendar_sync_next_at": fields.Datetime.now()})
@@ -120,33 +118,37 @@ class BookingCalendarSync(models.AbstractModel):
             SQL.identifier(self._table), now, batch_size,
         ))
         records = self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
-        for record in records:
-            record._sync_one_calendar_event()
+        self.env["booking.scheduler"]._for_each(
+            records, lambda record: record._sync_one_calendar_event(), self.env._("Update providers' calendars"),
+            "calendar_sync", retry=lambda record, error: record._calendar_sync_failed(error))
         return len(records), len(records) == batch_size
 
     def _sync_one_calendar_event(self):
-        """Sync one record's event; a failure is counted and retried later, never raised."""
+        """Sync one record's event and mark it up to date (run by ``_for_each``, in a savepoint of its own)."""
         self.ensure_one()
-        try:
-            with self.env.cr.savepoint():
-                self._sync_calendar_event()
-        except Exception as error:  # any calendar failure is retried, never blocks the queue
-            _logger.info("Calendar update of %s failed: %s", self.display_name, error)
-            attempts = self.calendar_sync_attempts + 1
-            vals = {"calendar_sync_attempts": attempts, "calendar_sync_error": str(error)[:2000]}
-            if attempts >= MAX_ATTEMPTS:
-                vals["calendar_sync_state"] = "failed"
-                self._message_log(body=escape(self.env._(
-                    "The provider's calendar could not be updated after %(attempts)s tries: %(error)s",
-                    attempts=MAX_ATTEMPTS, error=str(error)[:500])))
-            else:
-                vals["calendar_sync_next_at"] = fields.Datetime.now() + timedelta(minutes=2 ** attempts)
-                self.env.ref("self_serve_booking.ir_cron_sync_provider_calendars").sudo()._trigger(
-                    vals["calendar_sync_next_at"])
-            self.write(vals)
-            return False
+        self._sync_calendar_event()
         self.write({"calendar_sync_state": False, "calendar_sync_attempts": 0, "calendar_sync_error": False})
         return True
+
+    def _calendar_sync_failed(self, error):
+        """Count a failed update: tried again later, with a growing delay, until ``MAX_ATTEMPTS``.
+
+        :return: whether it was the last try (staff are then told, and can retry it by hand).
+        """
+        self.ensure_one()
+        attempts = self.calendar_sync_attempts + 1
+        vals = {"calendar_sync_attempts": attempts, "calendar_sync_error": str(error)[:2000]}
+        if attempts >= MAX_ATTEMPTS:
+            vals["calendar_sync_state"] = "failed"
+            self._message_log(body=escape(self.env._(
+                "The provider's calendar could not be updated after %(attempts)s tries: %(error)s",
+                attempts=MAX_ATTEMPTS, error=str(error)[:500])))
+        else:
+            vals["calendar_sync_next_at"] = fields.Datetime.now() + timedelta(minutes=2 ** attempts)
+            self.env.ref("self_serve_booking.ir_cron_sync_provider_calendars").sudo()._trigger(
+                vals["calendar_sync_next_at"])
+        self.write(vals)
+        return attempts >= MAX_ATTEMPTS
 
     def _sync_calendar_event(self):
         """Bring the provider's calendar event in line with this record: what was done.

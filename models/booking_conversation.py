@@ -526,7 +526,7 @@ class PageDesk(engine.Desk):
                 entry = self.env["booking.waitlist"].sudo()._join(
                     page, service, self.env["booking.provider"], day, customer=self._customer(details),
                     note=details.get("notes") or None, source="chat" if conversation.channel == "livechat" else "sms",
-                    partner=self._proven_partner())
+                    partner=self._proven_partner(), address=details.get("address"))
         except (UserError, ValidationError) as error:
             raise engine.Refused(str(error.args[0])) from error
         conversation.write({"waitlist_id": entry.id, "partner_id": entry.partner_id.id})

@@ -3,7 +3,7 @@ import re
 import secrets
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.tools.misc import hmac as hmac_sign
 
 from ..exceptions import BookingInputError
@@ -42,6 +42,9 @@ class BookingCustomerSession(models.Model):
         selection=[("pending", "Code sent"), ("active", "Signed in"), ("revoked", "Revoked")],
         default="pending", required=True, readonly=True, index=True,
     )
+    code_target = fields.Char(
+        readonly=True, groups="base.group_system",
+        help="The e-mail address (normalized) or phone number (E.164) the code went to: what it proves.")
     code_salt = fields.Char(readonly=True, groups="base.group_system")
     code_hash = fields.Char(readonly=True, groups="base.group_system")
     code_expires_at = fields.Datetime(readonly=True)
@@ -58,12 +61,19 @@ class BookingCustomerSession(models.Model):
     def _find_partner(self, page, email=None, phone=None):
         """The one customer of ``page``'s merchant behind an e-mail and/or a phone.
 
+        The contact verified for that very value (DESIGN.md invariant 11);
+        failing one, the newest contact that holds it and proved nothing yet
+        (a guest's own contact, made from what they typed): the code sent to
+        the value proves it, and the contact becomes verified for it.
+
         :raise BookingInputError: when several customers share what was given,
             asking for the other detail: a code goes to exactly one customer.
         :return: the partner, or an empty recordset for an unknown customer.
         """
         partners = self.env["res.partner"]._booking_find_customers(page.company_id, email=email, phone=phone)
-        if len(partners) <= 1:
+        if not partners:
+            return self._candidates(page, email=email, phone=phone)[:1]
+        if len(partners) == 1:
             return partners
         if email and phone:
             raise BookingInputError({"email": self.env._(
@@ -73,6 +83,15 @@ class BookingCustomerSession(models.Model):
             raise BookingInputError({"email": self.env._(
                 "is needed too: several customers share this phone number.")})
         raise BookingInputError({"phone": self.env._("is needed too: several customers share this e-mail address.")})
+
+    @api.model
+    def _candidates(self, page, email=None, phone=None):
+        """Who a code for ``email`` (else ``phone``) may sign in: the verified customers, else unclaimed holders."""
+        Partner = self.env["res.partner"]
+        verified = Partner._booking_find_customers(page.company_id, email=email, phone=phone)
+        if verified:
+            return verified
+        return Partner._booking_unclaimed_holders(page.company_id, email=email, phone=None if email else phone)
 
     @api.model
     def _request_code(self, page, email=None, phone=None):
@@ -96,11 +115,12 @@ class BookingCustomerSession(models.Model):
             "partner_id": partner.id,
             "page_id": page.id,
             "channel": "email" if email else "sms",
+            "code_target": tools.email_normalize(email) if email else phone,
             "code_salt": salt,
             "code_hash": self._hash_code(salt, code),
             "code_expires_at": fields.Datetime.now() + CODE_TTL,
         })
-        session._send_code(code, partner.phone_sanitized or phone)
+        session._send_code(code, phone)
         return session
 
     def _send_code(self, code, phone=None):
@@ -129,8 +149,12 @@ class BookingCustomerSession(models.Model):
             return self.browse()
         if not partner:
             return self.browse()
+        # the code went to one of the contacts holding the value (another may have been made since)
+        candidates = partner if partner.sudo()._booking_is_verified_for(
+            email=tools.email_normalize(email) if email else None, phone=None if email else phone,
+        ) else self._candidates(page, email=email, phone=phone)
         session = self.sudo().search([
-            ("partner_id", "=", partner.id), ("company_id", "=", page.company_id.id), ("state", "=", "pending"),
+            ("partner_id", "in", candidates.ids), ("company_id", "=", page.company_id.id), ("state", "=", "pending"),
             ("code_expires_at", ">", fields.Datetime.now()),
         ], limit=1)
         if not session:
@@ -139,7 +163,14 @@ class BookingCustomerSession(models.Model):
             attempts = session.attempt_count + 1
             session.write({"attempt_count": attempts, **({"state": "revoked"} if attempts >= MAX_ATTEMPTS else {})})
             return self.browse()
+        # the code proves the value it went to: the contact is verified for it (DESIGN.md invariant 11)
+        target = session.code_target
+        customer = session.partner_id._booking_claim(**{"email" if session.channel == "email" else "phone": target})
+        if not customer:
+            session.write({"state": "revoked"})
+            return self.browse()
         session.write({
+            "partner_id": customer.id,
             "state": "active",
             "code_hash": False,
             "code_salt": False,
@@ -229,6 +260,6 @@ class BookingCustomerSession(models.Model):
     @api.autovacuum
     def _gc_sessions(self):
         stale = fields.Datetime.now() - timedelta(days=1)
-        self.sudo().search([
+        self.env["booking.scheduler"]._unlink_each(self.sudo().search([
             "|", ("expires_at", "<", stale), "&", ("state", "=", "pending"), ("code_expires_at", "<", stale),
-        ]).unlink()
+        ]), self.env._("Delete expired API sessions"), "gc_sessions")

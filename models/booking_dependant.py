@@ -106,6 +106,9 @@ class BookingDependant(models.Model):
         # a customer edits their own dependants' details: never the owner, the merchant, or the bookings
         if self.env.user.share and not self.env.su and set(vals) - PORTAL_FIELDS:
             raise AccessError(self.env._("You can only change the details of your pets and family."))
+        if "appointment_ids" in vals and not self.env.su:
+            # visits are named by the booking (its dependants, under its own rules), never from here
+            raise AccessError(self.env._("The visits of a pet or family member are recorded by their bookings."))
         return super().write(vals)
 
     # === BUSINESS METHODS === #

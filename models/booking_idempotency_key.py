@@ -113,5 +113,6 @@ class BookingIdempotencyKey(models.Model):
 
     @api.autovacuum
     def _gc_keys(self):
-        self.env.cr.execute(SQL("DELETE FROM booking_idempotency_key WHERE created_at < %s",
-                                fields.Datetime.now() - KEY_LIFETIME))
+        self.env["booking.scheduler"]._unlink_each(
+            self.sudo().search([("created_at", "<", fields.Datetime.now() - KEY_LIFETIME)]),
+            "Delete old idempotency keys", "gc_idempotency_keys")

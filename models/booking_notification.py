@@ -5,6 +5,7 @@ from datetime import timedelta
 from markupsafe import escape
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from .booking_notification_rule import EVENTS
@@ -268,13 +269,17 @@ class BookingNotification(models.Model):
         record.sudo()._message_log(body=escape(body))
 
     def action_retry(self):
-        """Staff: send failed messages again."""
-        self.filtered(lambda n: n.state == "failed").write(
+        """Staff: send failed messages again (the company's Booking Managers: the outbox is written by code only)."""
+        self.check_access("read")
+        if not self.env.su and not self.env.user.has_group("self_serve_booking.group_booking_manager"):
+            raise AccessError(self.env._("Only a Booking Manager may send failed messages again."))
+        self.sudo().filtered(lambda n: n.state == "failed").write(
             {"state": "pending", "attempts": 0, "next_attempt_at": fields.Datetime.now()})
         self.env.ref("self_serve_booking.ir_cron_dispatch_notifications")._trigger()
         return True
 
     @api.autovacuum
     def _gc_sent(self):
-        self.search([("state", "in", ("sent", "cancelled")),
-                     ("write_date", "<", fields.Datetime.now() - timedelta(days=90))]).unlink()
+        self.env["booking.scheduler"]._unlink_each(self.sudo().search([
+            ("state", "in", ("sent", "cancelled")), ("write_date", "<", fields.Datetime.now() - timedelta(days=90)),
+        ]), self.env._("Delete old sent messages"), "gc_notifications")

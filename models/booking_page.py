@@ -31,7 +31,9 @@ class BookingPage(models.Model):
     """
 
     _name = "booking.page"
-    _inherit = ["website.published.multi.mixin", "website.seo.metadata", "mail.thread", "image.mixin"]
+    _inherit = [
+        "website.published.multi.mixin", "website.seo.metadata", "mail.thread", "mail.activity.mixin", "image.mixin",
+    ]
     _description = "Booking Page"
     _order = "sequence, name, id"
     _check_company_auto = True
@@ -646,14 +648,20 @@ class BookingPage(models.Model):
         return self.env["booking.appointment"].sudo().search(domain, order="pending_since, id")
 
     def _upcoming_bookings_for_number(self, number):
-        """Upcoming bookings on this page of the contact(s) whose phone is ``number``, nearest first.
+        """Upcoming bookings on this page made from the phone ``number`` or of a contact verified for it.
 
-        The SMS came from that phone, which proves as much as the code a
-        customer signs in with by phone.
+        A contact verified for that very number (DESIGN.md invariant 11), or
+        a booking its owner made by texting from it (the SMS receptionist):
+        a stranger who typed someone's number on a form made a contact
+        holding it, which the number's owner must never act on.
         """
         self.ensure_one()
+        texted = self.env["booking.conversation"].sudo().search([
+            ("page_id", "=", self.id), ("channel", "=", "sms"), ("number", "=", number),
+            ("appointment_id", "!=", False)]).appointment_id
         return self.env["booking.appointment"].sudo().search([
-            ("page_id", "=", self.id), ("partner_id.phone_sanitized", "=", number),
+            ("page_id", "=", self.id),
+            "|", ("partner_id.booking_verified_phone", "=", number), ("id", "in", texted.ids),
             ("state", "in", ("pending", "confirmed")), ("start", ">", fields.Datetime.now()),
         ], order="start")
 

@@ -5,7 +5,7 @@ from markupsafe import escape
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import format_amount
+from odoo.tools import email_normalize, format_amount
 
 from ..const import CANCELLED_STATES
 from ..const import CHARGE_KINDS
@@ -101,23 +101,15 @@ class BookingPaymentContract(models.Model):
     # === COMPUTES === #
 
     @api.depends("transaction_ids.state", "transaction_ids.amount", "transaction_ids.booking_payment_kind",
+                 "transaction_ids.operation", "transaction_ids.currency_id",
                  "counter_payment_ids.state", "counter_payment_ids.amount", "counter_payment_ids.payment_type",
                  "counter_payment_ids.booking_payment_kind", "amount_total", "currency_id", "appointment_id.state")
     def _compute_amounts(self):
         for contract in self:
-            done = contract.transaction_ids.filtered(lambda tx: tx.state == "done")
-            sums = dict.fromkeys(CHARGE_KINDS, 0.0)
-            refunded = 0.0
-            for tx in done:
-                if tx.operation == "refund" or tx.booking_payment_kind == "refund":
-                    refunded += -tx.amount
-                elif tx.booking_payment_kind in sums:
-                    sums[tx.booking_payment_kind] += tx.amount
-            for payment in contract._counter_payments():
-                if payment.payment_type == "outbound":
-                    refunded += payment.amount
-                elif payment.booking_payment_kind in sums:
-                    sums[payment.booking_payment_kind] += payment.amount
+            sums = contract._paid_by_kind()
+            refunded = -sum(contract._money_transactions().filtered(
+                lambda tx: tx.operation == "refund" or tx.booking_payment_kind == "refund").mapped("amount"))
+            refunded += sum(contract._counter_payments("outbound").mapped("amount"))
             rnd = contract.currency_id.round
             contract.amount_deposit_paid = rnd(sums["deposit"])
             contract.amount_balance_paid = rnd(sums["balance"])
@@ -192,10 +184,35 @@ class BookingPaymentContract(models.Model):
             "mail.mail_activity_data_todo", summary=summary, note=note, user_id=user.id if user else None
         )
 
-    def _charges(self):
+    def _money_transactions(self):
+        """The done transactions that moved money of this booking: charges and refunds.
+
+        A card check (``validation``) moved none, and an amount in another
+        currency cannot be added to this one: neither counts anywhere
+        (``_check_payment`` keeps them from confirming anything too).
+        """
+        self.ensure_one()
         return self.transaction_ids.filtered(
-            lambda tx: tx.state == "done" and tx.operation != "refund" and tx.booking_payment_kind in CHARGE_KINDS
-        )
+            lambda tx: tx.state == "done" and tx.currency_id == self.currency_id
+            and (tx.source_transaction_id or tx).operation != "validation")
+
+    def _charges(self):
+        return self._money_transactions().filtered(
+            lambda tx: tx.operation != "refund" and tx.booking_payment_kind in CHARGE_KINDS)
+
+    def _paid_by_kind(self, exclude=None):
+        """What was received for each kind (deposit, balance, tip, no-show fee), refunds aside.
+
+        Done charges online and posted payments at the counter, in the
+        contract's currency; ``exclude`` (a transaction or a counter payment)
+        is left out: what was due before it came.
+        """
+        self.ensure_one()
+        sums = dict.fromkeys(CHARGE_KINDS, 0.0)
+        for payment in [*self._charges(), *self._counter_payments("inbound")]:
+            if payment != exclude and payment.booking_payment_kind in sums:
+                sums[payment.booking_payment_kind] += payment.amount
+        return sums
 
     def _counter_payments(self, payment_type=None):
         """Counter payments that count (posted), received (``inbound``) or given back (``outbound``)."""
@@ -272,10 +289,12 @@ class BookingPaymentContract(models.Model):
         """Whether a deposit is paid or on its way (pending, authorized, done but maybe not post-processed).
 
         Such a hold is never released: the customer has paid. Empty
-        recordsets (bookings without money) have none.
+        recordsets (bookings without money) have none; a card check
+        (``validation``) pays nothing and holds nothing.
         """
         return bool(self.transaction_ids.filtered(
-            lambda tx: tx.booking_payment_kind == "deposit" and tx.state in PAYMENT_IN_FLIGHT_STATES))
+            lambda tx: tx.booking_payment_kind == "deposit" and tx.state in PAYMENT_IN_FLIGHT_STATES
+            and tx.operation != "validation"))
 
     def _get_payment_amount(self, kind, requested=None):
         """The amount the customer pays online now for ``kind``, checked; the booking is locked first.
@@ -351,17 +370,31 @@ class BookingPaymentContract(models.Model):
         return f"{appointment.get_base_url()}{appointment.get_portal_url()}"
 
     def _ask_customer_to_pay(self, what, amount, reason=None):
-        """Tell the customer what is due, with the link to pay it, and staff too."""
+        """Tell the customer what is due, with the link to pay it, and staff too.
+
+        The link goes by e-mail: a customer without an e-mail address (a
+        walk-in) is sent nothing, and staff are told so, never that a link
+        was sent, with the way to take the money at the desk.
+        """
         link = self._payment_link()
         body = escape(self.env._("%(what)s of %(amount)s is due.", what=what, amount=self._fmt(amount)))
         if reason:
             body += Markup(" ") + escape(reason)
+        summary = self.env._("%(what)s not collected", what=what)
+        customer = self.appointment_id.partner_id
+        if not email_normalize(customer.email or ""):
+            body += Markup(" ") + escape(self.env._(
+                "%(customer)s has no e-mail address: no payment link was sent.", customer=customer.name))
+            self._log(body)
+            self._schedule_staff_activity(summary, self.env._(
+                "%(amount)s is still due and nobody was asked for it: %(customer)s has no e-mail address. Take "
+                "it at the desk (Take Payment on the booking).", amount=self._fmt(amount), customer=customer.name))
+            return False
         body += Markup('<br/><a href="%s">%s</a>') % (link, self.env._("Pay online"))
         self._log(body, notify_customer=True)
-        self._schedule_staff_activity(
-            self.env._("%(what)s not collected", what=what),
-            self.env._("%(amount)s is still due; the customer received a payment link.", amount=self._fmt(amount)),
-        )
+        self._schedule_staff_activity(summary, self.env._(
+            "%(amount)s is still due; the customer received a payment link by e-mail.", amount=self._fmt(amount)))
+        return True
 
     def _charge_balance(self):
         """At checkout: charge what remains of the price on the saved card, or ask for it."""
@@ -536,6 +569,12 @@ class BookingPaymentContract(models.Model):
             kind=self._kind_label(payment.booking_payment_kind),
             amount=self._fmt(payment.amount), method=payment.payment_method_line_id.name or "-",
             journal=payment.journal_id.name)))
+        reason = self._check_payment(payment)
+        if reason:
+            _logger.warning("Booking %s: counter payment %s confirms nothing: %s", self.name, payment.name, reason)
+            self._schedule_staff_activity(self.env._("Payment not applied"), self.env._(
+                "%(payment)s: %(reason)s", payment=payment.name, reason=reason))
+            return
         self._live_send_money(payment.booking_payment_kind, payment.amount)
         if payment.booking_payment_kind == "deposit" and appointment.state == "pending_payment" and \
                 self.currency_id.compare_amounts(self.amount_deposit_paid, self.amount_deposit) >= 0:
@@ -686,6 +725,9 @@ class BookingPaymentContract(models.Model):
             return
         is_refund = tx.operation == "refund" or tx.amount < 0
         source = tx.source_transaction_id if is_refund else tx
+        if source.operation == "validation" or source.currency_id != self.currency_id \
+                or source.booking_contract_ids != self:
+            return  # no money of this booking (a card check, another currency): nothing to invoice
         kind = source.booking_payment_kind or "balance"
         invoice = self.env["account.move"] if is_refund else self._get_invoice_to_pay(kind)
         tx.invoice_ids = [Command.set((invoice or self._create_invoice(kind, tx.amount, is_refund)).ids)]
@@ -695,6 +737,11 @@ class BookingPaymentContract(models.Model):
         self.ensure_one()
         kind = tx.booking_payment_kind
         amount = self._fmt(abs(tx.amount))
+        if tx.state == "done" and kind != "refund":
+            reason = self._check_payment(tx)
+            if reason:
+                self._refuse_payment(tx, reason)
+                return
         if tx.state == "done":
             self._live_send_money(kind, tx.amount)
             if kind == "balance":
@@ -702,9 +749,7 @@ class BookingPaymentContract(models.Model):
             if kind == "deposit":
                 self._on_deposit_paid(tx)
             elif kind == "tip":
-                other_tips = self.transaction_ids.filtered(
-                    lambda t: t != tx and t.booking_payment_kind == "tip" and t.operation != "refund"
-                    and t.state == "done")
+                other_tips = self._charges().filtered(lambda t: t != tx and t.booking_payment_kind == "tip")
                 if other_tips:  # two tabs paid a tip each: the second one goes back
                     self._refund_duplicate(tx, self.env._("a tip was already paid for this booking"))
                 else:
@@ -732,11 +777,11 @@ class BookingPaymentContract(models.Model):
 
     def _on_deposit_paid(self, tx):
         appointment = self.appointment_id
-        other_deposits = self.transaction_ids.filtered(
-            lambda t: t != tx and t.booking_payment_kind == "deposit" and t.state == "done"
-        )
+        other_deposits = self._charges().filtered(lambda t: t != tx and t.booking_payment_kind == "deposit")
         if other_deposits:
             self._refund_duplicate(tx, self.env._("a second deposit was paid for the same booking"))
+        elif self.currency_id.compare_amounts(self.amount_deposit_paid, self.amount_deposit) < 0:
+            return  # a part of the deposit (staff took it at the desk): the rest is still due
         elif appointment.state == "pending_payment":
             appointment._action_payment_done()
         elif appointment.state == "expired":

@@ -29,7 +29,7 @@ class BookingPaymentContract(models.Model):
         """
         self.ensure_one()
         moves = []
-        for tx in self.transaction_ids.filtered(lambda t: t.state == "done"):
+        for tx in self._money_transactions():  # a card check, another currency: no money of this booking
             is_refund = tx.operation == "refund" or tx.booking_payment_kind == "refund"
             moves.append({"date": tx.last_state_change or tx.create_date, "kind": tx.booking_payment_kind,
                           "label": self._kind_label("refund" if is_refund else tx.booking_payment_kind),

@@ -223,6 +223,7 @@ class BookingPaymentContract(models.Model):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
+            "name": self.env._("Refund %(ref)s", ref=self.appointment_id.name),
             "res_model": "booking.refund.wizard",
             "view_mode": "form",
             "target": "new",

@@ -89,17 +89,38 @@ class BookingProvider(models.Model):
         }
 
     def action_block_time(self):
-        """Open a new time-off entry for this provider: blocked time is time off."""
+        """Block time for this provider: time off, the bookings in it listed first, to be moved or cancelled."""
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Block Time for %(provider)s", provider=self.name),
-            "res_model": "resource.calendar.leaves",
+            "res_model": "booking.time.off",
             "view_mode": "form",
-            "views": [(self.env.ref("self_serve_booking.booking_time_off_view_form").id, "form")],
+            "views": [(False, "form")],
             "target": "new",
-            "context": dict(self._time_off_context(), default_name=self.env._("Blocked")),
+            "context": {"default_provider_id": self.id},
         }
+
+    # === TIME OFF OVER BOOKINGS === #
+
+    def _get_time_off_conflicts(self, date_from, date_to):
+        """This provider's bookings that time off from ``date_from`` to ``date_to`` would leave without a provider.
+
+        Those that will take place (an unpaid hold past its deadline is free
+        time, as the engine says), in any company, read as superuser: a
+        check that must see everything, telling the caller only that they
+        exist. By start.
+        """
+        self.ensure_one()
+        if not (date_from and date_to) or date_to <= date_from:
+            return self.env["booking.appointment"]
+        return self.env["booking.appointment"].sudo().search([
+            ("provider_id", "=", self.id),
+            ("state", "in", [state for state in TIME_HOLDING_STATES if state != "done"]),
+            ("start", "<", date_to), ("stop", ">", date_from),
+            "|", ("state", "!=", "pending_payment"), "|", ("hold_expires_at", "=", False),
+            ("hold_expires_at", ">=", fields.Datetime.now()),
+        ], order="start, id")
 
     def action_view_time_off(self):
         self.ensure_one()

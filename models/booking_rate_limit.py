@@ -1,5 +1,7 @@
 import contextlib
+import ipaddress
 import math
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL
@@ -7,6 +9,11 @@ from odoo.tools import SQL
 from ..const import ATTEMPTS_FACTOR
 
 RETENTION_HOURS = 24
+# One client is one network: a home or a server gets a whole IPv6 /64 (every address of it is theirs
+# to use), an IPv4 address is one client. Settings (ir.config_parameter) may widen or narrow them.
+IPV6_PREFIX_PARAM = "self_serve_booking.rate_limit_ipv6_prefix"
+IPV4_PREFIX_PARAM = "self_serve_booking.rate_limit_ipv4_prefix"
+DEFAULT_PREFIXES = {4: 32, 6: 64}
 
 
 class BookingRateLimit(models.Model):
@@ -39,6 +46,32 @@ class BookingRateLimit(models.Model):
             yield cr
 
     @api.model
+    def _client_network(self, address):
+        """The network a client address counts as: its /64 for IPv6, its /32 for IPv4 (settings).
+
+        Anyone holding an IPv6 /64 (any home connection, any cloud server)
+        can use each of its 2^64 addresses: counting each one would be no
+        limit. Anything that is not an IP address (a user's key, "unknown")
+        is returned as it is. The prefixes are the system parameters
+        ``self_serve_booking.rate_limit_ipv6_prefix`` (default 64) and
+        ``self_serve_booking.rate_limit_ipv4_prefix`` (default 32).
+        """
+        try:
+            ip = ipaddress.ip_address((address or "").strip())
+        except ValueError:
+            return address
+        if ip.version == 6 and ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        param = IPV6_PREFIX_PARAM if ip.version == 6 else IPV4_PREFIX_PARAM
+        default = DEFAULT_PREFIXES[ip.version]
+        value = self.env["ir.config_parameter"].sudo().get_param(param, default)
+        try:
+            prefix = min(max(int(value), 0), ip.max_prefixlen)
+        except (TypeError, ValueError):
+            prefix = default
+        return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+    @api.model
     def _take_page_write(self, page, client):
         """One request of ``client`` that writes on ``page`` (a booking, a waitlist entry, a series).
 
@@ -48,8 +81,11 @@ class BookingRateLimit(models.Model):
         Every channel counts here (the API, the portal, the receptionist),
         so one client has one allowance.
 
+        :param client: a user's key, or the client's IP address (counted by
+            its network, ``_client_network``).
         :return: ``(allowed, retry_after_seconds, hit_id)``
         """
+        client = self._client_network(client)
         allowed, retry_after, _attempt = self._take(
             f"page-attempts:{page.id}:{client}", page.rate_limit_count * ATTEMPTS_FACTOR, page.rate_limit_minutes)
         if not allowed:
@@ -104,9 +140,6 @@ class BookingRateLimit(models.Model):
 
     @api.autovacuum
     def _gc_old_hits(self):
-        self.env.cr.execute(
-            SQL(
-                "DELETE FROM booking_rate_limit WHERE hit_at < (now() AT TIME ZONE 'UTC') - %s::interval",
-                f"{RETENTION_HOURS} hours",
-            )
-        )
+        self.env["booking.scheduler"]._unlink_each(
+            self.sudo().search([("hit_at", "<", fields.Datetime.now() - timedelta(hours=RETENTION_HOURS))]),
+            "Delete old rate limit hits", "gc_rate_limit")

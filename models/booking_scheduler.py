@@ -2,7 +2,11 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
+from markupsafe import Markup
+from psycopg2.extensions import TransactionRollbackError
+
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..const import NO_POLICY_NO_SHOW_GRACE
@@ -12,6 +16,10 @@ from ..exceptions import SlotUnavailableError
 _logger = logging.getLogger(__name__)
 
 REBOOK_GRACE_DAYS = 14  # a follow-up fell due at most this long ago, or it is not sent at all
+# A record a job could not handle is left alone this long, twice as long after each further failure, at most
+# RETRY_MAX: never taken again in the run that failed on it, never first in every batch after it.
+RETRY_FIRST = timedelta(minutes=10)
+RETRY_MAX = timedelta(days=1)
 
 
 class BookingScheduler(models.AbstractModel):
@@ -45,6 +53,192 @@ class BookingScheduler(models.AbstractModel):
         self.env.cr.execute(query)
         return [row[0] for row in self.env.cr.fetchall()]
 
+    # === ONE RECORD AT A TIME: A BATCH SURVIVES ANY ONE OF THEM === #
+
+    @api.model
+    def _for_each(self, records, handle, what, job, page=None, retry=None):
+        """Run ``handle(record)`` for each record in its own savepoint; one that fails is logged, told and skipped.
+
+        A batch survives any one record (DESIGN.md invariant 12): a record
+        that raises is rolled back alone, logged, and left with an activity
+        for staff, and the rest of the batch proceeds. The failure is
+        remembered (``booking.scheduler.failure``): the job leaves the record
+        alone until its next try, 10 minutes later, twice as long after each
+        further failure, at most a day, so it is neither taken again in the
+        run that failed on it nor first in every later batch (select with
+        ``_not_waiting_to_retry`` so that it does not fill the batch either).
+        Staff are told once per record and problem: the activity goes on the
+        record, or on its page when the record holds no activities, assigned
+        to the page's responsible; another comes only when the problem
+        changes, or when it persists after they marked the first one done.
+        Once the job handles the record, the failure is forgotten.
+
+        A write that lost to a concurrent transaction (serialization failure,
+        deadlock) is no fault of the record: it is skipped without an
+        activity or a delay, and the next run takes it.
+
+        :param records: what the job selected, in the order to handle it.
+        :param handle: ``handle(record)``; what it returns is collected.
+        :param str what: the job as staff know it (its scheduled action's
+            name), for the log and the activity.
+        :param str job: the job's stable key, under which failures are remembered.
+        :param page: whose staff hear of a failure, for records without a
+            ``page_id`` (a provider's agenda is sent for a page).
+        :param retry: for a job that keeps its own retry schedule on the
+            record (the outbox, the calendars): ``retry(record, error)``
+            records the failure there and returns True once the job gives up
+            on the record, which is when staff get the activity.
+        :return: ``(results, failed)``: what ``handle`` returned for each
+            record handled, in order, and the records that failed.
+        """
+        if not records:
+            return [], records
+        Failure = self.env["booking.scheduler.failure"].sudo()
+        Failure.flush_model()
+        waiting = set(Failure.search([
+            ("job", "=", job), ("res_model", "=", records._name), ("res_id", "in", records.ids),
+            ("retry_at", ">", fields.Datetime.now()),
+        ]).mapped("res_id"))
+        results, failed = [], records.browse()
+        for record in records.filtered(lambda r: r.id not in waiting):
+            try:
+                with self.env.cr.savepoint():  # flushed on exit: a refused write fails here, not later
+                    result = handle(record)
+                results.append(result)
+            except TransactionRollbackError as error:
+                _logger.info("%s: %s lost to a concurrent transaction, left for the next run: %s",
+                             what, record, error)
+                failed |= record
+            except Exception as error:  # whatever one record does, the batch goes on
+                failed |= record
+                self._record_failure(record, error, what, job, page, retry)
+        handled = records - failed - records.browse(waiting)
+        if handled:
+            self._forget_failures(Failure.search([
+                ("job", "=", job), ("res_model", "=", records._name), ("res_id", "in", handled.ids)]))
+        return results, failed
+
+    @api.model
+    def _forget_failures(self, failures):
+        """The job handled these records after all: their open activities are done, their failures forgotten."""
+        activities = failures.activity_id.filtered("active")
+        if activities:
+            activities.action_feedback(feedback=self.env._("Handled by the scheduled job on a later try."))
+        failures.unlink()
+
+    @api.model
+    def _retry_soon(self, records):
+        """``records`` were corrected by hand: the jobs that failed on them try them again at their next run."""
+        Failure = self.env["booking.scheduler.failure"].sudo()
+        Failure.search([("res_model", "=", records._name), ("res_id", "in", records.ids),
+                        ("retry_at", "!=", False)]).write({"retry_at": False})
+
+    @api.model
+    def _not_waiting_to_retry(self, job, model_name, id_column):
+        """SQL: the record whose id is ``id_column`` is not waiting for its next try after a failure of ``job``.
+
+        For the job's selection query, so that records it failed on do not
+        fill its batches (see ``_for_each``).
+        """
+        self.env["booking.scheduler.failure"].flush_model()
+        return SQL(
+            """NOT EXISTS (SELECT 1 FROM booking_scheduler_failure failure
+                            WHERE failure.job = %s AND failure.res_model = %s AND failure.res_id = %s
+                              AND failure.retry_at > %s)""",
+            job, model_name, id_column, fields.Datetime.now(),
+        )
+
+    @api.model
+    def _unlink_each(self, records, what, job):
+        """Delete ``records`` (garbage collection): all at once, else one by one, so that none keeps the others.
+
+        :return: how many were deleted.
+        """
+        if not records:
+            return 0
+        try:
+            with self.env.cr.savepoint():
+                records.unlink()
+            return len(records)
+        except Exception as error:  # one record must not keep the others: one by one below
+            _logger.info("%s: deleting %s records at once failed (%s), deleting them one by one",
+                         what, len(records), error)
+        results, _failed = self._for_each(records, lambda record: record.unlink(), what, job)
+        return len(results)
+
+    @api.model
+    def _record_failure(self, record, error, what, job, page, retry):
+        """Log the failure of ``record``, remember it, and tell staff if they were not told of this problem yet.
+
+        A problem of the data we raised on purpose (``UserError``, which
+        ``ValidationError`` is) is logged as a warning, a failure the job
+        retries by itself as information, anything else as an error with its
+        traceback.
+        """
+        problem = self._describe_problem(error)
+        gave_up = True
+        try:
+            with self.env.cr.savepoint():
+                gave_up = retry(record, error) if retry else True
+                self._remember_failure(record, problem, what, job, page, gave_up, own_retry=bool(retry))
+        except Exception:  # the batch goes on even if the bookkeeping fails
+            _logger.exception("%s: the failure of %s could not be recorded", what, record)
+        if isinstance(error, UserError):
+            _logger.warning("%s: %s skipped: %s", what, record, problem)
+        elif not gave_up:
+            _logger.info("%s: %s failed, tried again later: %s", what, record, problem)
+        else:
+            _logger.error("%s: %s skipped", what, record, exc_info=error)
+
+    @api.model
+    def _describe_problem(self, error):
+        """The error as staff read it: a message we raised on purpose as it is, anything else with its type."""
+        message = error.args[0] if error.args and isinstance(error.args[0], str) else str(error)
+        if not isinstance(error, UserError):
+            message = f"{type(error).__name__}: {message}"
+        return " ".join(message.split())[:500] or type(error).__name__
+
+    @api.model
+    def _remember_failure(self, record, problem, what, job, page, gave_up, own_retry):
+        page = page or (record.page_id if "page_id" in record._fields else self.env["booking.page"])
+        Failure = self.env["booking.scheduler.failure"].sudo()
+        failure = Failure.search([("job", "=", job), ("res_model", "=", record._name),
+                                  ("res_id", "=", record.id)], limit=1) or Failure.create({
+                                      "job": job, "res_model": record._name, "res_id": record.id})
+        attempts = failure.attempts + 1
+        vals = {
+            "attempts": attempts,
+            "problem": problem,
+            "page_id": page.id,
+            "retry_at": False if own_retry else fields.Datetime.now() + min(
+                RETRY_FIRST * 2 ** (attempts - 1), RETRY_MAX),
+        }
+        told = failure.activity_id.exists() and failure.activity_id.active and failure.problem == problem
+        if gave_up and not told:
+            vals["activity_id"] = self._tell_staff(record, page, problem, what).id
+        failure.write(vals)
+
+    @api.model
+    def _tell_staff(self, record, page, problem, what):
+        """An activity about ``record`` for the page's responsible: on the record, else on its page."""
+        target = record if isinstance(record, self.pool["mail.activity.mixin"]) else page
+        if not target:
+            return self.env["mail.activity"]
+        user = page.responsible_user_id or self.env.ref("base.user_admin", raise_if_not_found=False)
+        if not user:
+            return self.env["mail.activity"]
+        env = self.with_context(lang=user.lang or self.env.lang).env
+        summary = env._("Skipped by the scheduled job \u201c%(job)s\u201d", job=what)
+        note = Markup("<p>%s</p><p>%s</p><p>%s</p>") % (
+            env._("%(record)s (%(model)s) could not be handled:", record=record.display_name,
+                  model=record._description),
+            problem,
+            env._("The job goes on with the others and tries this one again later. Fix what the message says, "
+                  "then mark this activity as done."),
+        )
+        return target.sudo().activity_schedule(
+            "mail.mail_activity_data_todo", summary=summary[:200], note=note, user_id=user.id)
+
     # === UNPAID HOLDS === #
 
     @api.model
@@ -67,20 +261,26 @@ class BookingScheduler(models.AbstractModel):
             """
             SELECT id FROM booking_appointment
              WHERE state = 'pending_payment' AND hold_expires_at < %s
+               AND %s
           ORDER BY hold_expires_at
              LIMIT %s
                FOR NO KEY UPDATE SKIP LOCKED
             """,
-            fields.Datetime.now(), batch_size,
+            fields.Datetime.now(), self._not_waiting_to_retry("payment_holds", Appointment._name, SQL("id")),
+            batch_size,
         )))
-        stale = due.filtered(lambda a: not a.contract_id._has_deposit_in_flight())
-        for appointment in stale:
-            reason = (
+
+        def expire(appointment):
+            if appointment.contract_id._has_deposit_in_flight():
+                return False
+            appointment._action_expire(
                 self.env._("Nobody accepted the waitlist offer in time.") if appointment.waitlist_id.state == "offered"
-                else self.env._("Nobody paid the deposit in time: the hold expired.")
-            )
-            appointment._action_expire(reason)
-        return len(stale), bool(len(due) == batch_size and stale)
+                else self.env._("Nobody paid the deposit in time: the hold expired."))
+            return True
+
+        results, _failed = self._for_each(due, expire, self.env._("Release unpaid holds"), "payment_holds")
+        expired = sum(results)
+        return expired, bool(len(due) == batch_size and expired)
 
     # === REMINDERS === #
 
@@ -232,20 +432,28 @@ class BookingScheduler(models.AbstractModel):
                AND (a.start <= %(now)s
                     OR (p.approval_expiry_hours > 0
                         AND a.pending_since <= %(now)s - p.approval_expiry_hours * interval '1 hour'))
+               AND %(retry)s
           ORDER BY a.pending_since
              LIMIT %(limit)s
                FOR NO KEY UPDATE OF a SKIP LOCKED
             """,
             now=now, limit=batch_size,
+            retry=self._not_waiting_to_retry("request_expiry", Appointment._name, SQL("a.id")),
         )))
-        for appointment in expiring:
+
+        def expire(appointment):
             page = appointment.page_id
             # the SQL above selects by index; the rule itself is the engine's, also used by the receptionist
             if appointment.start > now and request_follow_up(
                     appointment.pending_since, now, page.approval_nudge_hours, page.approval_expiry_hours,
                     nudged=True) != "expire":
-                continue
+                return False
             appointment._action_expire(self.env._("Nobody answered the request in time."))
+            return True
+
+        results, _failed = self._for_each(
+            expiring, expire, self.env._("Expire unanswered requests"), "request_expiry")
+        expired = sum(results)
         nudged = 0
         if self._try_lock("request_nudges"):
             Appointment.flush_model(["state"])
@@ -262,18 +470,23 @@ class BookingScheduler(models.AbstractModel):
                    AND NOT EXISTS (SELECT 1 FROM booking_notification n
                                     WHERE n.appointment_id = a.id AND n.event = 'request_nudge'
                                       AND n.occurrence = to_char(a.pending_since, 'YYYYMMDDHH24MISS'))
+                   AND %(retry)s
               ORDER BY a.pending_since
                  LIMIT %(limit)s
                 """,
                 now=now, limit=batch_size,
+                retry=self._not_waiting_to_retry("request_nudges", Appointment._name, SQL("a.id")),
             )))
-            for appointment in nudges:
+
+            def nudge(appointment):
                 page = appointment.page_id
                 if request_follow_up(appointment.pending_since, now, page.approval_nudge_hours,
                                      page.approval_expiry_hours) != "nudge":
-                    continue
-                nudged += appointment._notify("request_nudge", f"{appointment.pending_since:%Y%m%d%H%M%S}")
-        done = len(expiring) + nudged
+                    return 0
+                return appointment._notify("request_nudge", f"{appointment.pending_since:%Y%m%d%H%M%S}")
+
+            nudged = sum(self._for_each(nudges, nudge, self.env._("Remind approvers"), "request_nudges")[0])
+        done = expired + nudged
         self.env["ir.cron"]._notify_progress(done=done, remaining=1 if len(expiring) == batch_size else 0)
         return done
 
@@ -286,13 +499,14 @@ class BookingScheduler(models.AbstractModel):
         A handed-off one keeps its activity: closing it only ends the
         receptionist's part. Rows are locked with ``SKIP LOCKED`` (one the
         customer writes in at this moment is left for the next run), and each
-        is closed in its own savepoint: one that cannot be closed is logged,
-        left with an activity for the page's responsible (once) and skipped,
-        and the rest of the batch proceeds (DESIGN.md invariant 12).
+        is closed in its own savepoint (``_for_each``): one that cannot be
+        closed is logged, left with an activity and skipped, and the rest of
+        the batch proceeds (DESIGN.md invariant 12).
         """
         Conversation = self.env["booking.conversation"].sudo()
         Conversation.flush_model(["state", "last_activity", "page_id"])
         self.env["booking.page"].flush_model(["receptionist_quiet_hours"])
+        job = "quiet_conversations"
         quiet = Conversation.browse(self._locked_ids(SQL(
             """
             SELECT c.id
@@ -300,34 +514,18 @@ class BookingScheduler(models.AbstractModel):
               JOIN booking_page p ON p.id = c.page_id
              WHERE c.state IN ('open', 'handed_off')
                AND c.last_activity < %(now)s - COALESCE(NULLIF(p.receptionist_quiet_hours, 0), 12) * interval '1 hour'
+               AND %(not_waiting)s
           ORDER BY c.last_activity
              LIMIT %(limit)s
                FOR NO KEY UPDATE OF c SKIP LOCKED
             """,
             now=fields.Datetime.now(), limit=batch_size,
+            not_waiting=self._not_waiting_to_retry(job, Conversation._name, SQL("c.id")),
         )))
-        closed = 0
-        summary = self.env._("The receptionist could not close this conversation")
-        for conversation in quiet:
-            try:
-                with self.env.cr.savepoint():
-                    conversation.write({"state": "closed"})
-                closed += 1
-            except Exception as error:
-                _logger.exception("Could not close the quiet conversation %s", conversation.id)
-                try:
-                    with self.env.cr.savepoint():
-                        if summary not in conversation.activity_ids.mapped("summary"):  # once, not every run
-                            conversation.activity_schedule(
-                                "mail.mail_activity_data_todo", summary=summary,
-                                note=self.env._("Closing it after the quiet period failed: %(error)s. Check it and "
-                                                "close it by hand.", error=str(error)[:300]),
-                                user_id=(conversation.page_id.responsible_user_id
-                                         or self.env.ref("base.user_admin")).id)
-                except Exception:
-                    _logger.exception("Could not leave an activity on the conversation %s", conversation.id)
-        self.env["ir.cron"]._notify_progress(done=closed, remaining=1 if len(quiet) == batch_size else 0)
-        return closed
+        closed, _failed = self._for_each(quiet, lambda conversation: conversation.write({"state": "closed"}),
+                                         self.env._("Close quiet conversations"), job)
+        self.env["ir.cron"]._notify_progress(done=len(closed), remaining=1 if len(quiet) == batch_size else 0)
+        return len(closed)
 
     # === NO-SHOWS === #
 
@@ -337,7 +535,8 @@ class BookingScheduler(models.AbstractModel):
 
         Each is locked with ``SKIP LOCKED`` (a second run, or staff checking
         the customer in at that moment, is never overridden) and handled in
-        a savepoint: a failing one is logged and the others go on.
+        its own savepoint (``_for_each``): a failing one is logged, left with
+        an activity and skipped, and the others go on.
         """
         Appointment = self.env["booking.appointment"].sudo()
         Appointment.flush_model(["state", "stop", "page_id"])
@@ -351,20 +550,17 @@ class BookingScheduler(models.AbstractModel):
          LEFT JOIN booking_cancellation_policy pol ON pol.id = p.cancellation_policy_id
              WHERE a.state = 'confirmed'
                AND a.stop + COALESCE(pol.no_show_grace_minutes, %(grace)s) * interval '1 minute' <= %(now)s
+               AND %(retry)s
           ORDER BY a.stop
              LIMIT %(limit)s
                FOR NO KEY UPDATE OF a SKIP LOCKED
             """,
             now=fields.Datetime.now(), limit=batch_size, grace=NO_POLICY_NO_SHOW_GRACE,
+            retry=self._not_waiting_to_retry("no_shows", Appointment._name, SQL("a.id")),
         )))
-        marked = 0
-        for appointment in due:
-            try:
-                with self.env.cr.savepoint():
-                    appointment.action_no_show()
-                marked += 1
-            except Exception:
-                _logger.exception("Could not mark %s as a no-show", appointment.name)
+        results, _failed = self._for_each(
+            due, lambda appointment: appointment.action_no_show(), self.env._("Mark no-shows"), "no_shows")
+        marked = len(results)
         self.env["ir.cron"]._notify_progress(done=marked, remaining=1 if len(due) == batch_size else 0)
         return marked
 
@@ -378,7 +574,9 @@ class BookingScheduler(models.AbstractModel):
         locked with ``SKIP LOCKED`` (an overlapping run takes others), and an
         offer is an appointment, so the exclusion constraint makes it
         impossible to offer one time to two entries, even from two runs.
-        Free slots are computed once per page, service and day.
+        Free slots are computed once per page, service and day. An entry
+        that cannot be offered (no address for a job at the customer's) is
+        skipped with an activity for staff; the others still get theirs.
         """
         # lapsed offers first: their time is offered again below
         self._expire_payment_holds()
@@ -394,37 +592,54 @@ class BookingScheduler(models.AbstractModel):
             """,
         )))
         past = entries.filtered(lambda e: e._get_window()[1] <= now)
-        if past:
-            past.write({"state": "expired"})
+        expired, _failed = self._for_each(
+            past, lambda entry: entry.write({"state": "expired"}), self.env._("Expire past waitlist wishes"),
+            "waitlist_expiry")
         groups = defaultdict(Waitlist.browse)
         for entry in entries - past:
             groups[(entry.page_id, entry.service_id, entry.date)] |= entry
         offered = done_groups = 0
-        Availability = self.env["booking.availability"].sudo()
         for (page, service, day), group in groups.items():
             if offered >= batch_size:
                 break
             done_groups += 1
-            if not page.active:
-                continue
-            slots = Availability._get_slots(page, service, day, day, now=now)
-            for entry in group:  # oldest first
-                for slot in entry._filter_matching(slots):
-                    deadline = min(now + timedelta(minutes=page.waitlist_offer_minutes), slot.start)
-                    try:
-                        with self.env.cr.savepoint():
-                            hold = entry._action_offer(slot, deadline)
-                    except SlotUnavailableError:
-                        slots.remove(slot)  # taken meanwhile (another run, a customer): try the next one
-                        continue
-                    slots = [s for s in slots if not (
-                        s.provider_id == slot.provider_id
-                        and s.start - timedelta(minutes=service.buffer_before_minutes) < hold.busy_stop
-                        and s.stop + timedelta(minutes=service.buffer_after_minutes) > hold.busy_start)]
-                    offered += 1
-                    break
-        self.env["ir.cron"]._notify_progress(done=offered + len(past), remaining=len(groups) - done_groups)
+            if page.active:
+                offered += self._offer_freed_slots_to(page, service, day, group, now)
+        self.env["ir.cron"]._notify_progress(
+            done=offered + len(expired), remaining=len(groups) - done_groups)
         return offered
+
+    @api.model
+    def _offer_freed_slots_to(self, page, service, day, entries, now):
+        """Offer ``entries`` (oldest first) the free slots of ``service`` on ``day``: how many got one.
+
+        Each entry in its own savepoint (``_for_each``); the slots are
+        computed once, when the first entry needs them.
+        """
+        free = {}
+
+        def offer(entry):
+            entry._check_offerable()
+            if "slots" not in free:
+                free["slots"] = self.env["booking.availability"].sudo()._get_slots(page, service, day, day, now=now)
+            for slot in entry._filter_matching(free["slots"]):
+                deadline = min(now + timedelta(minutes=page.waitlist_offer_minutes), slot.start)
+                try:
+                    with self.env.cr.savepoint():
+                        hold = entry._action_offer(slot, deadline)
+                except SlotUnavailableError:
+                    free["slots"].remove(slot)  # taken meanwhile (another run, a customer): try the next one
+                    continue
+                free["slots"] = [s for s in free["slots"] if not (
+                    s.provider_id == slot.provider_id
+                    and s.start - timedelta(minutes=service.buffer_before_minutes) < hold.busy_stop
+                    and s.stop + timedelta(minutes=service.buffer_after_minutes) > hold.busy_start)]
+                return True
+            return False
+
+        results, _failed = self._for_each(
+            entries, offer, self.env._("Offer freed time to the waitlist"), "waitlist_offers")
+        return sum(results)
 
     # === PROVIDERS' CALENDARS === #
 

@@ -40,5 +40,6 @@ class BookingSerialLock(models.Model):
 
     @api.autovacuum
     def _gc_keys(self):
-        self.env.cr.execute(SQL("DELETE FROM booking_serial_lock WHERE touched_at < %s",
-                                fields.Datetime.now() - timedelta(days=1)))
+        self.env["booking.scheduler"]._unlink_each(
+            self.sudo().search([("touched_at", "<", fields.Datetime.now() - timedelta(days=1))]),
+            "Delete old serialization keys", "gc_serial_locks")

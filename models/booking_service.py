@@ -52,7 +52,8 @@ class BookingService(models.Model):
 
     # === RULES === #
     requires_approval = fields.Boolean(
-        help="Bookings wait for a merchant's approval, unless the page confirms automatically.",
+        help="Bookings wait for a merchant's approval, unless their page skips approvals (its form lists the "
+             "services it confirms without one).",
     )
     location = fields.Selection(
         selection=[("business", "At the business"), ("customer", "At the customer's address")],
@@ -93,6 +94,10 @@ class BookingService(models.Model):
              "dependant. Otherwise each dependant gets a booking of their own.")
     dependant_max = fields.Integer(string="At Most", default=3,
                                    help="How many dependants one booking may cover.")
+    price_per_dependant = fields.Boolean(
+        string="Price per Dependant",
+        help="One booking for several dependants costs the price once for each (a nail clip for two pets: twice "
+             "the price, as it takes twice as long); otherwise one price for the booking.")
     rebook_after_days = fields.Integer(
         string="Rebook After (days)",
         help="When the next visit is due after a visit (42 for grooming every 6 weeks): the customer gets a "

@@ -17,9 +17,9 @@ _logger = logging.getLogger(__name__)
 
 # How long a question asked by SMS ("reply CANCEL again", "reply 1, 2 or 3") waits for its answer.
 AWAIT_MINUTES = 30
-STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT"}
-START_WORDS = {"START", "UNSTOP", "YES START"}
 REFERENCE_RE = re.compile(r"[A-Z0-9][A-Z0-9/\-]{2,30}")
+SMS_CODE_RE = re.compile(r"[0-9]{6}")  # a request's code in staff's YES / NO (booking.appointment)
+SMS_ANSWERS_PER_HOUR = 30  # YES / NO with a reference and a code, per staff number and page
 
 
 class BookingSms(models.Model):
@@ -77,8 +77,10 @@ class BookingSms(models.Model):
         return Client(page.twilio_account_sid, page.twilio_auth_token)
 
     @api.model
-    def _is_opted_out(self, number):
-        return bool(self.env["phone.blacklist"].sudo().search_count([("number", "=", number), ("active", "=", True)]))
+    def _is_opted_out(self, page, number):
+        """Whether ``number`` replied STOP to ``page``, or staff blacklisted it (Odoo's phone blacklist)."""
+        return self.env["booking.sms.opt.out"]._is_opted_out(page, number) or bool(
+            self.env["phone.blacklist"].sudo().search_count([("number", "=", number), ("active", "=", True)]))
 
     @api.model
     def _send(self, page, number, body, appointment=None, partner=None, awaiting=None, awaiting_data=None):
@@ -93,7 +95,7 @@ class BookingSms(models.Model):
             "partner_id": partner.id if partner else False, "direction": "out", "number": number, "body": body,
             **self._awaiting_values(awaiting, awaiting_data),
         })
-        if self._is_opted_out(number):
+        if self._is_opted_out(page, number):
             message.write({"status": "failed", "error": "opted out (STOP)"})
             return message
         from twilio.base.exceptions import TwilioException  # noqa: PLC0415
@@ -152,12 +154,16 @@ class BookingSms(models.Model):
         """``(reply, outcome, appointment)`` for this received ``text`` from ``number``: keywords, or a hand-off."""
         words = text.upper().split()
         keyword = words[0].strip(".!") if words else ""
-        if keyword in STOP_WORDS or text.upper() in STOP_WORDS:
-            self.env["phone.blacklist"].sudo().add(number, message=self.env._("Replied STOP to %s", page.name))
+        # opt-out as Twilio and the carriers read it: the whole message is the keyword, for this page only
+        OptOut = self.env["booking.sms.opt.out"]
+        direction, word = OptOut._keyword(text)
+        if direction == "out":
+            OptOut._opt_out(page, number, word)
             return (self.env._("%(page)s: you will receive no more text messages. Reply START to receive them "
                                "again.", page=page.name), "opted out", None)
-        if keyword in START_WORDS or text.upper() in START_WORDS:
-            self.env["phone.blacklist"].sudo().remove(number, message=self.env._("Replied START to %s", page.name))
+        # YES opts in only a number that opted out (otherwise it is a message like any other)
+        if direction == "in" and (word != "YES" or OptOut._is_opted_out(page, number)):
+            OptOut._opt_in(page, number)
             return self.env._("%(page)s: text messages are on again.", page=page.name), "opted in", None
         merchant = page._merchant_user_for_number(number)
         if merchant:
@@ -168,26 +174,32 @@ class BookingSms(models.Model):
 
     @api.model
     def _answer_merchant(self, page, user, number, keyword, words):
-        """YES / NO [reference]: approve or decline a request, as the one-tap links do."""
+        """YES / NO, the reference and the request's code: approve or decline, as the one-tap links do.
+
+        The sender's number names the staff member but proves nothing (a
+        sender number can be forged): the answer also carries the six-digit
+        code that came only in that request's SMS to staff
+        (``_approval_sms_code``). Tries per number are limited, so a code
+        cannot be guessed.
+        """
+        help_text = self.env._("Reply YES or NO with the reference and the code of the request's message, "
+                               "e.g. YES BK25-00012 123456.")
         if keyword not in ("YES", "Y", "NO", "N"):
-            return (self.env._("Reply YES or NO with the booking reference to answer a request."),
-                    "merchant: not understood", None)
-        requests = page._pending_requests_for(user)
-        reference = next((word for word in words[1:] if REFERENCE_RE.fullmatch(word)), None)
-        if not reference:
-            question = self._question(page, number, "which")
-            if question and len(words) == 1:
-                requests = requests.filtered(lambda a: a.id in json.loads(question.awaiting_data).get("ids", []))
-        if reference:
-            requests = requests.filtered(lambda a: a.name.upper() == reference)
-        if not requests:
-            return (self.env._("No request %(ref)s waits for your answer.", ref=reference or ""),
+            return help_text, "merchant: not understood", None
+        code = next((word for word in words[1:] if SMS_CODE_RE.fullmatch(word)), None)
+        reference = next((word for word in words[1:] if REFERENCE_RE.fullmatch(word)
+                          and not SMS_CODE_RE.fullmatch(word)), None)
+        if not reference or not code:
+            return help_text, "merchant: reference and code needed", None
+        allowed, _retry = self.env["booking.rate.limit"].sudo()._hit(
+            f"sms-approval:{page.id}:{number}", SMS_ANSWERS_PER_HOUR, 60)
+        if not allowed:
+            return (self.env._("Too many answers from this number: use the link of the request's e-mail."),
+                    "merchant: too many tries", None)
+        requests = page._pending_requests_for(user).filtered(lambda a: a.name.upper() == reference)
+        if len(requests) != 1 or not requests._check_approval_sms_code(code):
+            return (self.env._("No request %(ref)s with this code waits for your answer.", ref=reference),
                     "merchant: no such request", None)
-        if len(requests) > 1:
-            lines = "; ".join(f"{a.name} {a.partner_id.name} {a._when_label(style='short')}" for a in requests[:5])
-            self._send_question(page, number, "which", {"ids": requests.ids})
-            return (self.env._("%(count)s requests wait: %(lines)s. Reply YES or NO with the reference.",
-                               count=len(requests), lines=lines), "merchant: asked which", None)
         appointment = requests
         try:
             if keyword in ("YES", "Y"):
@@ -204,7 +216,10 @@ class BookingSms(models.Model):
     # --- the customer --- #
 
     def _answer_customer(self, page, number, keyword, text):
-        """C / CANCEL (twice), R / RESCHEDULE then a number; anything else to the receptionist or a person.
+        """C (twice), R / RESCHEDULE then a number; anything else to the receptionist or a person.
+
+        "CANCEL" alone is an opt-out, as for Twilio and the carriers (handled
+        before); "cancel my 10:00" asks to cancel, as "C" does.
 
         With the receptionist on, a message that is no keyword reply talks to
         it, unless it asks to cancel or move the sender's booking (the C and R
@@ -244,7 +259,7 @@ class BookingSms(models.Model):
         money = self.env._(" %(amount)s will be refunded.", amount=appointment.contract_id._fmt(refund)) \
             if refund else (self.env._(" Nothing is refunded under the policy.") if preview["paid"] else "")
         self._send_question(page, number, "cancel", {"id": appointment.id}, appointment=appointment)
-        return (self.env._("Cancel %(ref)s, %(service)s %(when)s?%(money)s Reply CANCEL again to confirm.",
+        return (self.env._("Cancel %(ref)s, %(service)s %(when)s?%(money)s Reply C to confirm.",
                            ref=appointment.name, service=appointment.service_id.name,
                            when=appointment._when_label(style="short"), money=money), "cancel asked", appointment)
 

@@ -48,6 +48,10 @@ class BookingWaitlist(models.Model):
     date = fields.Date(string="Preferred Date", required=True)
     time_from = fields.Float(string="From", help="Earliest start the customer accepts, local time. Empty: any.")
     time_to = fields.Float(string="To", help="Latest end the customer accepts, local time. Empty: any.")
+    service_location = fields.Selection(related="service_id.location")
+    address = fields.Char(
+        string="Customer's Address", tracking=True,
+        help="Where the job takes place, for services delivered at the customer's address: an offer books it there.")
     note = fields.Text()
     source = fields.Selection(
         selection=[("website", "Website"), ("backend", "Backend"), ("api", "API"), ("sms", "SMS receptionist"),
@@ -73,9 +77,9 @@ class BookingWaitlist(models.Model):
 
     # === OFFER === #
     offer_start = fields.Datetime(readonly=True, copy=False)
-    offer_provider_id = fields.Many2one("booking.provider", readonly=True, copy=False)
+    offer_provider_id = fields.Many2one("booking.provider", readonly=True, copy=False, check_company=True)
     offer_expires_at = fields.Datetime(string="Offer Deadline", readonly=True, copy=False)
-    appointment_id = fields.Many2one("booking.appointment", readonly=True, copy=False)
+    appointment_id = fields.Many2one("booking.appointment", readonly=True, copy=False, check_company=True)
 
     # === CONSTRAINTS === #
 
@@ -101,6 +105,14 @@ class BookingWaitlist(models.Model):
                                service=entry.service_id.name)
                 )
 
+    @api.constrains("service_id", "address")
+    def _check_address(self):
+        for entry in self:
+            if entry.service_id.location == "customer" and not (entry.address or "").strip():
+                raise ValidationError(self.env._(
+                    "%(service)s takes place at the customer's address: give the address.",
+                    service=entry.service_id.name))
+
     # === CRUD === #
 
     @api.model_create_multi
@@ -109,6 +121,12 @@ class BookingWaitlist(models.Model):
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code("booking.waitlist") or "/"
         return super().create(vals_list)
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "address" in vals:  # what kept the offer job from offering time may be fixed: try at its next run
+            self.env["booking.scheduler"]._retry_soon(self)
+        return result
 
     @api.depends("name", "partner_id", "service_id", "date")
     def _compute_display_name(self):
@@ -122,7 +140,7 @@ class BookingWaitlist(models.Model):
 
     @api.model
     def _join(self, page, service, provider, day, time_from=None, time_to=None, customer=None, note=None,
-              source="website", partner=None):
+              source="website", partner=None, address=None):
         """Put a customer on the waitlist for ``day`` (local), optionally in a window of the day.
 
         Joining twice is one entry: the same customer, or the same details
@@ -130,6 +148,8 @@ class BookingWaitlist(models.Model):
 
         :param partner: the customer who proved who they are, else ``customer``
             holds what a visitor typed (see ``res.partner._booking_create_guest``).
+        :param address: where the job takes place, required for a service at
+            the customer's address (an offer books it there), as for a booking.
         """
         if not partner and not page.allow_guest_booking:
             raise LoginRequiredError(self.env._("Please sign in to join the waitlist on this page."))
@@ -143,6 +163,10 @@ class BookingWaitlist(models.Model):
         elif time_to is not None and time_to <= (time_from or 0.0):
             errors["time_to"] = self.env._("must be after time_from") if time_from is not None \
                 else self.env._("must be after 00:00")
+        try:
+            address = self.env["booking.appointment"]._clean_address(service, address)
+        except BookingInputError as error:
+            errors.update(error.fields)
         if errors:
             raise BookingInputError(errors)
         Waitlist = self.sudo()
@@ -164,6 +188,7 @@ class BookingWaitlist(models.Model):
                 "time_from": time_from or 0.0,
                 "time_to": time_to or 0.0,
                 "note": clean_text(self.env, note, "note"),
+                "address": address,
                 "source": source,
             })
 
@@ -242,6 +267,20 @@ class BookingWaitlist(models.Model):
         return self.filtered(lambda e: e.state == "offered").appointment_id.filtered(
             lambda a: a.state == "pending_payment").sudo()
 
+    def _check_offerable(self):
+        """Raise what keeps freed time from being offered to this entry: staff must fix it (the job tells them).
+
+        Entries of before the address was asked for, or of a service that
+        moved to the customer's address since, have none: the offer would be
+        a booking nobody knows where to deliver.
+        """
+        self.ensure_one()
+        if self.service_id.location == "customer" and not (self.address or "").strip():
+            raise UserError(self.env._(
+                "%(ref)s waits for %(service)s, which takes place at the customer's address, but has no address: "
+                "complete the address so that freed time can be offered to %(customer)s.",
+                ref=self.name, service=self.service_id.name, customer=self.partner_id.name))
+
     def _action_offer(self, slot, deadline):
         """Hold ``slot`` for this entry until ``deadline`` and tell the customer.
 
@@ -261,6 +300,7 @@ class BookingWaitlist(models.Model):
             "source": "waitlist",
             "channel": "online",
             "note": self.note,
+            "address": self.address,
             "state": "pending_payment",
             "hold_expires_at": deadline,
             "waitlist_id": self.id,
@@ -392,6 +432,7 @@ class BookingWaitlist(models.Model):
             "start": start,
             "source": "waitlist",
             "note": self.note,
+            "address": self.address,
             "state": Appointment._get_initial_state(
                 self.page_id, self.service_id, "backend" if by_staff else "waitlist"
             ),
@@ -416,6 +457,7 @@ class BookingWaitlist(models.Model):
                 "default_partner_id": self.partner_id.id,
                 "default_date": self.date,
                 "default_waitlist_id": self.id,
+                "default_address": self.address,
                 "default_channel": "phone",
             },
         }

@@ -71,11 +71,13 @@ class PaymentTransaction(models.Model):
         """
         booking_txs = self.filtered(lambda tx: tx.booking_contract_ids and not tx.is_post_processed)
         for tx in booking_txs.filtered(lambda tx: tx.state == "done"):
-            tx.booking_contract_ids._invoice_transaction(tx)
+            for contract in tx.booking_contract_ids:
+                contract._invoice_transaction(tx)
             tx._booking_classify_saved_card()
         res = super()._post_process()
         for tx in booking_txs:
-            tx.booking_contract_ids._on_transaction_processed(tx)
+            for contract in tx.booking_contract_ids:
+                contract._on_transaction_processed(tx)
         return res
 
     def _booking_classify_saved_card(self):
@@ -94,7 +96,12 @@ class PaymentTransaction(models.Model):
         if self.booking_payer_verified:
             token.booking_owner_verified = True
         else:
-            token.booking_only_appointment_id = self.booking_contract_ids.appointment_id[:1]
+            token.booking_only_appointment_id = self._booking_card_appointment()
+
+    def _booking_card_appointment(self):
+        """The booking a card saved by this payment is bound to, when its payer did not sign in."""
+        self.ensure_one()
+        return self.booking_contract_ids.appointment_id[:1]
 
     # === BUSINESS METHODS - LOGGING === #
 

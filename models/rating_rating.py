@@ -1,6 +1,10 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+BOOKING_MODEL = "booking.appointment"
+# What staff of the booking's company may change on a review of a booking: the reply, shown or hidden
+BOOKING_STAFF_FIELDS = frozenset({"publisher_comment", "publisher_id", "publisher_datetime", "is_internal"})
+
 
 class RatingRating(models.Model):
     """Ratings of bookings (Odoo's ``rating`` module): the customer's stars and comment, the merchant's reply.
@@ -39,12 +43,61 @@ class RatingRating(models.Model):
         for rating in self:
             rating.booking_published = rating.consumed and not rating.is_internal
 
+    # === WHO WRITES A REVIEW OF A BOOKING === #
+
+    @api.model
+    def _booking_targeted(self, vals):
+        """Whether create/write values put a rating on a booking."""
+        if vals.get("res_model") == BOOKING_MODEL:
+            return True
+        model_id = vals.get("res_model_id")
+        return bool(model_id) and model_id == self.env["ir.model"]._get_id(BOOKING_MODEL)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """A review of a booking is made by the customer's signed link only (``_submit_review``, sudo).
+
+        Odoo's rating access lets every employee create ratings: without
+        this, any employee (even without a booking group) could publish a
+        5-star review on any booking they know the id of.
+        """
+        if not self.env.su and any(self._booking_targeted(vals) for vals in vals_list):
+            raise AccessError(self.env._("Reviews of bookings are written by their customers, through their link."))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        """On a review of a booking, staff of its company write the reply and publish or hide it, nothing else.
+
+        The stars, the comment, the author and the booking are the
+        customer's answer, written only through their signed link (sudo);
+        an employee without booking rights, or staff of another company,
+        write nothing on it; nobody moves a rating onto a booking.
+        """
+        if not self.env.su:
+            booking_ratings = self.filtered(lambda rating: rating.res_model == BOOKING_MODEL)
+            if self._booking_targeted(vals) or ("res_id" in vals and booking_ratings):
+                raise AccessError(self.env._("Reviews of bookings are written by their customers, through their "
+                                             "link."))
+            if booking_ratings:
+                if set(vals) - BOOKING_STAFF_FIELDS:
+                    raise AccessError(self.env._("A customer's review is theirs: staff may only answer it, publish "
+                                                 "or hide it."))
+                booking_ratings._check_booking_staff()
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_booking_review(self):
+        """Reviews of bookings are deleted with their booking, or by an administrator (Odoo's rating access)."""
+        if not self.env.su and not self.env.user._is_system() and any(
+                rating.res_model == BOOKING_MODEL for rating in self):
+            raise AccessError(self.env._("Reviews of bookings cannot be deleted; hide them from the page instead."))
+
     # === STAFF === #
 
     def _check_booking_staff(self):
         """Only the merchant's staff (of the booking's company) publish, hide or answer a review."""
         for rating in self:
-            appointment = rating.booking_appointment_id
+            appointment = rating.sudo().booking_appointment_id
             if not appointment or not appointment._is_staff(self.env.user):
                 raise AccessError(self.env._("Only the merchant's staff may do this to a review."))
             if not rating.consumed:

@@ -1,6 +1,15 @@
-from odoo import api, fields, models, tools
+import logging
 
+from odoo import api, fields, models, tools
+from odoo.exceptions import AccessError, UserError
+
+from ..booking_api.validator import text_error
 from ..exceptions import BookingInputError
+
+_logger = logging.getLogger(__name__)
+
+# Written only by the addon's own code (sudo): what was proved about a contact, and how it was made
+BOOKING_IDENTITY_FIELDS = frozenset({"booking_verified_email", "booking_verified_phone", "booking_unverified"})
 
 
 class ResPartner(models.Model):
@@ -12,6 +21,17 @@ class ResPartner(models.Model):
     phone it repeats, which staff merge with Odoo's merge wizard. A booking
     is an existing customer's only when the visitor proved to be them:
     signed in, or with a one-time code sent to a detail already on file.
+
+    Verification belongs to a value (DESIGN.md invariant 11): a contact is
+    verified for one e-mail address (``booking_verified_email``, normalized)
+    and/or one phone number (``booking_verified_phone``, E.164), proved by a
+    one-time code sent there, by the password link of an invitation sent
+    there, or vouched for by the merchant's staff. Any change of that value,
+    whoever makes it (the portal's account page, the backend, an import),
+    drops its verification; changing it back does not bring it back. Sign-in
+    codes, SMS keywords and invitations act only on contacts verified for
+    the very value they come with, and one value is verified on one contact
+    only (two customers holding one address are merged by staff).
     """
 
     _inherit = "res.partner"
@@ -32,9 +52,20 @@ class ResPartner(models.Model):
         copy=False,
         groups="self_serve_booking.group_booking_user",
         help="Made from what a visitor typed when booking, without signing in: nothing on it was proved. "
-        "Such a contact never signs in with a code and is never matched to a later booking; merge it with "
-        "the customer it belongs to, or mark it verified once you know who it is.",
+        "It is never matched to a later booking; a code sent to its e-mail or phone proves that value (and "
+        "makes it a customer verified for it); merge it with the customer it belongs to, or mark it verified "
+        "once you know who it is.",
     )
+    booking_verified_email = fields.Char(
+        string="Verified E-mail", readonly=True, copy=False, index="btree_not_null",
+        groups="self_serve_booking.group_booking_user",
+        help="The e-mail address this contact proved (a code or an invitation sent there) or staff vouched for. "
+        "Changing the e-mail drops it.")
+    booking_verified_phone = fields.Char(
+        string="Verified Phone", readonly=True, copy=False, index="btree_not_null",
+        groups="self_serve_booking.group_booking_user",
+        help="The phone number (E.164) this contact proved (a code sent there) or staff vouched for. Changing "
+        "the phone drops it.")
     booking_same_as_id = fields.Many2one(
         "res.partner",
         string="Possibly the Same As",
@@ -73,34 +104,186 @@ class ResPartner(models.Model):
         for partner in self:
             partner.booking_appointment_count = counts.get(partner, 0)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        """What was proved is never typed in: only the addon's own code (sudo) sets it.
+
+        A contact the merchant's own people (or a scheduled job) create is
+        their file, which is what a code is checked against (DESIGN.md
+        invariant 8): it is verified for the e-mail and phone it is created
+        with, unless another contact is already verified for them. A contact
+        a visitor's request makes (a guest's booking, a sign-up, an invitation
+        from a booking's link: the request's user is public or portal) proves
+        nothing.
+        """
+        if not self.env.su and any(BOOKING_IDENTITY_FIELDS & set(vals) for vals in vals_list):
+            raise AccessError(self.env._("Only a code sent to a contact's e-mail or phone, or the merchant's "
+                                         "staff, verify it."))
+        partners = super().create(vals_list)
+        if self.env.user._is_internal():
+            for partner in partners.sudo().filtered(
+                    lambda p: not p.booking_unverified and (p.email_normalized or p.phone_sanitized)):
+                partner._booking_verify(email=partner.email_normalized, phone=partner.phone_sanitized)
+        return partners
+
     def write(self, vals):
         # merging a contact into the one it was "possibly the same as" copies
         # that link onto the survivor: a contact is no duplicate of itself
         if vals.get("booking_same_as_id") and self.ids == [vals["booking_same_as_id"]]:
             vals = dict(vals, booking_same_as_id=False)
-        return super().write(vals)
+        if not self.env.su and BOOKING_IDENTITY_FIELDS & set(vals):
+            # every field is writable through call_kw: readonly is for the form only
+            raise AccessError(self.env._("Only a code sent to a contact's e-mail or phone, or the merchant's "
+                                         "staff, verify it."))
+        res = super().write(vals)
+        if {"email", "phone", "mobile", "country_id"} & set(vals):
+            self._booking_drop_changed_verifications()
+        return res
+
+    # === VERIFICATION (one value at a time) === #
+
+    def _booking_current_phones(self):
+        """The contact's phone numbers in E.164 (phone and mobile), as its country reads them."""
+        self.ensure_one()
+        return {self._phone_format(number=number, force_format="E164") for number in (self.phone, self.mobile)
+                if number} - {False, None, ""}
+
+    def _booking_drop_changed_verifications(self):
+        """Forget what was proved about a value the contact no longer holds (a change drops it for good)."""
+        for partner in self.sudo():
+            drop = {}
+            if partner.booking_verified_email and partner.booking_verified_email != partner.email_normalized:
+                drop["booking_verified_email"] = False
+            if partner.booking_verified_phone and \
+                    partner.booking_verified_phone not in partner._booking_current_phones():
+                drop["booking_verified_phone"] = False
+            if drop:
+                _logger.info("Contact %s: %s changed, its verification dropped", partner.id, ", ".join(drop))
+                partner.write(drop)
+
+    def _booking_verified_elsewhere(self, email=None, phone=None):
+        """Another contact (that this one's merchant sees) already verified for ``email`` or ``phone``."""
+        self.ensure_one()
+        domain = [("id", "!=", self.id), ("active", "=", True)]
+        if self.company_id:
+            domain.append(("company_id", "in", [False, self.company_id.id]))
+        if email:
+            found = self.sudo().search([*domain, ("booking_verified_email", "=", email)], limit=1)
+            if found:
+                return found
+        if phone:
+            return self.sudo().search([*domain, ("booking_verified_phone", "=", phone)], limit=1)
+        return self.browse()
+
+    def _booking_verify(self, email=None, phone=None):
+        """Record that this contact proved ``email`` (normalized) and/or ``phone`` (E.164), which it holds.
+
+        A value the contact does not hold now is not verified (it changed
+        meanwhile); nor is one already verified on another contact (staff
+        merge the two): one value, one customer.
+
+        :return: the values verified, ``{"email": ..., "phone": ...}``.
+        """
+        self.ensure_one()
+        partner = self.sudo()
+        vals, done = {}, {}
+        if email and email == partner.email_normalized:
+            if partner._booking_verified_elsewhere(email=email):
+                _logger.info("Contact %s: %s is verified on another contact, left for staff's merge", self.id, email)
+            else:
+                vals["booking_verified_email"] = done["email"] = email
+        if phone and phone in partner._booking_current_phones():
+            if partner._booking_verified_elsewhere(phone=phone):
+                _logger.info("Contact %s: %s is verified on another contact, left for staff's merge", self.id, phone)
+            else:
+                vals["booking_verified_phone"] = done["phone"] = phone
+        if vals:
+            partner.write({**vals, "booking_unverified": False})
+        return done
+
+    def _booking_claim(self, email=None, phone=None):
+        """The contact verified for the value a code just proved (``email`` normalized, or ``phone`` E.164).
+
+        This contact when it holds nothing else unproved (a guest who typed
+        only that value); otherwise a new contact of the same merchant holding
+        only the proved value (and the name), "possibly the same as" this
+        one for staff to merge: whoever typed the other value (a phone next to
+        someone's e-mail) must never receive what the value's owner books
+        next. An empty recordset when another contact is verified for it.
+        """
+        self.ensure_one()
+        partner = self.sudo()
+        if partner._booking_is_verified_for(email=email, phone=phone):
+            return self
+        unproved_other = (email and partner._booking_current_phones()) or (phone and partner.email_normalized)
+        if not unproved_other:
+            return self if partner._booking_verify(email=email, phone=phone) else self.browse()
+        claimed = self.sudo().create({
+            "name": partner.name, "email": partner.email if email else False, "phone": phone or False,
+            "company_id": partner.company_id.id, "lang": partner.lang,
+        })
+        if not claimed._booking_verify(email=email, phone=phone):
+            claimed.unlink()
+            return self.browse()
+        if not partner.booking_same_as_id:
+            partner.booking_same_as_id = claimed
+        return claimed.with_env(self.env)
+
+    def _booking_is_verified_for(self, email=None, phone=None):
+        """Whether this contact is verified for ``email`` (normalized) and/or ``phone`` (E.164), as it holds them."""
+        self.ensure_one()
+        partner = self.sudo()
+        if email and not (partner.booking_verified_email == email == partner.email_normalized):
+            return False
+        if phone and not (partner.booking_verified_phone == phone and phone in partner._booking_current_phones()):
+            return False
+        return bool(email or phone)
 
     # === IDENTITY === #
 
     @api.model
     def _booking_find_customers(self, company, email=None, phone=None):
-        """The contacts a merchant knows by ``email`` (normalized) and/or ``phone`` (E.164).
+        """The contacts a merchant knows by ``email`` (normalized) and/or ``phone`` (E.164): verified for it.
 
-        Both given: contacts holding both. Contacts of another company, and
-        contacts made from a visitor's input (``booking_unverified``), are
-        never found: the first visitor to type an address must not own it.
+        Both given: contacts verified for the e-mail and holding the phone.
+        Contacts of another company, and contacts that merely hold the value
+        (typed by a visitor, changed on an account page), are never found:
+        whoever types an address first does not own it.
         """
         email_normalized = tools.email_normalize(email) if email else False
         if (email and not email_normalized) or not (email or phone):
             return self.browse()
-        # contacts made from a visitor's input own nothing: what they hold was typed, not proved
-        domain = [("active", "=", True), ("company_id", "in", [False, company.id]),
-                  ("booking_unverified", "=", False)]
+        domain = [("active", "=", True), ("company_id", "in", [False, company.id])]
         if email_normalized:
-            domain.append(("email_normalized", "=", email_normalized))
-        if phone:
-            domain.append(("phone_sanitized", "=", phone))
-        return self.sudo().search(domain, order="id")
+            domain += [("booking_verified_email", "=", email_normalized), ("email_normalized", "=", email_normalized)]
+            if phone:
+                domain.append(("phone_sanitized", "=", phone))
+        else:
+            domain.append(("booking_verified_phone", "=", phone))
+        return self.sudo().search(domain, order="id").filtered(
+            lambda partner: partner._booking_is_verified_for(email=email_normalized or None,
+                                                             phone=None if email_normalized else phone))
+
+    @api.model
+    def _booking_unclaimed_holders(self, company, email=None, phone=None):
+        """Contacts that hold ``email`` (normalized) or ``phone`` (E.164) but proved nothing at all, newest first.
+
+        A visitor's contact (what they typed when booking) or one staff made
+        without vouching for it: no account (nobody signs in as it), no
+        verified value. A code sent to the value proves it, and the contact
+        becomes that customer's (``booking.customer.session``). A contact with
+        an account, or verified for another value, is never claimed this way:
+        its owner is someone else until proved otherwise.
+        """
+        email_normalized = tools.email_normalize(email) if email else False
+        if not (email_normalized or phone):
+            return self.browse()
+        domain = [("active", "=", True), ("company_id", "in", [False, company.id]),
+                  ("booking_verified_email", "=", False), ("booking_verified_phone", "=", False)]
+        domain.append(("email_normalized", "=", email_normalized) if email_normalized
+                      else ("phone_sanitized", "=", phone))
+        return self.sudo().with_context(active_test=False).search(domain, order="id desc").filtered(
+            lambda partner: not partner.user_ids)
 
     @api.model
     def _booking_phone_e164(self, phone, country):
@@ -119,6 +302,8 @@ class ResPartner(models.Model):
         phone = (customer.get("phone") or "").strip()
         if not name:
             errors["customer.name"] = self.env._("is required")
+        elif text_error(name):  # whatever channel it came by (the API's contract checks it too)
+            errors["customer.name"] = self.env._("must not contain control characters")
         if email and not tools.email_normalize(email):
             errors["customer.email"] = self.env._("is not a valid e-mail address")
         phone_e164 = self._booking_phone_e164(phone, page._get_country()) if phone else False
@@ -196,8 +381,31 @@ class ResPartner(models.Model):
         return self.env["booking.appointment"]._get_action_for("partner_id", self)
 
     def action_booking_mark_verified(self):
-        """Staff know who this visitor is: the contact becomes a customer like any other."""
-        self.sudo().write({"booking_unverified": False, "booking_same_as_id": False})
+        """Staff know who this contact is: verified for its current e-mail and phone.
+
+        Booking staff of the contact's company only (every public method is
+        callable through call_kw by anyone who can read the contact); a value
+        already verified on another contact is refused: merge the two.
+        """
+        user = self.env.user
+        if not self.env.su and not user.has_group("self_serve_booking.group_booking_user"):
+            raise AccessError(self.env._("Only the merchant's Booking staff verify a customer."))
+        for partner in self:
+            if not self.env.su and partner.company_id and partner.company_id not in user.company_ids:
+                raise AccessError(self.env._("Only the merchant's Booking staff verify a customer."))
+            partner.check_access("read")
+            sudo_partner = partner.sudo()
+            email, phones = sudo_partner.email_normalized, sudo_partner._booking_current_phones()
+            phone = sudo_partner.phone_sanitized if sudo_partner.phone_sanitized in phones else next(iter(phones), None)
+            other = sudo_partner._booking_verified_elsewhere(email=email, phone=phone)
+            if other:
+                raise UserError(self.env._(
+                    "%(other)s is already verified for this e-mail or phone: merge the two contacts instead.",
+                    other=other.display_name))
+            if not email and not phone:
+                raise UserError(self.env._("This contact has no e-mail or phone to verify."))
+            sudo_partner._booking_verify(email=email, phone=phone)
+            sudo_partner.write({"booking_unverified": False, "booking_same_as_id": False})
         return True
 
     def action_booking_merge_same_as(self):

@@ -157,7 +157,7 @@ class TestProviderCalendars(NotificationCase):
             appointment = self.book_online(10)
         self.assertFalse(appointment.calendar_sync_state, "nothing to update")
 
-    @mute_logger("odoo.addons.self_serve_booking.models.booking_calendar_sync")
+    @mute_logger("odoo.addons.self_serve_booking.models.booking_scheduler")
     def test_a_failing_calendar_neither_blocks_nor_loses_the_booking(self):
         with freeze_time(NOW):
             appointment = self.book_online(10)

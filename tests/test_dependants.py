@@ -154,6 +154,27 @@ class TestDependantBooking(DependantDataMixin, BookingCommon):
             appointment._reschedule(self.at(14), "merchant")
         self.assertEqual((appointment.start, appointment.stop), (self.at(14), self.at(16)))
 
+    def test_price_per_dependant_multiplies_the_service_line(self):
+        """A nail clip for two pets takes twice as long and, priced per pet, costs twice the price."""
+        one_price = self.book_online(9, [self.bella.id, self.max.id])
+        self.assertEqual((one_price.duration_minutes, one_price.price), (120, 50), "one price by default")
+        self.grooming.price_per_dependant = True
+        both = self.book_online(13, [self.bella.id, self.max.id])
+        line = both._get_service_line()
+        self.assertEqual((line.quantity, line.price_unit, both.price), (2, 50, 100))
+        self.assertEqual(both.contract_id.amount_total, 100, "the payment contract follows the bill")
+        both.with_user(self.user_staff).dependant_ids = [Command.unlink(self.max.id)]
+        self.assertEqual((line.quantity, both.price), (1, 50), "one pet left: one price")
+        alone = self.book_online(10, [self.tom.id], partner=self.pete, provider=self.provider_b)
+        self.assertEqual(alone.price, 50)
+        both.dependant_ids = [Command.link(self.max.id)]
+        with freeze_time("2025-06-02 11:05:00"):
+            both.action_check_in()
+            both.action_complete(charge_card=False)
+        self.assertEqual(both.price, 100)
+        both.dependant_ids = [Command.unlink(self.max.id)]  # a record corrected after checkout
+        self.assertEqual(both.price, 100, "the bill is final after checkout: it was invoiced")
+
     def test_a_booking_each(self):
         first = self.book_online(9, [self.bella.id])
         second = self.book_online(10, [self.max.id])

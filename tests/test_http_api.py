@@ -403,6 +403,21 @@ class TestBookingApi(BookingHttpCommon):
         self.assertEqual(again["waitlist"]["id"], entry.id, "joining twice keeps one entry")
 
     @freeze_time(NOW)
+    def test_waitlist_for_a_job_at_the_customers_address_takes_the_address(self):
+        house_call = self.env["booking.service"].create({
+            "name": "House call", "duration_minutes": 60, "price": 90, "location": "customer", "is_published": True})
+        self.page.service_ids = [Command.link(house_call.id)]
+        self.provider_a.service_ids = [Command.link(house_call.id)]
+        body = {**self.waitlist_body(), "service_id": house_call.id}
+        before = self.counts()
+        response, data = self.post("/pages/test-salon/waitlist", body)
+        self.assertError(response, data, 400, "validation", "address")
+        self.assertNothingWritten(before)
+        response, data = self.post("/pages/test-salon/waitlist", {**body, "address": " 12 Rue des Lilas,  Paris "})
+        self.assertEqual(response.status_code, 201, data)
+        self.assertEqual(self.env["booking.waitlist"].browse(data["waitlist"]["id"]).address, "12 Rue des Lilas, Paris")
+
+    @freeze_time(NOW)
     def test_waitlist_errors_write_nothing(self):
         good = self.waitlist_body()
         cases = [

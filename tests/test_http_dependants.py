@@ -129,6 +129,19 @@ class TestHttpDependants(DependantDataMixin, BookingHttpCommon):
         self.assertEqual(sorted(data["booking"]["dependant_ids"]), sorted((self.bella | self.max).ids))
         self.assertEqual(data["booking"]["end"], "2025-06-02T09:00:00Z")
 
+    def test_the_confirmation_names_the_pets(self):
+        self.page.auto_confirm = True
+        with freeze_time(NOW):
+            booking = self.env["booking.appointment"]._book_online(
+                self.page, self.grooming, self.provider_a, self.at(9), partner=self.paula,
+                dependant_ids=[self.bella.id, self.max.id])
+            page = self.url_open(f"/p/test-salon/booking/{booking.id}?access_token={booking._portal_ensure_token()}")
+        self.assertEqual(page.status_code, 200)
+        self.assertEqual(html.fromstring(page.content).xpath("normalize-space(//*[hasclass('o_booking_dependants')])"),
+                         "For Bella, Max")
+        _subject, body = booking._render_template(self.env.ref("self_serve_booking.mail_template_booking_confirmed"))
+        self.assertIn("for Bella, Max", html.fromstring(body).text_content())
+
     def test_api_guest_cannot_name_a_dependant(self):
         self.page.allow_guest_booking = True
         with freeze_time(NOW):

@@ -165,7 +165,7 @@ class TestHostileInput(BookingHttpCommon):
             ("/p/test%00salon/booking/1", 404),
             ("/no-such-page%00", 404),  # Odoo's own 404 too
             ("/p/test-salon/booking/99999999999", 404),
-            (f"/p/test-salon/booking/{self.appointment.id}/ics?access_token=%00", 404),
+            (f"/p/test-salon/booking/{self.appointment.id}/ics?access_token=%00", 400),  # issue 22: any NUL
             ("/p/test-salon/image/provider/99999999999", 404),
             ("/my/bookings/99999999999", 404),
             ("/my/bookings/99999999999/cancel", 404),
@@ -179,10 +179,13 @@ class TestHostileInput(BookingHttpCommon):
             with self.subTest(url=url), self.assertNoLogs(level="ERROR"):
                 self.assertRefused(self.url_open(url, allow_redirects=False), status)
         # a bad value in an optional parameter is ignored, not a crash
-        for url in ("/p/test-salon?service=%C2%B2", "/p/test-salon?service=99999999999999",
-                    f"/my/bookings/{self.appointment.id}?access_token={token}&message=%00"):
+        for url in ("/p/test-salon?service=%C2%B2", "/p/test-salon?service=99999999999999"):
             with self.subTest(url=url), self.assertNoLogs(level="ERROR"):
                 self.assertEqual(self.url_open(url).status_code, 200)
+        # a control character anywhere is a 400 (issue 22), even in a parameter nobody reads
+        url = f"/my/bookings/{self.appointment.id}?access_token={token}&message=%00"
+        with self.assertNoLogs(level="ERROR"):
+            self.assertEqual(self.url_open(url).status_code, 400)
         self.assertEqual(self.counts(), before)
 
     @freeze_time(NOW)

@@ -27,6 +27,8 @@ class PortalCase(BookingPaymentMixin, BookingDataMixin, PaymentHttpCommon):
         cls.user_portal_2.partner_id.write({"email": "pete@example.com"})
         cls.paula = cls.user_portal_1.partner_id
         cls.pete = cls.user_portal_2.partner_id
+        # details changed after the accounts were made: staff vouch for them (issue 22: per value)
+        (cls.paula | cls.pete).action_booking_mark_verified()
         cls.page.partner_id = cls.env["res.partner"].create({
             "name": "Salon Paris", "country_id": cls.env.ref("base.fr").id, "city": "Paris",
         })
@@ -141,6 +143,7 @@ class TestCustomerSessions(PortalCase):
 
     def test_code_by_sms(self):
         self.pete.phone = "+33 6 22 33 44 55"
+        self.pete.action_booking_mark_verified()
         response, _data = self.api("POST", "/pages/test-salon/session", {"phone": "06 22 33 44 55"})
         self.assertEqual(response.status_code, 202)
         sms = self.env["sms.sms"].sudo().search([("partner_id", "=", self.pete.id)])

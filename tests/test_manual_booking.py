@@ -1,5 +1,6 @@
 from freezegun import freeze_time
 
+from odoo import fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form
 
@@ -61,6 +62,8 @@ class TestManualBooking(BookingCommon):
         self.assertEqual(appointment.provider_id, self.provider_a)
         self.assertEqual(appointment.start, self.at(10, 10))
         self.assertEqual(appointment.channel, "walk_in")
+        self.assertEqual((appointment.state, appointment.checked_in_at, appointment.check_in_method),
+                         ("checked_in", fields.Datetime.now(), "staff"), "the customer is at the desk: checked in")
         with self.assertRaisesRegex(UserError, "right now"):
             self._wizard().action_book_walk_in()  # both are busy now
 
@@ -95,10 +98,11 @@ class TestManualBooking(BookingCommon):
     @freeze_time(NOW)
     def test_block_time_from_the_provider_form(self):
         action = self.provider_a.with_user(self.user_staff).action_block_time()
-        self.assertEqual(action["res_model"], "resource.calendar.leaves")
-        leave = self.env["resource.calendar.leaves"].with_user(self.user_staff).with_context(
-            **action["context"]).create({"date_from": self.at(13), "date_to": self.at(17)})
-        self.assertEqual(leave.resource_id, self.provider_a.resource_id)
+        self.assertEqual(action["res_model"], "booking.time.off")
+        self.env["booking.time.off"].with_user(self.user_staff).with_context(**action["context"]).create(
+            {"date_from": self.at(13), "date_to": self.at(17)}).action_confirm()
+        leave = self.env["resource.calendar.leaves"].search([("resource_id", "=", self.provider_a.resource_id.id)])
+        self.assertEqual((leave.date_from, leave.date_to), (self.at(13), self.at(17)))
         self.assertEqual(self.provider_a.time_off_count, 1)
         self.assertEqual(self.local_times(self.slots(providers=self.provider_a)), ["09:00", "10:00", "11:00"])
 

@@ -72,7 +72,7 @@ class TestMerchantHears(BookingCommon):
         staff = (self.user_manager | self.user_staff).partner_id
         sms = self.env["sms.sms"].sudo().search([("partner_id", "in", staff.ids)])
         self.assertEqual(len(sms), 2)
-        self.assertIn(f"YES {request.name}", sms[0].body)
+        self.assertIn(f"YES {request.name} {request._approval_sms_code()}", sms[0].body)
         self.assertFalse(self.sent_sms(self.customer).filtered(lambda s: "YES" in s.body))
 
     def test_followers_and_messages_both_ways(self):

@@ -2,8 +2,11 @@
 
 import json
 from datetime import date, timedelta
+from urllib.parse import parse_qs
+from urllib.parse import urlparse
 
 from freezegun import freeze_time
+from lxml import html
 
 from odoo import Command
 from odoo.exceptions import ValidationError
@@ -18,6 +21,7 @@ from .common import local_to_utc
 
 API = "/booking/api/v1"
 ADDRESS = "12 Rue des Lilas, 75019 Paris"
+SHOP = "1 rue de la Paix"
 
 
 class OnSiteMixin:
@@ -93,6 +97,52 @@ class TestOnSiteJobs(OnSiteMixin, BookingCommon):
         self.assertIn("openstreetmap.org/search?query=12%20Rue%20des%20Lilas", job._map_url())
         self.assertEqual(job._calendar_event_values()["location"], ADDRESS)
 
+    def test_the_provider_checks_the_customer_in_on_arrival(self):
+        self.provider_a.user_id = self.user_staff
+        self.page.check_in_opens_minutes = 15  # the customer from 9:45, the provider from 9:15 (30 minutes' drive)
+        with freeze_time(NOW):
+            job = self._job(10)
+            salon = self._book(self.at(14), provider=self.provider_b)
+        self.assertEqual((job.checked_in_by_provider, salon.checked_in_by_provider), (True, False))
+        self.assertIn(job._provider_check_in_url(), str(job._calendar_event_values()["description"]),
+                      "the provider's calendar holds the way to check in")
+        self.assertNotIn("check-in", str(salon._calendar_event_values()["description"]))
+        template = self.env.ref("self_serve_booking.mail_template_booking_agenda")
+        _subject, agenda = self.provider_a._render_template(
+            template.with_context(booking_notification={"date": "2025-06-02"}))
+        self.assertIn(job._provider_check_in_url(), agenda, "and their agenda")
+        _subject, reminder = job._render_template(self.env.ref("self_serve_booking.mail_template_booking_reminder"))
+        self.assertIn("checks you in on arrival", reminder)
+        self.assertNotIn("show this code", reminder, "nothing to show at home")
+        self.assertIn("show this code", salon._render_template(
+            self.env.ref("self_serve_booking.mail_template_booking_reminder"))[1])
+        customer_link = job._check_in_signature()
+        provider_link = job._provider_check_in_signature()
+        public = self.env.ref("base.public_user")
+        Appointment = self.env["booking.appointment"]
+        with freeze_time("2025-06-02 07:55:00"):  # 9:55 in Paris: the customer's check-in window
+            self.assertEqual(Appointment.browse(job.id)._check_in_by_link(customer_link, public)[0], "by_provider",
+                             "at home there is no desk: the customer's link explains, and changes nothing")
+            self.assertEqual(Appointment.browse(salon.id)._check_in_by_link(provider_link, public)[0], "invalid",
+                             "a provider's link grants its own booking only")
+        with freeze_time("2025-06-02 07:00:00"):  # 9:00, before the 30 minutes' drive
+            self.assertEqual(Appointment.browse(job.id)._check_in_by_link(provider_link, public)[0], "too_early")
+        with freeze_time("2025-06-02 07:25:00"):  # 9:25: on the road, the provider may arrive early
+            self.assertEqual(Appointment.browse(job.id)._check_in_by_link(provider_link, public, act=False)[0],
+                             "ready")
+            self.assertEqual(Appointment.browse(job.id)._check_in_by_link(provider_link, public)[0], "checked_in")
+        self.assertEqual((job.state, job.check_in_method), ("checked_in", "provider"))
+        with freeze_time(NOW):
+            other = self._job(15)
+        moved_link = other._provider_check_in_signature()
+        other.provider_id = self.provider_b
+        self.assertEqual(Appointment.browse(other.id)._check_in_by_link(moved_link, public)[0], "invalid",
+                         "moved to another provider: the first one's link is void")
+        with freeze_time("2025-06-02 13:00:00"):
+            other.provider_id = self.provider_a
+            other.with_user(self.user_staff).action_check_in()
+        self.assertEqual(other.check_in_method, "provider", "the provider's own Arrived button in the backend")
+
 
 @tagged("post_install", "-at_install")
 class TestOnSiteApi(OnSiteMixin, BookingHttpCommon):
@@ -132,3 +182,45 @@ class TestOnSiteApi(OnSiteMixin, BookingHttpCommon):
         status, answer = self._post_booking(15, address=ADDRESS)
         self.assertEqual((status, answer["error"]), (409, "slot_unavailable"))
         self.assertEqual(self._post_booking(15, 30, address=ADDRESS)[0], 201)
+
+    def test_the_customer_sees_their_address_not_the_shops(self):
+        self.page.partner_id = self.env["res.partner"].create({
+            "name": "Garden Co", "street": SHOP, "city": "Paris", "country_id": self.env.ref("base.fr").id})
+        self.page.auto_confirm = True
+        customer = self.env["res.partner"].create({"name": "Gary Garden", "email": "gary@example.com"})
+        start = local_to_utc(self.day, 10)
+        job = self.env["booking.appointment"]._book_online(
+            self.page, self.lawn, self.provider_a, start, partner=customer, address=ADDRESS, source="website")
+        token = job._portal_ensure_token()
+        confirmation = self.url_open(f"/p/test-salon/booking/{job.id}?access_token={token}")
+        self.assertEqual(confirmation.status_code, 200)
+        tree = html.fromstring(confirmation.content)
+        self.assertEqual(tree.xpath("//*[hasclass('o_booking_where')]/text()"), [ADDRESS])
+        self.assertEqual(tree.xpath("//a[hasclass('o_booking_where_link')]/text()"), [ADDRESS])
+        self.assertNotIn(SHOP, confirmation.text)
+        for link in tree.xpath("//a[hasclass('o_booking_google_link') or hasclass('o_booking_outlook_link')]/@href"):
+            self.assertEqual(parse_qs(urlparse(link).query)["location"], [ADDRESS])
+        ics = self.url_open(f"/p/test-salon/booking/{job.id}/ics?access_token={token}").text
+        self.assertIn("LOCATION:12 Rue des Lilas\\, 75019 Paris", ics)
+        self.assertNotIn(SHOP, ics)
+        portal = self.url_open(f"{job.get_portal_url()}")
+        self.assertEqual(portal.status_code, 200)
+        tree = html.fromstring(portal.content)
+        self.assertEqual(tree.xpath("//a[hasclass('o_booking_where_link')]/text()"), [ADDRESS])
+        self.assertNotIn("at the desk", portal.text)
+        self.assertTrue(tree.xpath("//*[hasclass('o_booking_check_in_by_provider')]"))
+        self.assertFalse(tree.xpath("//img[hasclass('o_booking_qr')]"), "nothing to scan at home")
+        check_in = self.url_open(urlparse(job._check_in_url()).path)
+        self.assertIn("checks you in on arrival", check_in.text)
+        self.assertNotIn("front desk", check_in.text)
+        self.assertEqual(job.state, "confirmed")
+        provider_page = self.url_open(urlparse(job._provider_check_in_url()).path)
+        self.assertEqual(provider_page.status_code, 200, "the provider's link is a valid one")
+        self.assertEqual(html.fromstring(provider_page.content).xpath(
+            "//*[hasclass('o_booking_check_in_result')]/@data-result"), ["too_early"], "a week ahead")
+        # a service at the business still shows the shop, and its QR code
+        salon = self.env["booking.appointment"]._book_online(
+            self.page, self.service, self.provider_b, local_to_utc(self.day, 14), partner=customer, source="website")
+        portal = self.url_open(salon.get_portal_url())
+        self.assertIn(SHOP, portal.text)
+        self.assertTrue(html.fromstring(portal.content).xpath("//img[hasclass('o_booking_qr')]"))

@@ -56,10 +56,29 @@ class TestBackendTours(HttpCase):
                          ("confirmed", "phone", "backend"))
 
     def test_assistant_books_a_walk_in(self):
+        self.staff.groups_id |= self.env.ref("base.group_partner_manager")  # staff who may add contacts
         self.start_tour("/odoo", "self_serve_booking_assistant_walk_in", login="desk_staff")
         appointment = self.env["booking.appointment"].search([("page_id", "=", self.page.id)])
-        self.assertEqual((appointment.channel, appointment.partner_id), ("walk_in", self.customer))
+        self.assertEqual((appointment.channel, appointment.partner_id.name), ("walk_in", "Nina New"))
+        self.assertTrue(appointment.partner_id.phone, "the new customer has a phone")
+        self.assertEqual(appointment.state, "checked_in", "the walk-in is at the desk")
         self.assertLess(abs((appointment.start - datetime.now()).total_seconds()), 600, "it starts now")
+
+    def test_time_off_lists_the_bookings_in_it(self):
+        start = datetime.now().replace(second=0, microsecond=0) + timedelta(minutes=30)
+        ritas = self.env["booking.appointment"].create({
+            "page_id": self.page.id, "service_id": self.service.id, "partner_id": self.customer.id,
+            "provider_id": self.anna.id, "start": start})
+        self.start_tour(f"/odoo/action-self_serve_booking.booking_provider_action/{self.anna.id}",
+                        "self_serve_booking_time_off_conflicts", login="desk_staff")
+        self.assertEqual((ritas.provider_id, ritas.start, ritas.state), (self.ben, start, "confirmed"),
+                         "given to the provider free at the same time")
+        self.assertTrue(self.env["booking.notification"].search([
+            ("appointment_id", "=", ritas.id), ("event", "=", "rescheduled")]), "the customer is told")
+        leave = self.env["resource.calendar.leaves"].search([("resource_id", "=", self.anna.resource_id.id)])
+        self.assertEqual(len(leave), 1)
+        self.assertLessEqual(leave.date_from, start)
+        self.assertGreater(leave.date_to, start + timedelta(hours=2))
 
     def test_conflicting_move_shows_the_clean_dialog(self):
         vals = {"page_id": self.page.id, "service_id": self.service.id, "partner_id": self.customer.id,

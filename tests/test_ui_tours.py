@@ -159,6 +159,17 @@ class TestBookingTours(TourDataMixin, HttpCase):
         self.assertEqual(entry.partner_id.email, "wanda@example.com")
         self.assertEqual((entry.state, entry.source), ("waiting", "website"))
 
+    def test_visitor_joins_the_waitlist_of_a_job_at_their_address(self):
+        house_call = self.env["booking.service"].create({
+            "name": "Tour House Call", "duration_minutes": 60, "price": 90, "location": "customer",
+            "is_published": True})
+        self.full_page.service_ids = [Command.link(house_call.id)]
+        self.providers[0].service_ids = [Command.link(house_call.id)]
+        self._book_full_day()
+        self.start_tour("/p/tour-full", "self_serve_booking_waitlist_at_home")
+        entry = self.env["booking.waitlist"].search([("page_id", "=", self.full_page.id)])
+        self.assertEqual((entry.service_id, entry.address), (house_call, "12 Rue Haute, 1000 Brussels"))
+
 
 @tagged("post_install", "-at_install")
 class TestLiveAvailabilityTour(TourDataMixin, WebsocketCase):

@@ -131,7 +131,13 @@ class BookingAssistant(models.TransientModel):
         return self._reopen()
 
     def action_book_walk_in(self):
-        """Book from now for a customer at the desk, with the first provider free."""
+        """Book from now for a customer at the desk, with the first provider free: checked in at once.
+
+        The customer is standing at the desk: the visit starts now, so the
+        booking is checked in as it is made (the provider sees the customer
+        has arrived, checkout is one click away, and the no-show job never
+        takes a customer who is in the chair for a no-show).
+        """
         self.ensure_one()
         now = fields.Datetime.now().replace(second=0, microsecond=0)
         providers = self.provider_id or self.allowed_provider_ids
@@ -150,6 +156,7 @@ class BookingAssistant(models.TransientModel):
             except SlotUnavailableError as error:
                 errors.append(error.args[0])
                 continue
+            appointment.filtered(lambda booked: booked.state == "confirmed").action_check_in()
             return self._open_appointment(appointment)
         raise UserError(
             self.env._("Nobody can take a walk-in for %(service)s right now.", service=self.service_id.name)
@@ -172,9 +179,8 @@ class BookingAssistant(models.TransientModel):
             "address": self.env["booking.appointment"]._clean_address(self.service_id, self.address),
         }
         if self.waitlist_id:
-            return self.waitlist_id.action_book(
-                start=start, provider=provider, by_staff=True, extra_vals={"channel": vals["channel"]}
-            )
+            extra_vals = {"channel": vals["channel"], **({"address": vals["address"]} if vals["address"] else {})}
+            return self.waitlist_id.action_book(start=start, provider=provider, by_staff=True, extra_vals=extra_vals)
         if self.dependant_ids:
             return self._book_dependants(vals)
         return self.env["booking.appointment"].create(vals)

@@ -15,21 +15,21 @@ class BookingCounterPayment(models.TransientModel):
     currency_id = fields.Many2one(related="appointment_id.currency_id")
     kind = fields.Selection(
         selection=[kind for kind in BOOKING_KINDS if kind[0] != "refund"], string="For", required=True,
-        compute="_compute_kind", store=True, readonly=False,
+        compute="_compute_kind", store=True, readonly=False, precompute=True,
     )
     available_kinds = fields.Char(compute="_compute_available_kinds")
     amount_due = fields.Monetary(compute="_compute_amount_due", string="Due")
-    amount = fields.Monetary(compute="_compute_amount", store=True, readonly=False, required=True)
+    amount = fields.Monetary(compute="_compute_amount", store=True, readonly=False, required=True, precompute=True)
     pay_with = fields.Selection(
         selection=[("counter", "At the counter"), ("card", "Saved card")], default="counter", required=True)
     saved_card_label = fields.Char(related="appointment_id.saved_card_label")
     journal_id = fields.Many2one(
-        "account.journal", compute="_compute_journal_id", store=True, readonly=False,
+        "account.journal", compute="_compute_journal_id", store=True, readonly=False, precompute=True,
         domain="[('type', 'in', ('cash', 'bank')), ('company_id', '=', company_id)]",
     )
     payment_method_line_id = fields.Many2one(
         "account.payment.method.line", string="Payment Method", compute="_compute_payment_method_line_id",
-        store=True, readonly=False, domain="[('id', 'in', available_method_line_ids)]",
+        store=True, readonly=False, precompute=True, domain="[('id', 'in', available_method_line_ids)]",
     )
     available_method_line_ids = fields.Many2many(
         "account.payment.method.line", compute="_compute_available_method_line_ids")

@@ -9,7 +9,12 @@ from ..exceptions import SeriesUnavailableError
 
 
 class BookingSeriesWizard(models.TransientModel):
-    """Staff repeat a booking as a series: the plan first (free or taken, with alternatives), then all or nothing."""
+    """Staff repeat a booking as a series: the plan first (free or taken, with alternatives), then all or nothing.
+
+    The series' rules are ``booking.series``'s (``_plan_series``,
+    ``_book_series`` with ``staff=True``: any service, no notice or horizon,
+    no deposit asked, confirmed at once).
+    """
 
     _name = "booking.series.wizard"
     _description = "Repeat a Booking as a Series"
@@ -35,20 +40,19 @@ class BookingSeriesWizard(models.TransientModel):
 
     @api.depends("interval_weeks", "end_type", "count", "until_date", "appointment_id")
     def _compute_plan_html(self):
+        """The series' plan (``booking.series._plan_series``), as a table: free, or taken with the nearest times."""
         Series = self.env["booking.series"]
         for wizard in self:
             args = wizard._book_args() if wizard.appointment_id else None
             if not args or (args["until"] is None and args["count"] is None):
                 wizard.plan_html = False
                 continue
+            args.pop("source")
             try:
-                starts = Series._occurrence_starts(args["page"], args["first_start"], args["interval_weeks"],
-                                                   count=args["count"], until=args["until"])
+                plan = Series._plan_series(**args)
             except BookingInputError as error:
                 wizard.plan_html = Markup("<p class='text-danger'>%s</p>") % "; ".join(error.fields.values())
                 continue
-            plan = Series._plan_with_existing(args["page"], args["service"], args["provider"], starts,
-                                              args["partner"], None, True, wizard.appointment_id)
             wizard.plan_html = wizard._plan_table(plan)
 
     def _plan_table(self, plan):

@@ -329,7 +329,7 @@ export interface paths {
         put?: never;
         /**
          * Book a series: every occurrence, or none
-         * @description When an occurrence cannot be had nothing is booked: 409 `series_unavailable` with `occurrences` (the plan); send again with `replacements`. Each booking has its own deposit, confirmation and cancellation policy.
+         * @description When an occurrence cannot be had nothing is booked: 409 `series_unavailable` with `occurrences` (the plan); send again with `replacements`. Each booking has its own deposit, confirmation and cancellation policy. Bookings with a deposit are held (`pending_payment`) until `series.payment.due_by`: `series.payment.url` pays all their deposits in one payment; unpaid, they are released and the customer is told.
          */
         post: operations["createSeries"];
         delete?: never;
@@ -403,6 +403,8 @@ export interface components {
             time_to?: string | null;
             customer?: components["schemas"]["Customer"];
             note?: string | null;
+            /** @description Where the job takes place: required for services at the customer's address (the service's location is customer); an offered time is booked there. */
+            address?: string | null;
         };
         /** @description Ask for a one-time code: by e-mail when one is given, else by SMS to the phone (E.164 or local to the page). When several customers share the detail given, the answer asks for the other one. */
         SessionRequest: {
@@ -806,6 +808,21 @@ export interface components {
             series: {
                 id: number;
                 bookings: components["schemas"]["Booking"][];
+                /** @description The deposits of the series due now, paid all at once on the series' page (`url`); null when nothing is due. The bookings named are held (`pending_payment`), not booked, until their deposit is paid; unpaid by `due_by`, they are released (`expired`) and the customer is told. Each booking's own `payment_url` pays that booking alone. */
+                payment?: {
+                    /** @description The sum of the deposits due. */
+                    amount: number;
+                    currency: string;
+                    /**
+                     * Format: date-time
+                     * @description When the first of these holds expires.
+                     */
+                    due_by: string;
+                    /** @description The bookings whose deposit this payment pays, each recorded on its own booking (refunds and invoices stay per booking). */
+                    booking_ids: number[];
+                    /** @description The series' page with its signed link: it grants paying these deposits and seeing the series' visits, nothing else of the customer. */
+                    url: string;
+                } | null;
             };
         };
         SeriesCancelRequest: {
@@ -2254,6 +2271,51 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description No Content-Length header. */
+            411: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "length_required",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than 16 KB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "payload_too_large",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body must be application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unsupported_media_type",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests from this address. */
             429: {
                 headers: {
@@ -2290,7 +2352,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Booked, every occurrence */
+            /** @description Booked, every occurrence (those with a deposit held until it is paid: see `series.payment`) */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -2368,6 +2430,51 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "series_unavailable",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No Content-Length header. */
+            411: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "length_required",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than 16 KB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "payload_too_large",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body must be application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unsupported_media_type",
                      *       "message": "..."
                      *     }
                      */

@@ -795,11 +795,12 @@ export class BookingWidget extends Component {
 
     async submitWaitlist() {
         const { timeFrom, timeTo } = this.state.waitlist;
-        const answer = await this.submitRequest("waitlist", {
-            date: this.state.date,
-            time_from: timeFrom || null,
-            time_to: timeTo || null,
-        });
+        const fields = { date: this.state.date, time_from: timeFrom || null, time_to: timeTo || null };
+        if (this.atCustomer) {
+            // an offered time is booked at this address: the waitlist needs it as a booking does
+            fields.address = this.state.form.address.trim() || null;
+        }
+        const answer = await this.submitRequest("waitlist", fields);
         if (!answer) {
             return;
         }

@@ -32,16 +32,32 @@ registry.category("web_tour.tours").add("self_serve_booking_assistant_phone_call
     ],
 });
 
-/** Staff book a walk-in: the first free provider, from now. */
+/** Staff book a walk-in for a new customer (with a phone): the first free provider, from now, checked in. */
 registry.category("web_tour.tours").add("self_serve_booking_assistant_walk_in", {
     url: "/odoo/action-self_serve_booking.booking_assistant_action",
     steps: () => [
         ...pick("service_id", "Desk Massage"),
-        ...pick("partner_id", "Rita Regular"),
+        { content: "A new customer", trigger: ".modal div[name='partner_id'] input", run: "edit Nina New" },
+        {
+            content: "Created with the details to reach them, not a name alone",
+            trigger: "ul.ui-autocomplete .o_m2o_dropdown_option_create_edit a",
+            run: "click",
+        },
+        {
+            content: "Their phone",
+            trigger: ".modal .o_form_view:has(div[name='phone']) div[name='phone'] input",
+            run: "edit +32 470 12 34 56",
+        },
+        {
+            content: "Save the customer",
+            trigger: ".modal:has(div[name='phone']) .o_form_button_save",
+            run: "click",
+        },
+        { trigger: ".modal div[name='partner_id'] input:value(Nina New)" },
         { content: "Walk-in: start now", trigger: ".modal button[name='action_book_walk_in']", run: "click" },
         {
-            content: "The walk-in is booked",
-            trigger: ".o_form_view .o_statusbar_status .o_arrow_button_current:contains('Confirmed')",
+            content: "The walk-in is booked and checked in",
+            trigger: ".o_form_view .o_statusbar_status .o_arrow_button_current:contains('Checked In')",
         },
     ],
 });

@@ -58,6 +58,24 @@ registry.category("web_tour.tours").add("self_serve_booking_waitlist", {
     },
 });
 
+/** For a job at their address, the visitor joining the waitlist gives the address an offer is booked at. */
+registry.category("web_tour.tours").add("self_serve_booking_waitlist_at_home", {
+    url: "/p/tour-full",
+    steps: () => {
+        const day = fullDay();
+        return [
+            chooseService("Tour House Call", "Choose the service at your address"),
+            showMonthOf(day, ".o_booking_calendar", "The calendar is shown"),
+            click(`.o_booking_day.o_booking_day_full[data-date='${day}']`, "The fully booked day"),
+            click(".o_booking_day_is_full .o_booking_join_waitlist", "No free time: offered the waitlist"),
+            ...contact("Hugo Home", "hugo@example.com"),
+            edit("#booking_address", "12 Rue Haute, 1000 Brussels"),
+            click(".o_booking_waitlist_submit", "Join"),
+            see(".o_booking_waitlist_done:contains('on the waitlist')", "On the waitlist"),
+        ];
+    },
+});
+
 /** Books the first time shown, as someone else through the API, and marks its button. */
 async function bookItElsewhere() {
     const button = document.querySelector(".o_booking_time");
