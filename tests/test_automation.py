@@ -2,6 +2,7 @@ from datetime import datetime, timedelta
 
 from freezegun import freeze_time
 
+from odoo import Command
 from odoo.tests import tagged
 
 from .common import MONDAY
@@ -84,6 +85,20 @@ class TestReminders(NotificationCase):
                     self.assertEqual(self.run_reminders(start - timedelta(minutes=30)), 0, "no reminder follows")
                 appointment.action_cancel()
                 self.dispatch()
+
+    def test_a_job_at_the_customers_place_gets_no_check_in_link(self):
+        lawn = self.env["booking.service"].create({
+            "name": "Lawn mowing", "duration_minutes": 60, "price": 60, "location": "customer", "is_published": True,
+        })
+        self.page.service_ids = [Command.link(lawn.id)]
+        self.provider_a.service_ids = [Command.link(lawn.id)]
+        start = datetime(2025, 6, 3, 8, 0)
+        with freeze_time(start - timedelta(minutes=90)):
+            job = self._book(start, service=lawn, address="12 Rue des Lilas, 75019 Paris")
+            self.dispatch()
+        self.assertFalse(job._check_in_link_with_confirmation(), "the provider checks the customer in on arrival")
+        [mail] = self.sent_messages(job, "Confirmed")
+        self.assertNotIn(job._check_in_url(), str(mail.body))
 
     def test_the_confirmation_sms_carries_the_check_in_link_when_no_reminder_will(self):
         self.rule("confirmed").channel = "email_sms"

@@ -675,6 +675,10 @@ registry.category("web_tour.tours").add("self_serve_booking_a11y_customer_pages"
 
         goTo("/my/bookings"),
         click(".o_booking_row:contains('Tour Massage'):last a"),
+        click(".o_booking_series_link", "The series"),
+        checked(".o_booking_series_page .o_booking_series_visit", "portal: a series"),
+        goTo("/my/bookings"),
+        click(".o_booking_row:contains('Tour Massage'):last a"),
         click(".o_booking_cancel_following_link", "Cancel this and all following"),
         checked(".o_booking_cancel_following_confirm", "portal: cancel a series"),
         endStep(),
