@@ -1,11 +1,13 @@
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from babel import dates as babel_dates
 from werkzeug.urls import url_encode
 
 from odoo import Command, fields, http
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import request
+from odoo.tools.misc import babel_locale_parse
 
 from odoo.addons.payment.controllers import portal as payment_portal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
@@ -283,11 +285,12 @@ class BookingPortal(payment_portal.PaymentPortal):
     @http.route(f"/my/bookings/<{ID}:appointment_id>/reschedule", type="http", auth="public", website=True,
                 methods=["GET", "POST"])
     def portal_booking_reschedule(self, appointment_id, access_token=None, date=None, start=None, any_provider=None,
-                                  confirm=None, **kwargs):
+                                  confirm=None, month=None, **kwargs):
         """Pick a day, a time, then confirm: the move happens in one step (POST with ``confirm``).
 
         Choosing a time only shows what will change; nothing moves until the
-        customer confirms it.
+        customer confirms it. The days are a month's calendar, the page's
+        whole horizon a month at a time (``month``: ``YYYY-MM``).
         """
         appointment_sudo = self._booking_from_request(appointment_id, access_token)
         if not appointment_sudo:
@@ -312,13 +315,12 @@ class BookingPortal(payment_portal.PaymentPortal):
             return self._booking_redirect(appointment_sudo, request.env._(
                 "Your booking is moved to %(when)s.", when=appointment_sudo._when_label()))
         check = appointment_sudo._get_change_check("reschedule")
-        choices = {"days": [], "date": None, "slots": [], "chosen_slot": None}
+        choices = {"days": [], "date": None, "slots": [], "chosen_slot": None, "month": None, "prev_month": None,
+                   "next_month": None}
         if check["allowed"]:
-            try:
-                day = fields.Date.to_date(date) if isinstance(date, str) else None
-            except ValueError:
-                day = None
-            choices = appointment_sudo._get_reschedule_choices(day=day, start=new_start, any_provider=any_provider)
+            choices = appointment_sudo._get_reschedule_choices(
+                day=self._booking_parse_date(date), start=new_start, any_provider=any_provider,
+                month=self._booking_parse_date(f"{month}-01" if isinstance(month, str) else None))
         message = self._booking_pop_flash(appointment_sudo.id)
         if new_start and check["allowed"] and not choices["chosen_slot"] and not message:
             message = request.env._("That time is no longer free. Please pick another one.")
@@ -336,8 +338,44 @@ class BookingPortal(payment_portal.PaymentPortal):
             "show_any_provider": len(appointment_sudo.page_id._get_bookable_providers(appointment_sudo.service_id)) > 1,
             "message": message,
             "providers": providers.browse({slot.provider_id for slot in choices["slots"]}),
+            "calendar": self._booking_reschedule_calendar(appointment_sudo.page_id, choices),
         }, "my_bookings_history", False)
         return request.render("self_serve_booking.portal_booking_reschedule", values)
+
+    def _booking_parse_date(self, value):
+        """A ``YYYY-MM-DD`` from a link, or None for anything else."""
+        if not isinstance(value, str) or len(value) != 10:
+            return None
+        try:
+            return fields.Date.to_date(value)
+        except ValueError:
+            return None
+
+    def _booking_reschedule_calendar(self, page, choices):
+        """The month of the reschedule picker: its title, weekday names and weeks (Monday first).
+
+        Each week is seven cells: None (another month), else ``(day, free)``
+        where ``free`` says the day has free times (a link to them).
+        """
+        shown = choices["month"]
+        if not shown:
+            return None
+        locale = babel_locale_parse(request.env.lang or "en_US")
+        monday = shown - timedelta(days=shown.weekday())
+        month_end = (shown + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        free = set(choices["days"])
+        weeks, cursor = [], monday
+        while cursor <= month_end:
+            weeks.append([(day, day in free) if day.month == shown.month else None
+                          for day in (cursor + timedelta(days=offset) for offset in range(7))])
+            cursor += timedelta(days=7)
+        return {
+            "title": babel_dates.format_skeleton("yMMMM", shown, locale=locale),
+            "weekdays": [(babel_dates.format_date(monday + timedelta(days=offset), "EEE", locale=locale),
+                          babel_dates.format_date(monday + timedelta(days=offset), "EEEE", locale=locale))
+                         for offset in range(7)],
+            "weeks": weeks,
+        }
 
     # === PAYMENTS AND CARDS === #
 

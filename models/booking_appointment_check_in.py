@@ -88,6 +88,34 @@ class BookingAppointment(models.Model):
         self.ensure_one()
         return self.start - timedelta(minutes=self.page_id.check_in_opens_minutes)
 
+    def _check_in_link_with_confirmation(self):
+        """Whether the confirmation carries the check-in link (and its QR code): no reminder brings it in time.
+
+        The link travels in the reminders (the e-mail's QR code, the SMS's
+        link), and no reminder goes for a booking confirmed inside its window
+        (the confirmation just said it all): a booking made two hours ahead,
+        or on the day by a customer without a phone, would get no check-in
+        link at all. So the confirmation carries it when no reminder that can
+        reach the customer goes out between the confirmation and the opening
+        of check-in (never for a job the provider checks in on arrival).
+        """
+        self.ensure_one()
+        if self.state != "confirmed" or not self.start or self._is_checked_in_by_provider():
+            return False  # at the customer's place the provider checks them in: no link of theirs
+        confirmed = self.confirmed_at or self.create_date or fields.Datetime.now()
+        opens = self._check_in_opens_at()
+        partner = self.partner_id
+        reachable = {
+            "email": bool(partner.email),
+            "sms": bool(partner.mobile or partner.phone) and not partner.phone_sanitized_blacklisted,
+        }
+        for rule in self.page_id.notification_rule_ids:
+            sent_at = self.start - timedelta(hours=rule.offset_hours)
+            if rule.active and rule.event == "reminder" and confirmed <= sent_at <= opens \
+                    and any(reachable.get(channel) for channel in rule._channels()):
+                return False
+        return True
+
     # === CHECK-IN BY THE PROVIDER ON ARRIVAL === #
     # The provider's own link (in their agenda and their calendar): it grants
     # this booking's check-in to whoever delivers it, signed for the booking,

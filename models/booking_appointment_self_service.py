@@ -109,29 +109,62 @@ class BookingAppointment(models.Model):
             exclude_ids=appointment.ids, duration_minutes=appointment.duration_minutes,
         )
 
-    def _get_reschedule_choices(self, day=None, start=None, any_provider=False):
-        """What the portal's picker shows: the days with free times in the next four weeks, one day's times.
+    def _get_reschedule_choices(self, day=None, start=None, any_provider=False, month=None):
+        """What the portal's picker shows: one month of the page's whole horizon, its days with free times,
+        one day's times.
 
-        :param day: the local date asked for (default: the first with free times).
+        A month at a time, as the booking widget: the horizon is the page's
+        (up to its last bookable day), and only the month shown is computed.
+
+        :param day: the local date asked for (default: the month's first with free times).
         :param start: a time the customer picked (naive UTC), if it is still free.
-        :return: dict with ``days``, ``date`` (the day shown), ``slots`` (one
-            per start) and ``chosen_slot`` (the picked time's slot, or None).
+        :param month: a local date in the month asked for (default: the month of ``day`` or ``start``, else
+            the first month from today with a free time).
+        :return: dict with ``month`` (its first day), ``prev_month`` and ``next_month`` (their first days
+            within the horizon, or None), ``days`` (the month's days with free times), ``date`` (the day
+            shown), ``slots`` (one per start) and ``chosen_slot`` (the picked time's slot, or None).
         """
         self.ensure_one()
         page = self.page_id
-        today = page._local_today()
-        horizon = self._get_reschedule_slots(today, today + timedelta(days=27), any_provider=any_provider)
-        days = sorted({page._local(slot.start).date() for slot in horizon})
-        chosen_slot = next((slot for slot in horizon if slot.start == start), None) if start else None
-        if chosen_slot:
-            day = page._local(start).date()
+        today, last = page._local_today(), page._last_bookable_date()
+        first_month, last_month = today.replace(day=1), last.replace(day=1)
+        if start:
+            day, month = page._local(start).date(), None
+        asked = month or day
+        if asked:
+            wanted = [min(max(asked.replace(day=1), first_month), last_month)]
+        else:
+            wanted, cursor = [], first_month  # the first month with a free time, else the first one
+            while cursor <= last_month:
+                wanted.append(cursor)
+                cursor = (cursor + timedelta(days=32)).replace(day=1)
+        for shown in wanted:
+            month_end = (shown + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+            slots_of_month = self._get_reschedule_slots(max(shown, today), min(month_end, last),
+                                                        any_provider=any_provider)
+            if slots_of_month:
+                break
+        if not slots_of_month:
+            shown = wanted[0]
+        days = sorted({page._local(slot.start).date() for slot in slots_of_month})
+        chosen_slot = next((slot for slot in slots_of_month if slot.start == start), None) if start else None
         day = day if day in days else (days[0] if days else None)
         slots, seen = [], set()
-        for slot in horizon:  # sorted by start, the provider "any available" assigns first
+        for slot in slots_of_month:  # sorted by start, the provider "any available" assigns first
             if slot.start not in seen and page._local(slot.start).date() == day:
                 seen.add(slot.start)
                 slots.append(slot)
-        return {"days": days, "date": day, "slots": slots, "chosen_slot": chosen_slot}
+        previous = (shown - timedelta(days=1)).replace(day=1)
+        following = (shown + timedelta(days=32)).replace(day=1)
+        return {
+            "month": shown,
+            "prev_month": previous if previous >= first_month else None,
+            "next_month": following if following <= last_month else None,
+            "days": days,
+            "date": day,
+            "slots": slots,
+            "chosen_slot": chosen_slot,
+        }
 
     def _reschedule(self, start, moved_by, any_provider=False):
         """Move the booking to ``start`` (naive UTC) in one step, under the page's rules.

@@ -2,6 +2,7 @@ from datetime import datetime, timedelta
 
 from freezegun import freeze_time
 
+from odoo import Command
 from odoo.tests import tagged
 
 from .common import MONDAY
@@ -60,6 +61,54 @@ class TestReminders(NotificationCase):
         self.assertEqual(self.run_reminders(late + timedelta(minutes=5)), 0, "the confirmation just said it all")
         self.assertEqual(self.run_reminders(appointment.start - timedelta(hours=2)), 1)
         self.assertEqual(self.outbox(appointment, "reminder").channel, "sms")
+
+    def test_a_booking_no_reminder_reaches_in_time_gets_its_check_in_link_with_the_confirmation(self):
+        self.page.min_notice_hours = 1
+        start = datetime(2025, 6, 3, 8, 0)  # Tuesday 10:00 Paris; check-in opens an hour before
+        cases = [
+            # (booked at, the customer's phone, the link with the confirmation)
+            (NOW, "+33 6 12 34 56 78", False),  # both reminders to come: they bring it
+            (start - timedelta(hours=3), "+33 6 12 34 56 78", False),  # the 2 h SMS brings it
+            (start - timedelta(minutes=90), "+33 6 12 34 56 78", True),  # on the day: no reminder left
+            (start - timedelta(hours=5), False, True),  # no phone: the 2 h SMS cannot reach them
+        ]
+        for booked_at, phone, with_link in cases:
+            with self.subTest(booked_at=booked_at, phone=phone):
+                self.customer.phone = phone
+                with freeze_time(booked_at):
+                    appointment = self.book_online(10, day=TUESDAY)
+                    self.dispatch()
+                [mail] = self.sent_messages(appointment, "Confirmed")
+                self.assertEqual(appointment._check_in_url() in str(mail.body), with_link)
+                self.assertEqual(appointment._check_in_qr_url() in str(mail.body), with_link)
+                if with_link and phone:
+                    self.assertEqual(self.run_reminders(start - timedelta(minutes=30)), 0, "no reminder follows")
+                appointment.action_cancel()
+                self.dispatch()
+
+    def test_a_job_at_the_customers_place_gets_no_check_in_link(self):
+        lawn = self.env["booking.service"].create({
+            "name": "Lawn mowing", "duration_minutes": 60, "price": 60, "location": "customer", "is_published": True,
+        })
+        self.page.service_ids = [Command.link(lawn.id)]
+        self.provider_a.service_ids = [Command.link(lawn.id)]
+        start = datetime(2025, 6, 3, 8, 0)
+        with freeze_time(start - timedelta(minutes=90)):
+            job = self._book(start, service=lawn, address="12 Rue des Lilas, 75019 Paris")
+            self.dispatch()
+        self.assertFalse(job._check_in_link_with_confirmation(), "the provider checks the customer in on arrival")
+        [mail] = self.sent_messages(job, "Confirmed")
+        self.assertNotIn(job._check_in_url(), str(mail.body))
+
+    def test_the_confirmation_sms_carries_the_check_in_link_when_no_reminder_will(self):
+        self.rule("confirmed").channel = "email_sms"
+        self.page.min_notice_hours = 1
+        start = datetime(2025, 6, 3, 8, 0)
+        with freeze_time(start - timedelta(minutes=90)):
+            appointment = self.book_online(10, day=TUESDAY)
+            self.dispatch()
+        [sms] = self.sent_sms(self.customer)
+        self.assertIn(appointment._check_in_url(), sms.body)
 
     def test_a_moved_booking_is_reminded_of_its_new_time(self):
         with freeze_time(NOW):

@@ -275,6 +275,31 @@ class TestSelfServiceRules(PortalCase):
                 "start": "2025-06-02 12:00:00", "confirm": "1", "csrf_token": http.Request.csrf_token(self)})
         self.assertEqual(appointment.start, self.at(14))
 
+    def test_reschedule_offers_the_pages_whole_horizon_a_month_at_a_time(self):
+        appointment = self._booking_for(self.paula, hour=10)
+        self.authenticate("portal_one", "portal_one")
+
+        def month(query=""):
+            with freeze_time(NOW):
+                page = html.fromstring(self.url_open(appointment.get_portal_url(
+                    suffix="/reschedule", query_string=query)).content)
+            return (page.xpath("//*[hasclass('o_booking_reschedule_month')]/@data-month"),
+                    page.xpath("//a[hasclass('o_booking_reschedule_day')]/@data-date"),
+                    page.xpath("//a[hasclass('o_booking_reschedule_next_month')]/@href"))
+
+        self.assertEqual(month()[0], ["2025-06-01"], "the first month with a free time")
+        self.assertEqual(month("&date=2025-07-14")[0], ["2025-07-01"], "the month of the day asked for")
+        # the page books 60 days ahead: up to July 31 (Paris), far beyond four weeks
+        shown, days, following = month("&month=2025-07")
+        self.assertEqual(shown, ["2025-07-01"])
+        self.assertEqual(days[-1], "2025-07-31")
+        self.assertFalse(following, "no month after the page's horizon")
+        self.assertEqual(month("&month=2025-09")[0], ["2025-07-01"], "nothing beyond the horizon")
+        for garbage in ("&month=2025-13", "&month=x", "&date=2025-02-30", "&month=9999-99-99"):
+            with freeze_time(NOW):
+                response = self.url_open(appointment.get_portal_url(suffix="/reschedule", query_string=garbage))
+            self.assertEqual(response.status_code, 200, garbage)
+
 
 @tagged("post_install", "-at_install")
 class TestCheckIn(PortalCase):

@@ -11,6 +11,7 @@
 import { Component, onWillStart, onWillUnmount, useEffect, useRef, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
+import { revealBelowHeader } from "@self_serve_booking/public/reveal";
 
 const { DateTime } = luxon;
 
@@ -77,7 +78,9 @@ export class BookingWidget extends Component {
         onWillStart(() => this.loadPage());
 
         // Keyboard and screen-reader users land on each new step's title,
-        // not back at the top of the page (not on the first render).
+        // not back at the top of the page (not on the first render); what the
+        // step shows (the day's times, the form...) is scrolled into view: on
+        // a phone it would start below the fold.
         this.root = useRef("root");
         let firstStep = true;
         useEffect(
@@ -86,12 +89,26 @@ export class BookingWidget extends Component {
                     firstStep = false;
                     return;
                 }
-                const title = this.root.el && this.root.el.querySelector(".o_booking_step_title");
+                // the step's own title: the last one (the day's times come below the calendar's title)
+                const titles = this.root.el ? this.root.el.querySelectorAll(".o_booking_step_title") : [];
+                const title = titles[titles.length - 1];
                 if (title && step) {
-                    title.focus({ preventScroll: false });
+                    title.focus({ preventScroll: true });
+                    revealBelowHeader(title.closest(".o_booking_step_result") || title);
                 }
             },
             () => [this.state.step]
+        );
+        // On the waitlist: the form (and its button, which had the focus) gives way to the message
+        useEffect(
+            (done) => {
+                const message = done && this.root.el && this.root.el.querySelector(".o_booking_waitlist_done");
+                if (message) {
+                    message.focus({ preventScroll: true });
+                    revealBelowHeader(message);
+                }
+            },
+            () => [this.state.waitlist.done]
         );
 
         const bus = this.env.services && this.env.services.bus_service;
@@ -693,7 +710,9 @@ export class BookingWidget extends Component {
             setTimeout(() => {
                 const input = document.querySelector(`.o_booking_widget [data-field='${first}']`);
                 if (input) {
-                    input.focus();
+                    // with its label and message, below the website's header (focus alone puts it under it)
+                    input.focus({ preventScroll: true });
+                    revealBelowHeader(input.parentElement);
                 }
             });
         }
