@@ -65,7 +65,9 @@ class TestBackendTours(HttpCase):
         self.assertLess(abs((appointment.start - datetime.now()).total_seconds()), 600, "it starts now")
 
     def test_time_off_lists_the_bookings_in_it(self):
-        start = datetime.now().replace(second=0, microsecond=0) + timedelta(minutes=30)
+        # on the half-hour grid of the 30-minute service (Ben must have a slot at that very time), 30-60 min ahead
+        now = datetime.now().replace(second=0, microsecond=0)
+        start = now + timedelta(minutes=60 - now.minute % 30)
         ritas = self.env["booking.appointment"].create({
             "page_id": self.page.id, "service_id": self.service.id, "partner_id": self.customer.id,
             "provider_id": self.anna.id, "start": start})
