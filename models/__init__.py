@@ -44,6 +44,7 @@ from . import booking_idempotency_key
 from . import booking_notification
 from . import booking_notification_rule
 from . import booking_page
+from . import booking_page_notification
 from . import booking_payment_contract
 from . import booking_payment_contract_check
 from . import booking_payment_contract_receipt

@@ -110,6 +110,45 @@ class BookingAppointment(models.Model):
         if moved_by == "customer":
             self._notify("customer_rescheduled", key, values)
 
+    # === WHAT THE SMS SAY (pieces of the default texts) === #
+
+    def _sms_where(self):
+        """", at <address>": where it takes place (the customer's address for a job there), or nothing."""
+        self.ensure_one()
+        address = self._get_agenda_address()
+        return self.env._(", at %(address)s", address=address) if address else ""
+
+    def _sms_business_phone(self):
+        """" Questions: <the business's phone>." or nothing."""
+        self.ensure_one()
+        partner = self.page_id.sudo().partner_id
+        phone = partner.phone or partner.mobile
+        return self.env._(" Questions: %(phone)s.", phone=phone) if phone else ""
+
+    def _sms_manage_hint(self):
+        """How to reschedule or cancel: by reply where the page reads replies (Twilio), else by its link."""
+        self.ensure_one()
+        if self.page_id.sms_gateway == "twilio":
+            return self.env._("Reply R to reschedule or C to cancel.")
+        return self.env._("Manage: %(url)s", url=self.get_base_url() + self.get_portal_url())
+
+    def _sms_customer(self):
+        """"<customer>, <phone>": who asks, and how to reach them."""
+        self.ensure_one()
+        partner = self.partner_id.sudo()
+        phone = partner.mobile or partner.phone
+        return f"{partner.name}, {phone}" if phone else partner.name or ""
+
+    def _sms_approval_hint(self):
+        """How staff answer a request: YES / NO by reply where the page reads replies, and the signed link."""
+        self.ensure_one()
+        link = self._approval_url("confirm")
+        if self.page_id.sms_gateway != "twilio":
+            return self.env._("Approve: %(link)s", link=link)
+        code = self._approval_sms_code()
+        return self.env._("Reply YES %(ref)s %(code)s to approve or NO %(ref)s %(code)s to decline, or "
+                          "approve at %(link)s", ref=self.name, code=code, link=link)
+
     # === WHAT THE MESSAGES LINK TO === #
 
     def _get_confirmation_url(self, suffix=""):

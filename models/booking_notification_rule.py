@@ -11,7 +11,8 @@ EVENTS = {
                  "booking.appointment"),
     "cancelled": ("customer", "mail_template_booking_cancelled", "sms_template_booking_cancelled",
                   "booking.appointment"),
-    "rescheduled": ("customer", "mail_template_booking_rescheduled", False, "booking.appointment"),
+    "rescheduled": ("customer", "mail_template_booking_rescheduled", "sms_template_booking_rescheduled",
+                    "booking.appointment"),
     "reminder": ("customer", "mail_template_booking_reminder", "sms_template_booking_reminder",
                  "booking.appointment"),
     "rebook_reminder": ("customer", "mail_template_booking_rebook_reminder", "sms_template_booking_rebook_reminder",
@@ -23,7 +24,8 @@ EVENTS = {
                     "booking.appointment"),
     "new_request": ("merchant", "mail_template_booking_new_request", "sms_template_booking_merchant_new_request",
                     "booking.appointment"),
-    "request_nudge": ("merchant", "mail_template_booking_request_nudge", False, "booking.appointment"),
+    "request_nudge": ("merchant", "mail_template_booking_request_nudge", "sms_template_booking_merchant_request_nudge",
+                      "booking.appointment"),
     "customer_cancelled": ("merchant", "mail_template_booking_customer_cancelled",
                            "sms_template_booking_merchant_cancelled", "booking.appointment"),
     "customer_rescheduled": ("merchant", "mail_template_booking_customer_rescheduled",
@@ -79,6 +81,26 @@ DEFAULT_RULES = [
     # "E-mail and SMS" for this rule; the SMS text is there)
     ("review_request", "email", 0.0),
 ]
+# The occasions people act on from their phone: with an SMS gateway set up, a new page sends them by e-mail and SMS
+# (of the reminders, the one shortly before: the day-before reminder stays an e-mail).
+SMS_WORTHY_EVENTS = ("confirmed", "reminder", "new_request", "declined", "rescheduled", "request_nudge")
+SMS_WORTHY_REMINDER_HOURS = 3.0
+# Hours a reminder or the agenda gets when none is given
+DEFAULT_OFFSETS = {"reminder": 24.0, "agenda": 18.0}
+
+
+def is_sms_worthy(event, offset_hours=0.0):
+    """Whether the occasion ``event`` (a reminder ``offset_hours`` before) goes by SMS too once SMS is set up."""
+    return event in SMS_WORTHY_EVENTS and (event != "reminder" or (offset_hours or 0) <= SMS_WORTHY_REMINDER_HOURS)
+
+
+def default_rules(sms=False):
+    """``(event, channel, offset)`` of a new page's rules; ``sms``: the page can send SMS."""
+    return [
+        (event, "email_sms" if sms and channel in ("email", "sms") and is_sms_worthy(event, offset) else channel,
+         offset)
+        for event, channel, offset in DEFAULT_RULES
+    ]
 
 
 class BookingNotificationRule(models.Model):
@@ -120,6 +142,38 @@ class BookingNotificationRule(models.Model):
         domain="[('model', 'in', ('booking.appointment', 'booking.waitlist', 'booking.provider'))]",
         help="Empty: the default SMS template of this occasion.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            # a reminder (or the agenda) saved without its hours gets the usual ones, not an error
+            if vals.get("event") in DEFAULT_OFFSETS and not vals.get("offset_hours"):
+                vals["offset_hours"] = DEFAULT_OFFSETS[vals["event"]]
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get("event") in DEFAULT_OFFSETS and "offset_hours" not in vals:
+            # a rule turned into a reminder (or the agenda) without its hours gets the usual ones
+            bare = self.filtered(lambda rule: not rule.offset_hours)
+            if bare:
+                super(BookingNotificationRule, bare).write({"offset_hours": DEFAULT_OFFSETS[vals["event"]]})
+        pages = self.page_id
+        result = super().write(vals)
+        if {"active", "event", "page_id"} & set(vals):
+            (pages | self.page_id)._check_confirmation_rule()
+        return result
+
+    def unlink(self):
+        pages = self.page_id
+        result = super().unlink()
+        pages.exists()._check_confirmation_rule()
+        return result
+
+    @api.onchange("event")
+    def _onchange_event(self):
+        """The form: a reminder starts at 24 h, the agenda at 18 h (6 PM the evening before)."""
+        if self.event in DEFAULT_OFFSETS and not self.offset_hours:
+            self.offset_hours = DEFAULT_OFFSETS[self.event]
 
     @api.depends("event")
     def _compute_recipient(self):

@@ -19,7 +19,6 @@ from ..const import MAX_SLOT_RANGE_DAYS
 from ..const import SLUG_MAX_LENGTH
 from ..const import SLUG_RE
 from ..exceptions import BookingInputError
-from .booking_notification_rule import DEFAULT_RULES
 
 
 class BookingPage(models.Model):
@@ -143,6 +142,7 @@ class BookingPage(models.Model):
     # === AUTOMATION === #
     notification_rule_ids = fields.One2many(
         "booking.notification.rule", "page_id", string="Notifications", copy=True,
+        default=lambda self: self._default_notification_rules(),
         help="Which messages this page sends, by which channel; reminders say how long before.",
     )
     approval_nudge_hours = fields.Float(
@@ -334,19 +334,9 @@ class BookingPage(models.Model):
                 vals["slug"] = vals["slug"].strip().lower()
             else:
                 vals["slug"] = self._slug_from_name(vals.get("name"))
-            if "notification_rule_ids" not in vals:
-                vals["notification_rule_ids"] = self._default_notification_rules()
         pages = super().create(vals_list)
         pages.filtered("receptionist_livechat")._ensure_chat_receptionist()
         return pages
-
-    @api.model
-    def _default_notification_rules(self):
-        """What a new page sends: every occasion by e-mail, reminders 24 h (e-mail) and 2 h (SMS) before."""
-        return [
-            Command.create({"event": event, "channel": channel, "offset_hours": offset, "sequence": index})
-            for index, (event, channel, offset) in enumerate(DEFAULT_RULES)
-        ]
 
     def write(self, vals):
         if vals.get("slug"):

@@ -29,6 +29,7 @@ from . import test_lifecycle
 from . import test_loyalty
 from . import test_manual_booking
 from . import test_merchant_loop
+from . import test_notification_defaults
 from . import test_notifications
 from . import test_on_site
 from . import test_onboarding

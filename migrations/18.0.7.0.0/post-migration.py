@@ -1,0 +1,89 @@
+"""18.0.7.0.0, after the update: every page sends what people expect (issue 24).
+
+Frozen values (plain SQL, no import of the addon's code, which may change
+after this release):
+
+- A page without any notification rule (made in the form, which sent the
+  list empty, or by an import) gets the default rules of this release; a
+  page with Twilio set up sends the occasions people act on from their
+  phone (confirmation, the 2 h reminder, the request to the merchant, its
+  nudge, decline or expiry, a move) by e-mail and SMS.
+- The customer's confirmation SMS and the merchant's request SMS (noupdate
+  templates) get their new texts (address, business phone, reply R / C;
+  customer's phone, YES / NO and the signed link), unless they were edited.
+"""
+
+# (event, channel, hours before) as a new page of 18.0.7.0.0 has them, in that order (without SMS set up)
+RULES_18_0_7 = (
+    ("request_received", "email", 0.0),
+    ("confirmed", "email", 0.0),
+    ("declined", "email", 0.0),
+    ("cancelled", "email", 0.0),
+    ("rescheduled", "email", 0.0),
+    ("reminder", "email", 24.0),
+    ("reminder", "sms", 2.0),
+    ("rebook_reminder", "email", 0.0),
+    ("receipt", "email", 0.0),
+    ("waitlist_offer", "email_sms", 0.0),
+    ("new_booking", "email", 0.0),
+    ("new_booking", "inbox", 0.0),
+    ("new_request", "email", 0.0),
+    ("new_request", "inbox", 0.0),
+    ("request_nudge", "email", 0.0),
+    ("customer_cancelled", "email", 0.0),
+    ("customer_rescheduled", "email", 0.0),
+    ("agenda", "email", 18.0),
+    ("review_request", "email", 0.0),
+)
+# by e-mail and SMS on a page with Twilio set up (the reminder: the one 2 h before)
+SMS_WORTHY_18_0_7 = {("confirmed", 0.0), ("reminder", 2.0), ("new_request", 0.0), ("declined", 0.0),
+                     ("rescheduled", 0.0), ("request_nudge", 0.0)}
+
+# (template, text of 18.0.6.0.0, text of 18.0.7.0.0)
+SMS_TEXTS = (
+    ("sms_template_booking_confirmed",
+     ('{{ object.page_id.name }}: {{ object.service_id.name }} confirmed for {{ '
+      "object._when_label(style='short') }} with {{ object.provider_id.name }}. Manage: {{ "
+      "object.get_base_url() + object.get_portal_url() }}{{ (' Check in when you arrive: ' + "
+      "object._check_in_url()) if object._check_in_link_with_confirmation() else '' }}"),
+     ('{{ object.page_id.name }}: {{ object.service_id.name }} confirmed for {{ '
+      "object._when_label(style='short') }} with {{ object.provider_id.name }}{{ object._sms_where() "
+      "}}.{{ object._sms_business_phone() }} {{ object._sms_manage_hint() }}{{ (' Check in when you "
+      "arrive: ' + object._check_in_url()) if object._check_in_link_with_confirmation() else '' }}")),
+    ("sms_template_booking_merchant_new_request",
+     ('Request {{ object.name }}: {{ object.partner_id.name }}, {{ object.service_id.name }} {{ '
+      "object._when_label(style='short') }}. Reply YES {{ object.name }} {{ "
+      'object._approval_sms_code() }} to approve or NO {{ object.name }} {{ '
+      'object._approval_sms_code() }} to decline.'),
+     ('Request {{ object.name }}: {{ object._sms_customer() }}, {{ object.service_id.name }} {{ '
+      "object._when_label(style='short') }}{{ object._sms_where() }}. {{ object._sms_approval_hint() "
+      '}}')),
+)
+
+
+def migrate(cr, version):
+    if not version:
+        return
+    cr.execute("""
+        SELECT page.id, page.sms_gateway = 'twilio' AND COALESCE(page.twilio_number, '') != ''
+               AND COALESCE(page.twilio_account_sid, '') != '' AND COALESCE(page.twilio_auth_token, '') != ''
+          FROM booking_page page
+         WHERE NOT EXISTS (SELECT 1 FROM booking_notification_rule rule WHERE rule.page_id = page.id)
+    """)
+    for page_id, sms in cr.fetchall():
+        for sequence, (event, default_channel, offset) in enumerate(RULES_18_0_7):
+            channel = "email_sms" if sms and default_channel in ("email", "sms") \
+                and (event, offset) in SMS_WORTHY_18_0_7 else default_channel
+            cr.execute("""
+                INSERT INTO booking_notification_rule (page_id, sequence, active, event, channel, offset_hours,
+                                                       create_uid, create_date, write_uid, write_date)
+                VALUES (%s, %s, TRUE, %s, %s, %s, 1, now() AT TIME ZONE 'UTC', 1, now() AT TIME ZONE 'UTC')
+            """, [page_id, sequence, event, channel, offset])
+    for name, old, new in SMS_TEXTS:
+        cr.execute("""
+            UPDATE sms_template t
+               SET body = jsonb_set(t.body, '{en_US}', to_jsonb(%s::text))
+              FROM ir_model_data d
+             WHERE d.model = 'sms.template' AND d.res_id = t.id AND d.module = 'self_serve_booking'
+               AND d.name = %s AND t.body->>'en_US' = %s
+        """, [new, name, old])
