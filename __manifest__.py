@@ -30,6 +30,7 @@
         "security/booking_security.xml",
         "security/ir.model.access.csv",
         "data/ir_sequence_data.xml",
+        "data/mail_message_subtype_data.xml",
         "data/booking_cancellation_policy_data.xml",
         "data/booking_product_data.xml",
         "data/ir_cron_data.xml",

@@ -332,6 +332,21 @@ class BookingAppointment(models.Model):
 
     # === RECEIPT === #
 
+    # === SETTLED === #
+
+    def _is_settled(self):
+        """Whether nothing remains due for this booking (no money involved, or everything paid)."""
+        self.ensure_one()
+        contract = self.sudo().contract_id
+        return not contract or contract.currency_id.compare_amounts(contract.amount_balance_due, 0.0) <= 0
+
+    def _on_settled(self):
+        """Hook: the visit is done and nothing remains due (its receipt goes out); called again after a tip.
+
+        Extended by the review layer (the review request waits for it).
+        """
+        self.ensure_one()
+
     def _get_receipt_url(self):
         """The customer's page of this booking, where the receipt is (a link grants this booking only)."""
         self.ensure_one()

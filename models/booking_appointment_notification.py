@@ -36,16 +36,18 @@ class BookingAppointment(models.Model):
     # === WHO FOLLOWS A BOOKING === #
 
     def _subscribe_people(self):
-        """The customer follows their booking, staff (page responsible, provider's user) its customer messages.
+        """The customer follows their booking, staff (page responsible, provider's user) what is for them.
 
         As with a sale order: a staff reply in the chatter reaches the
         customer by e-mail, and a message the customer writes on their
         booking page reaches staff (``message_post``). Staff follow the
-        internal notes, not the customer's own e-mails (confirmations,
-        reminders), which would be noise.
+        booking's own subtype "For staff" (what they act on: a new booking or
+        request, the customer cancelled or moved, a review), not Odoo's
+        internal notes (payment progress, the SMS sent to the customer) nor
+        the customer's own e-mails (confirmations, reminders, receipts).
         """
         customer_subtypes = self.env.ref("mail.mt_comment")
-        staff_subtypes = self.env.ref("mail.mt_note")
+        staff_subtypes = self.env.ref("self_serve_booking.mt_booking_staff")
         for appointment in self:
             if appointment.partner_id:
                 appointment.sudo().message_subscribe(partner_ids=appointment.partner_id.ids,
@@ -116,6 +118,9 @@ class BookingAppointment(models.Model):
         """", at <address>": where it takes place (the customer's address for a job there), or nothing."""
         self.ensure_one()
         address = self._get_agenda_address()
+        business = self.page_id.sudo().partner_id
+        if address == self.page_id._get_address_text() and not (business.street or business.city):
+            return ""  # the business has no address yet (a country alone says nothing)
         return self.env._(", at %(address)s", address=address) if address else ""
 
     def _sms_business_phone(self):

@@ -20,7 +20,13 @@ class BookingAppointment(models.Model):
 
     def _on_state_changed(self, old_state):
         result = super()._on_state_changed(old_state)
-        if self.state == "done" and old_state != "done":
+        if self.state == "done" and old_state != "done" and self._is_settled():
+            self._queue_review_request()  # else once settled (``_on_settled``): asked before paying, it grates
+        return result
+
+    def _on_settled(self):
+        result = super()._on_settled()
+        if self.state == "done":
             self._queue_review_request()
         return result
 
@@ -107,7 +113,8 @@ class BookingAppointment(models.Model):
                 "partner_id": self.partner_id.id,
                 "rated_partner_id": self._rating_get_operator().id,
             })
-        appointment.rating_apply(stars, rating=rating, feedback=comment or False, subtype_xmlid="mail.mt_note")
+        appointment.rating_apply(stars, rating=rating, feedback=comment or False,
+                                 subtype_xmlid="self_serve_booking.mt_booking_staff")  # staff reply or unpublish
         rating.write({"booking_answered_at": fields.Datetime.now(),
                       "is_internal": not self.page_id.reviews_auto_publish})
         return "done"

@@ -27,6 +27,14 @@ class BookingAppointment(models.Model):
             "care_instructions": self.care_instructions or "",
         }
 
+    def action_complete(self, charge_card=True):
+        """The visit's record reaches the customer at checkout, whatever is due (the receipt carries it once paid)."""
+        result = super().action_complete(charge_card=charge_card)
+        for appointment in self.filtered(lambda a: a.state == "done" and a._get_visit_record_values()):
+            if not appointment._is_settled():
+                appointment._notify("visit_summary")
+        return result
+
     # === COMING BACK === #
 
     def _book_again_url(self):

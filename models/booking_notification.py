@@ -14,6 +14,7 @@ from .booking_notification_rule import OUTBOX_EVENT_SELECTION
 _logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+STAFF_SUBTYPE = "self_serve_booking.mt_booking_staff"  # what staff follow on a booking (not Odoo's notes)
 BATCH_SIZE = 100
 
 
@@ -210,7 +211,7 @@ class BookingNotification(models.Model):
             if recipient == "merchant" and not record._merchant_partner_to():
                 return
             post = {
-                "subtype_xmlid": "mail.mt_comment" if recipient == "customer" else "mail.mt_note",
+                "subtype_xmlid": "mail.mt_comment" if recipient == "customer" else STAFF_SUBTYPE,
                 "email_layout_xmlid": "self_serve_booking.mail_notification_booking",
                 "record_name": record._notification_title(recipient),
             }

@@ -20,6 +20,11 @@ EVENTS = {
     "receipt": ("customer", "mail_template_booking_receipt", "sms_template_booking_receipt", "booking.appointment"),
     "waitlist_offer": ("customer", "mail_template_booking_waitlist_offer", "sms_template_booking_waitlist_offer",
                        "booking.waitlist"),
+    "waitlist_joined": ("customer", "mail_template_booking_waitlist_joined", "sms_template_booking_waitlist_joined",
+                        "booking.waitlist"),
+    # at checkout while something is still due (else the receipt carries it): what was done, care instructions
+    "visit_summary": ("customer", "mail_template_booking_visit_summary", "sms_template_booking_visit_summary",
+                      "booking.appointment"),
     "new_booking": ("merchant", "mail_template_booking_new_booking", "sms_template_booking_merchant_new_booking",
                     "booking.appointment"),
     "new_request": ("merchant", "mail_template_booking_new_request", "sms_template_booking_merchant_new_request",
@@ -46,7 +51,9 @@ EVENT_SELECTION = [
     ("reminder", "Customer: reminder"),
     ("rebook_reminder", "Customer: time to book again (follow-up)"),
     ("receipt", "Customer: receipt"),
+    ("waitlist_joined", "Customer: on the waitlist (what they asked for)"),
     ("waitlist_offer", "Customer: waitlist offer"),
+    ("visit_summary", "Customer: visit summary (when a balance is still due)"),
     ("new_booking", "Merchant: new online booking"),
     ("new_request", "Merchant: new request to approve"),
     ("request_nudge", "Merchant: request still unanswered"),
@@ -80,6 +87,9 @@ DEFAULT_RULES = [
     # by e-mail: the receipt's SMS goes at the same moment, one text at checkout is enough (a page may choose
     # "E-mail and SMS" for this rule; the SMS text is there)
     ("review_request", "email", 0.0),
+    # by the channel the customer gave (e-mail, else SMS; see booking.waitlist._notify_joined)
+    ("waitlist_joined", "email_sms", 0.0),
+    ("visit_summary", "email", 0.0),
 ]
 # The occasions people act on from their phone: with an SMS gateway set up, a new page sends them by e-mail and SMS
 # (of the reminders, the one shortly before: the day-before reminder stays an e-mail).

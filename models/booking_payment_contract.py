@@ -582,11 +582,26 @@ class BookingPaymentContract(models.Model):
         self._notify_receipt_when_settled()
 
     def _notify_receipt_when_settled(self):
-        """After checkout, the receipt goes out once nothing remains due (once per booking)."""
+        """After checkout, the receipt goes out once nothing remains due, and again after a later payment (a tip).
+
+        Keyed by the money it shows: the same figures are told once; a
+        receipt still waiting in the outbox gives way to the newer one, so the
+        customer gets the receipt of the last money movement (the balance then
+        the tip at the desk: one receipt, with the tip), and a visit summary
+        still waiting gives way to it (it carries the summary). The visit is settled:
+        ``_on_settled`` (the review request waits for it).
+        """
         self.ensure_one()
         appointment = self.appointment_id
-        if appointment.state == "done" and self.currency_id.compare_amounts(self.amount_balance_due, 0.0) <= 0:
-            appointment._notify("receipt")
+        if appointment.state != "done" or self.currency_id.compare_amounts(self.amount_balance_due, 0.0) > 0:
+            return
+        waiting = self.env["booking.notification"].sudo().search([
+            ("appointment_id", "=", appointment.id), ("event", "in", ("receipt", "visit_summary")),
+            ("state", "=", "pending")])  # the receipt carries the visit's summary too
+        figures = f"{self.amount_paid:.{self.currency_id.decimal_places}f}"
+        if appointment._notify("receipt", figures):
+            waiting.write({"state": "cancelled"})
+        appointment._on_settled()
 
     # === POST-PROCESSING === #
 
@@ -754,6 +769,7 @@ class BookingPaymentContract(models.Model):
                     self._refund_duplicate(tx, self.env._("a tip was already paid for this booking"))
                 else:
                     self._log(escape(self.env._("Tip of %(amount)s received. Thank you!", amount=amount)))
+                    self._notify_receipt_when_settled()  # the receipt again, with the tip
         elif tx.state in ("error", "cancel"):
             if kind == "deposit":
                 hold = self.appointment_id.hold_expires_at

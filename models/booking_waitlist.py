@@ -179,7 +179,7 @@ class BookingWaitlist(models.Model):
             return duplicate
         with self.env.cr.savepoint():
             partner = partner or Partner._booking_create_guest(page, customer or {})
-            return Waitlist.create({
+            entry = Waitlist.create({
                 "page_id": page.id,
                 "service_id": service.id,
                 "provider_id": provider.id or False,
@@ -191,8 +191,39 @@ class BookingWaitlist(models.Model):
                 "address": address,
                 "source": source,
             })
+        entry._notify_joined()
+        return entry
 
     # === BUSINESS METHODS === #
+
+    def _notify_joined(self):
+        """"You're on the waitlist", with what they asked for, by the channel the customer gave.
+
+        E-mail when they gave one, else SMS; one who joined in an SMS or chat
+        conversation was told there by the receptionist. Queued in the outbox
+        by the page's rule (switched off: nothing).
+        """
+        self.ensure_one()
+        partner = self.partner_id.sudo()
+        channel = "email" if partner.email else ("sms" if partner.mobile or partner.phone else None)
+        if not channel or self.source in ("sms", "chat"):
+            return 0
+        Outbox = self.env["booking.notification"].sudo()
+        rules = self.page_id.sudo().notification_rule_ids.filtered(
+            lambda rule: rule.active and rule.event == "waitlist_joined" and channel in rule._channels())
+        return sum(Outbox._enqueue(self.page_id, "waitlist_joined",
+                                   f"waitlist_joined:{self._name}:{self.id}:{rule.id}:{channel}:", self, rule=rule,
+                                   channel=channel)
+                   for rule in rules)
+
+    def _wish_label(self):
+        """What the customer asked for, as they read it: "Tue, Jun 3, 10:00 AM - 2:00 PM CEST", or the day."""
+        self.ensure_one()
+        page = self.page_id
+        if not (self.time_from or self.time_to):
+            return page._format_when(self.date, style="day")
+        begin, end = self._get_window()
+        return f"{page._format_when(begin, style='short', with_tz=False)} - {page._format_when(end, style='time')}"
 
     def _get_window(self):
         """The preferred window as naive UTC datetimes ``(begin, end)``."""

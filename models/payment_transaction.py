@@ -106,15 +106,17 @@ class PaymentTransaction(models.Model):
     # === BUSINESS METHODS - LOGGING === #
 
     def _log_message_on_linked_documents(self, message):
-        """Also log payment events on the appointments, where staff look."""
+        """Also log payment events on the appointments, where staff look: a note in the chatter, e-mailed to nobody.
+
+        As sale logs them on an order: the transaction's progress (initiated,
+        confirmed, posted) is for the record; staff hear of the booking itself
+        (new booking, receipt of the money in the bill's own messages).
+        """
         res = super()._log_message_on_linked_documents(message)
         # staff charging at the desk (or a scheduled action) sign their own
         # messages; online, the customer paying is the author
         user = self.env.user
         author = user.partner_id if self.env.uid == SUPERUSER_ID or user._is_internal() else self.partner_id
         for contract in self.booking_contract_ids or self.source_transaction_id.booking_contract_ids:
-            contract.appointment_id.message_post(
-                body=Markup("%s") % message, author_id=author.id, message_type="comment",
-                subtype_xmlid="mail.mt_note",
-            )
+            contract.appointment_id._message_log(body=Markup("%s") % message, author_id=author.id)
         return res

@@ -29,6 +29,7 @@ from . import test_lifecycle
 from . import test_loyalty
 from . import test_manual_booking
 from . import test_merchant_loop
+from . import test_messages_after_visit
 from . import test_notification_defaults
 from . import test_notifications
 from . import test_on_site
@@ -44,6 +45,7 @@ from . import test_secrets
 from . import test_security
 from . import test_series
 from . import test_series_deposits
+from . import test_staff_messages
 from . import test_time_off
 from . import test_trust_issue22
 from . import test_twilio

@@ -153,6 +153,11 @@ METHODS = {
     "booking.notification": {
         "action_retry": Allow(MANAGER, "the company's Booking Manager sends a failed message again"),
     },
+    "booking.notification.rule": {
+        # overridden for the reminder's default hours (create) and the published page's confirmation (unlink)
+        "create": Allow(MANAGER, MANAGER_SETUP),
+        "unlink": Allow(MANAGER, MANAGER_SETUP),
+    },
     "booking.page": {
         "create": Allow(MANAGER, MANAGER_SETUP),
         "copy_data": Reads(STAFF, "the data of a page the caller reads anyway (a copy needs the manager's "

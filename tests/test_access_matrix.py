@@ -312,6 +312,10 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
             ("booking.page", "create"): (T.page.browse(), ({"name": "Matrix page", "slug": "matrix-page",
                                                              "company_id": T.company.id},)),
             ("booking.page", "copy_data"): (T.page,),
+            ("booking.notification.rule", "create"): (T.page.notification_rule_ids.browse(), ({
+                "page_id": T.page.id, "event": "reminder", "channel": "email"},)),
+            ("booking.notification.rule", "unlink"): (T.page.notification_rule_ids.filtered(
+                lambda rule: rule.event == "rebook_reminder")[:1],),
             ("booking.waitlist", "create"): (T.wl.browse(), ({
                 "page_id": T.page.id, "service_id": T.service.id, "partner_id": T.owner.id, "date": W,
                 "company_id": T.company.id},)),

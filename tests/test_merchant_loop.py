@@ -72,7 +72,9 @@ class TestMerchantHears(BookingCommon):
         staff = (self.user_manager | self.user_staff).partner_id
         sms = self.env["sms.sms"].sudo().search([("partner_id", "in", staff.ids)])
         self.assertEqual(len(sms), 2)
-        self.assertIn(f"YES {request.name} {request._approval_sms_code()}", sms[0].body)
+        # Odoo's SMS reads no reply: the signed link approves (YES / NO by reply on a Twilio page)
+        self.assertIn(request._approval_url("confirm"), sms[0].body)
+        self.assertIn("+33 6 99 99 99 99", sms[0].body, "the customer's phone, to call them back")
         self.assertFalse(self.sent_sms(self.customer).filtered(lambda s: "YES" in s.body))
 
     def test_followers_and_messages_both_ways(self):

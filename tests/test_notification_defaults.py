@@ -10,6 +10,7 @@
 
 import importlib.util
 import json
+import logging
 from unittest.mock import patch
 
 from freezegun import freeze_time
@@ -31,11 +32,17 @@ from .common import NOW
 from .common import local_to_utc
 from .test_notifications import NotificationCase
 
+_logger = logging.getLogger(__name__)
+
 SALON = "+15005550006"
 TWILIO = {"sms_gateway": "twilio", "twilio_account_sid": "AC" + "0" * 32, "twilio_auth_token": "secret",
           "twilio_number": SALON}
 SMS_WORTHY = {("confirmed", 0.0), ("reminder", 2.0), ("new_request", 0.0), ("declined", 0.0),
               ("rescheduled", 0.0), ("request_nudge", 0.0)}
+
+
+# by e-mail and SMS on every page (the waitlist's: an offer is urgent; "on the waitlist" goes by the channel given)
+ALWAYS_BOTH = {("waitlist_offer", 0.0), ("waitlist_joined", 0.0)}
 
 
 def channels(page):
@@ -97,7 +104,7 @@ class TestEveryPageHasItsRules(DefaultsCase):
             self.assertEqual((line.event, line.channel), ("confirmed", "email_sms"), "shown before saving")
         page = form.save()
         self.assertEqual({key for key, channel in channels(page).items() if channel == "email_sms"},
-                         SMS_WORTHY | {("waitlist_offer", 0.0)})
+                         SMS_WORTHY | ALWAYS_BOTH)
 
     def test_created_with_an_empty_list_or_only_a_clear_gets_the_defaults(self):
         Page = self.env["booking.page"]
@@ -199,7 +206,7 @@ class TestSmsSetUpLater(DefaultsCase):
         edited.write({"mail_template_id": False, "sms_template_id": own_text.id})
         self.page.write(self.twilio_vals())
         self.assertEqual({key for key, channel in channels(self.page).items() if channel == "email_sms"},
-                         (SMS_WORTHY - {("declined", 0.0)}) | {("waitlist_offer", 0.0)})
+                         (SMS_WORTHY - {("declined", 0.0)}) | ALWAYS_BOTH)
         self.assertEqual(edited.channel, "email", "a rule the merchant made their own is left alone")
         self.assertIn("SMS is set up", self.page.message_ids[:1].body)
         self.page.write({"twilio_number": "+15005550007"})  # still set up: nothing more changes
@@ -246,7 +253,10 @@ class TwilioTextsCase(DefaultsCase):
         return Response(201, json.dumps({"sid": f"SMout{self.sid:030d}", "status": "queued"}))
 
     def texts_to(self, number):
-        return [sms["Body"] for sms in self.sent if sms.get("To") == number]
+        texts = [sms["Body"] for sms in self.sent if sms.get("To") == number]
+        for text in texts:  # measured: what a long real-life text costs
+            _logger.info("SMS to %s, %s characters, %s segments: %s", number, len(text), sms_segments(text), text)
+        return texts
 
     def book_lawn(self, hour=10):
         with freeze_time(NOW):
@@ -344,8 +354,18 @@ class TestMigration18070(DefaultsCase):
         self.assertEqual(len(bare.notification_rule_ids), len(DEFAULT_RULES))
         self.assertEqual(channels(bare)[("confirmed", 0.0)], "email")
         self.assertEqual({key for key, channel in channels(texting).items() if channel == "email_sms"},
-                         SMS_WORTHY | {("waitlist_offer", 0.0)})
-        self.assertEqual(self.page.notification_rule_ids, kept, "a page with rules is left alone")
+                         SMS_WORTHY | ALWAYS_BOTH)
+        added = self.page.notification_rule_ids - kept
+        self.assertFalse(added, "a page with every occasion's rule is left alone")
+        self.env.flush_all()
+        self.env.cr.execute("DELETE FROM booking_notification_rule WHERE page_id = %s AND event IN "
+                            "('waitlist_joined', 'visit_summary')", [self.page.id])
+        self.env.invalidate_all()
+        migration.migrate(self.env.cr, "18.0.6.0.0")
+        self.env.invalidate_all()
+        self.assertEqual(sorted((self.page.notification_rule_ids - kept).mapped(lambda r: (r.event, r.channel))),
+                         [("visit_summary", "email"), ("waitlist_joined", "email_sms")],
+                         "a page that has rules gets the occasions new in this release")
         self.assertIn("_sms_manage_hint", confirmed_sms.body)
         self.assertEqual(request_sms.body, "Edited by the merchant: {{ object.name }}")
         migration.migrate(self.env.cr, "18.0.6.0.0")

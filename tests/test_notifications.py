@@ -50,7 +50,8 @@ class TestNotificationRules(NotificationCase):
         self.assertEqual(events, {
             "request_received", "confirmed", "declined", "cancelled", "rescheduled", "reminder", "receipt",
             "waitlist_offer", "new_booking", "new_request", "request_nudge", "customer_cancelled",
-            "customer_rescheduled", "agenda", "review_request", "rebook_reminder"})
+            "customer_rescheduled", "agenda", "review_request", "rebook_reminder", "waitlist_joined",
+            "visit_summary"})
         self.assertEqual(sorted(page.notification_rule_ids.filtered(
             lambda r: r.event in ("new_booking", "new_request")).mapped(lambda r: (r.event, r.channel))),
             [("new_booking", "email"), ("new_booking", "inbox"), ("new_request", "email"), ("new_request", "inbox")],
@@ -130,7 +131,9 @@ class TestLifecycleMessages(NotificationCase):
         self.assertEqual(received.partner_ids, self.customer)
         [to_approve] = self.sent_messages(request, "To approve").filtered("partner_ids")  # (and a note in the inbox)
         self.assertEqual(to_approve.partner_ids, self.merchant)
-        self.assertEqual(to_approve.subtype_id, self.env.ref("mail.mt_note"), "an internal note, not to the customer")
+        self.assertEqual(to_approve.subtype_id, self.env.ref("self_serve_booking.mt_booking_staff"),
+                         "staff's own subtype, not to the customer")
+        self.assertTrue(to_approve.subtype_id.internal)
         self.assertIn(f"/booking/approval/{request.id}/confirm/", str(to_approve.body))
         self.assertIn(f"/booking/approval/{request.id}/reject/", str(to_approve.body))
         request.action_approve()

@@ -18,14 +18,19 @@ from .common import BookingHttpCommon
 
 
 class ReviewMixin:
-    def done_booking(self, hour=10, provider=None, partner=None, service=None):
-        """A booking delivered and completed (the desk takes the payment)."""
+    def done_booking(self, hour=10, provider=None, partner=None, service=None, settle=True):
+        """A booking delivered and completed, the desk taking the payment (``settle``: in cash, at once)."""
         with freeze_time(NOW):
             appointment = self._book(self.at(hour), provider=provider, service=service,
                                      partner_id=(partner or self.customer).id)
         with freeze_time(self.at(hour) + timedelta(minutes=5)):
             appointment.action_check_in()
             appointment.action_complete(charge_card=False)
+            contract = appointment.contract_id
+            if settle and contract and contract.amount_balance_due:
+                cash = self.env["account.journal"].search([("type", "=", "cash"),
+                                                          ("company_id", "=", appointment.company_id.id)], limit=1)
+                contract._register_counter_payment("balance", contract.amount_balance_due, cash)
         return appointment
 
     def review(self, appointment, stars=5, comment="Lovely", published=True):
@@ -62,6 +67,18 @@ class TestReviews(ReviewMixin, BookingCommon):
 
     def test_by_default_an_email_only(self):
         appointment = self.done_booking()
+        self.assertEqual(self.outbox(appointment, "review_request").mapped("channel"), ["email"])
+
+    def test_not_asked_while_the_visit_is_unpaid(self):
+        """Issue 24: a review request before the bill is paid grates; it goes once nothing is due."""
+        appointment = self.done_booking(settle=False)
+        self.assertTrue(appointment.contract_id.amount_balance_due)
+        self.assertFalse(self.outbox(appointment, "review_request"))
+        cash = self.env["account.journal"].search([("type", "=", "cash"),
+                                                  ("company_id", "=", appointment.company_id.id)], limit=1)
+        with freeze_time(self.at(11)):
+            appointment.contract_id._register_counter_payment(
+                "balance", appointment.contract_id.amount_balance_due, cash)
         self.assertEqual(self.outbox(appointment, "review_request").mapped("channel"), ["email"])
 
     def test_no_request_before_completion_or_when_switched_off(self):

@@ -108,3 +108,31 @@ class TestBackendTours(HttpCase):
         self.assertIn(contract.final_invoice_id.payment_state, ("paid", "in_payment"))
         self.assertTrue(self.env["booking.notification"].search([
             ("appointment_id", "=", appointment.id), ("event", "=", "receipt"), ("channel", "=", "email")]))
+
+    def test_a_page_made_in_the_form_confirms_by_email_and_sms(self):
+        """Issue 24: the form sent the rules empty, so a page made there told nobody anything."""
+        manager = mail_new_test_user(self.env, login="desk_manager", name="Mia Manager",
+                                     groups="base.group_user,self_serve_booking.group_booking_manager")
+        self.env["iap.account"].create({"service_id": self.env.ref("sms.iap_service_sms").id,
+                                        "state": "registered"})  # Odoo's SMS set up (credits bought)
+        self.start_tour("/odoo", "self_serve_booking_new_page_has_its_notifications", login="desk_manager")
+        page = self.env["booking.page"].search([("name", "=", "Fresh Cuts")])
+        self.assertEqual(page.create_uid, manager)
+        page.write({"service_ids": [Command.set(self.service.ids)], "provider_ids": [Command.set(self.anna.ids)],
+                    "tz": ZONE, "min_notice_hours": 0, "is_published": True})
+        self.customer.mobile = "+32 470 98 76 54"
+        appointment = self.env["booking.appointment"]._book_online(
+            page, self.service, self.anna, self._tomorrow_at(10), partner=self.customer)
+        self.assertEqual(appointment.state, "confirmed")
+        self.env["booking.notification"]._cron_dispatch()
+        outbox = self.env["booking.notification"].search([("appointment_id", "=", appointment.id),
+                                                           ("event", "=", "confirmed")])
+        self.assertEqual(sorted(outbox.mapped(lambda message: (message.channel, message.state))),
+                         [("email", "sent"), ("sms", "sent")])
+        self.assertTrue(self.env["mail.mail"].search([("model", "=", "booking.appointment"),
+                                                      ("res_id", "=", appointment.id),
+                                                      ("recipient_ids", "in", self.customer.ids)]))
+        sms = self.env["sms.sms"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(len(sms), 1)
+        self.assertIn("confirmed", sms.body)
+

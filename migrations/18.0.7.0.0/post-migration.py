@@ -8,6 +8,12 @@ after this release):
   page with Twilio set up sends the occasions people act on from their
   phone (confirmation, the 2 h reminder, the request to the merchant, its
   nudge, decline or expiry, a move) by e-mail and SMS.
+- Pages that have rules get the occasions new in this release: "on the
+  waitlist" (by the channel the customer gave) and the visit summary sent
+  at checkout while a balance is still due.
+- Staff following a booking followed Odoo's internal notes, so they got the
+  payment's progress and a copy of each SMS sent to the customer by e-mail:
+  they follow the booking's "For staff" subtype instead.
 - The customer's confirmation SMS and the merchant's request SMS (noupdate
   templates) get their new texts (address, business phone, reply R / C;
   customer's phone, YES / NO and the signed link), unless they were edited.
@@ -34,7 +40,11 @@ RULES_18_0_7 = (
     ("customer_rescheduled", "email", 0.0),
     ("agenda", "email", 18.0),
     ("review_request", "email", 0.0),
+    ("waitlist_joined", "email_sms", 0.0),
+    ("visit_summary", "email", 0.0),
 )
+# occasions new in 18.0.7.0.0: pages that have rules get them too
+NEW_EVENTS_18_0_7 = ("waitlist_joined", "visit_summary")
 # by e-mail and SMS on a page with Twilio set up (the reminder: the one 2 h before)
 SMS_WORTHY_18_0_7 = {("confirmed", 0.0), ("reminder", 2.0), ("new_request", 0.0), ("declined", 0.0),
                      ("rescheduled", 0.0), ("request_nudge", 0.0)}
@@ -79,6 +89,17 @@ def migrate(cr, version):
                                                        create_uid, create_date, write_uid, write_date)
                 VALUES (%s, %s, TRUE, %s, %s, %s, 1, now() AT TIME ZONE 'UTC', 1, now() AT TIME ZONE 'UTC')
             """, [page_id, sequence, event, channel, offset])
+    for sequence, (event, channel, offset) in enumerate(RULES_18_0_7):
+        if event not in NEW_EVENTS_18_0_7:
+            continue
+        cr.execute("""
+            INSERT INTO booking_notification_rule (page_id, sequence, active, event, channel, offset_hours,
+                                                   create_uid, create_date, write_uid, write_date)
+            SELECT page.id, %s, TRUE, %s, %s, %s, 1, now() AT TIME ZONE 'UTC', 1, now() AT TIME ZONE 'UTC'
+              FROM booking_page page
+             WHERE NOT EXISTS (SELECT 1 FROM booking_notification_rule rule
+                                WHERE rule.page_id = page.id AND rule.event = %s)
+        """, [sequence, event, channel, offset, event])
     for name, old, new in SMS_TEXTS:
         cr.execute("""
             UPDATE sms_template t
@@ -87,3 +108,19 @@ def migrate(cr, version):
              WHERE d.model = 'sms.template' AND d.res_id = t.id AND d.module = 'self_serve_booking'
                AND d.name = %s AND t.body->>'en_US' = %s
         """, [new, name, old])
+    cr.execute("""
+        INSERT INTO mail_followers_mail_message_subtype_rel (mail_followers_id, mail_message_subtype_id)
+        SELECT rel.mail_followers_id, staff.res_id
+          FROM mail_followers_mail_message_subtype_rel rel
+          JOIN mail_followers f ON f.id = rel.mail_followers_id AND f.res_model = 'booking.appointment'
+          JOIN ir_model_data note ON note.module = 'mail' AND note.name = 'mt_note'
+                                 AND note.res_id = rel.mail_message_subtype_id
+          JOIN ir_model_data staff ON staff.module = 'self_serve_booking' AND staff.name = 'mt_booking_staff'
+        ON CONFLICT DO NOTHING
+    """)
+    cr.execute("""
+        DELETE FROM mail_followers_mail_message_subtype_rel rel
+         USING mail_followers f, ir_model_data note
+         WHERE rel.mail_followers_id = f.id AND f.res_model = 'booking.appointment'
+           AND note.module = 'mail' AND note.name = 'mt_note' AND note.res_id = rel.mail_message_subtype_id
+    """)

@@ -154,3 +154,28 @@ registry.category("web_tour.tours").add("self_serve_booking_checkout_at_the_desk
         },
     ],
 });
+
+/** A manager makes a page in the form and adds no notification: the defaults are there before saving. */
+registry.category("web_tour.tours").add("self_serve_booking_new_page_has_its_notifications", {
+    url: "/odoo/action-self_serve_booking.booking_page_action",
+    steps: () => [
+        { content: "New page", trigger: ".o_list_button_add", run: "click" },
+        { content: "Its name", trigger: ".o_form_view div[name='name'] input", run: "edit Fresh Cuts" },
+        { content: "Notifications & Automation", trigger: ".o_notebook a[name='automation']", run: "click" },
+        {
+            content: "The confirmation is listed before saving, by e-mail and SMS (Odoo SMS is set up)",
+            trigger:
+                ".o_form_view div[name='notification_rule_ids'] .o_data_row:contains('Customer: booking confirmed'):contains('E-mail and SMS')",
+        },
+        {
+            content: "The 2-hour reminder too",
+            trigger:
+                ".o_form_view div[name='notification_rule_ids'] .o_data_row:contains('Customer: reminder'):contains('02:00'):contains('E-mail and SMS')",
+        },
+        { content: "Save", trigger: ".o_form_view .o_form_button_save", run: "click" },
+        {
+            content: "Saved, with its address",
+            trigger: ".o_form_view .o_form_saved div[name='slug'] input:value(fresh-cuts)",
+        },
+    ],
+});
