@@ -321,6 +321,18 @@ class TestSmsTexts(TwilioTextsCase):
         self.assertIn("Reply R to reschedule", moved)
         self.assertLessEqual(sms_segments(moved)[1], 2, moved)
 
+    def test_a_declined_request_offers_other_times_in_a_few_segments(self):
+        appointment = self.book_lawn()
+        self.sent.clear()
+        with freeze_time(NOW):
+            appointment.action_decline()
+            self.dispatch()
+        [text] = self.texts_to("+61412345678")
+        self.assertIn("Book another time", text)
+        encoding, segments = sms_segments(text)
+        self.assertEqual(encoding, "gsm7", text)
+        self.assertLessEqual(segments, 3, f"{len(text)} characters: {text}")
+
     def test_a_confirmation_by_odoo_sms_links_to_the_booking_instead_of_replies(self):
         self.page.sms_gateway = "odoo"
         appointment = self.book_lawn()
@@ -371,6 +383,19 @@ class TestMigration18070(DefaultsCase):
         migration.migrate(self.env.cr, "18.0.6.0.0")
         self.env.invalidate_all()
         self.assertEqual(len(bare.notification_rule_ids), len(DEFAULT_RULES), "run twice: nothing more")
+
+    def test_staff_followers_follow_the_staff_subtype_only(self):
+        appointment = self._book(self.at(10))
+        appointment.message_subscribe(partner_ids=self.merchant.ids)
+        staff_follower = appointment.message_follower_ids.filtered(lambda f: f.partner_id == self.merchant)
+        customer_follower = appointment.message_follower_ids.filtered(lambda f: f.partner_id == self.customer)
+        note, comment = self.env.ref("mail.mt_note"), self.env.ref("mail.mt_comment")
+        staff_follower.subtype_ids = note | comment  # as 18.0.6 (the note) and Odoo's creator subscription left it
+        self.env.flush_all()
+        self._load_migration().migrate(self.env.cr, "18.0.6.0.0")
+        self.env.invalidate_all()
+        self.assertEqual(staff_follower.subtype_ids, self.env.ref("self_serve_booking.mt_booking_staff"))
+        self.assertEqual(customer_follower.subtype_ids, comment, "the customer keeps the discussions")
 
     def test_the_migration_carries_this_releases_defaults(self):
         migration = self._load_migration()

@@ -11,9 +11,10 @@ after this release):
 - Pages that have rules get the occasions new in this release: "on the
   waitlist" (by the channel the customer gave) and the visit summary sent
   at checkout while a balance is still due.
-- Staff following a booking followed Odoo's internal notes, so they got the
-  payment's progress and a copy of each SMS sent to the customer by e-mail:
-  they follow the booking's "For staff" subtype instead.
+- Staff following a booking followed Odoo's internal notes (the page's
+  responsible, the provider's user) or its discussions (who made it), so
+  they got the payment's progress, a copy of each SMS and of each e-mail
+  sent to the customer: they follow the booking's "For staff" subtype only.
 - The customer's confirmation SMS and the merchant's request SMS (noupdate
   templates) get their new texts (address, business phone, reply R / C;
   customer's phone, YES / NO and the signed link), unless they were edited.
@@ -108,19 +109,23 @@ def migrate(cr, version):
              WHERE d.model = 'sms.template' AND d.res_id = t.id AND d.module = 'self_serve_booking'
                AND d.name = %s AND t.body->>'en_US' = %s
         """, [new, name, old])
+    # staff following a booking (not its customer) follow exactly its "For staff" subtype
     cr.execute("""
         INSERT INTO mail_followers_mail_message_subtype_rel (mail_followers_id, mail_message_subtype_id)
-        SELECT rel.mail_followers_id, staff.res_id
-          FROM mail_followers_mail_message_subtype_rel rel
-          JOIN mail_followers f ON f.id = rel.mail_followers_id AND f.res_model = 'booking.appointment'
-          JOIN ir_model_data note ON note.module = 'mail' AND note.name = 'mt_note'
-                                 AND note.res_id = rel.mail_message_subtype_id
+        SELECT f.id, staff.res_id
+          FROM mail_followers f
+          JOIN booking_appointment a ON a.id = f.res_id AND a.partner_id IS DISTINCT FROM f.partner_id
           JOIN ir_model_data staff ON staff.module = 'self_serve_booking' AND staff.name = 'mt_booking_staff'
+         WHERE f.res_model = 'booking.appointment'
+           AND EXISTS (SELECT 1 FROM res_users u WHERE u.partner_id = f.partner_id AND NOT u.share)
         ON CONFLICT DO NOTHING
     """)
     cr.execute("""
         DELETE FROM mail_followers_mail_message_subtype_rel rel
-         USING mail_followers f, ir_model_data note
+         USING mail_followers f, booking_appointment a, ir_model_data staff
          WHERE rel.mail_followers_id = f.id AND f.res_model = 'booking.appointment'
-           AND note.module = 'mail' AND note.name = 'mt_note' AND note.res_id = rel.mail_message_subtype_id
+           AND a.id = f.res_id AND a.partner_id IS DISTINCT FROM f.partner_id
+           AND EXISTS (SELECT 1 FROM res_users u WHERE u.partner_id = f.partner_id AND NOT u.share)
+           AND staff.module = 'self_serve_booking' AND staff.name = 'mt_booking_staff'
+           AND rel.mail_message_subtype_id != staff.res_id
     """)
