@@ -47,6 +47,8 @@ class TestUpgradedDatabase(TransactionCase):
         """Templates load once (noupdate): the ones the merchant never edited follow this version's texts (the
         confirmation's check-in link, the request's code), the one bin/test edited in the release keeps its words,
         and later updates leave them all alone again."""
+        if not self.env["ir.config_parameter"].sudo().get_param("self_serve_booking.test_edited_template"):
+            self.skipTest("not a release database bin/test edited before its upgrade")
         ref = self.env.ref
         self.assertIn("_check_in_link_with_confirmation", ref("self_serve_booking.mail_template_booking_confirmed")
                       .with_context(lang="en_US").body_html)
