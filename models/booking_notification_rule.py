@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 # event: (recipient, default mail template, default SMS template, record model)
 EVENTS = {
@@ -162,6 +162,10 @@ class BookingNotificationRule(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        if "page_id" in vals and any(rule.page_id.id != vals["page_id"] for rule in self):
+            # a rule is part of its page's set-up (and the company's rules guard the page it is on, not
+            # the one it would move to)
+            raise UserError(self.env._("A notification rule stays on its page: add the rule to the other page."))
         if vals.get("event") in DEFAULT_OFFSETS and "offset_hours" not in vals:
             # a rule turned into a reminder (or the agenda) without its hours gets the usual ones
             bare = self.filtered(lambda rule: not rule.offset_hours)
@@ -169,8 +173,8 @@ class BookingNotificationRule(models.Model):
                 super(BookingNotificationRule, bare).write({"offset_hours": DEFAULT_OFFSETS[vals["event"]]})
         pages = self.page_id
         result = super().write(vals)
-        if {"active", "event", "page_id"} & set(vals):
-            (pages | self.page_id)._check_confirmation_rule()
+        if {"active", "event"} & set(vals):
+            pages._check_confirmation_rule()
         return result
 
     def unlink(self):
