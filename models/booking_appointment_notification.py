@@ -55,14 +55,6 @@ class BookingAppointment(models.Model):
             staff = appointment._merchant_partners().filtered(lambda p: p.user_ids and not p.partner_share)
             if staff:
                 appointment.sudo().message_subscribe(partner_ids=staff.ids, subtype_ids=staff_subtypes.ids)
-            # whoever else of the staff follows it (who made it, by Odoo's default subscription) follows the same:
-            # the customer's e-mails are the customer's
-            customer = appointment.partner_id
-            others = appointment.sudo().message_follower_ids.filtered(
-                lambda follower, customer=customer: follower.partner_id != customer
-                and follower.partner_id.user_ids.filtered(lambda user: not user.share)
-                and follower.subtype_ids != staff_subtypes)
-            others.subtype_ids = staff_subtypes
 
     @api.returns("mail.message", lambda value: value.id)
     def message_post(self, **kwargs):

@@ -88,20 +88,3 @@ class TestStaffHearWhatTheyActOn(PaymentCase):
                          ["Manny Manager", "Stacy Staff"])
         follower = appointment.message_follower_ids.filtered(lambda f: f.partner_id == self.user_manager.partner_id)
         self.assertEqual(follower.subtype_ids, self.env.ref("self_serve_booking.mt_booking_staff"))
-
-    def test_staff_who_book_by_phone_get_no_copy_of_the_customers_emails(self):
-        """Odoo subscribes who creates a record to its discussions: on a booking, staff follow their own subtype."""
-        desk = self.env["booking.appointment"].with_user(self.user_staff).with_context(
-            mail_create_nosubscribe=False)
-        with freeze_time(NOW):
-            appointment = desk.create({
-                "page_id": self.page.id, "service_id": self.service.id, "provider_id": self.provider_b.id,
-                "partner_id": self.customer.id, "start": local_to_utc(MONDAY, 14)})
-            self.assertEqual(appointment.state, "confirmed")
-            self.env["booking.notification"]._cron_dispatch()
-        followers = appointment.message_follower_ids
-        self.assertIn(self.user_staff.partner_id, followers.partner_id)
-        for follower in followers.filtered(lambda f: f.partner_id != self.customer):
-            self.assertEqual(follower.subtype_ids, self.env.ref("self_serve_booking.mt_booking_staff"))
-        self.assertFalse(self.received(appointment, self.staff), "no copy of the customer's confirmation")
-        self.assertTrue(self.received(appointment, self.customer))
