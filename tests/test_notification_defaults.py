@@ -356,11 +356,19 @@ class TestMigration18070(DefaultsCase):
         kept = self.page.notification_rule_ids
         confirmed_sms = self.env.ref("self_serve_booking.sms_template_booking_confirmed")
         request_sms = self.env.ref("self_serve_booking.sms_template_booking_merchant_new_request")
+        receipt = self.env.ref("self_serve_booking.mail_template_booking_receipt")
         migration = self._load_migration()
-        old_confirmed = migration.SMS_TEXTS[0][1]
-        confirmed_sms.body = old_confirmed
+        # 18.0.6.0.0's texts, as the fingerprints recognise them (the real ones are frozen in the migration)
+        confirmed_sms.body = "Old: {{ object.name }} confirmed. Manage: {{ object.get_portal_url() }}"
+        receipt.body_html = "<p>Old receipt</p>"
         request_sms.body = "Edited by the merchant: {{ object.name }}"
         self.env.flush_all()
+        migration.FINGERPRINTS_18_0_6 = {
+            ("sms.template", "sms_template_booking_confirmed"): migration.fingerprint([confirmed_sms.body]),
+            ("mail.template", "mail_template_booking_receipt"): migration.fingerprint([
+                receipt[name] or None for name in ("subject", "body_html", "email_from", "email_to", "partner_to")]),
+            ("sms.template", "sms_template_booking_merchant_new_request"): "0123456789abcdef",
+        }
         migration.migrate(self.env.cr, "18.0.6.0.0")
         self.env.invalidate_all()
         self.assertEqual(len(bare.notification_rule_ids), len(DEFAULT_RULES))
@@ -378,8 +386,12 @@ class TestMigration18070(DefaultsCase):
         self.assertEqual(sorted((self.page.notification_rule_ids - kept).mapped(lambda r: (r.event, r.channel))),
                          [("visit_summary", "email"), ("waitlist_joined", "email_sms")],
                          "a page that has rules gets the occasions new in this release")
-        self.assertIn("_sms_manage_hint", confirmed_sms.body)
-        self.assertEqual(request_sms.body, "Edited by the merchant: {{ object.name }}")
+        self.assertIn("_sms_manage_hint", confirmed_sms.body, "unedited: this version's text")
+        self.assertIn("Leave a review", receipt.body_html)
+        self.assertEqual(request_sms.body, "Edited by the merchant: {{ object.name }}", "the merchant's words stay")
+        self.env.cr.execute("SELECT bool_and(noupdate) FROM ir_model_data WHERE module = 'self_serve_booking' "
+                            "AND name IN ('sms_template_booking_confirmed', 'mail_template_booking_receipt')")
+        self.assertTrue(self.env.cr.fetchone()[0], "loaded once again, then left alone by later updates")
         migration.migrate(self.env.cr, "18.0.6.0.0")
         self.env.invalidate_all()
         self.assertEqual(len(bare.notification_rule_ids), len(DEFAULT_RULES), "run twice: nothing more")
@@ -401,9 +413,8 @@ class TestMigration18070(DefaultsCase):
         migration = self._load_migration()
         self.assertEqual(list(migration.RULES_18_0_7), DEFAULT_RULES)
         self.assertEqual(migration.SMS_WORTHY_18_0_7, SMS_WORTHY)
-        new_texts = {name: new for name, _old, new in migration.SMS_TEXTS}
-        for name, text in new_texts.items():
-            self.assertEqual(self.env.ref(f"self_serve_booking.{name}").body, text)
+        for model, name in migration.FINGERPRINTS_18_0_6:
+            self.assertEqual(self.env.ref(f"self_serve_booking.{name}")._name, model)
 
     @staticmethod
     def _load_migration():
