@@ -12,7 +12,9 @@ start and provider; ``format=days``, each free time once by local day):
   when the client accepts gzip, and what gzip would make of the raw answer;
 - the median latency of ``--requests`` requests of each (gzip accepted, as
   a browser), alternated with page requests;
-- the ratios to ``GET /pages/<slug>`` in bytes and in time.
+- the ratios to ``GET /pages/<slug>`` in bytes (raw to raw, on the wire to
+  on the wire, and gzip to gzip, as if the page were compressed too) and in
+  time.
 
 The range starts tomorrow in the page's time zone and the busy ranges are
 placed from then on, so the figures do not depend on the hour it runs (the
@@ -122,15 +124,18 @@ def main():
         print(f"range: {first} to {last} ({args.range_days} days, local dates in {TZ}), {bench.providers} providers, "
               f"{bench.busy} busy ranges; {args.requests} requests of each answer, alternated, gzip accepted")
         print(f"{'answer':<32} {'status':>6} {'entries':>15} {'raw B':>11} {'wire B (gzip ok)':>17} "
-              f"{'gzip of raw':>12} {'raw/page':>9} {'wire/page':>10} {'median ms':>10} {'ms/page':>8}")
+              f"{'gzip of raw':>12} {'raw/page':>9} {'wire/page':>10} {'gz/gz page':>10} {'median ms':>10} "
+              f"{'ms/page':>8}")
         figures = {}
         for name, size in sizes.items():
             label = f"{size['entries']:,} {size['unit']}" if name != "page" else ""
             wire_ratio = size["wire"] / page["wire"]
             ms_ratio = medians[name] / medians["page"]
+            gz_ratio = size["gzip_local"] / page["gzip_local"]
             print(f"{name:<32} {size['status']:>6} {label:>15} {size['raw']:>11,} "
                   f"{size['wire']:>11,} {size['encoding']:>5} {size['gzip_local']:>12,} "
-                  f"{size['raw'] / page['raw']:>9.2f} {wire_ratio:>10.2f} {medians[name]:>10.1f} {ms_ratio:>8.2f}")
+                  f"{size['raw'] / page['raw']:>9.2f} {wire_ratio:>10.2f} {gz_ratio:>10.2f} "
+                  f"{medians[name]:>10.1f} {ms_ratio:>8.2f}")
             key = name.replace(f"any of {bench.providers}", "any").replace("one provider", "one").replace(
                 ", format=", "_")
             figures[f"{key}_raw"] = size["raw"]
@@ -152,7 +157,7 @@ def main():
         errors = print_errors(bench)
         ok = ok and not errors
         return finish(ok, providers=bench.providers, busy=bench.busy, days=args.range_days, workers=args.workers,
-                      cores=os.cpu_count(), page_wire=page["wire"], page_ms=medians["page"], **figures)
+                      cores=os.cpu_count(), **figures)
 
 
 if __name__ == "__main__":
