@@ -117,6 +117,19 @@ class TestSlotDays(SlotAnswersCase):
         self.assertNotIn("2025-06-07", data["open_dates"], "Saturday is closed")
 
     @freeze_time(NOW)
+    def test_a_start_off_the_minute_grid_is_left_to_the_slots_format(self):
+        """Time off ending on an odd second puts Bob's grid on it: minutes cannot say 10:00:30, seconds can."""
+        self.env["resource.calendar.leaves"].create({
+            "name": "Bob's dentist", "resource_id": self.provider_b.resource_id.id, "calendar_id": self.calendar.id,
+            "date_from": datetime(2025, 6, 2, 6, 0), "date_to": datetime(2025, 6, 2, 8, 0, 30)})
+        _response, listed = self.slots(date_from="2025-06-02", provider_id=self.provider_b.id)
+        self.assertEqual(listed["slots"][0]["start"], "2025-06-02T08:00:30Z", "10:00:30 in Paris")
+        _response, data = self.slots(date_from="2025-06-02", provider_id=self.provider_b.id, format="days")
+        self.assertEqual(data["days"][0]["starts"], [h * 60 for h in (13, 14, 15, 16)])
+        _response, data = self.slots(date_from="2025-06-02", format="days")
+        self.assertEqual(data["days"][0]["starts"], [h * 60 for h in HOURS], "Alice's times, each once")
+
+    @freeze_time(NOW)
     def test_query_count_is_constant_in_days_and_providers(self):
         def count(days):
             path = "/pages/test-salon/slots"
