@@ -3,6 +3,7 @@ from datetime import timedelta
 from markupsafe import escape
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 MAX_ATTEMPTS = 5
@@ -71,6 +72,10 @@ class BookingCalendarSync(models.AbstractModel):
         return records
 
     def write(self, vals):
+        if "calendar_event_id" in vals and not self.env.su:
+            # the mirror updates and deletes its event as superuser: pointing it at another event (anyone's
+            # meeting) would have the scheduler rewrite or delete that one
+            raise AccessError(self.env._("The provider's calendar event is kept by the booking itself."))
         result = super().write(vals)
         if self._get_calendar_synced_fields() & vals.keys():
             self._calendar_mark_to_sync()

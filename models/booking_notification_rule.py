@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 # event: (recipient, default mail template, default SMS template, record model)
 EVENTS = {
@@ -120,6 +120,13 @@ class BookingNotificationRule(models.Model):
         domain="[('model', 'in', ('booking.appointment', 'booking.waitlist', 'booking.provider'))]",
         help="Empty: the default SMS template of this occasion.",
     )
+
+    def write(self, vals):
+        if "page_id" in vals and any(rule.page_id.id != vals["page_id"] for rule in self):
+            # a rule is part of its page's set-up (and the company's rules guard the page it is on, not
+            # the one it would move to)
+            raise UserError(self.env._("A notification rule stays on its page: add the rule to the other page."))
+        return super().write(vals)
 
     @api.depends("event")
     def _compute_recipient(self):

@@ -97,6 +97,12 @@ class BookingSeries(models.Model):
             series.upcoming_count = len(series.appointment_ids.filtered(
                 lambda a: a.state in CANCELLABLE_STATES and a.start > now))
 
+    def write(self, vals):
+        if "page_id" in vals and any(series.page_id.id != vals["page_id"] for series in self):
+            # its visits, their deposits and the providers that take them belong to the page it was booked on
+            raise UserError(self.env._("A series stays on the page it was booked on."))
+        return super().write(vals)
+
     # === WHAT MAY BE A SERIES === #
 
     @api.model

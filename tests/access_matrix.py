@@ -403,6 +403,7 @@ FIELDS = {
     },
     "booking.assistant": {
         "address": Allow(ANY_STAFF, WIZARD),
+        "page_id": Allow(ANY_STAFF, WIZARD),
         "channel": Allow(ANY_STAFF, WIZARD),
         "date": Allow(ANY_STAFF, WIZARD),
         "dependant_ids": Allow(ANY_STAFF, WIZARD),
@@ -519,6 +520,7 @@ FIELDS = {
         "name": Allow(MANAGER, MANAGER_SETUP),
         "partner_id": Allow(MANAGER, MANAGER_SETUP),
         "payment_hold_minutes": Allow(MANAGER, MANAGER_SETUP),
+        "notification_rule_ids": Allow(MANAGER, MANAGER_SETUP),
         "provider_ids": Allow(MANAGER, MANAGER_SETUP),
         "rate_limit_count": Allow(MANAGER, MANAGER_SETUP),
         "rate_limit_minutes": Allow(MANAGER, MANAGER_SETUP),

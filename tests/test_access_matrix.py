@@ -238,6 +238,14 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
             "problem": "a test"}) if "booking.scheduler.failure" in env else None
         cls.statement_line = env["account.bank.statement.line"].create({
             "journal_id": bank.id, "amount": 10, "payment_ref": "matrix", "date": MONDAY}) if bank else None
+        # what the matrix links into relations is the newest records of each kind (candidate_values): made last,
+        # so a database with demo data tries the very values one without does (another page of the company,
+        # a service product anyone may invoice, someone else's meeting)
+        env["booking.page"].create({"name": "Second Salon", "slug": "matrix-second", "tz": PARIS,
+                                    "company_id": cls.company.id})
+        env["product.product"].create({"name": "Matrix care", "type": "service", "taxes_id": [Command.clear()]})
+        env["calendar.event"].create({"name": "Board meeting", "user_id": cls.user_employee.id,
+                                      "start": NOW + timedelta(days=3), "stop": NOW + timedelta(days=3, hours=1)})
         env.flush_all()
 
     @classmethod

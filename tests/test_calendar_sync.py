@@ -3,6 +3,7 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -67,6 +68,20 @@ class TestProviderCalendars(NotificationCase):
         self.assertFalse(self.mirror(appointment))
         self.assertFalse(event.exists(), "removed on cancel")
         self.assertFalse(appointment.calendar_event_id)
+
+    def test_staff_cannot_point_a_booking_at_someone_elses_event(self):
+        """The mirror rewrites and deletes its event as superuser: a Booking User who could set the link would
+        have the scheduler delete anyone's meeting (the CEO's, a colleague's private appointment)."""
+        with freeze_time(NOW):
+            appointment = self.book_online(10)
+        meeting = self.provider_event(self.at(16, day=MONDAY + timedelta(days=3)),
+                                      self.at(17, day=MONDAY + timedelta(days=3)), name="Board meeting")
+        with self.assertRaises(AccessError):
+            appointment.with_user(self.user_staff).write({"calendar_event_id": meeting.id})
+        with freeze_time(NOW):
+            appointment.with_user(self.user_staff).action_cancel()
+            self.mirror(appointment)
+        self.assertTrue(meeting.exists(), "the meeting is not the booking's to remove")
 
     def test_requests_show_as_such_and_declines_remove_them(self):
         with freeze_time(NOW):

@@ -3,6 +3,8 @@
 import ast
 import pathlib
 import re
+import threading
+from unittest.mock import patch
 
 from odoo.tests import TransactionCase
 from odoo.tests import tagged
@@ -70,7 +72,10 @@ class TestLayers(TransactionCase):
         from ..controllers.api import BookingApiBase  # noqa: PLC0415
 
         endpoints = {}
-        for rule in self.env["ir.http"].routing_map().iter_rules():
+        # Odoo's server names the thread's database; pytest-odoo's runner does not
+        with patch.object(threading.current_thread(), "dbname", self.env.cr.dbname, create=True):
+            rules = list(self.env["ir.http"].routing_map().iter_rules())
+        for rule in rules:
             if rule.rule in ("/booking/api/v1/pages/<string:slug>", "/booking/api/v1/merchant/appointments"):
                 endpoints[rule.rule] = rule.endpoint.func.__self__
         self.assertEqual(len(endpoints), 2)

@@ -43,6 +43,27 @@ class TestUpgradedDatabase(TransactionCase):
         self.assertEqual({row[0] for row in self.env.cr.fetchall()},
                          {"booking_appointment_no_overlap", "booking_appointment_no_customer_overlap"})
 
+    def test_unedited_templates_take_the_new_texts_edited_ones_stay(self):
+        """Templates load once (noupdate): the ones the merchant never edited follow this version's texts (the
+        confirmation's check-in link, the request's code), the one bin/test edited in the release keeps its words,
+        and later updates leave them all alone again."""
+        ref = self.env.ref
+        self.assertIn("_check_in_link_with_confirmation", ref("self_serve_booking.mail_template_booking_confirmed")
+                      .with_context(lang="en_US").body_html)
+        self.assertIn("_check_in_link_with_confirmation", ref("self_serve_booking.sms_template_booking_confirmed")
+                      .with_context(lang="en_US").body)
+        self.assertIn("_approval_sms_code", ref("self_serve_booking.sms_template_booking_merchant_new_request")
+                      .with_context(lang="en_US").body)
+        agenda = ref("self_serve_booking.mail_template_booking_agenda").with_context(lang="en_US")
+        self.assertEqual(agenda.subject, "Our agenda (edited)", "the merchant's own words stay")
+        self.env.cr.execute("""
+            SELECT name FROM ir_model_data
+             WHERE module = 'self_serve_booking' AND model IN ('mail.template', 'sms.template') AND NOT noupdate
+        """)
+        self.assertEqual({row[0] for row in self.env.cr.fetchall()},
+                         {"mail_template_booking_review_request", "sms_template_booking_review_request"},
+                         "only the templates loaded on every update are")
+
     def test_upgraded_database_books(self):
         """A free time of a release page is booked online, confirmed, and holds the provider's time."""
         Appointment = self.env["booking.appointment"]

@@ -19,7 +19,7 @@ class BookingAssistant(models.TransientModel):
         help="The time chosen on the day sheet: Book books it with the provider chosen.",
     )
     start_label = fields.Char(
-        string="Time", compute="_compute_start_label",
+        string="Chosen Time", compute="_compute_start_label",
         help="The time chosen on the day sheet, where the business is (the page's time zone).",
     )
 
