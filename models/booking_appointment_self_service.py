@@ -109,6 +109,21 @@ class BookingAppointment(models.Model):
             exclude_ids=appointment.ids, duration_minutes=appointment.duration_minutes,
         )
 
+    def _get_reschedule_start_days(self, date_from, date_to, any_provider=False):
+        """``_get_reschedule_slots`` by local day, each free time once: ``booking.availability._get_start_days``'s
+        days (a move to "any" is given its provider when it is made)."""
+        self.ensure_one()
+        appointment = self.sudo()
+        page = appointment.page_id
+        date_to = min(date_to, page._last_bookable_date())
+        if date_to < date_from:
+            return []
+        return self.env["booking.availability"].sudo()._get_start_days(
+            page, appointment.service_id, date_from, date_to,
+            providers=None if any_provider else appointment.provider_id,
+            exclude_ids=appointment.ids, duration_minutes=appointment.duration_minutes,
+        )[0]
+
     def _get_reschedule_choices(self, day=None, start=None, any_provider=False, month=None):
         """What the portal's picker shows: one month of the page's whole horizon, its days with free times,
         one day's times.

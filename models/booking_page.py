@@ -442,6 +442,27 @@ class BookingPage(models.Model):
         naming the date at fault; see ``booking.availability._get_days``.
         """
         self.ensure_one()
+        date_to = self._check_slot_range(date_from, date_to)
+        return self.env["booking.availability"].sudo()._get_days(
+            self, service, date_from, date_to, providers=provider or None, duration_minutes=duration_minutes)
+
+    def _get_open_start_days(self, service, provider, date_from, date_to=None, duration_minutes=None):
+        """``_get_open_slots`` in the size of what a customer sees: ``(days, open_dates)``.
+
+        Each free time once per local day, "any available" included (the
+        provider is assigned at booking); see
+        ``booking.availability._get_start_days``. Same limits and errors.
+        """
+        self.ensure_one()
+        date_to = self._check_slot_range(date_from, date_to)
+        return self.env["booking.availability"].sudo()._get_start_days(
+            self, service, date_from, date_to, providers=provider or None, duration_minutes=duration_minutes,
+            with_open_days=True)
+
+    def _check_slot_range(self, date_from, date_to=None):
+        """The range's last date (``date_from`` when none); a 400 naming the date at fault when too long or
+        beyond the horizon."""
+        self.ensure_one()
         date_to = date_to or date_from
         errors = {}
         if date_to < date_from:
@@ -455,8 +476,7 @@ class BookingPage(models.Model):
             errors["date_to"] = self.env._("is beyond the booking horizon (%(date)s)", date=last.isoformat())
         if errors:
             raise BookingInputError(errors)
-        return self.env["booking.availability"].sudo()._get_days(
-            self, service, date_from, date_to, providers=provider or None, duration_minutes=duration_minutes)
+        return date_to
 
     def _check_start(self, start, field="start"):
         """Refuse a customer's start (naive UTC) in the past, within the minimum notice or beyond the horizon."""

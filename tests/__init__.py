@@ -20,6 +20,7 @@ from . import test_http_page
 from . import test_http_payments
 from . import test_http_portal
 from . import test_http_series_deposits
+from . import test_http_slot_answers
 from . import test_http_trust
 from . import test_http_trust_issue22
 from . import test_i18n

@@ -78,3 +78,25 @@ def test_merchant_api_has_its_own_tag_and_security_scheme():
         for operation in item.values():
             if "merchant" not in operation.get("tags", []):
                 assert {"merchantApiKey": []} not in operation.get("security", [])
+
+
+def test_slots_answers_come_in_two_formats():
+    """format=slots keeps 1.0's answer (the default); format=days is its own schema; the 200 is either."""
+    document = build_document()
+    for path in ("/pages/{slug}/slots", "/me/bookings/{booking_id}/slots"):
+        operation = document["paths"][path]["get"]
+        (parameter,) = [p for p in operation["parameters"] if p["name"] == "format"]
+        assert parameter["schema"]["enum"] == ["slots", "days"] and not parameter["required"]
+        schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        assert schema == {"oneOf": [{"$ref": "#/components/schemas/SlotsResponse"},
+                                    {"$ref": "#/components/schemas/SlotDaysResponse"}]}
+        assert "gzip" in operation["description"]
+        assert "400" in operation["responses"]
+    days = {"format": "days", "timezone": "Europe/Paris", "provider_id": 5, "duration_minutes": 60,
+            "days": [{"date": "2025-06-02", "midnight": "2025-06-01T22:00:00Z", "starts": [540, 600]}],
+            "open_dates": ["2025-06-02"]}
+    assert validate(days, SCHEMAS["SlotDaysResponse"], "answer") == {}
+    assert validate({**days, "days": [{"date": "2025-06-02", "starts": [540]}]}, SCHEMAS["SlotDaysResponse"],
+                    "answer"), "midnight is required"
+    assert validate({"format": "slots", "timezone": "Europe/Paris", "slots": []}, SCHEMAS["SlotsResponse"],
+                    "answer") == {}
