@@ -289,6 +289,7 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
             ("booking.appointment", "action_decline"): (T.appt_pending,),
             ("booking.appointment", "action_open_decline_wizard"): (T.appt_pending,),
             ("booking.appointment", "action_check_in"): (T.appt, (), {}, T.at(10) - timedelta(minutes=5)),
+            ("booking.appointment", "action_on_my_way"): (T.appt, (), {}, T.at(10) - timedelta(minutes=30)),
             ("booking.appointment", "action_no_show"): (T.appt, (), {}, T.at(12)),
             ("booking.appointment", "action_complete"): (T.appt_in, (), {}, T.at(15)),
             ("booking.appointment", "action_checkout_complete"): (T.appt_in, (), {}, T.at(15)),
