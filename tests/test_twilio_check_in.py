@@ -28,8 +28,8 @@ class TestCheckInByReply(TwilioCase):
         appointment = self._book(10)
         later = self._book(15)
         self.remind()
-        self.assertTrue(any("Check in when you arrive" in sms.get("Body", "") for sms in self.sent),
-                        "the reminder went by SMS")
+        self.assertTrue(any("Check in when you arrive" in sms.get("Body", "") and sms["Body"].endswith(
+            " or reply HERE") for sms in self.sent), "the reminder went by SMS, and says how")
         answer = self.reply("Here!", local_to_utc(MONDAY, 9, 5))
         self.assertIn("checked in", answer)
         self.assertEqual(appointment.state, "checked_in")
