@@ -238,8 +238,9 @@ class BookingSms(models.Model):
         reschedule = self._question(page, number, "reschedule")
         if reschedule and keyword.isascii() and keyword.isdigit() and len(keyword) <= 2:  # "²" is a digit too
             return self._pick_new_time(page, number, reschedule, int(keyword))
-        if self._is_check_in_reply(page, text):
-            return self._answer_check_in(page, number)
+        checked_in = self._is_check_in_reply(page, text) and self._answer_check_in(page, number)
+        if checked_in:
+            return checked_in
         if keyword in ("C", "CANCEL"):
             if cancel:
                 return self._confirm_cancel(page, cancel)
@@ -272,7 +273,8 @@ class BookingSms(models.Model):
         The sender is matched as for C and R (``booking.page._bookings_for_number``:
         a contact verified for the number, or a booking made by texting from
         it); the booking is one whose reminder went out by SMS for its
-        present time, the one whose check-in is open first.
+        present time, the one whose check-in is open first. None when there is
+        none: the reply is then a message like any other.
         """
         now = fields.Datetime.now()
         bookings = page._bookings_for_number(number, [("state", "in", ("confirmed", "checked_in")),
@@ -284,8 +286,7 @@ class BookingSms(models.Model):
             lambda n: n.occurrence == f"{n.appointment_id.start:%Y%m%d%H%M%S}").appointment_id.sorted("start")
         appointment = reminded.filtered("check_in_due")[:1] or reminded[:1]
         if not appointment:
-            return (self.env._("%(page)s: no reminder of yours waits for a check-in. Use the link of your "
-                               "reminder, or see the front desk.", page=page.name), "check-in: no booking", None)
+            return None  # no reminder of theirs: a message like any other (a person, or the receptionist)
         result, appointment = appointment._check_in_by_reply()
         ref, provider = appointment.name, appointment.provider_id.name
         replies = {

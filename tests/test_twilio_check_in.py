@@ -47,7 +47,7 @@ class TestCheckInByReply(TwilioCase):
         self.assertIn("opens at 9:00", answer)
         self.assertEqual(appointment.state, "confirmed")
         answer = self.reply("HERE", local_to_utc(MONDAY, 11, 5))
-        self.assertIn("no reminder of yours waits", answer, "after the end: nothing to check in")
+        self.assertIn("passed your message", answer, "after the end: nothing to check in, a person reads it")
         self.assertEqual(appointment.state, "confirmed")
 
     def test_the_pages_own_words(self):
@@ -61,14 +61,14 @@ class TestCheckInByReply(TwilioCase):
     def test_no_reminder_no_check_in(self):
         appointment = self._book(10)  # no reminder sent yet (the job did not run)
         answer = self.reply("HERE", local_to_utc(MONDAY, 9, 5))
-        self.assertIn("no reminder of yours waits", answer)
+        self.assertIn("passed your message", answer, "a message like any other: a person reads it")
         self.assertEqual(appointment.state, "confirmed")
 
     def test_only_the_number_of_the_bookings_customer(self):
         appointment = self._book(10)
         self.remind()
         answer = self.reply("HERE", local_to_utc(MONDAY, 9, 5), sender="+33688888888")
-        self.assertIn("no reminder of yours waits", answer)
+        self.assertNotIn("checked in", answer)
         # a contact that merely holds the number (typed on a form, never verified) is not its owner
         stranger = self.env["res.partner"].create({"name": "Typed it", "mobile": "+33677777777"})
         stranger.sudo().write({"booking_verified_phone": False, "booking_unverified": True})
@@ -77,7 +77,7 @@ class TestCheckInByReply(TwilioCase):
                 self.page, self.service, self.provider_b, local_to_utc(MONDAY, 10), partner=stranger)
         self.remind(local_to_utc(MONDAY, 8, 6))
         answer = self.reply("HERE", local_to_utc(MONDAY, 9, 5), sender="+33677777777")
-        self.assertIn("no reminder of yours waits", answer)
+        self.assertNotIn("checked in", answer)
         self.assertEqual((appointment | theirs).mapped("state"), ["confirmed", "confirmed"])
 
     def test_stop_is_still_stop(self):
