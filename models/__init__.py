@@ -43,6 +43,7 @@ from . import booking_day_sheet
 from . import booking_dependant
 from . import booking_idempotency_key
 from . import booking_notification
+from . import booking_notification_on_my_way
 from . import booking_notification_rule
 from . import booking_page
 from . import booking_payment_contract

@@ -90,6 +90,20 @@ class TestOnMyWay(OnMyWayMixin, NotificationCase):
         self.on_my_way(third, self.at(15, 20))
         self.assertEqual(self.outbox(third, "on_my_way").channel, "email", "STOP: never texted")
 
+    def test_a_late_or_untrue_one_is_not_sent(self):
+        job = self.job()
+        self.on_my_way(job, self.at(9, 20), minutes=10)
+        with freeze_time(self.at(9, 31)):  # the mail and SMS queue was stuck past the arrival time
+            self.dispatch()
+        self.assertEqual(self.outbox(job, "on_my_way").state, "cancelled")
+        other = self.job(14)
+        self.on_my_way(other, self.at(13, 20))
+        with freeze_time(self.at(13, 21)):
+            other.action_check_in()  # already there
+            self.dispatch()
+        self.assertEqual(self.outbox(other, "on_my_way").state, "cancelled")
+        self.assertFalse(self.sent_sms(self.customer))
+
     def test_once_per_booking_every_few_minutes(self):
         job = self.job()
         self.on_my_way(job, self.at(9, 20))
