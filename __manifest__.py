@@ -40,6 +40,7 @@
         "views/booking_cancellation_policy_views.xml",
         "views/booking_service_views.xml",
         "views/booking_provider_views.xml",
+        "wizard/booking_on_my_way_views.xml",
         "views/booking_appointment_views.xml",
         "views/booking_page_views.xml",
         "views/booking_waitlist_views.xml",

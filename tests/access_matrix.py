@@ -141,6 +141,8 @@ METHODS = {
         "action_open_booking": Reads(STAFF, "opens the conversation's booking"),
     },
     "booking.counter.payment": {"action_confirm": Allow(STAFF, STAFF_RUN + ": payment taken at the desk")},
+    "booking.on.my.way": {"action_send": Allow(STAFF, STAFF_RUN + ": through action_on_my_way (staff of the booking's "
+                                                      "company, on the day, once every few minutes)")},
     "booking.checkout": {"action_confirm": Allow(STAFF, STAFF_RUN + ": the desk's checkout (bill, tip, payment, "
                                                          "receipt) of their company's booking")},
     "booking.time.off": {"action_confirm": Allow(STAFF, STAFF_RUN + ": time off blocked on their company's "
@@ -467,6 +469,10 @@ FIELDS = {
         "new_provider_id": Allow(ANY_STAFF, WIZARD),
         "new_start": Allow(ANY_STAFF, WIZARD),
         "wizard_id": Allow(ANY_STAFF, WIZARD),
+    },
+    "booking.on.my.way": {
+        "appointment_id": Allow(ANY_STAFF, WIZARD),
+        "minutes": Allow(ANY_STAFF, WIZARD),
     },
     "booking.counter.payment": {
         "amount": Allow(ANY_STAFF, WIZARD),

@@ -347,6 +347,8 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
             ("booking.time.off", "action_confirm"): (None, (), {}, None, {
                 "provider_id": T.provider_b.id, "name": "Matrix", "date_from": T.at(12, day=MONDAY + timedelta(days=1)),
                 "date_to": T.at(13, day=MONDAY + timedelta(days=1))}),
+            ("booking.on.my.way", "action_send"): (None, (), {}, T.at(10) - timedelta(minutes=30), {
+                "appointment_id": T.appt.id, "minutes": "20"}),
             ("booking.counter.payment", "action_confirm"): (None, (), {}, None, {
                 "appointment_id": T.appt_done.id, "kind": "balance", "amount": 10}),
             ("booking.refund.wizard", "action_refund"): (None, (), {}, None, {

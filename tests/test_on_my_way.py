@@ -3,6 +3,7 @@ from datetime import timedelta
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError
+from odoo.tests import Form
 from odoo.tests import tagged
 from odoo.tests.common import new_test_user
 from odoo.tools import mute_logger
@@ -53,6 +54,27 @@ class TestOnMyWay(OnMyWayMixin, NotificationCase):
         self.assertIn("Alice is on the way, arriving around 9:50", sms.body)
         self.assertIn(job.name, sms.body)
         self.assertIn("On my way", str(job.message_ids[:3].mapped("body")), "logged in the chatter")
+
+    def test_the_forms_button_lets_the_provider_pick_the_estimate(self):
+        job = self.job()
+        action = self.env.ref("self_serve_booking.action_booking_on_my_way")
+        self.assertEqual(action.res_model, "booking.on.my.way")
+        with freeze_time(self.at(9, 20)):
+            Wizard = self.env["booking.on.my.way"].with_user(self.user_staff).with_context(
+                default_appointment_id=job.id)
+            form = Form(Wizard)
+            self.assertEqual(form.minutes, "30", "the drive reserved for the job, as the default")
+            form.minutes = "45"
+            form.save().action_send()
+        self.assertIn('"minutes": 45', self.outbox(job, "on_my_way").values)
+        company_b = self.env["res.company"].create({"name": "Elsewhere"})
+        stranger = new_test_user(self.env, login="elsewhere_staff", company_id=company_b.id,
+                                 company_ids=company_b.ids,
+                                 groups="base.group_user,self_serve_booking.group_booking_user")
+        wizard = self.env["booking.on.my.way"].with_user(stranger).create(
+            {"appointment_id": self._book_plain(15).id, "minutes": "10"})
+        with freeze_time(self.at(14, 50)), self.assertRaises(AccessError), mute_logger("odoo.models"):
+            wizard.action_send()
 
     def test_the_estimate_picked_and_without_travel_the_time_left(self):
         job = self.job()
