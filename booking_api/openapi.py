@@ -413,6 +413,29 @@ def build_document(server_url=""):
                     },
                 },
             },
+            "/me/notification-preferences": {
+                "get": {
+                    "operationId": "getNotificationPreferences",
+                    "summary": "How the customer wants to be told (channel, review requests and follow-ups)",
+                    "security": bearer,
+                    "responses": {"200": _json("NotificationPreferencesResponse", "The preferences"),
+                                  "401": UNAUTHORIZED},
+                },
+                "patch": {
+                    "operationId": "changeNotificationPreferences",
+                    "summary": "Change the channel and/or review requests and follow-ups; every merchant's "
+                    "messages follow them",
+                    "security": bearer,
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": ref("NotificationPreferencesChange")}}},
+                    "responses": {
+                        "200": _json("NotificationPreferencesResponse", "Changed"),
+                        "400": _error_response("Invalid input, or no phone / e-mail on file for that channel.",
+                                               "validation"),
+                        "401": UNAUTHORIZED,
+                    },
+                },
+            },
             "/me/bookings/{booking_id}/slots": {
                 "get": {
                     "operationId": "getRescheduleSlots",

@@ -150,6 +150,31 @@ SCHEMAS = {
                              "description": "reschedule only: allow another provider (default: keep)."},
         },
     },
+    "NotificationPreferences": {
+        "type": "object",
+        "description": "How the customer wants to be told. channel: default (as each business's rules send), "
+        "email, sms or both; a message about a booking that cannot reach them that way (no phone, no e-mail, "
+        "STOP) goes by the other way. marketing: review requests and invitations to book again.",
+        "required": ["channel", "marketing"],
+        "properties": {
+            "channel": {"type": "string", "enum": ["default", "email", "sms", "both"]},
+            "marketing": {"type": "boolean"},
+        },
+    },
+    "NotificationPreferencesChange": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "channel": {"type": "string", "enum": ["default", "email", "sms", "both"],
+                        "description": "sms and both need a phone on file, email and both an e-mail."},
+            "marketing": {"type": "boolean", "description": "Review requests and follow-ups on or off."},
+        },
+    },
+    "NotificationPreferencesResponse": {
+        "type": "object",
+        "required": ["preferences"],
+        "properties": {"preferences": ref("NotificationPreferences")},
+    },
     "CustomerBooking": {
         "type": "object",
         "required": ["id", "reference", "state", "start", "end", "cancel", "reschedule"],

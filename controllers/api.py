@@ -694,6 +694,21 @@ class BookingApiController(BookingApiBase):
                                         any_provider=bool(body.get("any_provider")))
         return json_response({"booking": self._api_booking_summary(appointment)})
 
+    @http.route(f"{API}/me/notification-preferences", type="http", auth="public", csrf=False, cors="*",
+                save_session=False)
+    @api_endpoint(("GET", "PATCH"))
+    def my_notification_preferences(self):
+        """The session's customer's own preferences: a one-time code to their detail on file proved who they are."""
+        partner = self._session().partner_id.sudo()
+        if request.httprequest.method == "PATCH":
+            body = self._validated_body("NotificationPreferencesChange")
+            try:
+                partner._booking_set_notification_preferences(channel=body.get("channel"),
+                                                              marketing=body.get("marketing"))
+            except UserError as error:
+                raise BookingInputError({"channel": str(error.args[0])}) from None
+        return json_response({"preferences": partner._booking_notification_preferences()})
+
     @http.route(f"{API}/me/bookings/<{ID}:booking_id>/slots", type="http", auth="public", csrf=False,
                 cors="*", save_session=False)
     @api_endpoint(("GET",))

@@ -139,6 +139,11 @@ class BookingPage(models.Model):
         default=60,
         help="From when customers can check in with their QR code; it closes at the end of the appointment.",
     )
+    sms_check_in_words = fields.Char(
+        string="Check-in Words (SMS)",
+        help="Besides HERE, what a customer may reply to the reminder's SMS to check in (Twilio), separated by "
+             "commas: e.g. ARRIVED, IM HERE. Within the check-in window only, as the QR code.",
+    )
 
     # === AUTOMATION === #
     notification_rule_ids = fields.One2many(
@@ -668,7 +673,12 @@ class BookingPage(models.Model):
         return self.env["booking.appointment"].sudo().search(domain, order="pending_since, id")
 
     def _upcoming_bookings_for_number(self, number):
-        """Upcoming bookings on this page made from the phone ``number`` or of a contact verified for it.
+        return self._bookings_for_number(number, [("state", "in", ("pending", "confirmed")),
+                                                  ("start", ">", fields.Datetime.now())])
+
+    def _bookings_for_number(self, number, domain):
+        """Bookings on this page (``domain`` among them) made from the phone ``number`` or of a contact verified
+        for it; ``_upcoming_bookings_for_number``: the upcoming ones (the C and R replies).
 
         A contact verified for that very number (DESIGN.md invariant 11), or
         a booking its owner made by texting from it (the SMS receptionist):
@@ -682,7 +692,7 @@ class BookingPage(models.Model):
         return self.env["booking.appointment"].sudo().search([
             ("page_id", "=", self.id),
             "|", ("partner_id.booking_verified_phone", "=", number), ("id", "in", texted.ids),
-            ("state", "in", ("pending", "confirmed")), ("start", ">", fields.Datetime.now()),
+            *domain,
         ], order="start")
 
     def _get_country(self):

@@ -30,7 +30,9 @@ from . import test_lifecycle
 from . import test_loyalty
 from . import test_manual_booking
 from . import test_merchant_loop
+from . import test_notification_preferences
 from . import test_notifications
+from . import test_on_my_way
 from . import test_on_site
 from . import test_onboarding
 from . import test_payments
@@ -47,6 +49,7 @@ from . import test_series_deposits
 from . import test_time_off
 from . import test_trust_issue22
 from . import test_twilio
+from . import test_twilio_check_in
 from . import test_ui_accessibility
 from . import test_ui_backend
 from . import test_ui_checkout

@@ -26,11 +26,13 @@ def test_document_is_valid_openapi_3_1():
         "/pages/{slug}/session", "/pages/{slug}/session/verify", "/me/session", "/me/live", "/me/bookings",
         "/me/bookings/{booking_id}", "/me/bookings/{booking_id}/slots",
         "/pages/{slug}/reviews", "/pages/{slug}/series", "/pages/{slug}/series/plan",
-        "/me/bookings/{booking_id}/cancel-following",
+        "/me/bookings/{booking_id}/cancel-following", "/me/notification-preferences",
         "/merchant/appointments", "/merchant/appointments/{appointment_id}",
         "/merchant/appointments/{appointment_id}/{action}",
     }
     assert paths["/me/bookings"]["get"]["security"] == [{"customerSession": []}]
+    preferences = paths["/me/notification-preferences"]
+    assert preferences["get"]["security"] == preferences["patch"]["security"] == [{"customerSession": []}]
     assert document["components"]["securitySchemes"]["customerSession"]["scheme"] == "bearer"
     booking_responses = paths["/pages/{slug}/bookings"]["post"]["responses"]
     assert {"201", "400", "404", "409", "429"} <= set(booking_responses)

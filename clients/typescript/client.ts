@@ -127,6 +127,16 @@ export class BookingClient {
         return this.call("PATCH", "/me/bookings/{booking_id}", args, true) as Promise<operations["changeMyBooking"]["responses"][200]["content"]["application/json"]>;
     }
 
+    /** How the customer wants to be told (channel, review requests and follow-ups) */
+    getNotificationPreferences(): Promise<operations["getNotificationPreferences"]["responses"][200]["content"]["application/json"]> {
+        return this.call("GET", "/me/notification-preferences", undefined, true) as Promise<operations["getNotificationPreferences"]["responses"][200]["content"]["application/json"]>;
+    }
+
+    /** Change the channel and/or review requests and follow-ups; every merchant's messages follow them */
+    changeNotificationPreferences(args: { body: NonNullable<operations["changeNotificationPreferences"]["requestBody"]>["content"]["application/json"] }): Promise<operations["changeNotificationPreferences"]["responses"][200]["content"]["application/json"]> {
+        return this.call("PATCH", "/me/notification-preferences", args, true) as Promise<operations["changeNotificationPreferences"]["responses"][200]["content"]["application/json"]>;
+    }
+
     /** Free slots to move this booking to (its own time counts as free) */
     getRescheduleSlots(args: { path: operations["getRescheduleSlots"]["parameters"]["path"]; query?: NonNullable<operations["getRescheduleSlots"]["parameters"]["query"]> }): Promise<operations["getRescheduleSlots"]["responses"][200]["content"]["application/json"]> {
         return this.call("GET", "/me/bookings/{booking_id}/slots", args, true) as Promise<operations["getRescheduleSlots"]["responses"][200]["content"]["application/json"]>;

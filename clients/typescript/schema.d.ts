@@ -204,6 +204,24 @@ export interface paths {
         patch: operations["changeMyBooking"];
         trace?: never;
     };
+    "/me/notification-preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How the customer wants to be told (channel, review requests and follow-ups) */
+        get: operations["getNotificationPreferences"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change the channel and/or review requests and follow-ups; every merchant's messages follow them */
+        patch: operations["changeNotificationPreferences"];
+        trace?: never;
+    };
     "/me/bookings/{booking_id}/slots": {
         parameters: {
             query?: never;
@@ -457,6 +475,24 @@ export interface components {
             start?: string | null;
             /** @description reschedule only: allow another provider (default: keep). */
             any_provider?: boolean | null;
+        };
+        /** @description How the customer wants to be told. channel: default (as each business's rules send), email, sms or both; a message about a booking that cannot reach them that way (no phone, no e-mail, STOP) goes by the other way. marketing: review requests and invitations to book again. */
+        NotificationPreferences: {
+            /** @enum {string} */
+            channel: "default" | "email" | "sms" | "both";
+            marketing: boolean;
+        };
+        NotificationPreferencesChange: {
+            /**
+             * @description sms and both need a phone on file, email and both an e-mail.
+             * @enum {string}
+             */
+            channel?: "default" | "email" | "sms" | "both";
+            /** @description Review requests and follow-ups on or off. */
+            marketing?: boolean;
+        };
+        NotificationPreferencesResponse: {
+            preferences: components["schemas"]["NotificationPreferences"];
         };
         CustomerBooking: {
             id: number;
@@ -1861,6 +1897,95 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "policy_limit",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getNotificationPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The preferences */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferencesResponse"];
+                };
+            };
+            /** @description Missing, malformed, forged, expired or revoked bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthorized",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    changeNotificationPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationPreferencesChange"];
+            };
+        };
+        responses: {
+            /** @description Changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferencesResponse"];
+                };
+            };
+            /** @description Invalid input, or no phone / e-mail on file for that channel. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, forged, expired or revoked bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthorized",
                      *       "message": "..."
                      *     }
                      */
