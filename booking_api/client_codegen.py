@@ -191,6 +191,30 @@ export class BookingClient {
 CLIENT_TAIL = """\
 }
 
+/** One free time of a slots answer in `format=days`: its local date, its instants, the provider asked for. */
+export interface FreeTime {
+    date: string;
+    start: Date;
+    end: Date;
+    /** null: any available, the provider free then is assigned when booking. */
+    providerId: number | null;
+}
+
+/** The free times of a slots answer in `format=days`, sorted, each once: midnight + minutes, exactly. */
+export function freeTimes(answer: Schemas["SlotDaysResponse"]): FreeTime[] {
+    const length = answer.duration_minutes * 60000;
+    const times: FreeTime[] = [];
+    for (const day of answer.days) {
+        const midnight = Date.parse(day.midnight);
+        for (const minutes of day.starts) {
+            const start = midnight + minutes * 60000;
+            times.push({ date: day.date, start: new Date(start), end: new Date(start + length),
+                providerId: answer.provider_id ?? null });
+        }
+    }
+    return times;
+}
+
 /** Handlers of the live notifications of a customer's bookings (GET /me/live). */
 export interface LiveHandlers {
     booking?: (event: Schemas["LiveBookingEvent"]) => void;

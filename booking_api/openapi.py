@@ -20,6 +20,21 @@ def _json(name, description):
     return {"description": description, "content": {"application/json": {"schema": ref(name)}}}
 
 
+SLOTS_ENCODING = (
+    " Answers are gzip-compressed (Content-Encoding: gzip, Vary: Accept-Encoding) for a client whose "
+    "Accept-Encoding takes gzip, as browsers' and most HTTP libraries' do."
+)
+
+
+def _slots_response():
+    """The 200 of the slots routes: the answer of the format asked for (``format``, default ``slots``)."""
+    return {
+        "description": "The free times, in the format asked for. gzip-compressed when the client accepts it.",
+        "headers": {"Vary": {"schema": {"type": "string"}, "description": "Accept-Encoding"}},
+        "content": {"application/json": {"schema": {"oneOf": [ref("SlotsResponse"), ref("SlotDaysResponse")]}}},
+    }
+
+
 def _query_parameters(route):
     return [
         {"name": name, "in": "query", "required": name in REQUIRED_QUERY_PARAMETERS.get(route, []),
@@ -268,10 +283,11 @@ def build_document(server_url=""):
                     "operationId": "getSlots",
                     "summary": "Bookable slots of a service between two local dates",
                     "description": "Dates are in the page's time zone, range at most 62 days, ending before the "
-                    "page's horizon. Without provider_id, every provider is listed.",
+                    "page's horizon. Without provider_id, every provider is listed (format=slots), or each time "
+                    "once (format=days, the provider is assigned at booking)." + SLOTS_ENCODING,
                     "parameters": slots_parameters,
                     "responses": {
-                        "200": _json("SlotsResponse", "The slots"),
+                        "200": _slots_response(),
                         "400": _error_response("Bad ids or dates, or a range beyond the horizon.", "validation"),
                         "404": _error_response("Unknown or unpublished page.", "not_found"),
                     },
@@ -397,13 +413,39 @@ def build_document(server_url=""):
                     },
                 },
             },
+            "/me/notification-preferences": {
+                "get": {
+                    "operationId": "getNotificationPreferences",
+                    "summary": "How the customer wants to be told (channel, review requests and follow-ups)",
+                    "security": bearer,
+                    "responses": {"200": _json("NotificationPreferencesResponse", "The preferences"),
+                                  "401": UNAUTHORIZED},
+                },
+                "patch": {
+                    "operationId": "changeNotificationPreferences",
+                    "summary": "Change the channel and/or review requests and follow-ups; every merchant's "
+                    "messages follow them",
+                    "security": bearer,
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": ref("NotificationPreferencesChange")}}},
+                    "responses": {
+                        "200": _json("NotificationPreferencesResponse", "Changed"),
+                        "400": _error_response("Invalid input, or no phone / e-mail on file for that channel.",
+                                               "validation"),
+                        "401": UNAUTHORIZED,
+                    },
+                },
+            },
             "/me/bookings/{booking_id}/slots": {
                 "get": {
                     "operationId": "getRescheduleSlots",
                     "summary": "Free slots to move this booking to (its own time counts as free)",
+                    "description": "With any_provider, every provider (format=slots) or each time once "
+                    "(format=days, the provider is assigned when the booking moves)." + SLOTS_ENCODING,
                     "security": bearer,
                     "parameters": [BOOKING_ID_PARAMETER, *_query_parameters("my_slots")],
-                    "responses": {"200": _json("SlotsResponse", "The slots"), "401": UNAUTHORIZED,
+                    "responses": {"200": _slots_response(), "401": UNAUTHORIZED,
+                                  "400": _error_response("Bad dates, range or format.", "validation"),
                                   "404": _error_response("Not this customer's booking.", "not_found")},
                 }
             },

@@ -6,7 +6,7 @@ Pure data, no Odoo import. Requests are validated against these schemas
 """
 
 API_PREFIX = "/booking/api/v1"
-API_VERSION = "1.0.0"
+API_VERSION = "1.1.0"  # 1.1: the slots routes' format=days and gzip
 MAX_BODY_BYTES = 16 * 1024
 MAX_DEPTH = 8  # objects and arrays nested in a body: the deepest schema needs 3
 MAX_ID = 2**31 - 1  # PostgreSQL's integer: a larger id is no record, never a database error
@@ -150,6 +150,31 @@ SCHEMAS = {
                              "description": "reschedule only: allow another provider (default: keep)."},
         },
     },
+    "NotificationPreferences": {
+        "type": "object",
+        "description": "How the customer wants to be told. channel: default (as each business's rules send), "
+        "email, sms or both; a message about a booking that cannot reach them that way (no phone, no e-mail, "
+        "STOP) goes by the other way. marketing: review requests and invitations to book again.",
+        "required": ["channel", "marketing"],
+        "properties": {
+            "channel": {"type": "string", "enum": ["default", "email", "sms", "both"]},
+            "marketing": {"type": "boolean"},
+        },
+    },
+    "NotificationPreferencesChange": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "channel": {"type": "string", "enum": ["default", "email", "sms", "both"],
+                        "description": "sms and both need a phone on file, email and both an e-mail."},
+            "marketing": {"type": "boolean", "description": "Review requests and follow-ups on or off."},
+        },
+    },
+    "NotificationPreferencesResponse": {
+        "type": "object",
+        "required": ["preferences"],
+        "properties": {"preferences": ref("NotificationPreferences")},
+    },
     "CustomerBooking": {
         "type": "object",
         "required": ["id", "reference", "state", "start", "end", "cancel", "reschedule"],
@@ -279,8 +304,10 @@ SCHEMAS = {
     },
     "SlotsResponse": {
         "type": "object",
+        "description": "format=slots (the default): one entry per start and provider.",
         "required": ["timezone", "slots"],
         "properties": {
+            "format": {"type": "string", "enum": ["slots"]},
             "timezone": {"type": "string"},
             "slots": {
                 "type": "array",
@@ -294,6 +321,45 @@ SCHEMAS = {
                 "description": "The local dates of the range with bookable time when nobody has booked it: a "
                 "date here without slots is full (join the waitlist), a date not here is closed. Only in the "
                 "answer of GET /pages/{slug}/slots.",
+            },
+        },
+    },
+    "SlotDay": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["date", "midnight", "starts"],
+        "properties": {
+            "date": {"type": "string", "format": "date", "description": "The local date, in the page's time zone."},
+            "midnight": {"type": "string", "format": "date-time",
+                         "description": "The instant the local date begins, UTC with Z."},
+            "starts": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 0, "maximum": 1500},
+                "description": "The free start times, sorted, each once: minutes elapsed since midnight, so a "
+                "start is midnight + minutes x 60 s. That is the wall-clock time in minutes (540 is 9:00) on "
+                "every day but one whose clocks change, where it is still the exact time elapsed.",
+            },
+        },
+    },
+    "SlotDaysResponse": {
+        "type": "object",
+        "description": "format=days: the free times each once, by local day. A slot ends duration_minutes after "
+        "its start. Without provider_id (provider_id null here), a time is free when any provider is, and the "
+        "booking (provider_id null) is given the least-loaded provider free then.",
+        "required": ["format", "timezone", "provider_id", "duration_minutes", "days"],
+        "properties": {
+            "format": {"type": "string", "enum": ["days"]},
+            "timezone": {"type": "string"},
+            "provider_id": {"type": ["integer", "null"],
+                            "description": "The provider asked for; null: any available."},
+            "duration_minutes": {"type": "integer", "minimum": 1},
+            "days": {"type": "array", "items": ref("SlotDay"),
+                     "description": "The local dates with free times, sorted; a date not here has none."},
+            "open_dates": {
+                "type": "array",
+                "items": {"type": "string", "format": "date"},
+                "description": "As in SlotsResponse: a date here without free times is full, a date not here "
+                "is closed. Only in the answer of GET /pages/{slug}/slots.",
             },
         },
     },
@@ -521,6 +587,13 @@ QUERY_PARAMETERS["merchant_appointments"] = {
     "limit": {"type": "integer", "minimum": 1, "maximum": 200, "description": "Default 50."},
     "offset": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
 }
+SLOTS_FORMAT = {
+    "type": "string", "enum": ["slots", "days"],
+    "description": "slots (default, as in 1.0): one entry per start and provider (SlotsResponse). days: each "
+    "free time once, as minutes by local day (SlotDaysResponse), some 50 times smaller for a month of 'any "
+    "available'; what clients showing times to people should ask for."}
+QUERY_PARAMETERS["slots"]["format"] = SLOTS_FORMAT
+QUERY_PARAMETERS["my_slots"]["format"] = SLOTS_FORMAT
 QUERY_PARAMETERS["slots"]["dependant_count"] = {
     "type": "integer", "minimum": 1, "maximum": MAX_DEPENDANTS,
     "description": "How many dependants the booking covers: the duration adds up (default 1)."}

@@ -9,12 +9,15 @@ carry a stable ``error`` code, and nothing is written when a request fails
 """
 
 import functools
+import gzip
 import hashlib
+import json
 import logging
 from datetime import UTC, timedelta
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import NotFound
+from werkzeug.http import parse_accept_header
 
 from odoo import http
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
@@ -58,6 +61,37 @@ class ApiError(Exception):
 def json_response(payload, status=200, headers=None):
     """A JSON answer nobody caches: bookings, tokens and free times are of the moment."""
     return request.make_json_response(payload, headers=NO_STORE + list(headers or []), status=status)
+
+
+# below this, gzip's header and the CPU cost more than the bytes saved
+GZIP_MIN_BYTES = 1024
+GZIP_LEVEL = 6
+
+
+def accepts_gzip(httprequest):
+    """Whether the client's Accept-Encoding takes gzip (``gzip``, ``x-gzip`` or ``*``, with a quality above 0).
+
+    werkzeug's parser never fails: a malformed header takes nothing, or gzip
+    when it names it with an unreadable quality.
+    """
+    encodings = parse_accept_header(httprequest.headers.get("Accept-Encoding"))
+    return encodings["gzip"] > 0 or encodings["x-gzip"] > 0
+
+
+def compact_json_response(payload):
+    """A JSON answer nobody caches, without blanks, gzip-compressed when the client takes it and it pays.
+
+    For the long answers (slots): a month of free times is mostly
+    repetition, which gzip folds to a few percent; ``Vary`` tells caches and
+    proxies that the body depends on the request's Accept-Encoding.
+    """
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    headers = [("Content-Type", "application/json; charset=utf-8"), ("Vary", "Accept-Encoding"), *NO_STORE]
+    if len(body) >= GZIP_MIN_BYTES and accepts_gzip(request.httprequest):
+        body = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+        headers.append(("Content-Encoding", "gzip"))
+    headers.append(("Content-Length", str(len(body))))
+    return request.make_response(body, headers)
 
 
 def iso_utc(value):
@@ -399,6 +433,17 @@ class BookingApiBase(http.Controller):
     def _api_slot_payload(self, slot):
         return {"start": iso_utc(slot.start), "end": iso_utc(slot.stop), "provider_id": slot.provider_id}
 
+    def _api_slot_days_payload(self, tz, days, provider, duration_minutes):
+        """Free times by local day (``booking.availability._get_start_days``), the answer of ``format=days``."""
+        return {
+            "format": "days",
+            "timezone": tz,
+            "provider_id": provider.id or None,
+            "duration_minutes": duration_minutes,
+            "days": [{"date": day.isoformat(), "midnight": iso_utc(midnight), "starts": minutes}
+                     for day, midnight, minutes in days],
+        }
+
     def _api_booking_payload(self, appointment):
         """A new booking: where the customer manages it, sees it (and pays the deposit), gets the .ics."""
         appointment = appointment.sudo()
@@ -480,11 +525,18 @@ class BookingApiController(BookingApiBase):
         values = self._parsed_query("slots", query)
         service = page._get_bookable_service(values["service_id"])
         provider = page._get_bookable_provider(service, values.get("provider_id"))
-        slots, open_dates = page._get_open_slots(
-            service, provider, values["date_from"], values.get("date_to"),
-            duration_minutes=service._duration_for(values.get("dependant_count", 1)))
-        return json_response({"timezone": page.tz, "slots": [self._api_slot_payload(slot) for slot in slots],
-                              "open_dates": sorted(day.isoformat() for day in open_dates)})
+        duration = service._duration_for(values.get("dependant_count", 1))
+        if values.get("format") == "days":
+            days, open_dates = page._get_open_start_days(service, provider, values["date_from"],
+                                                         values.get("date_to"), duration_minutes=duration)
+            payload = self._api_slot_days_payload(page.tz, days, provider, duration)
+        else:
+            slots, open_dates = page._get_open_slots(service, provider, values["date_from"], values.get("date_to"),
+                                                     duration_minutes=duration)
+            payload = {"format": "slots", "timezone": page.tz,
+                       "slots": [self._api_slot_payload(slot) for slot in slots]}
+        payload["open_dates"] = sorted(day.isoformat() for day in open_dates)
+        return compact_json_response(payload)
 
     @http.route(f"{API}/pages/<string:slug>/bookings", type="http", auth="public", csrf=False, cors="*",
                 save_session=False)
@@ -642,6 +694,21 @@ class BookingApiController(BookingApiBase):
                                         any_provider=bool(body.get("any_provider")))
         return json_response({"booking": self._api_booking_summary(appointment)})
 
+    @http.route(f"{API}/me/notification-preferences", type="http", auth="public", csrf=False, cors="*",
+                save_session=False)
+    @api_endpoint(("GET", "PATCH"))
+    def my_notification_preferences(self):
+        """The session's customer's own preferences: a one-time code to their detail on file proved who they are."""
+        partner = self._session().partner_id.sudo()
+        if request.httprequest.method == "PATCH":
+            body = self._validated_body("NotificationPreferencesChange")
+            try:
+                partner._booking_set_notification_preferences(channel=body.get("channel"),
+                                                              marketing=body.get("marketing"))
+            except UserError as error:
+                raise BookingInputError({"channel": str(error.args[0])}) from None
+        return json_response({"preferences": partner._booking_notification_preferences()})
+
     @http.route(f"{API}/me/bookings/<{ID}:booking_id>/slots", type="http", auth="public", csrf=False,
                 cors="*", save_session=False)
     @api_endpoint(("GET",))
@@ -653,10 +720,15 @@ class BookingApiController(BookingApiBase):
         if date_to < values["date_from"] or (date_to - values["date_from"]).days >= MAX_SLOT_RANGE_DAYS:
             raise BookingInputError({"date_to": request.env._("must be within %(days)s days after date_from",
                                                               days=MAX_SLOT_RANGE_DAYS)})
-        slots = appointment._get_reschedule_slots(values["date_from"], date_to,
-                                                  any_provider=query.get("any_provider") in ("1", "true"))
-        return json_response({"timezone": appointment.page_id.tz,
-                              "slots": [self._api_slot_payload(slot) for slot in slots]})
+        any_provider = query.get("any_provider") in ("1", "true")
+        if values.get("format") == "days":
+            days = appointment._get_reschedule_start_days(values["date_from"], date_to, any_provider=any_provider)
+            provider = request.env["booking.provider"] if any_provider else appointment.sudo().provider_id
+            return compact_json_response(self._api_slot_days_payload(
+                appointment.page_id.tz, days, provider, appointment.sudo().duration_minutes))
+        slots = appointment._get_reschedule_slots(values["date_from"], date_to, any_provider=any_provider)
+        return compact_json_response({"format": "slots", "timezone": appointment.page_id.tz,
+                                      "slots": [self._api_slot_payload(slot) for slot in slots]})
 
     # === REVIEWS === #
 

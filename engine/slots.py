@@ -377,3 +377,52 @@ __all__ = [
     "provider_starts",
     "subtract",
 ]
+
+
+# ---------------------------------------------------------------------------
+# What a customer picks from: each start once, by local day
+# ---------------------------------------------------------------------------
+
+
+def distinct_starts(providers, rules, tz, date_from, date_to):
+    """The starts of :func:`compute_slots`, each once whoever can take it, sorted.
+
+    What "any available" offers a customer: a time is free when at least one
+    provider is, and which one takes it is decided when the booking is made
+    (the first provider of that start in :func:`compute_slots`). No ranking,
+    no entry per provider: the cost is the providers' starts, and the answer
+    is as long as the distinct times.
+    """
+    midnights = local_midnights(tz, date_from, date_to)
+    window = _window(rules, midnights)
+    if len(providers) == 1:
+        p = providers[0]
+        return provider_starts(p.work, p.busy, window, p.travel)
+    found = set()
+    for p in providers:
+        found.update(provider_starts(p.work, p.busy, window, p.travel))
+    return sorted(found)
+
+
+def starts_by_day(starts, tz, date_from, date_to):
+    """Sorted starts grouped by local day: ``[(date, midnight epoch, [seconds after midnight])]``.
+
+    Only the days with starts are listed. The offsets count the time elapsed
+    since the day's local midnight, so a start is ``midnight + offset`` exactly,
+    on a day a clock change makes 23 or 25 hours long too (where wall-clock
+    times would repeat or skip an hour); they equal the wall-clock time of
+    the start on every other day.
+    """
+    midnights = local_midnights(tz, date_from, date_to)
+    days = []
+    day, boundary, current = -1, midnights[0], None
+    for s in starts:
+        if s < midnights[0] or s >= midnights[-1]:
+            continue
+        if s >= boundary:
+            day = bisect_right(midnights, s) - 1
+            boundary = midnights[day + 1]
+            current = []
+            days.append((date_from + timedelta(days=day), midnights[day], current))
+        current.append(s - midnights[day])
+    return days

@@ -21,6 +21,7 @@ from . import booking_appointment_dependant
 from . import booking_appointment_live
 from . import booking_appointment_loyalty
 from . import booking_appointment_notification
+from . import booking_appointment_on_my_way
 from . import booking_appointment_on_site
 from . import booking_appointment_online
 from . import booking_appointment_preview
@@ -42,6 +43,7 @@ from . import booking_day_sheet
 from . import booking_dependant
 from . import booking_idempotency_key
 from . import booking_notification
+from . import booking_notification_on_my_way
 from . import booking_notification_rule
 from . import booking_page
 from . import booking_page_notification
@@ -70,6 +72,7 @@ from . import payment_transaction
 from . import payment_transaction_series
 from . import rating_rating
 from . import res_partner
+from . import res_partner_notification
 from . import res_users
 from . import resource_calendar_leaves
 

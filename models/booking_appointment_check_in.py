@@ -14,7 +14,8 @@ class BookingAppointment(models.Model):
     _inherit = "booking.appointment"
 
     check_in_method = fields.Selection(selection_add=[
-        ("qr", "QR code"), ("portal", "Customer portal"), ("provider", "By the provider on arrival")])
+        ("qr", "QR code"), ("portal", "Customer portal"), ("provider", "By the provider on arrival"),
+        ("sms", "SMS reply (HERE)")])
     checked_in_by_provider = fields.Boolean(
         compute="_compute_checked_in_by_provider",
         help="The provider checks the customer in on arrival (a job at the customer's place): the customer has no "
@@ -112,7 +113,8 @@ class BookingAppointment(models.Model):
         for rule in self.page_id.notification_rule_ids:
             sent_at = self.start - timedelta(hours=rule.offset_hours)
             if rule.active and rule.event == "reminder" and confirmed <= sent_at <= opens \
-                    and any(reachable.get(channel) for channel in rule._channels()):
+                    and any(reachable.get(channel) for channel in self._notification_channels(
+                        "reminder", rule._channels(), rule=rule)):
                 return False
         return True
 
@@ -164,18 +166,51 @@ class BookingAppointment(models.Model):
             return "already", appointment
         if appointment.state != "confirmed":
             return "invalid_state", appointment
-        now = fields.Datetime.now()
         staff = appointment._is_staff(user)
-        if not staff:
-            if not by_provider and appointment._is_checked_in_by_provider():
-                return "by_provider", appointment
-            opens = appointment._provider_check_in_opens_at() if by_provider else appointment._check_in_opens_at()
-            if now < opens:
-                return "too_early", appointment
-            if now >= appointment.stop:
-                return "ended", appointment
+        refusal = not staff and appointment._check_in_refusal(by_provider=by_provider)
+        if refusal:
+            return refusal, appointment
         if not act:
             return "ready", appointment
         appointment.with_user(user if staff else self.env.user).sudo().action_check_in(
             method="staff" if staff else "provider" if by_provider else "qr")
+        return "checked_in", appointment
+
+    def _check_in_refusal(self, by_provider=False):
+        """Why the customer (``by_provider``: the provider's link) cannot check in now: a result code, or None.
+
+        The rules of every check-in that is not staff's: the QR link, the
+        provider's link, the reminder's SMS reply.
+        """
+        self.ensure_one()
+        if not by_provider and self._is_checked_in_by_provider():
+            return "by_provider"
+        now = fields.Datetime.now()
+        if now < (self._provider_check_in_opens_at() if by_provider else self._check_in_opens_at()):
+            return "too_early"
+        if now >= self.stop:
+            return "ended"
+        return None
+
+    # === CHECK-IN BY REPLYING TO THE REMINDER === #
+
+    def _check_in_by_reply(self):
+        """The customer replied HERE to this booking's reminder SMS: ``(result code, appointment)``.
+
+        The QR link's rules and result codes (``_check_in_by_link``): the
+        caller found this booking as the reminder's, for the sender's number
+        (``booking.sms._answer_check_in``).
+        """
+        appointment = self.sudo()
+        appointment.ensure_one()
+        if not appointment._try_lock():
+            return "busy", appointment
+        if appointment.state in ("checked_in", "done"):
+            return "already", appointment
+        if appointment.state != "confirmed":
+            return "invalid_state", appointment
+        refusal = appointment._check_in_refusal()
+        if refusal:
+            return refusal, appointment
+        appointment.action_check_in(method="sms")
         return "checked_in", appointment

@@ -96,6 +96,15 @@ class BookingAppointment(models.Model):
 
     def _get_reschedule_slots(self, date_from, date_to, any_provider=False):
         """Free slots to move to: same service, same provider unless "any", its own time counts as free."""
+        return self._reschedule_availability("_get_slots", date_from, date_to, any_provider)
+
+    def _get_reschedule_start_days(self, date_from, date_to, any_provider=False):
+        """``_get_reschedule_slots`` by local day, each free time once: ``booking.availability._get_start_days``'s
+        days (a move to "any" is given its provider when it is made)."""
+        days = self._reschedule_availability("_get_start_days", date_from, date_to, any_provider)
+        return days[0] if days else []
+
+    def _reschedule_availability(self, method, date_from, date_to, any_provider):
         self.ensure_one()
         appointment = self.sudo()
         page = appointment.page_id
@@ -103,7 +112,7 @@ class BookingAppointment(models.Model):
         if date_to < date_from:
             return []
         # the booking's own length: one for several dependants moves to a time that fits them all
-        return self.env["booking.availability"].sudo()._get_slots(
+        return getattr(self.env["booking.availability"].sudo(), method)(
             page, appointment.service_id, date_from, date_to,
             providers=None if any_provider else appointment.provider_id,
             exclude_ids=appointment.ids, duration_minutes=appointment.duration_minutes,

@@ -320,13 +320,18 @@ class BookingAvailability(models.AbstractModel):
                                    with_open_days=True, duration_minutes=duration_minutes)
 
     @api.model
-    def _compute_slots(self, page, service, date_from, date_to, providers=None, now=None, strict=True,
-                       exclude_ids=(), ignore_busy=False, with_open_days=False, duration_minutes=None):
+    def _engine_inputs(self, page, service, date_from, date_to, providers=None, now=None, strict=True,
+                       exclude_ids=(), ignore_busy=False, duration_minutes=None, ranked=True):
+        """What the engine needs for the range: ``(providers, inputs, rules, work)``, or None when nobody delivers.
+
+        :param ranked: fetch each provider's last booking, which only ranks
+            providers at equal starts ("any available" assigning one).
+        """
         now = now or fields.Datetime.now()
         bookable = page._get_bookable_providers(service)
         providers = bookable if providers is None else providers & bookable
         if not providers or date_to < date_from:
-            return [], set()
+            return None
         begin, end = self._local_day_bounds(page, date_from, date_to)
         # a day of margin on both sides: the grid starts where a working
         # interval starts, so intervals must not be clipped by the window
@@ -336,7 +341,7 @@ class BookingAvailability(models.AbstractModel):
             busy = {provider.id: [] for provider in providers}
         else:
             busy = self._get_busy_ranges(providers, fetch_from, fetch_to, exclude_ids=exclude_ids, now=now)
-        last_booked = self._get_last_booked(providers) if len(providers) > 1 and not ignore_busy else {}
+        last_booked = self._get_last_booked(providers) if ranked and len(providers) > 1 and not ignore_busy else {}
         on_site = service.location == "customer"
         inputs = [
             engine.ProviderInput(provider.id, work[provider.id], busy[provider.id], last_booked.get(provider.id),
@@ -344,6 +349,17 @@ class BookingAvailability(models.AbstractModel):
             for provider in providers
         ]
         rules = self._get_rules(page, service, now, strict=strict, duration_minutes=duration_minutes)
+        return providers, inputs, rules, work
+
+    @api.model
+    def _compute_slots(self, page, service, date_from, date_to, providers=None, now=None, strict=True,
+                       exclude_ids=(), ignore_busy=False, with_open_days=False, duration_minutes=None):
+        fetched = self._engine_inputs(page, service, date_from, date_to, providers=providers, now=now, strict=strict,
+                                      exclude_ids=exclude_ids, ignore_busy=ignore_busy,
+                                      duration_minutes=duration_minutes)
+        if not fetched:
+            return [], set()
+        providers, inputs, rules, work = fetched
         found = engine.compute_slots(inputs, rules, page.tz, date_from, date_to)
         # each instant converted once: providers share starts, a stop is often another slot's start
         instants = {}
@@ -359,6 +375,44 @@ class BookingAvailability(models.AbstractModel):
             open_days = engine.open_days([work[provider.id] for provider in providers], rules, page.tz,
                                          date_from, date_to)
         return slots, open_days
+
+    @api.model
+    def _get_start_days(self, page, service, date_from, date_to, providers=None, now=None, exclude_ids=(),
+                        duration_minutes=None, with_open_days=False):
+        """The free start times of the range, each once whoever can take it, by local day.
+
+        What a customer picks from, in the size of what they see: with several
+        providers ("any available") a time is listed once when anyone is free
+        then, and the provider is assigned when the booking is made, by the
+        rule ``_get_slots`` ranks them with (``_find_slot``). Same queries as
+        ``_get_slots``, but for the providers' last bookings, which only rank.
+
+        :return: ``(days, open_dates)``; ``days`` lists the local dates with
+            free times as ``(date, midnight, minutes)``: ``midnight`` the naive
+            UTC instant the local day starts, ``minutes`` the sorted minutes
+            elapsed since then to each start (the wall-clock time but on a day
+            the clocks change). ``open_dates`` as ``_get_days`` (with
+            ``with_open_days``, else empty).
+        """
+        fetched = self._engine_inputs(page, service, date_from, date_to, providers=providers, now=now,
+                                      exclude_ids=exclude_ids, duration_minutes=duration_minutes, ranked=False)
+        if not fetched:
+            return [], set()
+        providers, inputs, rules, work = fetched
+        starts = engine.distinct_starts(inputs, rules, page.tz, date_from, date_to)
+        days = []
+        for day, midnight, offsets in engine.starts_by_day(starts, page.tz, date_from, date_to):
+            # working time and time off come in whole minutes from the calendar's forms; a start a time off
+            # ending on an odd second would put off the minute grid cannot be said in minutes, and is left
+            # to the slots format, which says it to the second
+            minutes = [offset // 60 for offset in offsets if not offset % 60]
+            if minutes:
+                days.append((day, from_epoch(midnight), minutes))
+        open_days = set()
+        if with_open_days:
+            open_days = engine.open_days([work[provider.id] for provider in providers], rules, page.tz,
+                                         date_from, date_to)
+        return days, open_days
 
     @api.model
     def _local_date(self, page, value):

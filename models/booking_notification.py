@@ -103,7 +103,7 @@ class BookingNotification(models.Model):
             lambda r: r.active and r.event == event)
         queued = 0
         for rule in rules:
-            for channel in rule._channels():
+            for channel in record._notification_channels(event, rule._channels(), rule=rule):
                 key = f"{event}:{record._name}:{record.id}:{rule.id}:{channel}:{key_suffix}"
                 queued += self._enqueue(page, event, key, record, rule=rule, channel=channel, values=values,
                                         occurrence=key_suffix)
@@ -228,6 +228,8 @@ class BookingNotification(models.Model):
                 record._post_template_without_reports(template, recipient, **post)
         else:
             template = rule._get_sms_template() if rule else self._get_default_sms_template()
+            # the template renders in its own context: it must see the event's values, as the e-mail's does
+            template = template and template.with_context(booking_notification=values)
             partners = partners.filtered(lambda partner: partner.mobile or partner.phone)
             if not template or not partners:
                 return

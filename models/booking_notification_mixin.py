@@ -1,5 +1,7 @@
 from odoo import models
 
+from .booking_notification_rule import EVENTS
+
 
 class BookingNotificationMixin(models.AbstractModel):
     """What the outbox needs of a record it sends messages about (appointments, waitlist entries).
@@ -22,6 +24,25 @@ class BookingNotificationMixin(models.AbstractModel):
         Outbox = self.env["booking.notification"].sudo()
         return sum(Outbox._notify(record, event, key_suffix=key_suffix, values=values, rules=rules)
                    for record in self)
+
+    def _notification_channels(self, event, channels, rule=None):
+        """The channels a message of ``event`` goes by, out of ``channels`` (what its rule says).
+
+        The one place every occasion asks: a customer's message follows the
+        customer's preferences (``res.partner._booking_message_channels``:
+        their channel, marketing-like messages off, the other channel when
+        theirs cannot reach them); the merchant's side is the rule's.
+        """
+        self.ensure_one()
+        channels = tuple(channels)
+        if EVENTS[event][0] != "customer" or not self.partner_id:
+            return channels
+        if rule:
+            sms_text = rule._get_sms_template()
+        else:
+            sms_text = EVENTS[event][2] and self.env.ref(f"self_serve_booking.{EVENTS[event][2]}",
+                                                         raise_if_not_found=False)
+        return self.partner_id._booking_message_channels(self.page_id, event, channels, sms_text=bool(sms_text))
 
     def _notification_title(self, recipient="customer"):
         """The title of the record's e-mails (the layout's header)."""

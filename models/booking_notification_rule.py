@@ -41,6 +41,9 @@ EVENTS = {
                        "booking.appointment"),
     # not a page rule's occasion: what the receptionist says by SMS after the conversation (the request's news)
     "receptionist_message": ("customer", False, "sms_template_booking_receptionist_message", "booking.appointment"),
+    # not a page rule's occasion: the provider's "on my way" (booking_appointment_on_my_way.py)
+    "on_my_way": ("customer", "mail_template_booking_on_my_way", "sms_template_booking_on_my_way",
+                  "booking.appointment"),
 }
 EVENT_SELECTION = [
     ("request_received", "Customer: request received"),
@@ -63,7 +66,8 @@ EVENT_SELECTION = [
     ("review_request", "Customer: review request (after the visit)"),
 ]
 # The outbox's occasions: the rules' and the receptionist's own messages
-OUTBOX_EVENT_SELECTION = [*EVENT_SELECTION, ("receptionist_message", "Customer: the receptionist's message")]
+OUTBOX_EVENT_SELECTION = [*EVENT_SELECTION, ("receptionist_message", "Customer: the receptionist's message"),
+                          ("on_my_way", "Customer: the provider is on the way")]
 # What a new page sends, by which channel (and, for reminders, how long before).
 DEFAULT_RULES = [
     ("request_received", "email", 0.0),

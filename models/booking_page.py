@@ -138,6 +138,11 @@ class BookingPage(models.Model):
         default=60,
         help="From when customers can check in with their QR code; it closes at the end of the appointment.",
     )
+    sms_check_in_words = fields.Char(
+        string="Check-in Words (SMS)",
+        help="Besides HERE, what a customer may reply to the reminder's SMS to check in (Twilio), separated by "
+             "commas: e.g. ARRIVED, IM HERE. Within the check-in window only, as the QR code.",
+    )
 
     # === AUTOMATION === #
     notification_rule_ids = fields.One2many(
@@ -432,6 +437,27 @@ class BookingPage(models.Model):
         naming the date at fault; see ``booking.availability._get_days``.
         """
         self.ensure_one()
+        date_to = self._check_slot_range(date_from, date_to)
+        return self.env["booking.availability"].sudo()._get_days(
+            self, service, date_from, date_to, providers=provider or None, duration_minutes=duration_minutes)
+
+    def _get_open_start_days(self, service, provider, date_from, date_to=None, duration_minutes=None):
+        """``_get_open_slots`` in the size of what a customer sees: ``(days, open_dates)``.
+
+        Each free time once per local day, "any available" included (the
+        provider is assigned at booking); see
+        ``booking.availability._get_start_days``. Same limits and errors.
+        """
+        self.ensure_one()
+        date_to = self._check_slot_range(date_from, date_to)
+        return self.env["booking.availability"].sudo()._get_start_days(
+            self, service, date_from, date_to, providers=provider or None, duration_minutes=duration_minutes,
+            with_open_days=True)
+
+    def _check_slot_range(self, date_from, date_to=None):
+        """The range's last date (``date_from`` when none); a 400 naming the date at fault when too long or
+        beyond the horizon."""
+        self.ensure_one()
         date_to = date_to or date_from
         errors = {}
         if date_to < date_from:
@@ -445,8 +471,7 @@ class BookingPage(models.Model):
             errors["date_to"] = self.env._("is beyond the booking horizon (%(date)s)", date=last.isoformat())
         if errors:
             raise BookingInputError(errors)
-        return self.env["booking.availability"].sudo()._get_days(
-            self, service, date_from, date_to, providers=provider or None, duration_minutes=duration_minutes)
+        return date_to
 
     def _check_start(self, start, field="start"):
         """Refuse a customer's start (naive UTC) in the past, within the minimum notice or beyond the horizon."""
@@ -638,7 +663,12 @@ class BookingPage(models.Model):
         return self.env["booking.appointment"].sudo().search(domain, order="pending_since, id")
 
     def _upcoming_bookings_for_number(self, number):
-        """Upcoming bookings on this page made from the phone ``number`` or of a contact verified for it.
+        return self._bookings_for_number(number, [("state", "in", ("pending", "confirmed")),
+                                                  ("start", ">", fields.Datetime.now())])
+
+    def _bookings_for_number(self, number, domain):
+        """Bookings on this page (``domain`` among them) made from the phone ``number`` or of a contact verified
+        for it; ``_upcoming_bookings_for_number``: the upcoming ones (the C and R replies).
 
         A contact verified for that very number (DESIGN.md invariant 11), or
         a booking its owner made by texting from it (the SMS receptionist):
@@ -652,7 +682,7 @@ class BookingPage(models.Model):
         return self.env["booking.appointment"].sudo().search([
             ("page_id", "=", self.id),
             "|", ("partner_id.booking_verified_phone", "=", number), ("id", "in", texted.ids),
-            ("state", "in", ("pending", "confirmed")), ("start", ">", fields.Datetime.now()),
+            *domain,
         ], order="start")
 
     def _get_country(self):

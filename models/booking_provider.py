@@ -176,10 +176,6 @@ class BookingProvider(models.Model):
     def _get_agenda_sms(self, day):
         """The agenda in one SMS: times, services, customers (the e-mail has the details)."""
         self.ensure_one()
-        items = [
-            f"{appointment._format_local(appointment.start, style='time')} {appointment.service_id.name} "
-            f"({appointment.partner_id.name})"
-            for appointment in self._get_agenda(day)
-        ]
+        items = [appointment._agenda_sms_item() for appointment in self._get_agenda(day)]
         return self.env._("Tomorrow, %(count)s booking(s): %(items)s", count=len(items), items="; ".join(items))
 

@@ -20,6 +20,13 @@ AWAIT_MINUTES = 30
 REFERENCE_RE = re.compile(r"[A-Z0-9][A-Z0-9/\-]{2,30}")
 SMS_CODE_RE = re.compile(r"[0-9]{6}")  # a request's code in staff's YES / NO (booking.appointment)
 SMS_ANSWERS_PER_HOUR = 30  # YES / NO with a reference and a code, per staff number and page
+CHECK_IN_WORD = "HERE"  # the whole reply, in reply to a reminder: check in (and the page's own words)
+
+
+def check_in_text(text):
+    """A reply as check-in words compare: upper case, apostrophes dropped, punctuation as spaces, one space."""
+    text = re.sub(r"['\u2019]", "", (text or "").upper())
+    return " ".join(re.sub(r"[^\w\s]", " ", text).split())
 
 
 class BookingSms(models.Model):
@@ -231,6 +238,9 @@ class BookingSms(models.Model):
         reschedule = self._question(page, number, "reschedule")
         if reschedule and keyword.isascii() and keyword.isdigit() and len(keyword) <= 2:  # "²" is a digit too
             return self._pick_new_time(page, number, reschedule, int(keyword))
+        checked_in = self._is_check_in_reply(page, text) and self._answer_check_in(page, number)
+        if checked_in:
+            return checked_in
         if keyword in ("C", "CANCEL"):
             if cancel:
                 return self._confirm_cancel(page, cancel)
@@ -250,6 +260,51 @@ class BookingSms(models.Model):
         if route:
             return Conversation._receive_sms(page, number, text)
         return self._hand_off(page, number, text, appointment)
+
+    @api.model
+    def _is_check_in_reply(self, page, text):
+        """Whether the whole reply is HERE or one of the page's check-in words."""
+        words = {CHECK_IN_WORD, *(check_in_text(word) for word in (page.sms_check_in_words or "").split(","))}
+        return check_in_text(text) in words - {""}
+
+    def _answer_check_in(self, page, number):
+        """HERE in reply to a reminder: check in the booking that reminder was about, with the QR link's rules.
+
+        The sender is matched as for C and R (``booking.page._bookings_for_number``:
+        a contact verified for the number, or a booking made by texting from
+        it); the booking is one whose reminder went out by SMS for its
+        present time, the one whose check-in is open first. None when there is
+        none: the reply is then a message like any other.
+        """
+        now = fields.Datetime.now()
+        bookings = page._bookings_for_number(number, [("state", "in", ("confirmed", "checked_in")),
+                                                      ("stop", ">", now)])
+        reminders = self.env["booking.notification"].sudo().search([
+            ("appointment_id", "in", bookings.ids), ("event", "=", "reminder"), ("channel", "=", "sms"),
+            ("state", "=", "sent")])
+        reminded = reminders.filtered(
+            lambda n: n.occurrence == f"{n.appointment_id.start:%Y%m%d%H%M%S}").appointment_id.sorted("start")
+        appointment = reminded.filtered("check_in_due")[:1] or reminded[:1]
+        if not appointment:
+            return None  # no reminder of theirs: a message like any other (a person, or the receptionist)
+        result, appointment = appointment._check_in_by_reply()
+        ref, provider = appointment.name, appointment.provider_id.name
+        replies = {
+            "checked_in": self.env._("%(page)s: you're checked in for %(service)s. %(provider)s knows you are "
+                                     "here.", page=page.name, service=appointment.service_id.name,
+                                     provider=provider),
+            "already": self.env._("%(page)s: you're already checked in.", page=page.name),
+            "too_early": self.env._("%(page)s: check-in for %(ref)s opens at %(time)s. Reply HERE again then.",
+                                    page=page.name, ref=ref, time=appointment._format_local(
+                                        appointment._check_in_opens_at(), style="time")),
+            "ended": self.env._("%(page)s: %(ref)s has ended. Please see the front desk.", page=page.name, ref=ref),
+            "by_provider": self.env._("%(page)s: %(provider)s checks you in on arrival, nothing to do.",
+                                      page=page.name, provider=provider),
+            "busy": self.env._("%(page)s: one moment, reply HERE again in a minute.", page=page.name),
+        }
+        reply = replies.get(result) or self.env._("%(page)s: %(ref)s cannot be checked in by text message. "
+                                                  "Please see the front desk.", page=page.name, ref=ref)
+        return reply, f"check-in: {result}", appointment
 
     def _ask_cancel(self, page, number, appointment):
         preview = appointment._get_cancel_preview()

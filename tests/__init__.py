@@ -20,6 +20,7 @@ from . import test_http_page
 from . import test_http_payments
 from . import test_http_portal
 from . import test_http_series_deposits
+from . import test_http_slot_answers
 from . import test_http_trust
 from . import test_http_trust_issue22
 from . import test_i18n
@@ -31,7 +32,9 @@ from . import test_manual_booking
 from . import test_merchant_loop
 from . import test_messages_after_visit
 from . import test_notification_defaults
+from . import test_notification_preferences
 from . import test_notifications
+from . import test_on_my_way
 from . import test_on_site
 from . import test_onboarding
 from . import test_payments
@@ -49,6 +52,7 @@ from . import test_staff_messages
 from . import test_time_off
 from . import test_trust_issue22
 from . import test_twilio
+from . import test_twilio_check_in
 from . import test_ui_accessibility
 from . import test_ui_backend
 from . import test_ui_checkout

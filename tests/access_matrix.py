@@ -96,6 +96,9 @@ METHODS = {
         "action_decline": Allow(STAFF, STAFF_RUN),
         "action_cancel": Allow(STAFF, STAFF_RUN + "; customers cancel through the portal's route (policy)"),
         "action_check_in": Allow(STAFF, STAFF_RUN + "; customers check in through the signed QR link"),
+        "action_on_my_way": Allow(STAFF, STAFF_RUN + "; texts the customer (paid SMS): staff of the booking's company "
+                                            "only, once per booking every few minutes, on the day of a confirmed "
+                                            "booking; the provider's agenda link is signed for the booking"),
         "action_complete": Allow(STAFF, STAFF_RUN),
         "action_checkout_complete": Allow(STAFF, STAFF_RUN),
         "action_checkout_complete_and_charge": Allow(STAFF, STAFF_RUN),
@@ -138,6 +141,8 @@ METHODS = {
         "action_open_booking": Reads(STAFF, "opens the conversation's booking"),
     },
     "booking.counter.payment": {"action_confirm": Allow(STAFF, STAFF_RUN + ": payment taken at the desk")},
+    "booking.on.my.way": {"action_send": Allow(STAFF, STAFF_RUN + ": through action_on_my_way (staff of the booking's "
+                                                      "company, on the day, once every few minutes)")},
     "booking.checkout": {"action_confirm": Allow(STAFF, STAFF_RUN + ": the desk's checkout (bill, tip, payment, "
                                                          "receipt) of their company's booking")},
     "booking.time.off": {"action_confirm": Allow(STAFF, STAFF_RUN + ": time off blocked on their company's "
@@ -471,6 +476,10 @@ FIELDS = {
         "new_start": Allow(ANY_STAFF, WIZARD),
         "wizard_id": Allow(ANY_STAFF, WIZARD),
     },
+    "booking.on.my.way": {
+        "appointment_id": Allow(ANY_STAFF, WIZARD),
+        "minutes": Allow(ANY_STAFF, WIZARD),
+    },
     "booking.counter.payment": {
         "amount": Allow(ANY_STAFF, WIZARD),
         "appointment_id": Allow(ANY_STAFF, WIZARD),
@@ -540,6 +549,7 @@ FIELDS = {
         "sequence": Allow(MANAGER, MANAGER_SETUP),
         "service_ids": Allow(MANAGER, MANAGER_SETUP),
         "show_providers": Allow(MANAGER, MANAGER_SETUP),
+        "sms_check_in_words": Allow(MANAGER, MANAGER_SETUP),
         "sync_provider_calendars": Allow(MANAGER, MANAGER_SETUP),
         "twilio_number": Allow(MANAGER, MANAGER_SETUP),
         "tz": Allow(MANAGER, MANAGER_SETUP),
@@ -663,6 +673,9 @@ ROUTES = {
     "/booking/api/v1/me/live": Route(
         "public", None, False, "http", False,
         API + "; bearer token"),
+    "/booking/api/v1/me/notification-preferences": Route(
+        "public", None, False, "http", False,
+        API + "; a customer session's bearer token (a one-time code proved who they are) or 401"),
     "/booking/api/v1/me/session": Route(
         "public", None, False, "http", False,
         API + "; bearer token (DELETE signs out)"),
@@ -714,6 +727,10 @@ ROUTES = {
     "/booking/check-in/<booking_id:appointment_id>/<string:signature>/qr.png": Route(
         "public", None, True, "http", False,
         "the QR image of a signed link, for e-mails"),
+    "/booking/on-my-way/<booking_id:appointment_id>/<string:signature>": Route(
+        "public", ("GET", "POST"), False, "http", False,
+        "the provider's signed link from the agenda SMS: the signature (booking, provider, customer, start; a "
+        "scope of its own) is the token, so no CSRF; opening changes nothing"),
     "/booking/twilio/<string:slug>/sms": Route(
         "public", ("POST",), False, "http", False,
         "Twilio's webhook: X-Twilio-Signature with the page's auth token, or 403"),
@@ -777,6 +794,9 @@ ROUTES = {
     "/my/dependants/<booking_id:dependant_id>/archive": Route(
         "user", ("POST",), True, "http", False,
         "the signed-in customer's own dependant"),
+    "/my/notifications": Route(
+        "user", ("GET", "POST"), True, "http", False,
+        "the signed-in customer's own notification preferences (their contact, no other)"),
     "/my/dependants/new": Route(
         "user", ("GET", "POST"), True, "http", False,
         "the signed-in customer adds a dependant"),

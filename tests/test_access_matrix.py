@@ -297,6 +297,7 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
             ("booking.appointment", "action_decline"): (T.appt_pending,),
             ("booking.appointment", "action_open_decline_wizard"): (T.appt_pending,),
             ("booking.appointment", "action_check_in"): (T.appt, (), {}, T.at(10) - timedelta(minutes=5)),
+            ("booking.appointment", "action_on_my_way"): (T.appt, (), {}, T.at(10) - timedelta(minutes=30)),
             ("booking.appointment", "action_no_show"): (T.appt, (), {}, T.at(12)),
             ("booking.appointment", "action_complete"): (T.appt_in, (), {}, T.at(15)),
             ("booking.appointment", "action_checkout_complete"): (T.appt_in, (), {}, T.at(15)),
@@ -358,6 +359,8 @@ class TestAccessMatrix(BookingPaymentMixin, BookingDataMixin, PaymentCommon):
             ("booking.time.off", "action_confirm"): (None, (), {}, None, {
                 "provider_id": T.provider_b.id, "name": "Matrix", "date_from": T.at(12, day=MONDAY + timedelta(days=1)),
                 "date_to": T.at(13, day=MONDAY + timedelta(days=1))}),
+            ("booking.on.my.way", "action_send"): (None, (), {}, T.at(10) - timedelta(minutes=30), {
+                "appointment_id": T.appt.id, "minutes": "20"}),
             ("booking.counter.payment", "action_confirm"): (None, (), {}, None, {
                 "appointment_id": T.appt_done.id, "kind": "balance", "amount": 10}),
             ("booking.refund.wizard", "action_refund"): (None, (), {}, None, {

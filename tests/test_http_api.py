@@ -284,7 +284,7 @@ class TestBookingApi(BookingHttpCommon):
             with self.subTest(field=field, body=body):
                 response, data = self.post("/pages/test-salon/bookings", body)
                 self.assertError(response, data, 400, "contract_mismatch", field)
-                self.assertEqual(data["contract_version"], "1.0.0")
+                self.assertEqual(data["contract_version"], "1.1.0")
         # a mismatch wins over bad values, and names only the fields at odds with the contract
         response, data = self.post("/pages/test-salon/bookings", self.booking_body(note="x" * 2001, colour="red"))
         self.assertError(response, data, 400, "contract_mismatch")

@@ -6,6 +6,7 @@ from . import booking_assistant_day_sheet
 from . import booking_assistant_slot
 from . import booking_checkout
 from . import booking_counter_payment
+from . import booking_on_my_way
 from . import booking_refund_wizard
 from . import booking_series_wizard
 from . import booking_setup_step

@@ -138,3 +138,52 @@ def test_client_type_checks_and_talks_the_api(tmp_path):
     assert result["version"] == build_document()["info"]["version"]
     assert result["error"] == {"isApiError": True, "status": 400, "code": "contract_mismatch",
                                "fields": {"colour": "is not an accepted field"}}
+
+
+RUN_DAYS = """
+import { BookingClient, freeTimes } from "./client.js";
+
+const calls = [];
+async function fakeFetch(url, init) {
+    calls.push({ url, headers: init.headers });
+    // 26 October 2025 in Paris lasts 25 hours: 150 minutes after midnight is 02:30 before the change, 210 is
+    // 02:30 again after it, and 540 is 08:00 on the wall clock (elapsed time, not wall-clock minutes)
+    return new Response(JSON.stringify({ format: "days", timezone: "Europe/Paris", provider_id: null,
+        duration_minutes: 60, open_dates: ["2025-10-26"],
+        days: [{ date: "2025-10-26", midnight: "2025-10-25T22:00:00Z", starts: [150, 210, 540] }] }), { status: 200 });
+}
+
+const client = new BookingClient({ baseUrl: "https://salon.example/booking/api/v1", fetch: fakeFetch });
+const answer = await client.getSlots({ path: { slug: "s" },
+                                       query: { service_id: 3, date_from: "2025-10-26", format: "days" } });
+if (answer.format !== "days") throw new Error("not the days format");
+const times = freeTimes(answer).map((t) => ({ date: t.date, start: t.start.toISOString(), end: t.end.toISOString(),
+                                              providerId: t.providerId }));
+console.log(JSON.stringify({ url: calls[0].url, times }));
+"""
+
+
+def test_client_asks_for_and_reads_the_days_format(tmp_path):
+    """The typed client narrows the answer on its format and turns days of minutes into instants, DST included."""
+    node = shutil.which("node")
+    assert node, "node is needed"
+    proc = subprocess.run(
+        [_tsc(), "--strict", "--target", "es2022", "--lib", "es2022,dom", "--module", "es2022",
+         "--moduleResolution", "bundler", "--outDir", str(tmp_path), os.path.join(client_codegen.CLIENT_DIR,
+                                                                                  "client.ts")],
+        capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (tmp_path / "package.json").write_text('{"type": "module"}')
+    (tmp_path / "run.js").write_text(RUN_DAYS)
+    proc = subprocess.run([node, "run.js"], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["url"].endswith("/pages/s/slots?service_id=3&date_from=2025-10-26&format=days")
+    assert result["times"] == [
+        {"date": "2025-10-26", "start": "2025-10-26T00:30:00.000Z", "end": "2025-10-26T01:30:00.000Z",
+         "providerId": None},
+        {"date": "2025-10-26", "start": "2025-10-26T01:30:00.000Z", "end": "2025-10-26T02:30:00.000Z",
+         "providerId": None},
+        {"date": "2025-10-26", "start": "2025-10-26T07:00:00.000Z", "end": "2025-10-26T08:00:00.000Z",
+         "providerId": None},
+    ]

@@ -26,11 +26,13 @@ def test_document_is_valid_openapi_3_1():
         "/pages/{slug}/session", "/pages/{slug}/session/verify", "/me/session", "/me/live", "/me/bookings",
         "/me/bookings/{booking_id}", "/me/bookings/{booking_id}/slots",
         "/pages/{slug}/reviews", "/pages/{slug}/series", "/pages/{slug}/series/plan",
-        "/me/bookings/{booking_id}/cancel-following",
+        "/me/bookings/{booking_id}/cancel-following", "/me/notification-preferences",
         "/merchant/appointments", "/merchant/appointments/{appointment_id}",
         "/merchant/appointments/{appointment_id}/{action}",
     }
     assert paths["/me/bookings"]["get"]["security"] == [{"customerSession": []}]
+    preferences = paths["/me/notification-preferences"]
+    assert preferences["get"]["security"] == preferences["patch"]["security"] == [{"customerSession": []}]
     assert document["components"]["securitySchemes"]["customerSession"]["scheme"] == "bearer"
     booking_responses = paths["/pages/{slug}/bookings"]["post"]["responses"]
     assert {"201", "400", "404", "409", "429"} <= set(booking_responses)
@@ -78,3 +80,25 @@ def test_merchant_api_has_its_own_tag_and_security_scheme():
         for operation in item.values():
             if "merchant" not in operation.get("tags", []):
                 assert {"merchantApiKey": []} not in operation.get("security", [])
+
+
+def test_slots_answers_come_in_two_formats():
+    """format=slots keeps 1.0's answer (the default); format=days is its own schema; the 200 is either."""
+    document = build_document()
+    for path in ("/pages/{slug}/slots", "/me/bookings/{booking_id}/slots"):
+        operation = document["paths"][path]["get"]
+        (parameter,) = [p for p in operation["parameters"] if p["name"] == "format"]
+        assert parameter["schema"]["enum"] == ["slots", "days"] and not parameter["required"]
+        schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        assert schema == {"oneOf": [{"$ref": "#/components/schemas/SlotsResponse"},
+                                    {"$ref": "#/components/schemas/SlotDaysResponse"}]}
+        assert "gzip" in operation["description"]
+        assert "400" in operation["responses"]
+    days = {"format": "days", "timezone": "Europe/Paris", "provider_id": 5, "duration_minutes": 60,
+            "days": [{"date": "2025-06-02", "midnight": "2025-06-01T22:00:00Z", "starts": [540, 600]}],
+            "open_dates": ["2025-06-02"]}
+    assert validate(days, SCHEMAS["SlotDaysResponse"], "answer") == {}
+    assert validate({**days, "days": [{"date": "2025-06-02", "starts": [540]}]}, SCHEMAS["SlotDaysResponse"],
+                    "answer"), "midnight is required"
+    assert validate({"format": "slots", "timezone": "Europe/Paris", "slots": []}, SCHEMAS["SlotsResponse"],
+                    "answer") == {}

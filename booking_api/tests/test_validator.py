@@ -262,3 +262,16 @@ def test_contract_mismatch_is_told_from_bad_values():
     _values, errors = parse_query("slots", {"service_id": "four", "date_from": "2025-06-02", "colour": "red"})
     mismatch, other = split_mismatch(errors)
     assert list(mismatch) == ["colour"] and list(other) == ["service_id"]
+
+
+@pytest.mark.parametrize("route", ["slots", "my_slots"])
+def test_slots_format_is_one_of_two_words(route):
+    base = {"service_id": "4", "date_from": "2025-06-02"} if route == "slots" else {"date_from": "2025-06-02"}
+    for value in ("slots", "days"):
+        values, errors = parse_query(route, {**base, "format": value})
+        assert (errors, values["format"]) == ({}, value)
+    values, errors = parse_query(route, {**base, "format": ""})
+    assert errors == {} and "format" not in values, "empty: the default (slots)"
+    for value in ("DAYS", "day", " days", "days ", "slots,days", "x" * 10000, "0", "null", "d\u0430ys", "days\x00"):
+        _values, errors = parse_query(route, {**base, "format": value})
+        assert list(errors) == ["format"], value

@@ -47,7 +47,7 @@ export interface paths {
         };
         /**
          * Bookable slots of a service between two local dates
-         * @description Dates are in the page's time zone, range at most 62 days, ending before the page's horizon. Without provider_id, every provider is listed.
+         * @description Dates are in the page's time zone, range at most 62 days, ending before the page's horizon. Without provider_id, every provider is listed (format=slots), or each time once (format=days, the provider is assigned at booking). Answers are gzip-compressed (Content-Encoding: gzip, Vary: Accept-Encoding) for a client whose Accept-Encoding takes gzip, as browsers' and most HTTP libraries' do.
          */
         get: operations["getSlots"];
         put?: never;
@@ -204,6 +204,24 @@ export interface paths {
         patch: operations["changeMyBooking"];
         trace?: never;
     };
+    "/me/notification-preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How the customer wants to be told (channel, review requests and follow-ups) */
+        get: operations["getNotificationPreferences"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change the channel and/or review requests and follow-ups; every merchant's messages follow them */
+        patch: operations["changeNotificationPreferences"];
+        trace?: never;
+    };
     "/me/bookings/{booking_id}/slots": {
         parameters: {
             query?: never;
@@ -211,7 +229,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Free slots to move this booking to (its own time counts as free) */
+        /**
+         * Free slots to move this booking to (its own time counts as free)
+         * @description With any_provider, every provider (format=slots) or each time once (format=days, the provider is assigned when the booking moves). Answers are gzip-compressed (Content-Encoding: gzip, Vary: Accept-Encoding) for a client whose Accept-Encoding takes gzip, as browsers' and most HTTP libraries' do.
+         */
         get: operations["getRescheduleSlots"];
         put?: never;
         post?: never;
@@ -455,6 +476,24 @@ export interface components {
             /** @description reschedule only: allow another provider (default: keep). */
             any_provider?: boolean | null;
         };
+        /** @description How the customer wants to be told. channel: default (as each business's rules send), email, sms or both; a message about a booking that cannot reach them that way (no phone, no e-mail, STOP) goes by the other way. marketing: review requests and invitations to book again. */
+        NotificationPreferences: {
+            /** @enum {string} */
+            channel: "default" | "email" | "sms" | "both";
+            marketing: boolean;
+        };
+        NotificationPreferencesChange: {
+            /**
+             * @description sms and both need a phone on file, email and both an e-mail.
+             * @enum {string}
+             */
+            channel?: "default" | "email" | "sms" | "both";
+            /** @description Review requests and follow-ups on or off. */
+            marketing?: boolean;
+        };
+        NotificationPreferencesResponse: {
+            preferences: components["schemas"]["NotificationPreferences"];
+        };
         CustomerBooking: {
             id: number;
             reference: string;
@@ -577,11 +616,41 @@ export interface components {
             end: string;
             provider_id: number;
         };
+        /** @description format=slots (the default): one entry per start and provider. */
         SlotsResponse: {
+            /** @enum {string} */
+            format?: "slots";
             timezone: string;
             /** @description Sorted by start. At equal starts, the provider 'any available' assigns comes first. */
             slots: components["schemas"]["Slot"][];
             /** @description The local dates of the range with bookable time when nobody has booked it: a date here without slots is full (join the waitlist), a date not here is closed. Only in the answer of GET /pages/{slug}/slots. */
+            open_dates?: string[];
+        };
+        SlotDay: {
+            /**
+             * Format: date
+             * @description The local date, in the page's time zone.
+             */
+            date: string;
+            /**
+             * Format: date-time
+             * @description The instant the local date begins, UTC with Z.
+             */
+            midnight: string;
+            /** @description The free start times, sorted, each once: minutes elapsed since midnight, so a start is midnight + minutes x 60 s. That is the wall-clock time in minutes (540 is 9:00) on every day but one whose clocks change, where it is still the exact time elapsed. */
+            starts: number[];
+        };
+        /** @description format=days: the free times each once, by local day. A slot ends duration_minutes after its start. Without provider_id (provider_id null here), a time is free when any provider is, and the booking (provider_id null) is given the least-loaded provider free then. */
+        SlotDaysResponse: {
+            /** @enum {string} */
+            format: "days";
+            timezone: string;
+            /** @description The provider asked for; null: any available. */
+            provider_id: number | null;
+            duration_minutes: number;
+            /** @description The local dates with free times, sorted; a date not here has none. */
+            days: components["schemas"]["SlotDay"][];
+            /** @description As in SlotsResponse: a date here without free times is full, a date not here is closed. Only in the answer of GET /pages/{slug}/slots. */
             open_dates?: string[];
         };
         Booking: {
@@ -906,6 +975,7 @@ export interface operations {
                 provider_id?: number;
                 date_from: string;
                 date_to?: string;
+                format?: "slots" | "days";
                 dependant_count?: number;
             };
             header?: never;
@@ -917,13 +987,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The slots */
+            /** @description The free times, in the format asked for. gzip-compressed when the client accepts it. */
             200: {
                 headers: {
+                    /** @description Accept-Encoding */
+                    Vary?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SlotsResponse"];
+                    "application/json": components["schemas"]["SlotsResponse"] | components["schemas"]["SlotDaysResponse"];
                 };
             };
             /** @description Bad ids or dates, or a range beyond the horizon. */
@@ -1833,12 +1905,102 @@ export interface operations {
             };
         };
     };
+    getNotificationPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The preferences */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferencesResponse"];
+                };
+            };
+            /** @description Missing, malformed, forged, expired or revoked bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthorized",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    changeNotificationPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationPreferencesChange"];
+            };
+        };
+        responses: {
+            /** @description Changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferencesResponse"];
+                };
+            };
+            /** @description Invalid input, or no phone / e-mail on file for that channel. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "validation",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, forged, expired or revoked bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthorized",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getRescheduleSlots: {
         parameters: {
             query: {
                 date_from: string;
                 date_to?: string;
                 any_provider?: "0" | "1" | "true" | "false";
+                format?: "slots" | "days";
             };
             header?: never;
             path: {
@@ -1848,13 +2010,30 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The slots */
+            /** @description The free times, in the format asked for. gzip-compressed when the client accepts it. */
             200: {
+                headers: {
+                    /** @description Accept-Encoding */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlotsResponse"] | components["schemas"]["SlotDaysResponse"];
+                };
+            };
+            /** @description Bad dates, range or format. */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SlotsResponse"];
+                    /**
+                     * @example {
+                     *       "error": "validation",
+                     *       "message": "..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, malformed, forged, expired or revoked bearer token. */

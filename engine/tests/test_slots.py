@@ -13,12 +13,14 @@ from engine.slots import ProviderInput
 from engine.slots import Rules
 from engine.slots import as_zone
 from engine.slots import compute_slots
+from engine.slots import distinct_starts
 from engine.slots import epoch
 from engine.slots import local_midnights
 from engine.slots import localize
 from engine.slots import normalize
 from engine.slots import open_days
 from engine.slots import provider_starts
+from engine.slots import starts_by_day
 from engine.slots import subtract
 from engine.tests.helpers import brute_force_starts
 from engine.tests.helpers import local_date
@@ -509,3 +511,59 @@ def test_open_days_skip_closed_days_and_the_notice():
     r = rules(earliest=at(days[1], 16))
     assert open_days([work, []], r, PARIS.zone, days[0], days[-1]) == set(days[1:5])
     assert open_days([[], []], r, PARIS.zone, days[0], days[-1]) == set()
+
+
+# ---------------------------------------------------------------------------
+# Property: each start once, by local day, exactly (issue 26, answers sized to the screen)
+# ---------------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(OPEN_DAY_RANGES),
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 6 * 24 * 4), st.integers(1, 3 * 24 * 4)), max_size=5),
+        min_size=1, max_size=4,
+    ),
+    st.lists(st.lists(st.tuples(st.integers(0, 6 * 24 * 4), st.integers(1, 12)), max_size=6), min_size=4,
+             max_size=4),
+    st.integers(1, 8),
+    st.integers(0, 4),
+    st.integers(1, 5),
+)
+def test_distinct_starts_by_day_give_back_every_start_of_compute_slots_once(zone_day, works, busies, duration, step,
+                                                                            days):
+    """Around clock changes too: midnight + offset is the start, its local date is the day, nothing lost."""
+    tz, first = zone_day
+    q = 15 * M
+    base = at(first, 0, tz=tz) - 12 * H
+    providers = [
+        ProviderInput(i + 1, [(base + s * q, base + (s + d) * q) for s, d in work],
+                      [(base + s * q, base + (s + d) * q) for s, d in busies[i]])
+        for i, work in enumerate(works)
+    ]
+    r = Rules(duration=duration * q, step=step * q, earliest=base, latest=base + 8 * 24 * H)
+    last = first + timedelta(days=days - 1)
+    slots = compute_slots(providers, r, tz.zone, first, last)
+    starts = distinct_starts(providers, r, tz.zone, first, last)
+    assert starts == sorted({s for s, _e, _p in slots})
+    grouped = starts_by_day(starts, tz.zone, first, last)
+    rebuilt = [midnight + offset for _day, midnight, offsets in grouped for offset in offsets]
+    assert rebuilt == starts
+    assert all(local_date(midnight + offset, tz) == day for day, midnight, offsets in grouped for offset in offsets)
+    assert [day for day, _m, _o in grouped] == sorted({local_date(s, tz) for s in starts})
+    assert all(offsets for _d, _m, offsets in grouped), "only days with starts"
+
+
+def test_offsets_count_elapsed_time_on_a_25_hour_day():
+    """Paris falls back on 26 October 2025 (03:00 is 02:00 again): 02:00 and 02:30 happen twice, each with its
+    own offset."""
+    day = date(2025, 10, 26)
+    midnight = at(day, 0)
+    work = [(midnight, midnight + 5 * H)]  # 00:00 to 04:00 on the wall clock: 5 hours
+    starts = distinct_starts([ProviderInput(1, work)], rules(duration=30 * M, step=30 * M), PARIS.zone, day, day)
+    ((found_day, found_midnight, offsets),) = starts_by_day(starts, PARIS.zone, day, day)
+    assert (found_day, found_midnight) == (day, midnight)
+    assert offsets == [k * 30 * M for k in range(10)], "every half hour of 5 elapsed hours, none repeated"
+    wall = [datetime.fromtimestamp(midnight + o, PARIS).strftime("%H:%M") for o in offsets]
+    assert wall == ["00:00", "00:30", "01:00", "01:30", "02:00", "02:30", "02:00", "02:30", "03:00", "03:30"]

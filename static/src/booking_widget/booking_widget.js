@@ -26,6 +26,29 @@ function newIdempotencyKey() {
     return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** The ISO 8601 UTC text of an instant in milliseconds, as the API writes it ("2025-06-02T07:00:00Z"). */
+function isoUtc(ms) {
+    return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/**
+ * The free times of a `format=days` answer as the widget's slots: each time once, with its local date;
+ * `provider_id` is the provider asked for, or null for "any available" (assigned when booking).
+ */
+export function slotsFromDays(answer) {
+    const slots = [];
+    const length = answer.duration_minutes * 60000;
+    for (const day of answer.days) {
+        const midnight = Date.parse(day.midnight);
+        for (const minutes of day.starts) {
+            const start = midnight + minutes * 60000;
+            slots.push({ start: isoUtc(start), end: isoUtc(start + length), provider_id: answer.provider_id,
+                date: day.date });
+        }
+    }
+    return slots;
+}
+
 export class BookingWidget extends Component {
     static template = "self_serve_booking.BookingWidget";
     static props = ["*"];
@@ -218,10 +241,12 @@ export class BookingWidget extends Component {
             this.state.slots = [];
             return;
         }
+        // each free time once, by day: a month of "any available" in a few kilobytes (gzip on top)
         const params = new URLSearchParams({
             service_id: service.id,
             date_from: from.toISODate(),
             date_to: to.toISODate(),
+            format: "days",
         });
         if (this.state.providerId) {
             params.set("provider_id", this.state.providerId);
@@ -232,7 +257,7 @@ export class BookingWidget extends Component {
         this.state.slotsLoading = true;
         const { status, data } = await this.api(`/pages/${this.props.slug}/slots?${params}`);
         this.state.slotsLoading = false;
-        this.state.slots = status === 200 ? data.slots : [];
+        this.state.slots = status === 200 ? slotsFromDays(data) : [];
         this.state.openDates = status === 200 ? data.open_dates || [] : [];
         if (status !== 200) {
             this.state.message = data.message || _t("Could not load the free times.");
@@ -275,7 +300,7 @@ export class BookingWidget extends Component {
     get slotsByDate() {
         const byDate = {};
         for (const slot of this.state.slots) {
-            const day = this.localDate(slot.start);
+            const day = slot.date || this.localDate(slot.start);
             (byDate[day] = byDate[day] || []).push(slot);
         }
         return byDate;
@@ -422,7 +447,12 @@ export class BookingWidget extends Component {
         const provider = this.state.providers.find((p) => slot && p.id === slot.provider_id);
         return {
             service: service.name,
-            provider: this.state.providerId ? provider && provider.name : provider ? provider.name : _t("Any available"),
+            // "any available": the provider free then is assigned when booking (the confirmation names them)
+            provider: this.state.providerId
+                ? provider && provider.name
+                : provider
+                  ? provider.name
+                  : _t("any available provider"),
             when: this.whenLabel(this.state.start),
             price: this.money(service.price),
             deposit: service.deposit.amount ? this.money(service.deposit.amount) : "",

@@ -666,6 +666,11 @@ registry.category("web_tour.tours").add("self_serve_booking_a11y_customer_pages"
         click(".o_booking_dependant_row a"),
         checked(".o_booking_visit_record .o_booking_book_again", "portal: a pet's page and visits"),
 
+        goTo("/my/notifications"),
+        checked(".o_booking_notifications_form .o_booking_notifications_save", "portal: how we contact you"),
+        click(".o_booking_notifications_save", "Save the preferences"),
+        checked(".o_booking_notifications_saved", "portal: how we contact you, saved"),
+
         goTo("/my/bookings"),
         click(".o_booking_row:contains('Tour Massage') a"),
         click(".o_booking_repeat_link", "Repeat this booking"),

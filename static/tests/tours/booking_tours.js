@@ -29,10 +29,12 @@ registry.category("web_tour.tours").add("self_serve_booking_guest_books_any", {
     steps: () => [
         chooseService("Tour Massage", "Choose the service"),
         ...firstFreeTime(["Any available provider", "A day with free times", "The first free time"]),
-        see(".o_booking_summary:contains('With Tour')", "The summary says who: any available got a name"),
+        see(".o_booking_summary:contains('With any available provider')",
+            "The summary: whoever is free then is assigned when booking"),
         ...contact("Tess Tourist", "tess.tourist@example.com", "+32 470 12 34 56"),
         click(".o_booking_submit", "Confirm"),
         see(CONFIRMED, "The confirmation page shows the reference and the state"),
+        see(".o_booking_confirmation:contains('With Tour')", "The confirmation says who: any available got a name"),
         click(".o_booking_add_to_calendar button", "Add to my calendar: Google, Outlook or an .ics file"),
         see(".o_booking_confirmation a.o_booking_ics_link[href*='/ics?access_token=']"),
         see(".o_booking_confirmation a.o_booking_google_link[href^='https://calendar.google.com/']"),
