@@ -199,22 +199,29 @@ class BookingWaitlist(models.Model):
     def _notify_joined(self):
         """"You're on the waitlist", with what they asked for, by the channel the customer gave.
 
-        E-mail when they gave one, else SMS; one who joined in an SMS or chat
+        Their preference when they set one (``_notification_channels``), else
+        e-mail when they gave one, else SMS; one who joined in an SMS or chat
         conversation was told there by the receptionist. Queued in the outbox
         by the page's rule (switched off: nothing).
         """
         self.ensure_one()
         partner = self.partner_id.sudo()
-        channel = "email" if partner.email else ("sms" if partner.mobile or partner.phone else None)
-        if not channel or self.source in ("sms", "chat"):
+        if self.source in ("sms", "chat"):
             return 0
+        given = "email" if partner.email else ("sms" if partner.mobile or partner.phone else None)
         Outbox = self.env["booking.notification"].sudo()
-        rules = self.page_id.sudo().notification_rule_ids.filtered(
-            lambda rule: rule.active and rule.event == "waitlist_joined" and channel in rule._channels())
-        return sum(Outbox._enqueue(self.page_id, "waitlist_joined",
-                                   f"waitlist_joined:{self._name}:{self.id}:{rule.id}:{channel}:", self, rule=rule,
-                                   channel=channel)
-                   for rule in rules)
+        queued = 0
+        for rule in self.page_id.sudo().notification_rule_ids.filtered(
+                lambda rule: rule.active and rule.event == "waitlist_joined"):
+            if partner.booking_notify_channel:  # the customer said how they want to be told
+                channels = self._notification_channels("waitlist_joined", rule._channels(), rule=rule)
+            else:
+                channels = tuple(channel for channel in rule._channels() if channel == given)
+            for channel in channels:
+                queued += Outbox._enqueue(self.page_id, "waitlist_joined",
+                                          f"waitlist_joined:{self._name}:{self.id}:{rule.id}:{channel}:", self,
+                                          rule=rule, channel=channel)
+        return queued
 
     def _wish_label(self):
         """What the customer asked for, as they read it: "Tue, Jun 3, 10:00 AM - 2:00 PM CEST", or the day."""

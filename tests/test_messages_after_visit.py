@@ -147,3 +147,14 @@ class TestWaitlistJoined(NotificationCase):
         self.page.notification_rule_ids.filtered(lambda rule: rule.event == "waitlist_joined").active = False
         entry = self.join({"name": "Eve", "email": "eve@example.com"})
         self.assertFalse(self.outbox(entry, "waitlist_joined"))
+
+    def test_a_customer_who_prefers_texts_gets_a_text(self):
+        customer = {"name": "Tess", "email": "tess@example.com", "phone": "+33 6 55 44 33 00"}
+        first = self.join(customer)
+        self.assertEqual(self.outbox(first, "waitlist_joined").mapped("channel"), ["email"])
+        first.partner_id.booking_notify_channel = "sms"
+        with freeze_time(NOW):
+            entry = self.env["booking.waitlist"]._join(
+                self.page, self.service, self.provider_a, (NOW + timedelta(days=3)).date(),
+                partner=first.partner_id)
+        self.assertEqual(self.outbox(entry, "waitlist_joined").mapped("channel"), ["sms"], "their preference")
