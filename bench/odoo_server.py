@@ -28,6 +28,7 @@ sends only ``X-Forwarded-For``, to show the difference).
 import argparse
 import collections
 import contextlib
+import copy
 import json
 import math
 import os
@@ -385,6 +386,28 @@ class BenchDatabase:
                 time.sleep(0.5)
         self.stop()
         sys.exit(f"the server did not start; see {self.log_path}")
+
+    def start_another(self, workers=4):
+        """A second Odoo server on the same database (its own port, log and workers), as a second node would be:
+        stop it with ``stop()``."""
+        other = copy.copy(self)
+        other.server = None
+        other.log_path = os.path.join(self.tmp, f"server-{free_port()}.log")
+        return other.start(workers=workers)
+
+    def worker_rss(self):
+        """Resident memory of the server's processes (the main one and each worker), in MB."""
+        import psutil  # noqa: PLC0415 - Odoo's own requirement
+
+        if not self.server:
+            return []
+        main = psutil.Process(self.server.pid)
+        processes = [main, *main.children(recursive=True)]
+        sizes = []
+        for process in processes:
+            with contextlib.suppress(psutil.Error):
+                sizes.append(process.memory_info().rss / 2**20)
+        return sizes
 
     @property
     def url(self):
