@@ -20,6 +20,7 @@ REBOOK_GRACE_DAYS = 14  # a follow-up fell due at most this long ago, or it is n
 # RETRY_MAX: never taken again in the run that failed on it, never first in every batch after it.
 RETRY_FIRST = timedelta(minutes=10)
 RETRY_MAX = timedelta(days=1)
+WAKE_KEY = "self_serve_booking.wake"  # the cursor's precommit data: the scheduled actions to trigger at commit
 
 
 class BookingScheduler(models.AbstractModel):
@@ -46,6 +47,37 @@ class BookingScheduler(models.AbstractModel):
         """
         self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(hashtext(%s))", f"self_serve_booking.{name}"))
         return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _wake(self, cron_xmlid, at=None):
+        """Have the scheduled action ``cron_xmlid`` run at ``at`` (as soon as possible by default).
+
+        Once per transaction, not once per call: the wishes are collected on
+        the cursor and turned into trigger rows just before it commits (a
+        precommit hook), one for "as soon as possible" and one per later
+        minute asked for, so a job that queues 600 messages writes one
+        trigger and sends one NOTIFY at commit, not 600 of each. A rolled
+        back transaction triggers nothing.
+        """
+        now = fields.Datetime.now()
+        if at and at > now:  # Odoo triggers to the minute: the minute it is due, never before
+            at = at.replace(second=0, microsecond=0) + (timedelta(minutes=1) if (at.second or at.microsecond)
+                                                        else timedelta())
+        else:
+            at = None
+        wishes = self.env.cr.precommit.data.setdefault(WAKE_KEY, {})
+        if not wishes:
+            self.env.cr.precommit.add(self._wake_now)
+        wishes.setdefault(cron_xmlid, set()).add(at)
+
+    def _wake_now(self):
+        """The precommit hook of ``_wake``: the transaction's triggers, in one go."""
+        wishes = self.env.cr.precommit.data.pop(WAKE_KEY, {})
+        now = fields.Datetime.now()
+        for cron_xmlid, moments in wishes.items():
+            cron = self.env.ref(cron_xmlid, raise_if_not_found=False)
+            if cron:
+                cron.sudo()._trigger(sorted(now if at is None else at for at in moments))
 
     @api.model
     def _locked_ids(self, query):
