@@ -194,12 +194,13 @@ class ResPartner(models.Model):
         vals, done = {}, {}
         if email and email == partner.email_normalized:
             if partner._booking_verified_elsewhere(email=email):
-                _logger.info("Contact %s: %s is verified on another contact, left for staff's merge", self.id, email)
+                # the address itself stays out of the server log (customer data)
+                _logger.info("Contact %s: its e-mail is verified on another contact, left for staff's merge", self.id)
             else:
                 vals["booking_verified_email"] = done["email"] = email
         if phone and phone in partner._booking_current_phones():
             if partner._booking_verified_elsewhere(phone=phone):
-                _logger.info("Contact %s: %s is verified on another contact, left for staff's merge", self.id, phone)
+                _logger.info("Contact %s: its phone is verified on another contact, left for staff's merge", self.id)
             else:
                 vals["booking_verified_phone"] = done["phone"] = phone
         if vals:

@@ -2,18 +2,26 @@
 
 - one trigger of a scheduled action per transaction, however many messages it queued;
 - an index for every lookup a booking or a message makes;
-- messages dispatched in batches, one bad message failing alone.
+- messages dispatched in batches, one bad message failing alone;
+- a booking losing the race for a slot refused without writing the customer's data to the server log.
 """
 
+import logging
+from contextlib import contextmanager
 from datetime import timedelta
 
+import psycopg2
 from freezegun import freeze_time
 
 from odoo.tests import tagged
 from odoo.tools import SQL
 
+from ..exceptions import SlotUnavailableError
+from ..models.booking_appointment import EXCLUSION_CONSTRAINT
+from ..tools import expected_violation
 from .common import MONDAY
 from .common import NOW
+from .common import TwoTransactionCase
 from .common import local_to_utc
 from .test_notifications import NotificationCase
 
@@ -107,3 +115,108 @@ class TestLookupIndexes(WritePathCase):
             plan = " ".join(row[0] for row in self.env.cr.fetchall())
             self.assertIn("Index", plan, column)
             self.assertNotIn("Seq Scan", plan, column)
+
+
+class LogCapture(logging.Handler):
+    """Every record any logger emits while installed (whatever the thread)."""
+
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+    def text(self):
+        return "\n".join(f"{r.name} {r.levelname} {r.getMessage()}" for r in self.records)
+
+    @contextmanager
+    def installed(self, name=None):
+        """On the root logger; or on the logger ``name`` alone, its records kept from the console."""
+        logger = logging.getLogger(name)
+        propagate = logger.propagate
+        logger.addHandler(self)
+        if name:
+            logger.propagate = False
+        try:
+            yield self
+        finally:
+            logger.removeHandler(self)
+            logger.propagate = propagate
+
+
+@tagged("-at_install", "post_install")
+class TestQuietRaces(TwoTransactionCase):
+    """Issue 26: every request losing the race for a slot wrote the failing INSERT, customer values included."""
+
+    NOTE = "Allergic to lavender, gate code 4471"
+
+    def _commit_scenario(self, env):
+        _page, ids = self._create_race_page(env, "Quiet", "quiet-race-page", range(7), ["Quiet racer"])
+        partners = env["res.partner"].create([
+            {"name": "Winnie Winner", "email": "winnie@example.com"},
+            {"name": "Lorna Loser-Zyx", "email": "lorna.zyx@example.com", "phone": "+33 6 12 34 56 78"}])
+        return dict(ids, partners=partners.ids)
+
+    def _vals(self, partner_index, hour=10):
+        return {"page_id": self.ids["page"], "service_id": self.ids["service"], "provider_id": self.ids["provider"],
+                "partner_id": self.ids["partners"][partner_index], "start": local_to_utc(MONDAY, hour),
+                "note": self.NOTE if partner_index else False}
+
+    def _race(self):
+        outcome = {}
+
+        def second_booking(env_b):
+            try:
+                env_b["booking.appointment"].create(self._vals(1))
+                env_b.cr.commit()
+                outcome["second"] = "created"
+            except SlotUnavailableError:
+                outcome["second"] = "refused"
+            except psycopg2.errors.SerializationFailure:
+                outcome["second"] = "retry"
+
+        self.run_blocked(lambda env_a: env_a["booking.appointment"].create(self._vals(0)), second_booking,
+                         wait_message="the second booking waits for the first transaction")
+        return outcome.get("second")
+
+    def assertNothingOfTheCustomer(self, logs):
+        text = logs.text()
+        self.assertNotIn("bad query", text)
+        for value in ("Lorna", "lorna.zyx", "lavender", "4471", "12 34 56 78"):
+            self.assertNotIn(value, text)
+
+    def test_the_losing_booking_is_refused_without_a_log_line(self):
+        for _round in range(3):  # a race: never flaky
+            with LogCapture().installed() as logs:
+                outcome = self._race()
+            self.assertIn(outcome, ("refused", "retry"))
+            self.assertNothingOfTheCustomer(logs)
+            with self.committed_env() as env:
+                env.cr.execute("UPDATE booking_appointment SET state = 'cancelled' WHERE page_id = %s",
+                               [self.ids["page"]])
+
+    def test_a_move_losing_the_race_is_refused_without_a_log_line(self):
+        with self.committed_env() as env:
+            moving_id = env["booking.appointment"].create(self._vals(1, hour=9)).id
+        outcome = {}
+
+        def move(env_b):
+            try:
+                env_b["booking.appointment"].browse(moving_id).write({"start": local_to_utc(MONDAY, 10)})
+                env_b.cr.commit()
+                outcome["move"] = "moved"
+            except (SlotUnavailableError, psycopg2.errors.SerializationFailure):
+                outcome["move"] = "refused"
+
+        with LogCapture().installed() as logs:
+            self.run_blocked(lambda env_a: env_a["booking.appointment"].create(self._vals(0)), move)
+        self.assertEqual(outcome["move"], "refused")
+        self.assertNothingOfTheCustomer(logs)
+
+    def test_only_the_expected_violation_is_kept_out_of_the_log(self):
+        """Any other failing statement, even inside the block, is logged as always."""
+        with self.committed_env() as env, LogCapture().installed("odoo.sql_db") as logs, \
+                expected_violation(EXCLUSION_CONSTRAINT), self.assertRaises(psycopg2.IntegrityError):
+            env.cr.execute("INSERT INTO booking_serial_lock (key, touched_at) VALUES (NULL, now())")
+        self.assertIn("bad query", logs.text())
