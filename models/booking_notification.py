@@ -1,5 +1,6 @@
 import json
 import logging
+from collections import defaultdict
 from datetime import timedelta
 
 from markupsafe import escape
@@ -137,8 +138,7 @@ class BookingNotification(models.Model):
         notifications = self.browse([row[0] for row in self.env.cr.fetchall()])
         outdated = notifications.filtered(lambda n: n._is_outdated())
         outdated.write({"state": "cancelled"})
-        for notification in notifications - outdated:
-            notification._dispatch_one()
+        (notifications - outdated)._dispatch()
         self.env.cr.execute(SQL(
             "SELECT count(*) FROM booking_notification WHERE state = 'pending' AND next_attempt_at <= %s", now,
         ))
@@ -146,25 +146,157 @@ class BookingNotification(models.Model):
         self.env["ir.cron"]._notify_progress(done=len(notifications), remaining=remaining)
         return len(notifications)
 
+    def _dispatch(self):
+        """Send these messages: e-mails alike rendered in one go, each posted in a savepoint of its own.
+
+        E-mails of one template, occasion, recipient side, language and
+        values (a day's reminders, an evening's agendas, the follow-ups) are
+        rendered together, as Odoo's mass mailing renders a template on many
+        records at once, then posted one by one: a message that fails is
+        retried alone (``_dispatch_failed``) and the others go. If rendering
+        the batch fails, each is sent on its own, so one bad record fails
+        alone. Anything else (SMS, Odoo notifications, messages with a
+        report attached) is sent one by one.
+        """
+        batches = defaultdict(self.browse)
+        for notification in self:
+            key = notification._batch_key()
+            if key:
+                batches[key] |= notification
+            else:
+                notification._dispatch_one()
+        for batch in batches.values():
+            if len(batch) == 1:
+                batch._dispatch_one()
+            else:
+                batch._dispatch_batch()
+
     def _dispatch_one(self):
         self.ensure_one()
         try:
             with self.env.cr.savepoint():
                 self._send()
         except Exception as error:
-            _logger.info("Booking notification %s failed: %s", self.key, error)
-            attempts = self.attempts + 1
-            vals = {"attempts": attempts, "last_error": str(error)[:2000]}
-            if attempts >= MAX_ATTEMPTS:
-                vals["state"] = "failed"
-                self._report_failure(error)
-            else:
-                vals["next_attempt_at"] = fields.Datetime.now() + timedelta(minutes=2 ** attempts)
-                self.env["booking.scheduler"]._wake(DISPATCH_CRON, vals["next_attempt_at"])
-            self.write(vals)
+            self._dispatch_failed(error)
             return False
-        self.write({"state": "sent", "sent_at": fields.Datetime.now(), "attempts": self.attempts + 1})
+        self._mark_sent()
         return True
+
+    def _dispatch_failed(self, error):
+        """Count a failed sending: tried again later, with a growing delay, until ``MAX_ATTEMPTS``."""
+        self.ensure_one()
+        _logger.info("Booking notification %s failed: %s", self.key, error)
+        attempts = self.attempts + 1
+        vals = {"attempts": attempts, "last_error": str(error)[:2000]}
+        if attempts >= MAX_ATTEMPTS:
+            vals["state"] = "failed"
+            self._report_failure(error)
+        else:
+            vals["next_attempt_at"] = fields.Datetime.now() + timedelta(minutes=2 ** attempts)
+            self.env["booking.scheduler"]._wake(DISPATCH_CRON, vals["next_attempt_at"])
+        self.write(vals)
+
+    def _mark_sent(self):
+        """These messages went out (or had nobody to go to): sent, one UPDATE for all."""
+        if not self:
+            return
+        self.flush_recordset(["state", "attempts"])
+        self.env.cr.execute(SQL(
+            "UPDATE booking_notification SET state = 'sent', sent_at = %(now)s, attempts = attempts + 1,"
+            " write_date = %(now)s, write_uid = %(uid)s WHERE id IN %(ids)s",
+            now=fields.Datetime.now(), uid=self.env.uid, ids=tuple(self.ids)))
+        self.invalidate_recordset(["state", "sent_at", "attempts", "write_date", "write_uid"])
+
+    def _mail_template(self):
+        """The e-mail template of this message: its rule's, or the occasion's own."""
+        self.ensure_one()
+        return self.rule_id._get_mail_template() if self.rule_id else self.env.ref(
+            f"self_serve_booking.{EVENTS[self.event][1]}")
+
+    def _batch_key(self):
+        """What e-mails rendered together share (template, occasion, side, language, values); None: alone."""
+        self.ensure_one()
+        if self.channel != "email":
+            return None
+        record = self._record().sudo()
+        template = record and self._mail_template()
+        if not template or template.report_template_ids:
+            return None
+        recipient = EVENTS[self.event][0]
+        partners = record._merchant_partners() if recipient == "merchant" else record.partner_id
+        return (template.id, record._name, self.event, recipient, partners[:1].lang or self.env.lang,
+                self.values or "{}")
+
+    def _has_email_recipient(self, record, recipient):
+        """Whether an e-mail of this message has anybody to go to (else it is done with nothing sent)."""
+        if recipient == "customer":
+            return bool(record.partner_id.email)
+        return bool(record._merchant_partner_to())
+
+    def _email_post_values(self, recipient):
+        """What ``message_post`` takes besides the rendered template, for ``recipient``'s side."""
+        return {
+            "subtype_xmlid": "mail.mt_comment" if recipient == "customer" else "mail.mt_note",
+            "email_layout_xmlid": "self_serve_booking.mail_notification_booking",
+        }
+
+    def _dispatch_batch(self):
+        """Send e-mails sharing a ``_batch_key``: the template rendered once for all, each posted on its own."""
+        first = self[0]
+        template = first._mail_template()
+        recipient = EVENTS[first.event][0]
+        records = {notification: notification._record().sudo() for notification in self}
+        lang = first._batch_key()[4]
+        Model = self.env[first._record()._name].sudo().with_context(
+            booking_notification=json.loads(first.values or "{}"), mail_notify_force_send=False, lang=lang,
+            mail_create_nosubscribe=True)
+        nobody = self.filtered(lambda n: not n._has_email_recipient(records[n], recipient))
+        todo = self - nobody
+        targets = Model.browse(list(dict.fromkeys(records[n].id for n in todo)))
+        post = self._email_post_values(recipient)
+        try:
+            with self.env.cr.savepoint():
+                rendered = self._render_posts(template, targets, post)
+        except Exception as error:  # rendering one of them fails: each on its own, the bad one fails alone
+            _logger.info("Booking notifications: rendering %s messages at once failed (%s), one by one",
+                         len(todo), error)
+            for notification in todo:
+                notification._dispatch_one()
+            nobody._mark_sent()
+            return
+        sent = nobody
+        for notification in todo:
+            record = targets.browse(records[notification].id)
+            try:
+                with self.env.cr.savepoint():
+                    record.message_post(**rendered[record.id],
+                                        record_name=record._notification_title(recipient))
+            except Exception as error:
+                notification._dispatch_failed(error)
+            else:
+                sent |= notification
+        sent._mark_sent()
+
+    @api.model
+    def _render_posts(self, template, records, post):
+        """``{record id: message_post values}``: ``template`` rendered for all ``records`` at once.
+
+        Through Odoo's composer in comment mode on several records, as
+        ``message_post_with_source`` uses it for one: subject, body,
+        recipients and attachments rendered per language in one pass.
+        """
+        composer = records.env["mail.compose.message"].with_context(
+            default_composition_mode="comment", default_model=records._name, default_res_ids=records.ids,
+            default_template_id=template.id,
+        ).create({
+            "message_type": "notification",
+            "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id(post["subtype_xmlid"]),
+            "email_layout_xmlid": post["email_layout_xmlid"],
+        })
+        values = composer._prepare_mail_values(records.ids)
+        for post_values in values.values():
+            post_values.pop("record_name", None)
+        return values
 
     def _record(self):
         return self.appointment_id or self.waitlist_id or self.provider_id
@@ -212,17 +344,10 @@ class BookingNotification(models.Model):
                 f"self_serve_booking.{EVENTS[self.event][1]}")
             record._notify_staff_inbox(template, partners.filtered("user_ids"))
         elif self.channel == "email":
-            template = rule._get_mail_template() if rule else self.env.ref(
-                f"self_serve_booking.{EVENTS[self.event][1]}")
-            if recipient == "customer" and not record.partner_id.email:
+            template = self._mail_template()
+            if not self._has_email_recipient(record, recipient):
                 return
-            if recipient == "merchant" and not record._merchant_partner_to():
-                return
-            post = {
-                "subtype_xmlid": "mail.mt_comment" if recipient == "customer" else "mail.mt_note",
-                "email_layout_xmlid": "self_serve_booking.mail_notification_booking",
-                "record_name": record._notification_title(recipient),
-            }
+            post = dict(self._email_post_values(recipient), record_name=record._notification_title(recipient))
             try:
                 with self.env.cr.savepoint():
                     record.message_post_with_source(template, **post)

@@ -9,12 +9,13 @@
 import logging
 from contextlib import contextmanager
 from datetime import timedelta
+from unittest.mock import patch
 
 import psycopg2
 from freezegun import freeze_time
 
 from odoo.tests import tagged
-from odoo.tools import SQL
+from odoo.tools import SQL, mute_logger
 
 from ..exceptions import SlotUnavailableError
 from ..models.booking_appointment import EXCLUSION_CONSTRAINT
@@ -220,3 +221,108 @@ class TestQuietRaces(TwoTransactionCase):
                 expected_violation(EXCLUSION_CONSTRAINT), self.assertRaises(psycopg2.IntegrityError):
             env.cr.execute("INSERT INTO booking_serial_lock (key, touched_at) VALUES (NULL, now())")
         self.assertIn("bad query", logs.text())
+
+
+@tagged("post_install", "-at_install")
+class TestMessagesInBulk(WritePathCase):
+    """Issue 26: each message rendered its template on its own (~110 ms a message); a batch renders once."""
+
+    HOURS = (9, 10, 11, 13, 14)
+
+    def setUp(self):
+        super().setUp()
+        self.page.auto_confirm = True
+        self.customers = self.env["res.partner"].create([
+            {"name": f"Reminded {hour}", "email": f"reminded{hour}@example.com"} for hour in self.HOURS])
+        with freeze_time(NOW - timedelta(days=3)):  # booked days ago: due their 24-hour reminder on Monday
+            self.appointments = self.env["booking.appointment"]
+            for hour, customer in zip(self.HOURS, self.customers, strict=True):
+                self.appointments |= self._book(local_to_utc(MONDAY, hour), partner_id=customer.id)
+            self.dispatch()  # their confirmations: out of the way
+        self.morning = local_to_utc(MONDAY, 8)
+        with freeze_time(self.morning):
+            # the e-mails, and the SMS of the two within 2 hours (their customers have no phone: sent to nobody)
+            self.assertEqual(self.env["booking.scheduler"]._cron_send_reminders(), len(self.HOURS) + 2)
+        self.reminders = self.outbox(self.appointments, "reminder", channel="email")
+        self.assertEqual(len(self.reminders), len(self.HOURS))
+
+    @contextmanager
+    def counting_renders(self):
+        """How many times a mail template was rendered (one call renders it for many records)."""
+        MailTemplate = type(self.env["mail.template"])
+        calls = []
+        original = MailTemplate._generate_template
+
+        def counted(template, res_ids, *args, **kwargs):
+            calls.append(len(res_ids))
+            return original(template, res_ids, *args, **kwargs)
+
+        with patch.object(MailTemplate, "_generate_template", counted):
+            yield calls
+
+    def reminder_of(self, appointment):
+        return self.sent_messages(appointment, "Reminder")
+
+    def test_a_batch_renders_the_template_once_and_each_customer_gets_their_own(self):
+        with self.counting_renders() as calls, freeze_time(self.morning):
+            self.dispatch()
+        self.assertEqual(calls, [len(self.HOURS)], "one rendering for the whole batch")
+        self.assertEqual(set(self.reminders.mapped("state")), {"sent"})
+        self.assertEqual(set(self.reminders.mapped("attempts")), {1})
+        self.assertEqual(len(set(self.appointments.mapped(lambda a: a._when_label()))), len(self.HOURS))
+        for appointment in self.appointments:
+            [message] = self.reminder_of(appointment)
+            self.assertEqual(message.partner_ids, appointment.partner_id, "to its own customer alone")
+            self.assertIn(appointment._when_label(), message.subject)
+            self.assertIn(appointment.partner_id.name, str(message.body))
+            self.assertEqual(message.record_name, appointment._notification_title("customer"))
+            mail = self.env["mail.mail"].sudo().search([("mail_message_id", "=", message.id)])
+            self.assertEqual(mail.state, "outgoing", "handed to Odoo's mail queue")
+            self.assertEqual(mail.recipient_ids, appointment.partner_id)
+
+    def test_one_message_failing_fails_alone(self):
+        poisoned = self.appointments[2]
+        model_class = type(poisoned)
+        healthy = model_class.message_post
+
+        def sick(records, **kwargs):
+            if poisoned in records:
+                raise OSError("mail server down for this one")
+            return healthy(records, **kwargs)
+
+        with patch.object(model_class, "message_post", sick), freeze_time(self.morning), \
+                mute_logger("odoo.addons.self_serve_booking.models.booking_notification"):
+            self.dispatch()
+        bad = self.outbox(poisoned, "reminder", channel="email")
+        self.assertEqual((bad.state, bad.attempts), ("pending", 1))
+        self.assertIn("mail server down", bad.last_error)
+        self.assertFalse(self.reminder_of(poisoned))
+        for appointment in self.appointments - poisoned:
+            self.assertEqual(len(self.reminder_of(appointment)), 1)
+        self.assertEqual(set((self.reminders - bad).mapped("state")), {"sent"})
+        with freeze_time(self.morning + timedelta(minutes=2)):
+            self.dispatch()
+        self.assertEqual(bad.state, "sent")
+        self.assertEqual(len(self.reminder_of(poisoned)), 1)
+
+    def test_a_record_the_template_cannot_render_fails_alone(self):
+        template = self.env.ref("self_serve_booking.mail_template_booking_reminder")
+        template.body_html = '<p>Bring <t t-out="object.note.upper()"/></p>'
+        (self.appointments - self.appointments[1]).note = "your ticket"
+        with freeze_time(self.morning), mute_logger("odoo.addons.self_serve_booking.models.booking_notification",
+                                                    "odoo.addons.mail.models.mail_render_mixin"):
+            self.dispatch()
+        bad = self.outbox(self.appointments[1], "reminder", channel="email")
+        self.assertEqual((bad.state, bad.attempts), ("pending", 1))
+        self.assertIn("upper", bad.last_error)
+        for appointment in self.appointments - self.appointments[1]:
+            [message] = self.reminder_of(appointment)
+            self.assertIn("YOUR TICKET", str(message.body))
+
+    def test_messages_nobody_can_receive_are_done_without_a_message(self):
+        self.customers[:2].email = False
+        with freeze_time(self.morning):
+            self.dispatch()
+        self.assertEqual(set(self.reminders.mapped("state")), {"sent"})
+        self.assertFalse(self.reminder_of(self.appointments[:2]))
+        self.assertEqual(len(self.reminder_of(self.appointments[2:])), 3)
