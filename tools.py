@@ -4,6 +4,7 @@ import hmac
 import logging
 import threading
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 import psycopg2
 
@@ -77,3 +78,18 @@ def expected_violation(*constraints):
         yield
     finally:
         _expected.constraints = previous
+
+
+# === ONE COMPILATION OF A MAIL TEMPLATE PER BATCH (models/ir_qweb.py) === #
+
+qweb_memo = ContextVar("self_serve_booking_qweb_memo", default=None)
+
+
+@contextmanager
+def compiled_once():
+    """Within the block, ``ir.qweb`` compiles each template element of a given source and options once."""
+    token = qweb_memo.set({})
+    try:
+        yield
+    finally:
+        qweb_memo.reset(token)

@@ -9,6 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
+from ..tools import compiled_once
 from .booking_notification_rule import EVENTS
 from .booking_notification_rule import OUTBOX_EVENT_SELECTION
 
@@ -138,7 +139,8 @@ class BookingNotification(models.Model):
         notifications = self.browse([row[0] for row in self.env.cr.fetchall()])
         outdated = notifications.filtered(lambda n: n._is_outdated())
         outdated.write({"state": "cancelled"})
-        (notifications - outdated)._dispatch()
+        with compiled_once():  # a template's body compiled once for the batch, not once per message
+            (notifications - outdated)._dispatch()
         self.env.cr.execute(SQL(
             "SELECT count(*) FROM booking_notification WHERE state = 'pending' AND next_attempt_at <= %s", now,
         ))
