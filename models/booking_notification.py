@@ -80,30 +80,49 @@ class BookingNotification(models.Model):
         twice (a second caller with the same key waits at most until the
         first one's transaction ends, then does nothing).
         """
-        target = {"booking.waitlist": "waitlist_id", "booking.provider": "provider_id"}.get(
-            record._name, "appointment_id")
+        return bool(self._enqueue_many([{
+            "page": page, "event": event, "key": key, "record": record, "rule": rule, "channel": channel,
+            "values": values, "occurrence": occurrence}]))
+
+    @api.model
+    def _enqueue_many(self, messages):
+        """Queue ``messages`` (dicts of ``_enqueue``'s arguments) in one INSERT: how many were queued.
+
+        Those whose key was already queued are left out (ON CONFLICT DO
+        NOTHING), as with ``_enqueue``; the dispatcher is woken once.
+        """
+        if not messages:
+            return 0
+        now, uid = fields.Datetime.now(), self.env.uid
+        targets = {"booking.waitlist": "waitlist_id", "booking.provider": "provider_id"}
+        rows = [SQL(
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending', %s, 0, %s, %s, %s, %s, %s)",
+            message["key"], message["page"].id,
+            *(message["record"].id if targets.get(message["record"]._name, "appointment_id") == column else None
+              for column in ("appointment_id", "waitlist_id", "provider_id")),
+            message["rule"].id if message.get("rule") else None, message["event"], message.get("channel") or "email",
+            message.get("occurrence") or None, json.dumps(message.get("values") or {}, default=str),
+            now, uid, now, uid, now,
+        ) for message in messages]
         self.env.cr.execute(SQL(
             """
             INSERT INTO booking_notification
-                   (key, page_id, %(target)s, rule_id, event, channel, occurrence, state, values, attempts,
-                    next_attempt_at, create_uid, create_date, write_uid, write_date)
-            VALUES (%(key)s, %(page)s, %(record)s, %(rule)s, %(event)s, %(channel)s, %(occurrence)s, 'pending',
-                    %(values)s, 0, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s)
+                   (key, page_id, appointment_id, waitlist_id, provider_id, rule_id, event, channel, occurrence,
+                    state, values, attempts, next_attempt_at, create_uid, create_date, write_uid, write_date)
+            VALUES %s
             ON CONFLICT (key) DO NOTHING
             RETURNING id
             """,
-            target=SQL.identifier(target), key=key, page=page.id, record=record.id, rule=rule.id if rule else None,
-            event=event, channel=channel, occurrence=occurrence or None, values=json.dumps(values or {}, default=str),
-            now=fields.Datetime.now(), uid=self.env.uid,
+            SQL(", ").join(rows),
         ))
-        queued = bool(self.env.cr.fetchone())
+        queued = len(self.env.cr.fetchall())
         if queued:
             self.env["booking.scheduler"]._wake(DISPATCH_CRON)
         return queued
 
     @api.model
     def _notify(self, record, event, key_suffix="", values=None, rules=None):
-        """Queue ``event`` for an appointment or a waitlist entry, per its page's rules.
+        """Queue ``event`` for an appointment or a waitlist entry, per its page's rules (one INSERT).
 
         :param key_suffix: what makes this occurrence distinct (a new start
             time for "rescheduled", the rule for a reminder...).
@@ -111,13 +130,10 @@ class BookingNotification(models.Model):
         page = record.page_id
         rules = rules if rules is not None else page.notification_rule_ids.filtered(
             lambda r: r.active and r.event == event)
-        queued = 0
-        for rule in rules:
-            for channel in rule._channels():
-                key = f"{event}:{record._name}:{record.id}:{rule.id}:{channel}:{key_suffix}"
-                queued += self._enqueue(page, event, key, record, rule=rule, channel=channel, values=values,
-                                        occurrence=key_suffix)
-        return queued
+        return self._enqueue_many([{
+            "page": page, "event": event, "key": f"{event}:{record._name}:{record.id}:{rule.id}:{channel}:{key_suffix}",
+            "record": record, "rule": rule, "channel": channel, "values": values, "occurrence": key_suffix,
+        } for rule in rules for channel in rule._channels()])
 
     # === DISPATCH === #
 

@@ -370,7 +370,10 @@ class ResPartner(models.Model):
         if not same_as and phone:
             same_as = self._booking_find_customers(company, phone=phone)
         lang = self.env.lang if self.env.lang in dict(self.env["res.lang"].get_installed()) else False
-        return self.sudo().create({
+        # no "Contact created" chatter line nor tracking for a contact made by a booking: a booking costs
+        # what it must (issue 26); the booking's own chatter tells where it came from
+        return self.sudo().with_context(mail_create_nolog=True, mail_create_nosubscribe=True,
+                                        tracking_disable=True).create({
             "name": name,
             "email": email,
             "phone": phone,
