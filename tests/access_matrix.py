@@ -152,6 +152,7 @@ METHODS = {
     },
     "booking.notification": {
         "action_retry": Allow(MANAGER, "the company's Booking Manager sends a failed message again"),
+        "init": Private("the ORM's install hook (the index of due messages)"),
     },
     "booking.page": {
         "create": Allow(MANAGER, MANAGER_SETUP),
