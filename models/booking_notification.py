@@ -63,12 +63,13 @@ class BookingNotification(models.Model):
     _sql_constraints = [("key_unique", "UNIQUE(key)", "This message is already queued.")]
 
     def init(self):
-        super().init()
+        result = super().init()
         # the dispatcher's query (pending and due, oldest first) by an index of the few rows it can want,
         # however many sent messages the table keeps (DESIGN.md section 9: 1,000,000 messages)
         self.env.cr.execute(SQL(
             "CREATE INDEX IF NOT EXISTS booking_notification_pending_due_index"
             " ON booking_notification (next_attempt_at, id) WHERE state = 'pending'"))
+        return result
 
     # === ENQUEUE === #
 
