@@ -19,6 +19,7 @@ from lxml import etree
 from odoo.tests import tagged
 from odoo.tools import SQL, mute_logger
 
+from ..const import ATTEMPTS_FACTOR
 from ..exceptions import SlotUnavailableError
 from ..models.booking_appointment import EXCLUSION_CONSTRAINT
 from ..tools import expected_violation
@@ -437,3 +438,37 @@ class TestCheapBooking(WritePathCase):
             self.env.cr.flush()
         _logger.info("a guest booking: %s queries", len(log.queries))
         self.assertLessEqual(len(log.queries), BOOKING_QUERIES)
+
+    def test_the_rate_limit_counts_both_counters_in_one_go(self):
+        """Its hits are committed at once in a transaction of their own: read (and removed) through another."""
+        self.page.write({"rate_limit_count": 2, "rate_limit_minutes": 10})
+        self.env.flush_all()
+        RateLimit = self.env["booking.rate.limit"].sudo()
+        clients = ("198.51.100.7", "198.51.100.8")
+
+        def committed(sql, *params):
+            with self.registry.cursor() as cr:
+                cr.execute(sql, params)
+                return cr.fetchall() if cr.description else None
+
+        self.addCleanup(committed, "DELETE FROM booking_rate_limit WHERE key LIKE %s OR key LIKE %s",
+                        *(f"%:{client}/32" for client in clients))
+        with QueryLog().recording() as log:
+            allowed, retry_after, hit_id = RateLimit._take_page_write(self.page, clients[0])
+        self.assertEqual((allowed, retry_after), (True, 0))
+        self.assertEqual(committed("SELECT key FROM booking_rate_limit WHERE id = %s", hit_id),
+                         [(f"page:{self.page.id}:{clients[0]}/32",)], "the write's hit")
+        self.assertEqual(log.count("INSERT INTO booking_rate_limit"), 1, "both hits in one statement")
+        self.assertEqual(log.count("SELECT pg_advisory_xact_lock"), 1, "both keys locked in one statement")
+        self.assertEqual(len([q for q in log.queries if "FROM booking_rate_limit" in q]), 1)
+        # the same rules as before: writes within the limit, every attempt within the factor of it
+        results = [RateLimit._take_page_write(self.page, clients[0]) for _ in range(2 * ATTEMPTS_FACTOR + 1)]
+        self.assertEqual([allowed for allowed, _retry, _hit in results], [True] + [False] * 2 * ATTEMPTS_FACTOR)
+        self.assertTrue(all(hit is None for allowed, _retry, hit in results if not allowed))
+        self.assertTrue(all(retry > 0 for allowed, retry, _hit in results if not allowed))
+        attempts = committed("SELECT count(*) FROM booking_rate_limit WHERE key = %s",
+                             f"page-attempts:{self.page.id}:{clients[0]}/32")
+        self.assertEqual(attempts, [(2 * ATTEMPTS_FACTOR,)], "refused attempts count until the factor, then no more")
+        RateLimit._give_back(results[0][2])
+        self.assertFalse(RateLimit._take_page_write(self.page, clients[0])[0], "attempts exhausted")
+        self.assertTrue(RateLimit._take_page_write(self.page, clients[1])[0], "another client")
