@@ -472,3 +472,14 @@ class TestCheapBooking(WritePathCase):
         RateLimit._give_back(results[0][2])
         self.assertFalse(RateLimit._take_page_write(self.page, clients[0])[0], "attempts exhausted")
         self.assertTrue(RateLimit._take_page_write(self.page, clients[1])[0], "another client")
+
+    @freeze_time(NOW)
+    def test_bookings_of_one_day_share_the_weekly_hours(self):
+        """The working-time check reads the attendances once per day, not once per booking."""
+        self.book_as_guest(9)
+        with QueryLog().recording() as log:
+            self.env["booking.appointment"]._book_online(
+                self.page, self.service, self.provider_a, local_to_utc(MONDAY, 15), partner=self.customer,
+                source="website")
+        attendance_reads = [q for q in log.queries if 'FROM "resource_calendar_attendance"' in q]
+        self.assertFalse(attendance_reads, "the hours of that day were read by the first booking")
