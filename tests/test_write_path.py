@@ -42,6 +42,20 @@ class WritePathCase(NotificationCase):
         self.env.cr.flush()  # runs the precommit hooks, as a commit does
         return self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", self.env.ref(xmlid).id)])
 
+    @contextmanager
+    def counting_renders(self):
+        """How many times a mail template was rendered (one call renders it for many records)."""
+        MailTemplate = type(self.env["mail.template"])
+        calls = []
+        original = MailTemplate._generate_template
+
+        def counted(template, res_ids, *args, **kwargs):
+            calls.append(len(res_ids))
+            return original(template, res_ids, *args, **kwargs)
+
+        with patch.object(MailTemplate, "_generate_template", counted):
+            yield calls
+
 
 @tagged("post_install", "-at_install")
 class TestOneTriggerPerTransaction(WritePathCase):
@@ -251,20 +265,6 @@ class TestMessagesInBulk(WritePathCase):
             self.assertEqual(self.env["booking.scheduler"]._cron_send_reminders(), len(self.HOURS) + 2)
         self.reminders = self.outbox(self.appointments, "reminder", channel="email")
         self.assertEqual(len(self.reminders), len(self.HOURS))
-
-    @contextmanager
-    def counting_renders(self):
-        """How many times a mail template was rendered (one call renders it for many records)."""
-        MailTemplate = type(self.env["mail.template"])
-        calls = []
-        original = MailTemplate._generate_template
-
-        def counted(template, res_ids, *args, **kwargs):
-            calls.append(len(res_ids))
-            return original(template, res_ids, *args, **kwargs)
-
-        with patch.object(MailTemplate, "_generate_template", counted):
-            yield calls
 
     def reminder_of(self, appointment):
         return self.sent_messages(appointment, "Reminder")
@@ -483,3 +483,32 @@ class TestCheapBooking(WritePathCase):
                 source="website")
         attendance_reads = [q for q in log.queries if 'FROM "resource_calendar_attendance"' in q]
         self.assertFalse(attendance_reads, "the hours of that day were read by the first booking")
+
+
+@tagged("post_install", "-at_install")
+class TestAgendasInBulk(WritePathCase):
+    """The evening's agendas go out as one batch: each provider's user gets their own day."""
+
+    def test_each_provider_gets_their_own_agenda(self):
+        self.page.write({"auto_confirm": True, "responsible_user_id": self.user_manager.id})
+        self.provider_a.user_id = self.user_staff
+        self.provider_b.user_id = self.user_manager
+        with freeze_time(NOW):
+            alice_visit = self.book_online(10, provider=self.provider_a)
+            bob_visit = self.book_online(14, provider=self.provider_b)
+            bob_visit.note = "Bring the blue towels"
+            self.dispatch()  # the bookings' own messages
+        with freeze_time("2025-06-01 16:30:00"), self.counting_renders() as calls:  # 18:30 in Paris
+            self.assertEqual(self.env["booking.scheduler"]._cron_send_agendas(), 2)
+            self.dispatch()
+        self.assertIn(2, calls, "the two agendas rendered together")
+        for provider, user, visit, other in ((self.provider_a, self.user_staff, alice_visit, bob_visit),
+                                             (self.provider_b, self.user_manager, bob_visit, alice_visit)):
+            [agenda] = self.env["mail.message"].search([
+                ("model", "=", "booking.provider"), ("res_id", "=", provider.id), ("subject", "ilike", "agenda")])
+            self.assertEqual(agenda.partner_ids, user.partner_id)
+            self.assertIn(visit.partner_id.name, str(agenda.body))
+            self.assertIn(visit._format_local(visit.start)[-5:], str(agenda.body))
+            if other.note:
+                self.assertNotIn(other.note, str(agenda.body), "another provider's day is not in it")
+        self.assertFalse(self.env["booking.notification"].search([("event", "=", "agenda"), ("state", "!=", "sent")]))
