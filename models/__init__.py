@@ -65,6 +65,7 @@ from . import booking_waitlist
 from . import chatbot_script
 from . import chatbot_script_step
 from . import ir_http
+from . import ir_qweb
 from . import ir_websocket
 from . import payment_provider
 from . import payment_token

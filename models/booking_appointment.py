@@ -19,6 +19,7 @@ from ..const import PIPELINE_STATES
 from ..const import TIME_HOLDING_STATES
 from ..exceptions import BookingActionRefused
 from ..exceptions import SlotUnavailableError
+from ..tools import expected_violation
 
 _logger = logging.getLogger(__name__)
 
@@ -427,7 +428,7 @@ class BookingAppointment(models.Model):
         # before any INSERT; only true races reach the exclusion constraint
         drafts._check_no_overlap()
         try:
-            with self.env.cr.savepoint():
+            with expected_violation(EXCLUSION_CONSTRAINT, CUSTOMER_EXCLUSION_CONSTRAINT), self.env.cr.savepoint():
                 appointments = super().create(vals_list)
         except psycopg2.errors.ExclusionViolation as error:
             raise self._exclusion_error(error) from None
@@ -491,7 +492,7 @@ class BookingAppointment(models.Model):
              else None)
             for a in self if vals.get("state", a.state) in TIME_HOLDING_STATES])
         try:
-            with self.env.cr.savepoint():
+            with expected_violation(EXCLUSION_CONSTRAINT, CUSTOMER_EXCLUSION_CONSTRAINT), self.env.cr.savepoint():
                 result = super().write(vals)
                 # new values are in the cache, not yet in the table: check them
                 # before the savepoint flushes them

@@ -491,6 +491,10 @@ class BookingAvailability(models.AbstractModel):
     @api.model
     def _fits_working_time(self, provider, start, stop):
         """Whether ``[start, stop)`` lies inside one of the provider's working intervals."""
-        work = self._get_work_intervals(provider, start - timedelta(days=1), stop + timedelta(days=1))
+        # whole UTC days around it: the weekly hours of that range are cached (``_attendance_epochs_cached``),
+        # so the bookings of one day share them (a range of their own each would read the attendances anew)
+        first = datetime.combine(start.date(), time.min) - timedelta(days=1)
+        last = datetime.combine(stop.date(), time.min) + timedelta(days=2)
+        work = self._get_work_intervals(provider, first, last)
         begin, end = to_epoch(start), to_epoch(stop)
         return any(ws <= begin and end <= we for ws, we in engine.normalize(work[provider.id]))

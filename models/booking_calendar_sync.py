@@ -89,7 +89,7 @@ class BookingCalendarSync(models.AbstractModel):
         now = fields.Datetime.now()
         records.sudo().write({"calendar_sync_state": "pending", "calendar_sync_attempts": 0,
                               "calendar_sync_next_at": now, "calendar_sync_error": False})
-        self.env.ref("self_serve_booking.ir_cron_sync_provider_calendars").sudo()._trigger()
+        self.env["booking.scheduler"]._wake("self_serve_booking.ir_cron_sync_provider_calendars")
 
     def action_retry_calendar_sync(self):
         """Staff: try a failed calendar update again."""
@@ -97,7 +97,7 @@ class BookingCalendarSync(models.AbstractModel):
         self.filtered(lambda r: r.calendar_sync_state == "failed").sudo().write({
             "calendar_sync_state": "pending", "calendar_sync_attempts": 0,
             "calendar_sync_next_at": fields.Datetime.now()})
-        self.env.ref("self_serve_booking.ir_cron_sync_provider_calendars").sudo()._trigger()
+        self.env["booking.scheduler"]._wake("self_serve_booking.ir_cron_sync_provider_calendars")
         return True
 
     # === SYNCHRONISATION === #
@@ -150,8 +150,8 @@ class BookingCalendarSync(models.AbstractModel):
                 attempts=MAX_ATTEMPTS, error=str(error)[:500])))
         else:
             vals["calendar_sync_next_at"] = fields.Datetime.now() + timedelta(minutes=2 ** attempts)
-            self.env.ref("self_serve_booking.ir_cron_sync_provider_calendars").sudo()._trigger(
-                vals["calendar_sync_next_at"])
+            self.env["booking.scheduler"]._wake("self_serve_booking.ir_cron_sync_provider_calendars",
+                                                vals["calendar_sync_next_at"])
         self.write(vals)
         return attempts >= MAX_ATTEMPTS
 

@@ -86,11 +86,41 @@ class BookingRateLimit(models.Model):
         :return: ``(allowed, retry_after_seconds, hit_id)``
         """
         client = self._client_network(client)
-        allowed, retry_after, _attempt = self._take(
-            f"page-attempts:{page.id}:{client}", page.rate_limit_count * ATTEMPTS_FACTOR, page.rate_limit_minutes)
+        limit, minutes = page.rate_limit_count, page.rate_limit_minutes
+        if limit <= 0:
+            return True, 0, None
+        attempts_key, writes_key = f"page-attempts:{page.id}:{client}", f"page:{page.id}:{client}"
+        window = f"{int(minutes)} minutes"
+        # both counters in one short transaction, four statements (a booking pays for its limit once)
+        with self._own_cursor() as cr:
+            cr.execute(SQL("SELECT pg_advisory_xact_lock(hashtext(%s)), pg_advisory_xact_lock(hashtext(%s))",
+                           f"booking.rate.limit:{attempts_key}", f"booking.rate.limit:{writes_key}"))
+            cr.execute(SQL(
+                """
+                SELECT key, count(*), EXTRACT(EPOCH FROM MIN(hit_at) + %(window)s::interval
+                                                   - (now() AT TIME ZONE 'UTC'))
+                  FROM booking_rate_limit
+                 WHERE key IN (%(attempts)s, %(writes)s)
+                   AND hit_at > (now() AT TIME ZONE 'UTC') - %(window)s::interval
+              GROUP BY key
+                """,
+                attempts=attempts_key, writes=writes_key, window=window,
+            ))
+            counts = {key: (count, remaining) for key, count, remaining in cr.fetchall()}
+            attempts, remaining = counts.get(attempts_key, (0, None))
+            if attempts >= limit * ATTEMPTS_FACTOR:
+                return False, max(1, math.ceil(remaining or 1)), None
+            writes, remaining = counts.get(writes_key, (0, None))
+            allowed = writes < limit
+            keys = [attempts_key, writes_key] if allowed else [attempts_key]
+            cr.execute(SQL(
+                "INSERT INTO booking_rate_limit (key, hit_at) VALUES %s RETURNING id, key",
+                SQL(", ").join(SQL("(%s, now() AT TIME ZONE 'UTC')", key) for key in keys),
+            ))
+            hits = {key: hit_id for hit_id, key in cr.fetchall()}
         if not allowed:
-            return allowed, retry_after, None
-        return self._take(f"page:{page.id}:{client}", page.rate_limit_count, page.rate_limit_minutes)
+            return False, max(1, math.ceil(remaining or 1)), None
+        return True, 0, hits[writes_key]
 
     def _hit(self, key, limit, window_minutes):
         """Record a hit for ``key`` unless ``limit`` hits happened in the window.

@@ -20,6 +20,7 @@ REBOOK_GRACE_DAYS = 14  # a follow-up fell due at most this long ago, or it is n
 # RETRY_MAX: never taken again in the run that failed on it, never first in every batch after it.
 RETRY_FIRST = timedelta(minutes=10)
 RETRY_MAX = timedelta(days=1)
+WAKE_KEY = "self_serve_booking.wake"  # the cursor's precommit data: the scheduled actions to trigger at commit
 
 
 class BookingScheduler(models.AbstractModel):
@@ -46,6 +47,56 @@ class BookingScheduler(models.AbstractModel):
         """
         self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(hashtext(%s))", f"self_serve_booking.{name}"))
         return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _wake(self, cron_xmlid, at=None):
+        """Have the scheduled action ``cron_xmlid`` run at ``at`` (as soon as possible by default).
+
+        Once per transaction, not once per call: the wishes are collected on
+        the cursor and turned into trigger rows just before it commits (a
+        precommit hook), one for "as soon as possible" and one per later
+        minute asked for, so a job that queues 600 messages writes one
+        trigger and sends one NOTIFY at commit, not 600 of each. A rolled
+        back transaction triggers nothing.
+        """
+        now = fields.Datetime.now()
+        if at and at > now:  # Odoo triggers to the minute: the minute it is due, never before
+            at = at.replace(second=0, microsecond=0) + (timedelta(minutes=1) if (at.second or at.microsecond)
+                                                        else timedelta())
+        else:
+            at = None
+        wishes = self.env.cr.precommit.data.setdefault(WAKE_KEY, {})
+        if not wishes:
+            self.env.cr.precommit.add(self._wake_now)
+        wishes.setdefault(cron_xmlid, set()).add(at)
+
+    def _wake_now(self):
+        """The precommit hook of ``_wake``: the transaction's triggers, one INSERT per scheduled action.
+
+        As ``ir.cron._trigger`` does (times past are dropped for an inactive
+        action, the cron workers are woken after commit for a time already
+        due), in one statement rather than a read of the action and an ORM
+        create: a booking pays for its wake-up in one query.
+        """
+        wishes = self.env.cr.precommit.data.pop(WAKE_KEY, {})
+        now = fields.Datetime.now()
+        for cron_xmlid, moments in wishes.items():
+            cron_id = self.env["ir.model.data"]._xmlid_to_res_id(cron_xmlid, raise_if_not_found=False)
+            if not cron_id:
+                continue
+            at_list = sorted(now if at is None else at for at in moments)
+            self.env.cr.execute(SQL(
+                """
+                INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)
+                SELECT cron.id, moment.at, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM ir_cron cron, unnest(%(at)s::timestamp[]) AS moment(at)
+                 WHERE cron.id = %(cron)s AND (cron.active OR moment.at > %(now)s)
+                RETURNING call_at
+                """,
+                uid=self.env.uid, now=now, at=at_list, cron=cron_id,
+            ))
+            if any(at <= now for (at,) in self.env.cr.fetchall()):
+                self.env.cr.postcommit.add(self.env["ir.cron"].browse(cron_id)._notifydb)
 
     @api.model
     def _locked_ids(self, query):

@@ -56,6 +56,11 @@ class ResPartner(models.Model):
         "makes it a customer verified for it); merge it with the customer it belongs to, or mark it verified "
         "once you know who it is.",
     )
+    # every booking, sign-in and message looks contacts up by these (``_booking_find_customers``...): core
+    # stores them without an index, a sequential scan of every contact per lookup (DESIGN.md section 9: a
+    # booking costs the same with 100,000 contacts as with 100)
+    email_normalized = fields.Char(index="btree_not_null")
+    phone_sanitized = fields.Char(index="btree_not_null")
     booking_verified_email = fields.Char(
         string="Verified E-mail", readonly=True, copy=False, index="btree_not_null",
         groups="self_serve_booking.group_booking_user",
@@ -189,12 +194,13 @@ class ResPartner(models.Model):
         vals, done = {}, {}
         if email and email == partner.email_normalized:
             if partner._booking_verified_elsewhere(email=email):
-                _logger.info("Contact %s: %s is verified on another contact, left for staff's merge", self.id, email)
+                # the address itself stays out of the server log (customer data)
+                _logger.info("Contact %s: its e-mail is verified on another contact, left for staff's merge", self.id)
             else:
                 vals["booking_verified_email"] = done["email"] = email
         if phone and phone in partner._booking_current_phones():
             if partner._booking_verified_elsewhere(phone=phone):
-                _logger.info("Contact %s: %s is verified on another contact, left for staff's merge", self.id, phone)
+                _logger.info("Contact %s: its phone is verified on another contact, left for staff's merge", self.id)
             else:
                 vals["booking_verified_phone"] = done["phone"] = phone
         if vals:
@@ -364,7 +370,10 @@ class ResPartner(models.Model):
         if not same_as and phone:
             same_as = self._booking_find_customers(company, phone=phone)
         lang = self.env.lang if self.env.lang in dict(self.env["res.lang"].get_installed()) else False
-        return self.sudo().create({
+        # no "Contact created" chatter line nor tracking for a contact made by a booking: a booking costs
+        # what it must (issue 26); the booking's own chatter tells where it came from
+        return self.sudo().with_context(mail_create_nolog=True, mail_create_nosubscribe=True,
+                                        tracking_disable=True).create({
             "name": name,
             "email": email,
             "phone": phone,

@@ -62,3 +62,4 @@ from . import test_ui_onboarding
 from . import test_ui_tours
 from . import test_upgrade
 from . import test_waitlist_offers
+from . import test_write_path

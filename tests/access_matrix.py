@@ -157,6 +157,7 @@ METHODS = {
     },
     "booking.notification": {
         "action_retry": Allow(MANAGER, "the company's Booking Manager sends a failed message again"),
+        "init": Private("the ORM's install hook (the index of due messages)"),
     },
     "booking.notification.rule": {
         # overridden for the reminder's default hours (create) and the published page's confirmation (unlink)
