@@ -155,15 +155,19 @@ class LogCapture(logging.Handler):
     def installed(self, name=None):
         """On the root logger; or on the logger ``name`` alone, its records kept from the console."""
         logger = logging.getLogger(name)
-        propagate = logger.propagate
+        # whoever configured logging (Odoo's server, pytest) may have set a level or disabled the logger
+        propagate, level, disabled = logger.propagate, logger.level, logger.disabled
         logger.addHandler(self)
+        logger.setLevel(logging.DEBUG)
+        logger.disabled = False
         if name:
             logger.propagate = False
         try:
             yield self
         finally:
             logger.removeHandler(self)
-            logger.propagate = propagate
+            logger.propagate, logger.disabled = propagate, disabled
+            logger.setLevel(level)
 
 
 @tagged("-at_install", "post_install")
