@@ -19,6 +19,8 @@ from ..const import MAX_SLOT_RANGE_DAYS
 from ..const import SLUG_MAX_LENGTH
 from ..const import SLUG_RE
 from ..exceptions import BookingInputError
+from .booking_sms import check_in_text
+from .booking_sms import is_reserved_reply
 
 
 class BookingPage(models.Model):
@@ -279,6 +281,18 @@ class BookingPage(models.Model):
                         max=SLUG_MAX_LENGTH,
                     )
                 )
+
+    @api.constrains("sms_check_in_words")
+    def _check_sms_check_in_words(self):
+        """A check-in word never shadows a reply that means something else (C confirming a cancellation, STOP,
+        a number picking a new time): a customer's reply does what it says."""
+        for page in self:
+            for raw in (page.sms_check_in_words or "").split(","):
+                word = check_in_text(raw)
+                if word and is_reserved_reply(word):
+                    raise ValidationError(self.env._(
+                        "%(word)r already means something in a reply (cancel, reschedule, stop, start, help or "
+                        "a number): choose another check-in word.", word=raw.strip()))
 
     @api.constrains("receptionist_sms", "sms_gateway")
     def _check_receptionist_sms(self):

@@ -2,6 +2,7 @@
 
 from freezegun import freeze_time
 
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from .common import MONDAY
@@ -57,6 +58,24 @@ class TestCheckInByReply(TwilioCase):
         self.page.sms_check_in_words = "arrived, I'm here"
         self.assertIn("checked in", self.reply("I’m here.", local_to_utc(MONDAY, 9, 6)))
         self.assertEqual(appointment.state, "checked_in")
+
+    def test_a_check_in_word_never_shadows_another_reply(self):
+        """The page's words cannot take over a reply that means something else: "C" confirming a cancellation,
+        R, a number picking a new time, STOP / START / HELP."""
+        for words in ("C", "r", "Reschedule", "stop", "Start", "help", "2", "arrived, c.", "yes"):
+            with self.subTest(words=words), self.assertRaises(ValidationError):
+                self.page.sms_check_in_words = words
+        self.page.sms_check_in_words = "arrived, !!, I'm here"  # punctuation alone never matches: harmless
+        # a word stored before the check (e.g. by an older version) checks nobody in: C still asks to cancel
+        appointment = self._book(10)
+        self.remind()
+        self.env.cr.execute("UPDATE booking_page SET sms_check_in_words = 'C, 1' WHERE id = %s", [self.page.id])
+        self.page.invalidate_recordset(["sms_check_in_words"])
+        for reply in ("C", "1"):
+            with self.subTest(reply=reply):
+                self.assertNotIn("checked in", self.reply(reply, local_to_utc(MONDAY, 9, 5)) or "")
+                self.assertEqual(appointment.state, "confirmed")
+        self.assertIn("checked in", self.reply("HERE", local_to_utc(MONDAY, 9, 6)))
 
     def test_no_reminder_no_check_in(self):
         appointment = self._book(10)  # no reminder sent yet (the job did not run)
