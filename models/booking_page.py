@@ -685,14 +685,18 @@ class BookingPage(models.Model):
         for it; ``_upcoming_bookings_for_number``: the upcoming ones (the C and R replies).
 
         A contact verified for that very number (DESIGN.md invariant 11), or
-        a booking its owner made by texting from it (the SMS receptionist):
-        a stranger who typed someone's number on a form made a contact
-        holding it, which the number's owner must never act on.
+        a booking its owner made by texting from it (the SMS receptionist),
+        while it is still the customer's it was made for: a booking staff
+        gave to another customer since is theirs, out of the texter's reach
+        (as the booking's signed links). A stranger who typed someone's
+        number on a form made a contact holding it, which the number's owner
+        must never act on.
         """
         self.ensure_one()
         texted = self.env["booking.conversation"].sudo().search([
             ("page_id", "=", self.id), ("channel", "=", "sms"), ("number", "=", number),
-            ("appointment_id", "!=", False)]).appointment_id
+            ("appointment_id", "!=", False)]).filtered(
+            lambda conversation: conversation.appointment_id.partner_id == conversation.partner_id).appointment_id
         return self.env["booking.appointment"].sudo().search([
             ("page_id", "=", self.id),
             "|", ("partner_id.booking_verified_phone", "=", number), ("id", "in", texted.ids),
