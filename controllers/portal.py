@@ -301,6 +301,11 @@ class BookingPortal(payment_portal.PaymentPortal):
             try:
                 new_start = datetime.strptime(start, "%Y-%m-%d %H:%M:%S")
             except (TypeError, ValueError):
+                new_start = None
+            # a time no page offers (long past, beyond every horizon) is refused here: at the calendar's
+            # edges the page's time zone would carry it past year 9999 or before year 1 (a 500)
+            now, horizon = fields.Datetime.now(), timedelta(days=appointment_sudo.page_id.max_advance_days + 1)
+            if not new_start or not now - timedelta(days=1) <= new_start <= now + horizon:
                 return self._booking_redirect(appointment_sudo, request.env._("This time cannot be booked."),
                                               suffix="/reschedule")
         if request.httprequest.method == "POST" and new_start and confirm:

@@ -1,4 +1,4 @@
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from werkzeug.exceptions import NotFound
 
@@ -110,7 +110,8 @@ class BookingSeriesPortal(BookingPortal):
                     errors["until"] = request.env._("is in the past")
         else:
             errors["end_type"] = request.env._("choose a number of times or an end date")
-        replacements, replacement_errors = self._booking_series_replacements(form)
+        replacements, replacement_errors = self._booking_series_replacements(
+            form, horizon_days=appointment_sudo.page_id.max_advance_days)
         errors.update(replacement_errors)
         args = {
             "page": appointment_sudo.page_id, "service": appointment_sudo.service_id,
@@ -125,8 +126,11 @@ class BookingSeriesPortal(BookingPortal):
         value = value.strip() if isinstance(value, str) else ""
         return int(value) if value.isascii() and value.isdigit() and len(value) <= 3 else None
 
-    def _booking_series_replacements(self, form):
+    def _booking_series_replacements(self, form, horizon_days):
         """The replacement times chosen in the plan (``replace_<index>``), parsed: ``({index: start}, errors)``.
+
+        A time beyond the page's horizon (``horizon_days``) is refused here: at the calendar's edge the page's
+        time zone would carry it past year 9999.
 
         Which occurrences may be replaced is the series' rule (``_series_starts``).
         """
@@ -145,6 +149,9 @@ class BookingSeriesPortal(BookingPortal):
                 continue
             if start <= fields.Datetime.now():
                 errors["replacements"] = request.env._("is in the past")
+                continue
+            if start > fields.Datetime.now() + timedelta(days=horizon_days + 1):
+                errors["replacements"] = request.env._("is beyond the days the page takes bookings for")
                 continue
             replacements[index] = start
         return replacements, errors

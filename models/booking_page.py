@@ -19,6 +19,8 @@ from ..const import MAX_SLOT_RANGE_DAYS
 from ..const import SLUG_MAX_LENGTH
 from ..const import SLUG_RE
 from ..exceptions import BookingInputError
+from .booking_sms import check_in_text
+from .booking_sms import is_reserved_reply
 
 
 class BookingPage(models.Model):
@@ -279,6 +281,18 @@ class BookingPage(models.Model):
                         max=SLUG_MAX_LENGTH,
                     )
                 )
+
+    @api.constrains("sms_check_in_words")
+    def _check_sms_check_in_words(self):
+        """A check-in word never shadows a reply that means something else (C confirming a cancellation, STOP,
+        a number picking a new time): a customer's reply does what it says."""
+        for page in self:
+            for raw in (page.sms_check_in_words or "").split(","):
+                word = check_in_text(raw)
+                if word and is_reserved_reply(word):
+                    raise ValidationError(self.env._(
+                        "%(word)r already means something in a reply (cancel, reschedule, stop, start, help or "
+                        "a number): choose another check-in word.", word=raw.strip()))
 
     @api.constrains("receptionist_sms", "sms_gateway")
     def _check_receptionist_sms(self):
@@ -671,14 +685,18 @@ class BookingPage(models.Model):
         for it; ``_upcoming_bookings_for_number``: the upcoming ones (the C and R replies).
 
         A contact verified for that very number (DESIGN.md invariant 11), or
-        a booking its owner made by texting from it (the SMS receptionist):
-        a stranger who typed someone's number on a form made a contact
-        holding it, which the number's owner must never act on.
+        a booking its owner made by texting from it (the SMS receptionist),
+        while it is still the customer's it was made for: a booking staff
+        gave to another customer since is theirs, out of the texter's reach
+        (as the booking's signed links). A stranger who typed someone's
+        number on a form made a contact holding it, which the number's owner
+        must never act on.
         """
         self.ensure_one()
         texted = self.env["booking.conversation"].sudo().search([
             ("page_id", "=", self.id), ("channel", "=", "sms"), ("number", "=", number),
-            ("appointment_id", "!=", False)]).appointment_id
+            ("appointment_id", "!=", False)]).filtered(
+            lambda conversation: conversation.appointment_id.partner_id == conversation.partner_id).appointment_id
         return self.env["booking.appointment"].sudo().search([
             ("page_id", "=", self.id),
             "|", ("partner_id.booking_verified_phone", "=", number), ("id", "in", texted.ids),

@@ -12,6 +12,8 @@ from odoo.exceptions import UserError
 from ..const import UPCOMING_STATES
 from ..exceptions import BookingActionRefused
 from ..exceptions import SlotUnavailableError
+from .booking_sms_opt_out import OPT_IN_WORDS
+from .booking_sms_opt_out import OPT_OUT_WORDS
 
 _logger = logging.getLogger(__name__)
 
@@ -21,12 +23,21 @@ REFERENCE_RE = re.compile(r"[A-Z0-9][A-Z0-9/\-]{2,30}")
 SMS_CODE_RE = re.compile(r"[0-9]{6}")  # a request's code in staff's YES / NO (booking.appointment)
 SMS_ANSWERS_PER_HOUR = 30  # YES / NO with a reference and a code, per staff number and page
 CHECK_IN_WORD = "HERE"  # the whole reply, in reply to a reminder: check in (and the page's own words)
+# Replies that already mean something else (opting out and in as the carriers read them, cancel, reschedule,
+# help): never a page's check-in word, or "C" confirming a cancellation would check the customer in instead
+RESERVED_REPLIES = OPT_OUT_WORDS | OPT_IN_WORDS | frozenset({"C", "R", "RESCHEDULE", "HELP", "INFO"})
 
 
 def check_in_text(text):
     """A reply as check-in words compare: upper case, apostrophes dropped, punctuation as spaces, one space."""
     text = re.sub(r"['\u2019]", "", (text or "").upper())
     return " ".join(re.sub(r"[^\w\s]", " ", text).split())
+
+
+def is_reserved_reply(word):
+    """Whether ``word`` (as ``check_in_text`` writes it) already means something in a reply: a keyword, a number
+    (the pick of a new time), or nothing at all."""
+    return not word or word in RESERVED_REPLIES or word.replace(" ", "").isdigit()
 
 
 class BookingSms(models.Model):
@@ -265,7 +276,8 @@ class BookingSms(models.Model):
     def _is_check_in_reply(self, page, text):
         """Whether the whole reply is HERE or one of the page's check-in words."""
         words = {CHECK_IN_WORD, *(check_in_text(word) for word in (page.sms_check_in_words or "").split(","))}
-        return check_in_text(text) in words - {""}
+        reply = check_in_text(text)
+        return reply in words and not is_reserved_reply(reply)  # a page's word saved before the check holds none
 
     def _answer_check_in(self, page, number):
         """HERE in reply to a reminder: check in the booking that reminder was about, with the QR link's rules.

@@ -299,6 +299,12 @@ class TestSelfServiceRules(PortalCase):
             with freeze_time(NOW):
                 response = self.url_open(appointment.get_portal_url(suffix="/reschedule", query_string=garbage))
             self.assertEqual(response.status_code, 200, garbage)
+        # the calendar's edges: a time that the page's time zone would carry past year 9999 or before year 1
+        for garbage in ("&start=9999-12-31+23:59:59", "&start=0001-01-01+00:00:00", "&date=9999-12-31",
+                        "&date=0001-01-01", "&month=9999-12", "&month=0001-01"):
+            with freeze_time(NOW), self.assertNoLogs(level="ERROR"):
+                response = self.url_open(appointment.get_portal_url(suffix="/reschedule", query_string=garbage))
+            self.assertEqual(response.status_code, 200, garbage)
 
 
 @tagged("post_install", "-at_install")

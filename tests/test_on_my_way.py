@@ -162,6 +162,22 @@ class TestOnMyWay(OnMyWayMixin, NotificationCase):
             self.on_my_way(job, self.at(9, 20), user=self.user_portal_1)
         self.assertFalse(self.outbox(job, "on_my_way"))
 
+    def test_strangers_cannot_send_it_through_the_wizard_either(self):
+        """The form's dialog names any booking id: staff of another company, or anyone else, get nothing from it."""
+        job = self.job()
+        company_b = self.env["res.company"].create({"name": "Other Lawns"})
+        stranger_staff = new_test_user(self.env, login="other_staff_wizard", company_id=company_b.id,
+                                       company_ids=company_b.ids,
+                                       groups="base.group_user,self_serve_booking.group_booking_user")
+        employee = new_test_user(self.env, login="just_employee_wizard", groups="base.group_user")
+        for user in (stranger_staff, employee, self.user_portal_1):
+            with self.subTest(user=user.login), self.assertRaises(AccessError), mute_logger("odoo.models"), \
+                    freeze_time(self.at(9, 20)):
+                wizard = self.env["booking.on.my.way"].with_user(user).create(
+                    {"appointment_id": job.id, "minutes": "10"})
+                wizard.action_send()
+        self.assertFalse(self.outbox(job, "on_my_way"))
+
     def test_the_agenda_sms_carries_the_link_of_each_job_at_a_customers_place(self):
         job = self.job()
         salon = self._book_plain(11)

@@ -173,12 +173,15 @@ class TestPortalSeries(SeriesMixin, PortalCase):
             self.form(end_type="until", until="2025-05-01"), self.form(end_type="until", until="2025-06-01"),
             self.form(end_type="until", until="2025-06-03"), self.form(end_type="until", until="garbage"),
             self.form(end_type="until", until="2025-06-30\x00"), self.form(note="x\x00y"),
+            self.form(end_type="until", until="9999-12-31"),
         ]
         replacements = [
             self.form(replace_9="2025-06-16 12:00:00"), self.form(replace_0="2025-06-02 12:00:00"),
             self.form(**{"replace_-1": "2025-06-16 12:00:00"}), self.form(replace_x="2025-06-16 12:00:00"),
             self.form(replace_2="garbage"), self.form(replace_2="2025-05-01 08:00:00"),
             self.form(replace_2="2025-06-16 12:00:00\x00"), self.form(**{"replace_2\x00": "2025-06-16 12:00:00"}),
+            # the calendar's edge: the page's time zone would carry it past year 9999 (a 500)
+            self.form(replace_2="9999-12-31 23:59:59"),
         ]
         for path, cases in ((f"/my/bookings/{first.id}/repeat", forms),
                             (f"/my/bookings/{first.id}/repeat/book", forms + replacements)):

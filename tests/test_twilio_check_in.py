@@ -2,6 +2,7 @@
 
 from freezegun import freeze_time
 
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from .common import MONDAY
@@ -57,6 +58,48 @@ class TestCheckInByReply(TwilioCase):
         self.page.sms_check_in_words = "arrived, I'm here"
         self.assertIn("checked in", self.reply("I’m here.", local_to_utc(MONDAY, 9, 6)))
         self.assertEqual(appointment.state, "checked_in")
+
+    def test_a_check_in_word_never_shadows_another_reply(self):
+        """The page's words cannot take over a reply that means something else: "C" confirming a cancellation,
+        R, a number picking a new time, STOP / START / HELP."""
+        for words in ("C", "r", "Reschedule", "stop", "Start", "help", "2", "arrived, c.", "yes"):
+            with self.subTest(words=words), self.assertRaises(ValidationError):
+                self.page.sms_check_in_words = words
+        self.page.sms_check_in_words = "arrived, !!, I'm here"  # punctuation alone never matches: harmless
+        # a word stored before the check (e.g. by an older version) checks nobody in: C still asks to cancel
+        appointment = self._book(10)
+        self.remind()
+        self.env.cr.execute("UPDATE booking_page SET sms_check_in_words = 'C, 1' WHERE id = %s", [self.page.id])
+        self.page.invalidate_recordset(["sms_check_in_words"])
+        for reply in ("C", "1"):
+            with self.subTest(reply=reply):
+                self.assertNotIn("checked in", self.reply(reply, local_to_utc(MONDAY, 9, 5)) or "")
+                self.assertEqual(appointment.state, "confirmed")
+        self.assertIn("checked in", self.reply("HERE", local_to_utc(MONDAY, 9, 6)))
+
+    def test_a_texted_booking_given_to_another_customer_is_out_of_the_texters_reach(self):
+        """A booking made by texting the receptionist answers the number it was made from while it is that
+        customer's; once staff gave it to another customer, that number cancels, moves and checks in nothing
+        (as the provider's links of the booking, void once it is another customer's)."""
+        texter_number = "+33655555555"
+        texter = self.env["res.partner"].create({"name": "Texter", "mobile": texter_number})
+        with freeze_time(NOW):
+            appointment = self.env["booking.appointment"]._book_online(
+                self.page, self.service, self.provider_a, local_to_utc(MONDAY, 10), partner=texter, source="sms")
+        self.env["booking.conversation"].sudo().create({
+            "page_id": self.page.id, "channel": "sms", "number": texter_number, "appointment_id": appointment.id,
+            "partner_id": texter.id})
+        with freeze_time(NOW):
+            self.assertEqual(self.page._upcoming_bookings_for_number(texter_number), appointment, "the texter's")
+            appointment.partner_id = self.customer  # staff: it is the customer's booking (a phone verified)
+            self.assertFalse(self.page._upcoming_bookings_for_number(texter_number))
+        self.remind()
+        for body in ("C", "R", "HERE"):
+            with self.subTest(body=body):
+                self.assertNotIn("checked in", self.reply(body, local_to_utc(MONDAY, 9, 5), sender=texter_number))
+        self.assertIn("no upcoming booking", self.reply("C", local_to_utc(MONDAY, 9, 6), sender=texter_number))
+        self.assertEqual(appointment.state, "confirmed")
+        self.assertIn("checked in", self.reply("HERE", local_to_utc(MONDAY, 9, 7)), "its customer's number does")
 
     def test_no_reminder_no_check_in(self):
         appointment = self._book(10)  # no reminder sent yet (the job did not run)

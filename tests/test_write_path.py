@@ -15,13 +15,17 @@ from unittest.mock import patch
 import psycopg2
 from freezegun import freeze_time
 from lxml import etree
+from lxml import html
 
 from odoo.tests import tagged
 from odoo.tools import SQL, mute_logger
 
+from odoo.addons.base.models.ir_qweb import QWebException
+
 from ..const import ATTEMPTS_FACTOR
 from ..exceptions import SlotUnavailableError
 from ..models.booking_appointment import EXCLUSION_CONSTRAINT
+from ..tools import compiled_once
 from ..tools import expected_violation
 from .common import MONDAY
 from .common import NOW
@@ -516,3 +520,38 @@ class TestAgendasInBulk(WritePathCase):
             if other.note:
                 self.assertNotIn(other.note, str(agenda.body), "another provider's day is not in it")
         self.assertFalse(self.env["booking.notification"].search([("event", "=", "agenda"), ("state", "!=", "sent")]))
+
+
+@tagged("post_install", "-at_install")
+class TestCompiledOnceHolds(NotificationCase):
+    """The memo of ``models/ir_qweb.py`` as an attacker sees it: a compilation serves only the same source under
+    the same options, never another template's body nor a rendering with stricter rules."""
+
+    def render(self, source, record, **options):
+        return str(self.env["ir.qweb"]._render(html.fragment_fromstring(source, create_parent="div"),
+                                               {"object": record}, **options))
+
+    def test_a_restricted_rendering_never_reuses_an_unrestricted_compilation(self):
+        """An editor's template compiled first (any expression) does not let a non-editor's rendering of the same
+        source skip the mail's whitelist (``raise_on_forbidden_code_for_model``, a compile-time check)."""
+        with freeze_time(NOW):
+            appointment = self._book(local_to_utc(MONDAY, 10))
+        source = '<p t-out="object.env.cr.dbname"/>'
+        with compiled_once():
+            self.assertIn(self.env.cr.dbname, self.render(source, appointment))
+            with self.assertRaises(QWebException) as refusal:
+                self.render(source, appointment, raise_on_forbidden_code_for_model="booking.appointment")
+            self.assertIsInstance(refusal.exception.__cause__, PermissionError)
+
+    def test_each_source_its_own_compilation(self):
+        """Another template's body (even one differing by a character) is compiled for itself, and a record is
+        a value of the rendering: nothing of one message shows in another."""
+        with freeze_time(NOW):
+            first, second = self._book(local_to_utc(MONDAY, 10)), self._book(local_to_utc(MONDAY, 11))
+        with compiled_once():
+            one = self.render('<p>A <t t-out="object.name"/></p>', first)
+            other = self.render('<p>B <t t-out="object.name"/></p>', second)
+            again = self.render('<p>A <t t-out="object.name"/></p>', second)
+        self.assertEqual(one, f"<div><p>A {first.name}</p></div>")
+        self.assertEqual(other, f"<div><p>B {second.name}</p></div>")
+        self.assertEqual(again, f"<div><p>A {second.name}</p></div>", "the record is a value, never compiled in")
