@@ -15,21 +15,12 @@ after this release):
   responsible, the provider's user) or its discussions (who made it), so
   they got the payment's progress, a copy of each SMS and of each e-mail
   sent to the customer: they follow the booking's "For staff" subtype only.
-- The receipt (a "Leave a review" link), the customer's confirmation SMS
-  (address, business phone, reply R / C) and the merchant's request SMS
-  (customer's phone, address, the signed link) take their new texts, unless
-  the merchant edited them (fingerprints of 18.0.6.0.0's texts, as that
-  version's migration does).
+- The templates' new texts (the receipt's "Leave a review" link, the
+  confirmation and request SMS) need nothing here: 18.0.6.0.0 never shipped
+  on its own, and its migration, which every database upgraded to this one
+  runs first, reloads each template the merchant never edited from the data
+  files as they are.
 """
-
-import hashlib
-import json
-
-from lxml import etree
-
-from odoo import SUPERUSER_ID, api
-from odoo.tools import file_path
-from odoo.tools.convert import xml_import
 
 # (event, channel, hours before) as a new page of 18.0.7.0.0 has them, in that order (without SMS set up)
 RULES_18_0_7 = (
@@ -61,62 +52,6 @@ NEW_EVENTS_18_0_7 = ("waitlist_joined", "visit_summary")
 SMS_WORTHY_18_0_7 = {("confirmed", 0.0), ("reminder", 2.0), ("new_request", 0.0), ("declined", 0.0),
                      ("rescheduled", 0.0), ("request_nudge", 0.0)}
 
-# The templates whose text changed in 18.0.7.0.0, by the fingerprint of what 18.0.6.0.0 loaded (frozen, as
-# 18.0.6.0.0's migration computes it: subject, body, sender and recipients of an e-mail in English, an SMS's
-# body). One still exactly so is the release's text, not the merchant's: it is loaded again from the data files.
-FINGERPRINTS_18_0_6 = {
-    ("mail.template", "mail_template_booking_receipt"): "24b8f4734a6ebeb5",  # + Leave a review
-    ("sms.template", "sms_template_booking_confirmed"): "df12a998da6a21d1",  # + address, phone, R / C
-    ("sms.template", "sms_template_booking_merchant_new_request"): "5ef1229841bb0c5c",  # + phone, address, link
-}
-TEMPLATE_FILES = ("data/mail_template_data.xml", "data/sms_template_data.xml")
-
-
-def fingerprint(values):
-    return hashlib.sha256(json.dumps(values, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
-
-
-def unedited_templates(cr):
-    """The XML ids of the templates above whose fields are still 18.0.6.0.0's."""
-    found = {}
-    cr.execute("""
-        SELECT d.name, t.subject->>'en_US', t.body_html->>'en_US', t.email_from, t.email_to, t.partner_to
-          FROM ir_model_data d JOIN mail_template t ON t.id = d.res_id
-         WHERE d.module = 'self_serve_booking' AND d.model = 'mail.template'
-    """)
-    for name, *values in cr.fetchall():
-        found["mail.template", name] = fingerprint(values)
-    cr.execute("""
-        SELECT d.name, t.body->>'en_US'
-          FROM ir_model_data d JOIN sms_template t ON t.id = d.res_id
-         WHERE d.module = 'self_serve_booking' AND d.model = 'sms.template'
-    """)
-    for name, *values in cr.fetchall():
-        found["sms.template", name] = fingerprint(values)
-    return {name for (model, name), value in FINGERPRINTS_18_0_6.items() if found.get((model, name)) == value}
-
-
-def reload_templates(cr, names):
-    """Load these records again from the module's data files, as an update would load an updatable file."""
-    env = api.Environment(cr, SUPERUSER_ID, {})
-    # Odoo's loader leaves a record alone while its XML id says noupdate: lifted for the load, set back after
-    cr.execute("""
-        UPDATE ir_model_data SET noupdate = FALSE
-         WHERE module = 'self_serve_booking' AND noupdate AND name IN %s
-     RETURNING id
-    """, [tuple(names)])
-    lifted = [row[0] for row in cr.fetchall()]
-    for path in TEMPLATE_FILES:
-        tree = etree.parse(file_path(f"self_serve_booking/{path}"))
-        records = [node for node in tree.getroot().iter("record") if node.get("id") in names]
-        if records:
-            root = etree.Element("odoo")
-            root.extend(records)
-            xml_import(env, "self_serve_booking", {}, "update", noupdate=False, xml_filename=path).parse(root)
-    if lifted:
-        cr.execute("UPDATE ir_model_data SET noupdate = TRUE WHERE id IN %s", [tuple(lifted)])
-
-
 def migrate(cr, version):
     if not version:
         return
@@ -146,9 +81,6 @@ def migrate(cr, version):
              WHERE NOT EXISTS (SELECT 1 FROM booking_notification_rule rule
                                 WHERE rule.page_id = page.id AND rule.event = %s)
         """, [sequence, event, channel, offset, event])
-    unedited = unedited_templates(cr)
-    if unedited:
-        reload_templates(cr, unedited)
     # staff following a booking (not its customer) follow exactly its "For staff" subtype
     cr.execute("""
         INSERT INTO mail_followers_mail_message_subtype_rel (mail_followers_id, mail_message_subtype_id)
