@@ -177,7 +177,7 @@ class BookingNotificationRule(models.Model):
                 super(BookingNotificationRule, bare).write({"offset_hours": DEFAULT_OFFSETS[vals["event"]]})
         pages = self.page_id
         result = super().write(vals)
-        if {"active", "event"} & set(vals):
+        if {"active", "event", "channel"} & set(vals):
             pages._check_confirmation_rule()
         return result
 

@@ -111,11 +111,15 @@ class BookingPage(models.Model):
 
     # === A PUBLISHED PAGE CONFIRMS ITS BOOKINGS === #
 
-    @api.constrains("is_published", "notification_rule_ids")
+    @api.constrains("is_published", "notification_rule_ids", "sms_gateway", "twilio_number",
+                    "twilio_account_sid", "twilio_auth_token")
     def _check_confirmation_rule(self):
         for page in self.filtered("is_published"):
-            if not page.notification_rule_ids.filtered(lambda rule: rule.active and rule.event == "confirmed"):
+            # by SMS alone, only a page that can send SMS confirms anything
+            if not page.notification_rule_ids.filtered(
+                    lambda rule, page=page: rule.active and rule.event == "confirmed" and (
+                        rule.channel in ("email", "email_sms") or (rule.channel == "sms" and page._sms_ready()))):
                 raise ValidationError(page.env._(
                     "The page %(page)s is published: it must tell customers their booking is confirmed. Keep an "
-                    "active \u201cCustomer: booking confirmed\u201d notification (by e-mail, SMS or both), or "
-                    "unpublish the page first.", page=page.name))
+                    "active \u201cCustomer: booking confirmed\u201d notification (by e-mail, SMS or both; by SMS "
+                    "alone once the page can send SMS), or unpublish the page first.", page=page.name))

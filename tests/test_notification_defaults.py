@@ -157,6 +157,15 @@ class TestPublishedPageConfirms(DefaultsCase):
         Rule.browse(confirmation.id).active = False
         self.assertTrue(self.rule("confirmed").filtered("active"))
 
+    def test_a_confirmation_by_sms_alone_needs_a_page_that_can_send_sms(self):
+        """Switched to SMS on a page with no SMS set up, the only confirmation would reach nobody."""
+        confirmation = self.rule("confirmed")
+        self.assertFalse(self.page._sms_ready())
+        with self.assertRaises(ValidationError):
+            confirmation.with_user(self.user_manager).channel = "sms"
+        self.assertEqual(confirmation.channel, "email")
+        confirmation.with_user(self.user_manager).channel = "email_sms"  # e-mail still reaches them
+
     def test_a_page_without_confirmation_cannot_be_published(self):
         page = self.env["booking.page"].create({"name": "Draft", "is_published": False})
         confirmation = page.notification_rule_ids.filtered(lambda rule: rule.event == "confirmed")
@@ -347,28 +356,14 @@ class TestSmsTexts(TwilioTextsCase):
 @tagged("post_install", "-at_install")
 class TestMigration18070(DefaultsCase):
 
-    def test_pages_without_rules_get_the_defaults_and_unedited_texts_the_new_ones(self):
+    def test_pages_without_rules_get_the_defaults(self):
         bare = self.env["booking.page"].create({"name": "Bare"})
         texting = self.env["booking.page"].create({"name": "Texting", **self.twilio_vals()})
         self.env.flush_all()
         self.env.cr.execute("DELETE FROM booking_notification_rule WHERE page_id IN %s",
                             [(bare.id, texting.id)])
         kept = self.page.notification_rule_ids
-        confirmed_sms = self.env.ref("self_serve_booking.sms_template_booking_confirmed")
-        request_sms = self.env.ref("self_serve_booking.sms_template_booking_merchant_new_request")
-        receipt = self.env.ref("self_serve_booking.mail_template_booking_receipt")
         migration = self._load_migration()
-        # 18.0.6.0.0's texts, as the fingerprints recognise them (the real ones are frozen in the migration)
-        confirmed_sms.body = "Old: {{ object.name }} confirmed. Manage: {{ object.get_portal_url() }}"
-        receipt.body_html = "<p>Old receipt</p>"
-        request_sms.body = "Edited by the merchant: {{ object.name }}"
-        self.env.flush_all()
-        migration.FINGERPRINTS_18_0_6 = {
-            ("sms.template", "sms_template_booking_confirmed"): migration.fingerprint([confirmed_sms.body]),
-            ("mail.template", "mail_template_booking_receipt"): migration.fingerprint([
-                receipt[name] or None for name in ("subject", "body_html", "email_from", "email_to", "partner_to")]),
-            ("sms.template", "sms_template_booking_merchant_new_request"): "0123456789abcdef",
-        }
         migration.migrate(self.env.cr, "18.0.6.0.0")
         self.env.invalidate_all()
         self.assertEqual(len(bare.notification_rule_ids), len(DEFAULT_RULES))
@@ -386,15 +381,36 @@ class TestMigration18070(DefaultsCase):
         self.assertEqual(sorted((self.page.notification_rule_ids - kept).mapped(lambda r: (r.event, r.channel))),
                          [("visit_summary", "email"), ("waitlist_joined", "email_sms")],
                          "a page that has rules gets the occasions new in this release")
+        migration.migrate(self.env.cr, "18.0.6.0.0")
+        self.env.invalidate_all()
+        self.assertEqual(len(bare.notification_rule_ids), len(DEFAULT_RULES), "run twice: nothing more")
+
+    def test_unedited_templates_take_this_versions_texts(self):
+        """18.0.6.0.0's migration (run first by every upgrade) reloads the templates still as the release
+        shipped them, from the data files as they are: this version's texts; an edited one stays."""
+        confirmed_sms = self.env.ref("self_serve_booking.sms_template_booking_confirmed")
+        request_sms = self.env.ref("self_serve_booking.sms_template_booking_merchant_new_request")
+        receipt = self.env.ref("self_serve_booking.mail_template_booking_receipt")
+        migration = self._load_migration("18.0.6.0.0")
+        # the release's texts, as the fingerprints recognise them (the real ones are frozen in the migration)
+        confirmed_sms.body = "Old: {{ object.name }} confirmed. Manage: {{ object.get_portal_url() }}"
+        receipt.body_html = "<p>Old receipt</p>"
+        request_sms.body = "Edited by the merchant: {{ object.name }}"
+        self.env.flush_all()
+        migration.RELEASE_FINGERPRINTS = {
+            ("sms.template", "sms_template_booking_confirmed"): migration.fingerprint([confirmed_sms.body]),
+            ("mail.template", "mail_template_booking_receipt"): migration.fingerprint([
+                receipt[name] or None for name in ("subject", "body_html", "email_from", "email_to", "partner_to")]),
+            ("sms.template", "sms_template_booking_merchant_new_request"): "0123456789abcdef",
+        }
+        migration.reload_templates(self.env.cr, migration.unedited_templates(self.env.cr))
+        self.env.invalidate_all()
         self.assertIn("_sms_manage_hint", confirmed_sms.body, "unedited: this version's text")
         self.assertIn("Leave a review", receipt.body_html)
         self.assertEqual(request_sms.body, "Edited by the merchant: {{ object.name }}", "the merchant's words stay")
         self.env.cr.execute("SELECT bool_and(noupdate) FROM ir_model_data WHERE module = 'self_serve_booking' "
                             "AND name IN ('sms_template_booking_confirmed', 'mail_template_booking_receipt')")
         self.assertTrue(self.env.cr.fetchone()[0], "loaded once again, then left alone by later updates")
-        migration.migrate(self.env.cr, "18.0.6.0.0")
-        self.env.invalidate_all()
-        self.assertEqual(len(bare.notification_rule_ids), len(DEFAULT_RULES), "run twice: nothing more")
 
     def test_staff_followers_follow_the_staff_subtype_only(self):
         appointment = self._book(self.at(10))
@@ -413,13 +429,13 @@ class TestMigration18070(DefaultsCase):
         migration = self._load_migration()
         self.assertEqual(list(migration.RULES_18_0_7), DEFAULT_RULES)
         self.assertEqual(migration.SMS_WORTHY_18_0_7, SMS_WORTHY)
-        for model, name in migration.FINGERPRINTS_18_0_6:
+        for model, name in self._load_migration("18.0.6.0.0").RELEASE_FINGERPRINTS:
             self.assertEqual(self.env.ref(f"self_serve_booking.{name}")._name, model)
 
     @staticmethod
-    def _load_migration():
-        path = file_path("self_serve_booking/migrations/18.0.7.0.0/post-migration.py")
-        spec = importlib.util.spec_from_file_location("ssb_migration_18_0_7_0_0", path)
+    def _load_migration(version="18.0.7.0.0"):
+        path = file_path(f"self_serve_booking/migrations/{version}/post-migration.py")
+        spec = importlib.util.spec_from_file_location(f"ssb_migration_{version.replace('.', '_')}", path)
         migration = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(migration)
         return migration
