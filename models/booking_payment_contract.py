@@ -600,7 +600,13 @@ class BookingPaymentContract(models.Model):
             ("state", "=", "pending")])  # the receipt carries the visit's summary too
         figures = f"{self.amount_paid:.{self.currency_id.decimal_places}f}"
         if appointment._notify("receipt", figures):
-            waiting.write({"state": "cancelled"})
+            # only on the channels the new receipt takes: a summary waiting by e-mail stays when the receipt
+            # goes by SMS alone (its short text carries no summary)
+            fresh = self.env["booking.notification"].sudo().search([
+                ("appointment_id", "=", appointment.id), ("event", "=", "receipt"), ("state", "=", "pending"),
+                ("id", "not in", waiting.ids)])
+            waiting.filtered(lambda message: message.channel in fresh.mapped("channel")).write(
+                {"state": "cancelled"})
         appointment._on_settled()
 
     # === POST-PROCESSING === #

@@ -99,6 +99,20 @@ class TestReceiptAndReview(VisitCase):
             self.assertEqual(len(self.outbox_of(appointment, "receipt")), 1)
             self.dispatch()
 
+    def test_a_receipt_by_sms_alone_leaves_the_summary_by_email_waiting(self):
+        """The receipt's SMS carries no summary: the e-mail still waiting with it is not cancelled."""
+        self.page.notification_rule_ids.filtered(lambda rule: rule.event == "receipt").channel = "sms"
+        appointment = self.paid_visit()
+        appointment.write({"visit_summary": "Cut and blow-dry.", "care_instructions": "No washing for 48 h."})
+        with freeze_time(local_to_utc(MONDAY, 11)):
+            appointment.action_complete(charge_card=False)
+        summary = self.outbox_of(appointment, "visit_summary")
+        self.assertEqual(summary.mapped("channel"), ["email"])
+        with freeze_time(local_to_utc(MONDAY, 11, 5)):
+            self._pay(appointment, kind="balance")
+        self.assertEqual(self.outbox_of(appointment, "receipt").mapped("channel"), ["sms"])
+        self.assertEqual(summary.state, "pending", "not cancelled by a receipt on another channel")
+
     def test_a_summary_written_for_a_visit_paid_at_checkout_comes_with_the_receipt_only(self):
         appointment = self.paid_visit()
         appointment.visit_summary = "Full groom."
