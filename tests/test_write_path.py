@@ -21,6 +21,7 @@ from odoo.tools import SQL, mute_logger
 
 from ..const import ATTEMPTS_FACTOR
 from ..exceptions import SlotUnavailableError
+from ..models.booking_appointment import CONFIRMED_STOP_INDEX
 from ..models.booking_appointment import EXCLUSION_CONSTRAINT
 from ..models.booking_appointment_visit import VISIT_END_INDEX
 from ..tools import expected_violation
@@ -173,6 +174,25 @@ class TestHistoryIndexes(WritePathCase):
         plan = self.job_plans()
         self.assertIn(VISIT_END_INDEX, plan)
         self.assertNotIn("Seq Scan on booking_appointment", plan)
+
+    def test_the_no_show_job_reads_confirmed_bookings_by_index(self):
+        """It walked the end-time index from the oldest visit, past every done one (15 ms at 100,000)."""
+        self.env.flush_all()
+        queries = []
+        thread = threading.current_thread()
+        thread.query_hooks = [lambda cr, query, params, *rest: queries.append((query, params))]
+        try:
+            self.env["booking.scheduler"]._cron_mark_no_shows()
+        finally:
+            del thread.query_hooks
+        selection = [(q, p) for q, p in queries
+                     if b"no_show_grace_minutes" in (q if isinstance(q, bytes) else q.encode())]
+        self.assertEqual(len(selection), 1)
+        query, params = selection[0]
+        self.env.cr.execute("SET LOCAL enable_seqscan = off")
+        self.env.cr.execute(b"EXPLAIN " + (query if isinstance(query, bytes) else query.encode()), params)
+        plan = " ".join(row[0] for row in self.env.cr.fetchall())
+        self.assertIn(CONFIRMED_STOP_INDEX, plan)
 
     def test_no_interval_no_query_of_the_history(self):
         self.env["booking.service"].search([]).rebook_after_days = 0
