@@ -60,7 +60,8 @@ from odoo_server import spread_slots
 TARGET = 1.5
 PORTAL_LOGIN = "history-customer@example.com"
 PORTAL_PASSWORD = "history-bench-password"
-SMALL_PAST = 100  # the portal customer's past bookings in the small database: more than a page (80)
+SMALL_DAYS = 60  # the small database's history: two months of visits (the jobs read the last weeks of it)
+SMALL_PORTAL_EVERY = 80  # 1 in 80 of them the portal customer's: 120, more than a portal page (80)
 JOBS = (
     ("booking.notification", "_cron_dispatch"),
     ("booking.scheduler", "_cron_expire_payment_holds"),
@@ -136,7 +137,8 @@ def add_history(cr, page_id, provider_ids, portal_partner_id, count, first_day_b
     insert_copies(cr, "booking_appointment", template, count, {
         "name": f"'HIST/{partner_tag}/' || g",
         "provider_id": f"(ARRAY{list(provider_ids)})[g % {providers} + 1]",
-        "partner_id": f"CASE WHEN g % {portal_every} = 0 THEN {portal_partner_id} ELSE {first_partner} + g % {partners} END",
+        "partner_id": f"CASE WHEN g % {portal_every} = 0 THEN {portal_partner_id}"
+                      f" ELSE {first_partner} + g % {partners} END",
         "start": start, "stop": stop, "busy_start": start, "busy_stop": stop,
         "state": state,
         "access_token": "md5(random()::text || g)",
@@ -160,14 +162,16 @@ def add_messages(cr, first_id, last_id, count):
     overrides = {
         "appointment_id": f"{first_id} + g % {span}",
         "state": "CASE WHEN g % 50 = 1 THEN 'cancelled' WHEN g % 50 = 2 THEN 'failed' ELSE 'sent' END",
-        "event": "(ARRAY['confirmation', 'reminder', 'reminder', 'review_request', 'cancellation'])[g % 5 + 1]",
+        # each appointment's ten messages: its confirmation, reminders, review request and "book again" sent
+        "event": "(ARRAY['confirmation', 'reminder', 'reminder', 'review_request', 'rebook_reminder', 'reminder',"
+                 " 'confirmation', 'reminder', 'review_request', 'cancellation'])[(g / " + str(span) + ") % 10 + 1]",
         "create_date": "now() at time zone 'UTC' - (1 + g % 600) * interval '1 day'",
         "write_date": "now() at time zone 'UTC' - (1 + g % 600) * interval '1 day'",
         "next_attempt_at": "now() at time zone 'UTC' - (1 + g % 600) * interval '1 day'",
     }
     for name in names:  # a unique key per message (sent once): made unique per row
         if name in ("key", "unique_key", "dedup_key", "idempotency_key"):
-            overrides[name] = "'history-' || g"
+            overrides[name] = f"'history-{first_id}-' || g"
         if name == "sent_at":
             overrides[name] = "now() at time zone 'UTC' - (1 + g % 600) * interval '1 day'"
     return insert_copies(cr, "booking_notification", template, count, overrides)
@@ -305,7 +309,8 @@ def measure_jobs(registry, runs, show_plans):
 
 
 def setup_portal_customer(registry, page_id):
-    """A portal user with ``SMALL_PAST`` past bookings (SQL, last days), returns the contact's id."""
+    """A portal user and the small history (SQL): ``SMALL_DAYS`` days of past visits, their messages sent;
+    returns the contact's id."""
     import odoo  # noqa: PLC0415
     from odoo import api  # noqa: PLC0415
 
@@ -320,8 +325,11 @@ def setup_portal_customer(registry, page_id):
         # "book again" after four weeks, as a salon sets it: the follow-up job then reads the visits
         page.service_ids.rebook_after_days = 28
         env.flush_all()
-        add_customers(cr, 200, "small")
-        add_history(cr, page_id, page.provider_ids.ids, partner_id, SMALL_PAST * 20, 1, "small", portal_every=20)
+        add_customers(cr, 2000, "small")
+        providers = page.provider_ids.ids
+        first_id, last_id = add_history(cr, page_id, providers, partner_id, SMALL_DAYS * 8 * len(providers), 1,
+                                        "small", portal_every=SMALL_PORTAL_EVERY)
+        add_messages(cr, first_id, last_id, 10 * (last_id - first_id + 1))
         cr.commit()
     return partner_id
 
@@ -341,8 +349,8 @@ def main():
         started = time.perf_counter()
         portal_partner = setup_portal_customer(registry, bench.page_id)
         subprocess_vacuum(bench)
-        print(f"small: portal customer with {SMALL_PAST} past bookings, {SMALL_PAST * 20:,} past appointments, "
-              f"200 customers ({time.perf_counter() - started:.0f} s)", flush=True)
+        print(f"small: {SMALL_DAYS} days of past visits (1 in {SMALL_PORTAL_EVERY} the portal customer's), "
+              f"10 sent messages each, 2,000 customers ({time.perf_counter() - started:.0f} s)", flush=True)
         results = {}
         for phase in ("small", "big"):
             if phase == "big":
@@ -351,8 +359,7 @@ def main():
                     add_customers(cr, args.customers, "big")
                     customers_s = time.perf_counter() - started
                     first_id, last_id = add_history(cr, bench.page_id, bench.provider_ids, portal_partner,
-                                                    args.appointments, 1 + SMALL_PAST * 20 // len(bench.provider_ids)
-                                                    // 8 + 1, "big")
+                                                    args.appointments, SMALL_DAYS + 2, "big")
                     history_s = time.perf_counter() - started - customers_s
                     add_messages(cr, first_id, last_id, args.messages)
                     messages_s = time.perf_counter() - started - customers_s - history_s
