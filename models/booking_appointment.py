@@ -559,8 +559,7 @@ class BookingAppointment(models.Model):
                       FROM booking_appointment
                      WHERE provider_id = %(provider)s
                        AND state IN %(states)s
-                       AND busy_start < %(stop)s
-                       AND busy_stop > %(start)s
+                       AND tsrange(busy_start, busy_stop, '[)') && tsrange(%(start)s, %(stop)s, '[)')
                        AND id != ALL(%(exclude)s)
                      LIMIT 1
                     """,
@@ -582,8 +581,7 @@ class BookingAppointment(models.Model):
                        AND partner_id = %(partner)s
                        AND customer_exclusive
                        AND state IN %(states)s
-                       AND start < %(stop)s
-                       AND stop > %(start)s
+                       AND tsrange(start, stop, '[)') && tsrange(%(start)s, %(stop)s, '[)')
                        AND id != ALL(%(exclude)s)
                      LIMIT 1
                     """,

