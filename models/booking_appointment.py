@@ -23,6 +23,7 @@ from ..tools import expected_violation
 
 _logger = logging.getLogger(__name__)
 
+CONFIRMED_STOP_INDEX = "booking_appointment_confirmed_stop_index"
 EXCLUSION_CONSTRAINT = "booking_appointment_no_overlap"
 CUSTOMER_EXCLUSION_CONSTRAINT = "booking_appointment_no_customer_overlap"
 
@@ -310,6 +311,8 @@ class BookingAppointment(models.Model):
         # when each provider was last booked ("any available" ties), without reading their whole history
         create_index(cr, "booking_appointment_provider_booked_index", self._table, ["provider_id", "create_date"],
                      where="state IN (%s)" % ", ".join(f"'{state}'" for state in TIME_HOLDING_STATES))
+        # the confirmed ones by their end (no-shows are found among them), never walking through the history
+        create_index(cr, CONFIRMED_STOP_INDEX, self._table, ["stop"], where="state = 'confirmed'")
         return res
 
     def _ensure_exclusion_constraint(self, name, elements, where, signature):
@@ -556,8 +559,7 @@ class BookingAppointment(models.Model):
                       FROM booking_appointment
                      WHERE provider_id = %(provider)s
                        AND state IN %(states)s
-                       AND busy_start < %(stop)s
-                       AND busy_stop > %(start)s
+                       AND tsrange(busy_start, busy_stop, '[)') && tsrange(%(start)s, %(stop)s, '[)')
                        AND id != ALL(%(exclude)s)
                      LIMIT 1
                     """,
@@ -579,8 +581,7 @@ class BookingAppointment(models.Model):
                        AND partner_id = %(partner)s
                        AND customer_exclusive
                        AND state IN %(states)s
-                       AND start < %(stop)s
-                       AND stop > %(start)s
+                       AND tsrange(start, stop, '[)') && tsrange(%(start)s, %(stop)s, '[)')
                        AND id != ALL(%(exclude)s)
                      LIMIT 1
                     """,

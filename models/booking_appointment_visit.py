@@ -1,6 +1,10 @@
 from werkzeug.urls import url_encode
 
 from odoo import fields, models
+from odoo.tools.sql import create_index
+
+# when a done visit ended: the follow-up job reads the last weeks of it, never the whole history
+VISIT_END_INDEX = "booking_appointment_visit_end_index"
 
 
 class BookingAppointment(models.Model):
@@ -15,6 +19,12 @@ class BookingAppointment(models.Model):
     care_instructions = fields.Text(
         tracking=True, copy=False,
         help="Follow-up instructions for the customer (aftercare, what to watch, when to come back).")
+
+    def init(self):
+        res = super().init()
+        create_index(self.env.cr, VISIT_END_INDEX, self._table, ["(COALESCE(completed_at, stop))"],
+                     where="state = 'done'")
+        return res
 
     def _get_visit_record_values(self):
         """What the customer gets of the visit with the receipt: for whom, the summary, the care instructions."""

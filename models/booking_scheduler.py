@@ -400,12 +400,20 @@ class BookingScheduler(models.AbstractModel):
         self.env["booking.service"].flush_model(["rebook_after_days"])
         self.env["booking.notification"].flush_model()
         now = fields.Datetime.now()
+        # the longest interval bounds how far back a visit can fall due: the visits of the last
+        # grace + longest days, found by the visit layer's index on when visits ended, never the whole history
+        self.env.cr.execute("SELECT max(rebook_after_days) FROM booking_service WHERE rebook_after_days > 0")
+        longest = self.env.cr.fetchone()[0]
+        if not longest:
+            self.env["ir.cron"]._notify_progress(done=0, remaining=0)
+            return 0
         ids = self._locked_ids(SQL(
             """
             SELECT a.id
               FROM booking_appointment a
               JOIN booking_service s ON s.id = a.service_id
              WHERE a.state = 'done'
+               AND COALESCE(a.completed_at, a.stop) > %(now)s - (%(grace)s + %(longest)s) * interval '1 day'
                AND s.rebook_after_days > 0
                AND COALESCE(a.completed_at, a.stop) + s.rebook_after_days * interval '1 day' <= %(now)s
                AND COALESCE(a.completed_at, a.stop) + s.rebook_after_days * interval '1 day'
@@ -421,7 +429,7 @@ class BookingScheduler(models.AbstractModel):
           ORDER BY a.id
              LIMIT %(limit)s
             """,
-            now=now, grace=REBOOK_GRACE_DAYS, limit=batch_size + 1,
+            now=now, grace=REBOOK_GRACE_DAYS, longest=longest, limit=batch_size + 1,
         ))
         queued = 0
         for appointment in Appointment.browse(ids[:batch_size]):
