@@ -251,11 +251,13 @@ class LogCapture(logging.Handler):
     def installed(self, name=None):
         """On the root logger; or on the logger ``name`` alone, its records kept from the console."""
         logger = logging.getLogger(name)
-        # whoever configured logging (Odoo's server, pytest) may have set a level or disabled the logger
-        propagate, level, disabled = logger.propagate, logger.level, logger.disabled
+        # whoever configured logging (pytest) may have disabled the logger or raised its level above what a
+        # server logs (ERROR); below that it stays as configured (a server logs no query at DEBUG)
+        propagate, disabled, level = logger.propagate, logger.disabled, logger.level
         logger.addHandler(self)
-        logger.setLevel(logging.DEBUG)
         logger.disabled = False
+        if logger.getEffectiveLevel() > logging.ERROR:
+            logger.setLevel(logging.ERROR)
         if name:
             logger.propagate = False
         try:
