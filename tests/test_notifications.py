@@ -289,6 +289,8 @@ class TestNonBlockingSideEffects(NotificationCase):
     @mute_logger("odoo.addons.self_serve_booking.models.booking_notification")
     def test_sms_layer_raising_is_retried(self):
         self.customer.phone = "+33 6 12 34 56 78"
+        # Odoo's SMS set up (its IAP account registered): a published page confirms by SMS alone only then
+        self.env["iap.account"].create({"service_id": self.env.ref("sms.iap_service_sms").id, "state": "registered"})
         self.rule("confirmed").channel = "sms"
         _appointment, queued = self._book_with_failing_sending(
             SmsMailThread, "_message_sms", ConnectionError("gateway unreachable"))
