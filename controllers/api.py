@@ -546,7 +546,7 @@ class BookingApiController(BookingApiBase):
         appointment = request.env["booking.appointment"]._book_online(
             page, service, provider, _to_naive_utc(body["start"]), customer=body.get("customer"),
             note=body.get("note"), source=source, partner=partner, address=body.get("address"),
-            dependant_ids=body.get("dependant_ids"))
+            dependant_ids=body.get("dependant_ids"), answer_first=True)
         payload = self._api_booking_payload(appointment)
         return json_response({"booking": payload}, status=201, headers=[("Location", payload["confirmation_url"])])
 
@@ -608,7 +608,7 @@ class BookingApiController(BookingApiBase):
         if not appointment or appointment.partner_id != session.partner_id \
                 or appointment.company_id != session.company_id:
             raise ApiError(404, "not_found", request.env._("No such booking."))
-        return appointment
+        return appointment._ensure_complete()
 
     @http.route(f"{API}/pages/<string:slug>/session", type="http", auth="public", csrf=False, cors="*",
                 save_session=False)
@@ -674,7 +674,7 @@ class BookingApiController(BookingApiBase):
         values = self._parsed_query("my_bookings", query)
         Appointment = request.env["booking.appointment"].sudo()
         domain = Appointment._customer_domain(session.partner_id, session.company_id, values.get("filter"))
-        appointments = Appointment.search(domain, order="start desc", limit=200)
+        appointments = Appointment.search(domain, order="start desc", limit=200)._ensure_complete()
         return json_response({"bookings": [self._api_booking_summary(a) for a in appointments]})
 
     @http.route(f"{API}/me/bookings/<{ID}:booking_id>", type="http", auth="public", csrf=False,

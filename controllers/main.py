@@ -54,7 +54,7 @@ class BookingPageController(BookingPortal):
         )
         if not allowed:
             raise NotFound()
-        return appointment
+        return appointment._ensure_complete()
 
     def _booking_widget_props(self, page, service_id=None):
         user = request.env.user

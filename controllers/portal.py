@@ -67,7 +67,8 @@ class BookingPortal(payment_portal.PaymentPortal):
         """
         if access_token is not None and not (isinstance(access_token, str) and access_token.isascii()):
             access_token = "-"
-        return super()._document_check_access(model_name, document_id, access_token=access_token)
+        document = super()._document_check_access(model_name, document_id, access_token=access_token)
+        return document._ensure_complete() if model_name == "booking.appointment" else document
 
     def _booking_amount(self, value):
         """An amount typed or posted by a customer: a finite float, or None.
@@ -159,7 +160,7 @@ class BookingPortal(payment_portal.PaymentPortal):
         pager = portal_pager(url="/my/bookings", url_args={"filterby": filterby, "sortby": sortby},
                              total=Appointment.search_count(domain), page=pager_page, step=self._items_per_page)
         appointments = Appointment.search(domain, order=sortings[sortby]["order"], limit=self._items_per_page,
-                                          offset=pager["offset"])
+                                          offset=pager["offset"])._ensure_complete()
         request.session["my_bookings_history"] = appointments.ids[:100]
         values = self._prepare_portal_layout_values()
         values.update({

@@ -18,6 +18,7 @@ from . import booking_appointment_calendar
 from . import booking_appointment_check_in
 from . import booking_appointment_conversation
 from . import booking_appointment_dependant
+from . import booking_appointment_intake
 from . import booking_appointment_live
 from . import booking_appointment_loyalty
 from . import booking_appointment_notification

@@ -436,8 +436,7 @@ class BookingAppointment(models.Model):
         except psycopg2.errors.ExclusionViolation as error:
             raise self._exclusion_error(error) from None
         appointments._on_created()
-        for appointment in appointments.filtered(lambda a: a.state not in HISTORY_STATES):
-            appointment._on_state_changed(False)
+        appointments._complete_creation()
         return appointments
 
     def _new_drafts(self, vals_list):
@@ -607,11 +606,24 @@ class BookingAppointment(models.Model):
     # === HOOKS (what the layers extend, calling super()) === #
 
     def _on_created(self):
-        """New appointments were inserted (any state): layers attach what belongs to them.
+        """New appointments were inserted (any state): layers attach what the creator's answer needs.
 
-        Called once per ``create`` with all the new records, before
-        ``_on_state_changed`` tells their first state.
+        Called once per ``create`` with all the new records, in the creating
+        transaction. What can wait belongs in ``_after_created``.
         """
+
+    def _complete_creation(self):
+        """Give new appointments what their creator's answer does not need: ``_after_created``, then their
+        first state (``_on_state_changed``). At once for ``create``; a layer may defer it (see intake)."""
+        if not self:
+            return
+        self._after_created()
+        for appointment in self.filtered(lambda a: a.state not in HISTORY_STATES):
+            appointment._on_state_changed(False)
+
+    def _after_created(self):
+        """What new appointments get that need not exist before their creator is answered (followers, the
+        bill of a booking with nothing due yet, live news), before ``_on_state_changed`` tells their state."""
 
     def _before_state_change(self, new_state):
         """``self`` is about to move to ``new_state`` (the move is legal): take what must be held first.

@@ -24,6 +24,7 @@ class BookingAppointment(models.Model):
         string="Answer By",
         compute="_compute_approval_deadline",
         store=True,
+        precompute=True,  # in the booking's INSERT
         help="When this request expires unanswered (or starts): the most urgent requests come first.",
     )
     approval_nonce = fields.Char(

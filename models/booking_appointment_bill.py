@@ -58,6 +58,9 @@ class BookingAppointment(models.Model):
         that sum may be a cent off the invoice of the same lines.
         """
         for appointment in self:
+            if not appointment.line_ids:  # a new booking before its service line: no tax engine to ask
+                appointment.price_subtotal = appointment.price_tax = appointment.price = 0.0
+                continue
             totals = appointment._get_bill_tax_totals()
             appointment.price_subtotal = totals["base_amount_currency"]
             appointment.price_tax = totals["tax_amount_currency"]
@@ -89,9 +92,19 @@ class BookingAppointment(models.Model):
 
     def _on_created(self):
         result = super()._on_created()
+        # money due now: the payment form reads the bill right after the answer
+        self.filtered(lambda a: a.state == "pending_payment")._make_bill()
+        return result
+
+    def _after_created(self):
+        result = super()._after_created()
+        self.filtered(lambda a: not a.line_ids)._make_bill()
+        return result
+
+    def _make_bill(self):
+        """The bill of new appointments: the service line, and the payment contract when money is involved."""
         self._sync_service_line()
         self._create_contracts()
-        return result
 
     def write(self, vals):
         if "contract_id" in vals and not self.env.su:

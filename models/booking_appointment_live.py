@@ -24,8 +24,8 @@ class BookingAppointment(models.Model):
 
     # === HOOKS === #
 
-    def _on_created(self):
-        result = super()._on_created()
+    def _after_created(self):
+        result = super()._after_created()
         self._notify_availability()
         return result
 

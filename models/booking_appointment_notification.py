@@ -18,8 +18,8 @@ class BookingAppointment(models.Model):
 
     # === HOOKS === #
 
-    def _on_created(self):
-        result = super()._on_created()
+    def _after_created(self):
+        result = super()._after_created()
         self._subscribe_people()
         return result
 

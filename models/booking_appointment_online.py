@@ -24,7 +24,7 @@ class BookingAppointment(models.Model):
 
     @api.model
     def _book_online(self, page, service, provider, start, customer=None, note=None, source="website",
-                     partner=None, address=None, dependant_ids=None):
+                     partner=None, address=None, dependant_ids=None, answer_first=False):
         """Book ``start`` (naive UTC) for a customer, following every rule of the page.
 
         :param provider: a provider, or an empty recordset for "any available".
@@ -32,6 +32,8 @@ class BookingAppointment(models.Model):
         :param partner: the customer who proved who they are (then ``customer`` is ignored).
         :param address: where the job takes place, for a service at the customer's address.
         :param dependant_ids: ids of the customer's dependants this one booking covers (its duration adds up).
+        :param answer_first: the caller answers a customer who waits: what the answer does not need follows
+            right after, in a scheduled action (see ``booking_appointment_intake``).
         :return: the new appointment (sudo).
         """
         if not partner and not page.allow_guest_booking:
@@ -46,10 +48,14 @@ class BookingAppointment(models.Model):
         self._check_customer_free(page, slot, partner=partner, customer=customer)
         prepay_full = self._check_no_show_risk(page, partner)
         Appointment = self.sudo()
+        # answered first: mail.thread's creation line and subscriptions come with the rest (no tracking on create)
+        Creating, intake = (Appointment.with_context(tracking_disable=True), Appointment._intake_values()) \
+            if answer_first else (Appointment, {})
         try:
             with self.env.cr.savepoint():
                 partner = partner or self.env["res.partner"]._booking_create_guest(page, customer or {})
-                appointment = Appointment.create({
+                appointment = Creating.create({
+                    **intake,
                     "page_id": page.id,
                     "service_id": service.id,
                     "provider_id": slot.provider_id,
@@ -65,12 +71,12 @@ class BookingAppointment(models.Model):
                     # the manage link of the answer, in the INSERT (portal.mixin would UPDATE the row for it)
                     "access_token": str(uuid.uuid4()),
                     # the duration adds up per dependant (see _compute_service_snapshot)
-                    "dependant_ids": [Command.set(dependants.ids)],
+                    **({"dependant_ids": [Command.set(dependants.ids)]} if dependants else {}),
                 })
         except SlotUnavailableError:
             # taken between our check and the insert: the constraint decided
             raise Availability._slot_unavailable(page, service, start, provider, duration_minutes=duration) from None
-        return appointment
+        return appointment.with_env(Appointment.env)
 
     @api.model
     def _check_no_show_risk(self, page, partner):

@@ -703,6 +703,12 @@ class BookingScheduler(models.AbstractModel):
     # === PROVIDERS' CALENDARS === #
 
     @api.model
+    def _cron_complete_bookings(self, batch_size=200):
+        """Give bookings made online what their answer did not wait for (see ``booking_appointment_intake``)."""
+        done, full = self.env["booking.appointment"].sudo()._complete_pending_creations(batch_size)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=1 if full else 0)
+        return done
+
     def _cron_sync_provider_calendars(self, batch_size=100):
         """Bring providers' calendar events in line with the appointments marked to update."""
         done, full = self.env["booking.appointment"].sudo()._sync_calendars(batch_size)

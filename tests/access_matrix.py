@@ -290,6 +290,8 @@ PET_VISITS = "a pet's visits are named by its bookings, never from the pet (it w
 SESSION = "a session is a proof of identity: only the sign-in code flow writes it (staff read sessions)"
 MONEY = "money is written by the payment flow only (managers read contracts)"
 OUTBOX = "the outbox is written by the code only (managers retry)"
+INTAKE = ("set by the code when an online booking is answered first, cleared once completed (else it would "
+          "never get its bill, or its messages twice)")
 REVIEW = "reviews are written through the customer's signed link; staff reply, publish or hide"
 
 FIELDS = {
@@ -369,6 +371,7 @@ FIELDS = {
         "completed_at": Allow(STAFF, STAFF_SYSTEM),
         "confirmed_at": Allow(STAFF, STAFF_SYSTEM),
         "contract_id": Refused(CONTRACT),
+        "creation_pending": Refused(INTAKE),
         "customer_exclusive": Allow(STAFF, STAFF_SYSTEM),
         "duration_minutes": Allow(STAFF, STAFF_EDIT),
         "hold_expires_at": Allow(STAFF, HOLD),
