@@ -421,15 +421,12 @@ class BookingAppointment(models.Model):
                 vals["hold_expires_at"] = now + timedelta(minutes=page.payment_hold_minutes or 15)
             vals.update(self._state_entry_values(state, vals))
         drafts = self._new_drafts(vals_list)
-        # holds nobody paid for give way to the new booking, as the engine
-        # (which already shows their time as free) promised
-        drafts._release_expired_holds()
         drafts._lock_schedules(
-            [(a.provider_id.id, a.partner_id.id if a.customer_exclusive else None)
+            [(a.provider_id.id, a.partner_id.id if a.customer_exclusive and not a._fresh_customer() else None)
              for a in drafts if a.state in TIME_HOLDING_STATES])
         # in memory first: a conflict with a committed booking is refused
         # before any INSERT; only true races reach the exclusion constraint
-        drafts._check_no_overlap()
+        drafts._check_no_overlap(release_expired=True)
         try:
             with expected_violation(EXCLUSION_CONSTRAINT, CUSTOMER_EXCLUSION_CONSTRAINT), self.env.cr.savepoint():
                 appointments = super().create(vals_list)
@@ -445,27 +442,6 @@ class BookingAppointment(models.Model):
         for vals in vals_list:
             drafts |= self.new(self._add_missing_default_values(vals))
         return drafts
-
-    def _release_expired_holds(self):
-        """Expire unpaid holds past their deadline that overlap these appointments.
-
-        A hold being paid (``_is_hold_being_paid``) is kept: the customer has paid.
-        """
-        now = fields.Datetime.now()
-        for appointment in self:
-            if appointment.state not in TIME_HOLDING_STATES or not appointment.busy_start:
-                continue
-            stale = self.sudo().search([
-                ("provider_id", "=", appointment.provider_id.id),
-                ("state", "=", "pending_payment"),
-                ("hold_expires_at", "<", now),
-                ("busy_start", "<", appointment.busy_stop),
-                ("busy_stop", ">", appointment.busy_start),
-                ("id", "not in", [i for i in self._ids if isinstance(i, int)]),
-            ])
-            stale.filtered(lambda a: not a._is_hold_being_paid())._action_expire(
-                self.env._("The payment hold expired.")
-            )
 
     def write(self, vals):
         if "state" in vals and not self.env.su:
@@ -531,14 +507,26 @@ class BookingAppointment(models.Model):
 
         :param holders: ``(provider_id, partner_id or None)`` pairs.
         """
-        providers = sorted({provider for provider, _partner in holders if provider})
-        customers = sorted({partner for _provider, partner in holders if partner})
-        for namespace, ids in (("booking.provider.schedule", providers), ("booking.customer.schedule", customers)):
-            for record_id in ids:
-                self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(hashtext(%s), %s)", namespace, record_id))
+        keys = [("booking.provider.schedule", provider) for provider in sorted({p for p, _c in holders if p})]
+        keys += [("booking.customer.schedule", partner) for partner in sorted({c for _p, c in holders if c})]
+        if keys:  # one statement, the locks taken in the order of the arrays
+            self.env.cr.execute(SQL(
+                "SELECT count(pg_advisory_xact_lock(hashtext(k.namespace), k.id))"
+                " FROM unnest(%s::text[], %s::int[]) AS k(namespace, id)",
+                [namespace for namespace, _id in keys], [record_id for _namespace, record_id in keys]))
 
-    def _check_no_overlap(self):
+    def _fresh_customer(self):
+        """Whether the customer's contact was made by this very transaction (a visitor's): no booking of
+        another transaction can be theirs, their schedule needs no lock (their exclusion constraint stays)."""
+        self.ensure_one()
+        return bool(self.partner_id) and self.partner_id.create_date == self.env.cr.now()
+
+    def _check_no_overlap(self, release_expired=False):
         """Refuse appointments of ``self`` that overlap a stored, time-holding one.
+
+        ``release_expired``: holds nobody paid for give way (a new booking), as
+        the engine, which shows their time as free, promised; a hold being
+        paid (``_is_hold_being_paid``) is kept: the customer has paid.
 
         Reads ``self`` from the cache (drafts, or records being written) and
         the others from the table, without flushing. The exclusion constraint
@@ -554,14 +542,14 @@ class BookingAppointment(models.Model):
             self.env.cr.execute(
                 SQL(
                     """
-                    SELECT 1
+                    SELECT id, state = 'pending_payment' AND hold_expires_at < %(now)s
                       FROM booking_appointment
                      WHERE provider_id = %(provider)s
                        AND state IN %(states)s
                        AND tsrange(busy_start, busy_stop, '[)') && tsrange(%(start)s, %(stop)s, '[)')
                        AND id != ALL(%(exclude)s)
-                     LIMIT 1
                     """,
+                    now=fields.Datetime.now(),
                     provider=appointment.provider_id.id,
                     states=TIME_HOLDING_STATES,
                     start=appointment.busy_start,
@@ -569,9 +557,15 @@ class BookingAppointment(models.Model):
                     exclude=stored_ids,
                 )
             )
-            if self.env.cr.fetchone():
+            clashes = dict(self.env.cr.fetchall())
+            if release_expired and any(clashes.values()):
+                stale = self.sudo().browse([rid for rid, expired in clashes.items() if expired])
+                released = stale.filtered(lambda a: not a._is_hold_being_paid())
+                released._action_expire(self.env._("The payment hold expired."))
+                clashes = {rid: expired for rid, expired in clashes.items() if rid not in released.ids}
+            if clashes:
                 raise self._slot_taken_error()
-            if appointment.customer_exclusive and appointment.partner_id:
+            if appointment.customer_exclusive and appointment.partner_id and not appointment._fresh_customer():
                 self.env.cr.execute(SQL(
                     """
                     SELECT name
