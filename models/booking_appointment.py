@@ -422,7 +422,7 @@ class BookingAppointment(models.Model):
             vals.update(self._state_entry_values(state, vals))
         drafts = self._new_drafts(vals_list)
         drafts._lock_schedules(
-            [(a.provider_id.id, a.partner_id.id if a.customer_exclusive and not a._fresh_customer() else None)
+            [(a.provider_id.id, a.partner_id.id if a.customer_exclusive else None)
              for a in drafts if a.state in TIME_HOLDING_STATES])
         # in memory first: a conflict with a committed booking is refused
         # before any INSERT; only true races reach the exclusion constraint
@@ -515,12 +515,6 @@ class BookingAppointment(models.Model):
                 " FROM unnest(%s::text[], %s::int[]) AS k(namespace, id)",
                 [namespace for namespace, _id in keys], [record_id for _namespace, record_id in keys]))
 
-    def _fresh_customer(self):
-        """Whether the customer's contact was made by this very transaction (a visitor's): no booking of
-        another transaction can be theirs, their schedule needs no lock (their exclusion constraint stays)."""
-        self.ensure_one()
-        return bool(self.partner_id) and self.partner_id.create_date == self.env.cr.now()
-
     def _check_no_overlap(self, release_expired=False):
         """Refuse appointments of ``self`` that overlap a stored, time-holding one.
 
@@ -565,7 +559,7 @@ class BookingAppointment(models.Model):
                 clashes = {rid: expired for rid, expired in clashes.items() if rid not in released.ids}
             if clashes:
                 raise self._slot_taken_error()
-            if appointment.customer_exclusive and appointment.partner_id and not appointment._fresh_customer():
+            if appointment.customer_exclusive and appointment.partner_id:
                 self.env.cr.execute(SQL(
                     """
                     SELECT name
@@ -616,8 +610,8 @@ class BookingAppointment(models.Model):
             appointment._on_state_changed(False)
 
     def _after_created(self):
-        """What new appointments get that need not exist before their creator is answered (followers, the
-        bill of a booking with nothing due yet, live news), before ``_on_state_changed`` tells their state."""
+        """What new appointments get that need not exist before their creator is answered (followers, what
+        is owed when nothing is due yet, news to open pages), before ``_on_state_changed`` tells their state."""
 
     def _before_state_change(self, new_state):
         """``self`` is about to move to ``new_state`` (the move is legal): take what must be held first.

@@ -25,10 +25,11 @@ class BookingAppointment(models.Model):
     # === MONEY === #
     currency_id = fields.Many2one(related="company_id.currency_id")
     line_ids = fields.One2many("booking.appointment.line", "appointment_id", string="Bill", copy=False)
-    price_subtotal = fields.Monetary(string="Untaxed", compute="_compute_amounts", store=True)
-    price_tax = fields.Monetary(string="Taxes", compute="_compute_amounts", store=True)
+    # precomputed: a new booking's bill is empty (its lines come after), its totals are in its INSERT
+    price_subtotal = fields.Monetary(string="Untaxed", compute="_compute_amounts", store=True, precompute=True)
+    price_tax = fields.Monetary(string="Taxes", compute="_compute_amounts", store=True, precompute=True)
     price = fields.Monetary(
-        string="Total", compute="_compute_amounts", store=True, currency_field="currency_id",
+        string="Total", compute="_compute_amounts", store=True, precompute=True, currency_field="currency_id",
         help="The bill: the service, add-ons and discounts, taxes included. What the customer owes for the visit.",
     )
     tax_totals = fields.Binary(compute="_compute_tax_totals", exportable=False)

@@ -70,9 +70,10 @@ class BookingAppointmentLine(models.Model):
              '5 off.')
 
     # === AMOUNTS === #
-    price_subtotal = fields.Monetary(string="Subtotal", compute="_compute_amounts", store=True)
-    price_tax = fields.Monetary(string="Tax", compute="_compute_amounts", store=True)
-    price_total = fields.Monetary(string="Total", compute="_compute_amounts", store=True)
+    # precomputed: in the line's INSERT, and the bill's totals can be precomputed in turn
+    price_subtotal = fields.Monetary(string="Subtotal", compute="_compute_amounts", store=True, precompute=True)
+    price_tax = fields.Monetary(string="Tax", compute="_compute_amounts", store=True, precompute=True)
+    price_total = fields.Monetary(string="Total", compute="_compute_amounts", store=True, precompute=True)
 
     # === COMPUTES === #
 

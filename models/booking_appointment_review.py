@@ -16,14 +16,6 @@ class BookingAppointment(models.Model):
     # rating.mixin first: it extends mail.thread, which the core inherits and must come after it
     _inherit = ["rating.mixin", "booking.appointment"]
 
-    # precomputed: a new booking has no rating, which its INSERT says without asking the ratings table
-    rating_last_value = fields.Float(precompute=True)
-
-    def _compute_rating_last_value(self):
-        unsaved = self.filtered(lambda appointment: not appointment._origin.id)
-        unsaved.rating_last_value = 0.0
-        return super(BookingAppointment, self - unsaved)._compute_rating_last_value()
-
     # === HOOKS === #
 
     def _on_state_changed(self, old_state):

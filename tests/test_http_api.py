@@ -378,6 +378,9 @@ class TestBookingApi(BookingHttpCommon):
         self.env["bus.bus"].sudo().search([]).unlink()
         self.post("/pages/test-salon/bookings", self.booking_body())
         channel = f"self_serve_booking.page.{self.page.id}"
+        # the answer did not wait for it: the scheduled action the booking woke tells open pages right after
+        self.assertFalse(self.env["bus.bus"].sudo().search([("channel", "like", channel)]))
+        self.env["booking.scheduler"]._cron_complete_bookings()
         notifications = self.env["bus.bus"].sudo().search([("channel", "like", channel)])
         self.assertEqual(len(notifications), 1)
         message = json.loads(notifications.message)
