@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 from ..exceptions import BookingInputError
 from ..tools import text_error
@@ -15,6 +16,20 @@ class BookingAppointment(models.Model):
     _name = "booking.appointment"
     # rating.mixin first: it extends mail.thread, which the core inherits and must come after it
     _inherit = ["rating.mixin", "booking.appointment"]
+
+    # precomputed: a new booking has no rating, which its INSERT says without asking the ratings table
+    rating_last_value = fields.Float(compute="_compute_rating_last_value", precompute=True)
+
+    def _compute_rating_last_value(self):
+        unsaved = self.filtered(lambda appointment: not appointment._origin.id)
+        unsaved.rating_last_value = 0.0
+        return super(BookingAppointment, self - unsaved)._compute_rating_last_value()
+
+    def write(self, vals):
+        if "rating_last_value" in vals and not self.env.su:
+            # a precomputed field keeps what is written: the ratings alone set it (Odoo recomputed it before)
+            raise AccessError(self.env._("A booking's rating comes from its customer's review."))
+        return super().write(vals)
 
     # === HOOKS === #
 
