@@ -1,8 +1,8 @@
 import logging
 
 from odoo import api, fields, models, tools
-from odoo.osv import expression
 from odoo.exceptions import AccessError, UserError
+from odoo.osv import expression
 
 from ..booking_api.validator import text_error
 from ..exceptions import BookingInputError
