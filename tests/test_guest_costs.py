@@ -105,10 +105,14 @@ class TestGuestRateLimitCost(BookingCommon):
         key, limit = "cost-race:b", 2
         results = []
 
+        # the waiter's environment is built here: Odoo's test runner holds the registry lock, which a new
+        # thread could not take (see TwoTransactionCase.run_blocked)
+        waiter_cr = self.registry.cursor()
+        self.addCleanup(waiter_cr.close)
+        RateLimit = api.Environment(waiter_cr, self.env.uid, {})["booking.rate.limit"].sudo()
+
         def take():
-            with self.registry.cursor() as cr:
-                env = api.Environment(cr, self.env.uid, {})
-                results.append(env["booking.rate.limit"].sudo()._take(key, limit, 10))
+            results.append(RateLimit._take(key, limit, 10))
 
         with self.registry.cursor() as holder:
             holder.execute(SQL("SELECT pg_advisory_xact_lock(hashtext(%s))", f"booking.rate.limit:{key}"))
@@ -131,15 +135,18 @@ class TestGuestRateLimitCost(BookingCommon):
         barrier = threading.Barrier(8)
         results = []
 
-        def take():
-            with self.registry.cursor() as cr:
-                env = api.Environment(cr, self.env.uid, {})
-                RateLimit = env["booking.rate.limit"].sudo()
-                RateLimit._client_network("203.0.113.9")
-                barrier.wait(10)
-                results.append(RateLimit._take_page_write(page, "203.0.113.9")[0])
+        def take(RateLimit):
+            barrier.wait(10)
+            results.append(RateLimit._take_page_write(page, "203.0.113.9")[0])
 
-        threads = [threading.Thread(target=take) for _ in range(8)]
+        # the environments are built here: Odoo's test runner holds the registry lock (see run_blocked)
+        models = []
+        for _index in range(8):
+            cr = self.registry.cursor()
+            self.addCleanup(cr.close)
+            models.append(api.Environment(cr, self.env.uid, {})["booking.rate.limit"].sudo())
+            models[-1]._client_network("203.0.113.9")  # its parameters read before the race
+        threads = [threading.Thread(target=take, args=(RateLimit,)) for RateLimit in models]
         for thread in threads:
             thread.start()
         for thread in threads:
