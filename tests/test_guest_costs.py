@@ -243,7 +243,7 @@ class TestGuestContactCost(BookingCommon):
              for p in by_phone | by_email | holder}, before, "nothing of theirs changed")
         guests = guest | guest_by_phone | guest_both_other | holders_address
         self.assertTrue(all(guests.mapped("booking_unverified")))
-        self.assertFalse(guests.booking_verified_email or guests.booking_verified_phone)
+        self.assertFalse(any(guests.mapped("booking_verified_email")) or any(guests.mapped("booking_verified_phone")))
 
     def test_another_merchants_customer_is_not_pointed_at(self):
         other = self.env["res.company"].create({"name": "Other Salon"})
