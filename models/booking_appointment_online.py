@@ -116,12 +116,9 @@ class BookingAppointment(models.Model):
             if clash:
                 raise Appointment._customer_busy_error(clash)
             return
-        customer = customer or {}
-        Partner = self.env["res.partner"]
-        # two identical requests at once (a retried request, a double tap) must see each other
-        self.env["booking.serial.lock"].sudo()._serialize(
-            "guest", page.id, *(part or "" for part in Partner._booking_guest_key(page, customer)))
-        guests = Partner._booking_same_guests(page, customer)
+        # two identical requests at once (a retried request, a double tap) must see each other: the search
+        # takes their serialization key in the same statement
+        guests = self.env["res.partner"]._booking_same_guests(page, customer or {}, serialize=True)
         if guests and Appointment.search_count(
                 [*domain, ("source", "in", ONLINE_SOURCES), ("partner_id", "in", guests.ids)], limit=1):
             raise Appointment._customer_busy_error()

@@ -3,6 +3,7 @@ import logging
 from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
+from odoo.tools import SQL
 
 from ..booking_api.validator import text_error
 from ..exceptions import BookingInputError
@@ -335,21 +336,32 @@ class ResPartner(models.Model):
                 self._booking_phone_e164(phone, page._get_country()) if phone else False)
 
     @api.model
-    def _booking_same_guests(self, page, customer):
+    def _booking_same_guests(self, page, customer, serialize=False):
         """Contacts made from visitors' input holding exactly these details (a request sent again).
 
         Name (case aside), e-mail and phone must all match, on a contact of
         the page's merchant made from a visitor's input: never someone
         borrowing one detail, nor a real customer.
+
+        :param serialize: take the serialization key of these details
+            (``booking.serial.lock``) first, in the same statement: two
+            identical requests at once run one after the other.
         """
         name, email, phone = self._booking_guest_key(page, customer)
+        SerialLock = self.env["booking.serial.lock"].sudo()
+        lock_key = ("guest", page.id, name or "", email or "", phone or "")
         if not name or not (email or phone):
+            if serialize:
+                SerialLock._serialize(*lock_key)
             return self.browse()
-        guests = self.sudo().search([
+        query = self.sudo()._search([
             ("company_id", "=", page.company_id.id), ("booking_unverified", "=", True),
             ("email_normalized", "=", email), ("phone_sanitized", "=", phone),
-        ])
-        return guests.filtered(lambda partner: (partner.name or "").strip().casefold() == name)
+        ], order="id")
+        select = query.select(SQL.identifier(query.table, "id"), SQL.identifier(query.table, "name"))
+        rows = SerialLock._serialize(*lock_key, then=select) if serialize else self.env.execute_query(select)
+        return self.browse(partner_id for partner_id, partner_name in rows
+                           if (partner_name or "").strip().casefold() == name)
 
     @api.model
     def _booking_create_guest(self, page, customer):

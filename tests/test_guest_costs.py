@@ -10,17 +10,20 @@
 import threading
 import time
 
+import psycopg2
 from freezegun import freeze_time
 
 from odoo import api
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
-from odoo.tools import SQL
+from odoo.tools import SQL, mute_logger
 
 from ..const import ATTEMPTS_FACTOR
+from ..exceptions import BookingActionRefused
 from .common import MONDAY
 from .common import NOW
 from .common import BookingCommon
+from .common import TwoTransactionCase
 from .common import local_to_utc
 from .test_write_path import QueryLog
 
@@ -340,3 +343,68 @@ class TestReferenceCost(BookingCommon):
             self.page, self.service, self.provider_a, local_to_utc(MONDAY, 10), partner=self.customer,
             source="website")
         self.assertRegex(appointment.name, r"^BK25-\d{5}$")
+
+
+@tagged("post_install", "-at_install")
+class TestSameGuestRace(TwoTransactionCase):
+    """One guest's request sent twice at once (a double tap), for the two providers of one time: one booking.
+
+    The second request waits for the first one's serialization key, taken by
+    the statement that looks for the same guest; once the first commits, the
+    second is refused by PostgreSQL (Odoo retries it) and, run again, finds
+    the first one's booking.
+    """
+
+    GUEST = {"name": "Rita Race", "email": "rita.race@example.com", "phone": "+33 6 12 34 56 78"}
+
+    def _commit_scenario(self, env):
+        _page, ids = self._create_race_page(env, "Guest race", "guest-race-page", range(7), ["One", "Two"],
+                                           page_vals={"allow_guest_booking": True})
+        return dict(ids, partners=[])
+
+    def _remove_scenario(self):
+        super()._remove_scenario()
+        with self.committed_env() as env:
+            env["res.partner"].with_context(active_test=False).search(
+                [("email", "=", self.GUEST["email"])]).unlink()
+
+    def _book(self, env, provider_index):
+        return env["booking.appointment"]._book_online(
+            env["booking.page"].browse(self.ids["page"]), env["booking.service"].browse(self.ids["service"]),
+            env["booking.provider"].browse(self.ids["providers"][provider_index]), local_to_utc(MONDAY, 10),
+            customer=dict(self.GUEST), source="website")
+
+    def _race(self, first_commits):
+        outcome = {}
+
+        def second(env_b):
+            try:
+                self._book(env_b, 1)
+                env_b.cr.commit()
+                outcome["second"] = "created"
+            except BookingActionRefused as error:
+                outcome["second"] = error.code
+            except psycopg2.errors.SerializationFailure:
+                outcome["second"] = "retry"
+            except Exception as error:
+                outcome["second"] = repr(error)
+
+        self.run_blocked(lambda env_a: self._book(env_a, 0), second, first_commits=first_commits,
+                         wait_message="the second request waits for the first one's key")
+        return outcome.get("second")
+
+    @freeze_time(NOW)
+    @mute_logger("odoo.sql_db")
+    def test_the_second_request_finds_the_first_ones_booking(self):
+        self.assertEqual(self._race(first_commits=True), "retry")
+        with self.committed_env() as env, self.assertRaises(BookingActionRefused) as refused:
+            self._book(env, 1)
+        self.assertEqual(refused.exception.code, "already_booked")
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT count(*) FROM booking_appointment WHERE page_id = %s", [self.ids["page"]])
+            self.assertEqual(cr.fetchone()[0], 1)
+
+    @freeze_time(NOW)
+    @mute_logger("odoo.sql_db")
+    def test_the_second_request_books_when_the_first_is_undone(self):
+        self.assertEqual(self._race(first_commits=False), "created")
