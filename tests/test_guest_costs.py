@@ -218,6 +218,24 @@ class TestGuestContactCost(BookingCommon):
                                 "FROM res_partner WHERE id = %s", guest.id))
         self.assertEqual(self.env.cr.fetchone(), ("gina@example.com", "+33611223344", True, guest.id))
 
+    def test_the_same_guest_is_looked_up_with_the_key_in_one_statement(self):
+        guest = self.create_guest()
+        Partner = self.env["res.partner"]
+        Partner._booking_guest_key(self.page, self.CUSTOMER)  # the page's country read, as by the request
+        self.env.flush_all()
+        with QueryLog().recording() as log:
+            found = Partner._booking_same_guests(self.page, {**self.CUSTOMER, "name": " gina GUEST "},
+                                                 serialize=True)
+        self.assertEqual(found, guest, "the same details, name case aside")
+        queries = _normalized(log.queries)
+        self.assertEqual(len(queries), 1, queries)
+        self.assertTrue(queries[0].startswith("WITH serial_lock AS ( INSERT INTO booking_serial_lock"))
+        self.assertEqual(self.env["booking.serial.lock"].search_count([]), 1, "the key is taken")
+        self.assertFalse(Partner._booking_same_guests(self.page, {**self.CUSTOMER, "name": "Gina Other"},
+                                                      serialize=True))
+        self.assertFalse(Partner._booking_same_guests(self.page, {**self.CUSTOMER, "phone": "+33 6 00 00 00 01"}))
+        self.assertEqual(self.env["booking.serial.lock"].search_count([]), 2, "another key for other details")
+
     def test_a_guest_never_changes_nor_becomes_an_existing_customer(self):
         """Invariant 8: the customer verified for the e-mail (else the phone) is pointed at, never touched."""
         Partner = self.env["res.partner"].sudo()
