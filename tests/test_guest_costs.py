@@ -223,6 +223,7 @@ class TestGuestContactCost(BookingCommon):
         Partner = self.env["res.partner"]
         Partner._booking_guest_key(self.page, self.CUSTOMER)  # the page's country read, as by the request
         self.env.flush_all()
+        keys = self.env["booking.serial.lock"].search_count([])
         with QueryLog().recording() as log:
             found = Partner._booking_same_guests(self.page, {**self.CUSTOMER, "name": " gina GUEST "},
                                                  serialize=True)
@@ -230,11 +231,11 @@ class TestGuestContactCost(BookingCommon):
         queries = _normalized(log.queries)
         self.assertEqual(len(queries), 1, queries)
         self.assertTrue(queries[0].startswith("WITH serial_lock AS ( INSERT INTO booking_serial_lock"))
-        self.assertEqual(self.env["booking.serial.lock"].search_count([]), 1, "the key is taken")
+        self.assertEqual(self.env["booking.serial.lock"].search_count([]), keys + 1, "the key is taken")
         self.assertFalse(Partner._booking_same_guests(self.page, {**self.CUSTOMER, "name": "Gina Other"},
                                                       serialize=True))
         self.assertFalse(Partner._booking_same_guests(self.page, {**self.CUSTOMER, "phone": "+33 6 00 00 00 01"}))
-        self.assertEqual(self.env["booking.serial.lock"].search_count([]), 2, "another key for other details")
+        self.assertEqual(self.env["booking.serial.lock"].search_count([]), keys + 2, "another key for other details")
 
     def test_a_guest_never_changes_nor_becomes_an_existing_customer(self):
         """Invariant 8: the customer verified for the e-mail (else the phone) is pointed at, never touched."""
