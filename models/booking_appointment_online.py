@@ -45,7 +45,9 @@ class BookingAppointment(models.Model):
         slot = Availability._find_slot_or_raise(page, service, start, provider, duration_minutes=duration)
         self._check_customer_free(page, slot, partner=partner, customer=customer)
         prepay_full = self._check_no_show_risk(page, partner)
-        Appointment = self.sudo()
+        # the booking is made in its merchant's company (its page's): its defaults (ir.default) apply, and
+        # nothing reads the request's user (a visitor's) to find out which company is current
+        Appointment = self.sudo().with_company(page.company_id)
         try:
             with self.env.cr.savepoint():
                 partner = partner or self.env["res.partner"]._booking_create_guest(page, customer or {})
@@ -70,7 +72,7 @@ class BookingAppointment(models.Model):
         except SlotUnavailableError:
             # taken between our check and the insert: the constraint decided
             raise Availability._slot_unavailable(page, service, start, provider, duration_minutes=duration) from None
-        return appointment
+        return appointment.with_env(self.sudo().env)
 
     @api.model
     def _check_no_show_risk(self, page, partner):
