@@ -134,7 +134,7 @@ class TestGuestRateLimitCost(BookingCommon):
         self.forget("%:203.0.113.9/32")
         self.page.write({"rate_limit_count": 3, "rate_limit_minutes": 10})
         page = self.page.sudo()
-        page.rate_limit_count, page.rate_limit_minutes  # noqa: B018 (read here, not in the threads)
+        self.assertEqual((page.rate_limit_count, page.rate_limit_minutes), (3, 10), "read here, not in the threads")
         barrier = threading.Barrier(8)
         results = []
 
@@ -382,10 +382,11 @@ class TestSameGuestRace(TwoTransactionCase):
         return dict(ids, partners=[])
 
     def _remove_scenario(self):
-        super()._remove_scenario()
+        result = super()._remove_scenario()
         with self.committed_env() as env:
             env["res.partner"].with_context(active_test=False).search(
                 [("email", "=", self.GUEST["email"])]).unlink()
+        return result
 
     def _book(self, env, provider_index):
         return env["booking.appointment"]._book_online(
