@@ -54,7 +54,8 @@ class IrSequence(models.Model):
         ``None`` formatting: a sequence without gaps or by date range, that
         ``_next`` draws. Cached until a sequence changes (``_booking_clear_format_cache``).
         """
-        sequence = self.sudo().search(
+        # what any caller gets, whatever its context (the cache is shared): active sequences only
+        sequence = self.sudo().with_context(active_test=True).search(
             [("code", "=", sequence_code), ("company_id", "in", [company_id, False])], order="company_id", limit=1)
         if not sequence:
             return None
