@@ -16,6 +16,10 @@ RETENTION_HOURS = 24
 IPV6_PREFIX_PARAM = "self_serve_booking.rate_limit_ipv6_prefix"
 IPV4_PREFIX_PARAM = "self_serve_booking.rate_limit_ipv4_prefix"
 DEFAULT_PREFIXES = {4: 32, 6: 64}
+# The limit's own transaction commits without waiting for its WAL to reach the disk (in the statement that
+# takes the lock: no statement of its own). Its hits are visible to every other transaction at once, as with
+# any commit; a crash of PostgreSQL may forget the last few, which a limit can afford.
+ASYNC_COMMIT = SQL("set_config('synchronous_commit', 'off', true)")
 
 
 class BookingRateLimit(models.Model):
@@ -101,8 +105,8 @@ class BookingRateLimit(models.Model):
         # both counters in one short transaction, two statements (a booking pays for its limit once): the
         # locks, then the count and the hits (an attempt within its limit, a write within its own)
         with self._own_cursor() as cr:
-            cr.execute(SQL("SELECT pg_advisory_xact_lock(hashtext(%s)), pg_advisory_xact_lock(hashtext(%s))",
-                           f"booking.rate.limit:{attempts_key}", f"booking.rate.limit:{writes_key}"))
+            cr.execute(SQL("SELECT %s, pg_advisory_xact_lock(hashtext(%s)), pg_advisory_xact_lock(hashtext(%s))",
+                           ASYNC_COMMIT, f"booking.rate.limit:{attempts_key}", f"booking.rate.limit:{writes_key}"))
             cr.execute(SQL(
                 """
                 WITH counted AS (
@@ -154,7 +158,7 @@ class BookingRateLimit(models.Model):
             return True, 0, None
         window = f"{int(window_minutes)} minutes"
         with self._own_cursor() as cr:
-            cr.execute(SQL("SELECT pg_advisory_xact_lock(hashtext(%s))", f"booking.rate.limit:{key}"))
+            cr.execute(SQL("SELECT %s, pg_advisory_xact_lock(hashtext(%s))", ASYNC_COMMIT, f"booking.rate.limit:{key}"))
             # the count and the hit (within the limit) in one statement
             cr.execute(SQL(
                 """

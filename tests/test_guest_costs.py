@@ -55,7 +55,9 @@ class TestGuestRateLimitCost(BookingCommon):
         self.assertEqual((allowed, retry_after), (True, 0))
         queries = _normalized(log.queries)
         self.assertEqual(len(queries), 2, queries)
-        self.assertTrue(queries[0].startswith("SELECT pg_advisory_xact_lock"))
+        self.assertIn("pg_advisory_xact_lock", queries[0])
+        self.assertIn("set_config('synchronous_commit', 'off', true)", queries[0],
+                      "its commit does not wait for the disk, and costs no statement of its own")
         self.assertIn("INSERT INTO booking_rate_limit", queries[1])
         self.assertEqual(self.committed("SELECT key FROM booking_rate_limit WHERE id = %s", hit_id),
                          [(f"page:{self.page.id}:203.0.113.7/32",)])
