@@ -26,6 +26,7 @@ from . import booking_appointment_on_my_way
 from . import booking_appointment_on_site
 from . import booking_appointment_online
 from . import booking_appointment_preview
+from . import booking_appointment_reference
 from . import booking_appointment_review
 from . import booking_appointment_self_service
 from . import booking_appointment_series
@@ -67,6 +68,7 @@ from . import chatbot_script
 from . import chatbot_script_step
 from . import ir_http
 from . import ir_qweb
+from . import ir_sequence
 from . import ir_websocket
 from . import payment_provider
 from . import payment_token

@@ -412,7 +412,7 @@ class BookingAppointment(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             if vals.get("name", "/") == "/":
-                vals["name"] = self.env["ir.sequence"].next_by_code("booking.appointment") or "/"
+                vals["name"] = self._get_next_reference(vals)
         now = fields.Datetime.now()
         for vals in vals_list:
             state = vals.get("state", "confirmed")

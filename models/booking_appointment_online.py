@@ -47,7 +47,9 @@ class BookingAppointment(models.Model):
         slot = Availability._find_slot_or_raise(page, service, start, provider, duration_minutes=duration)
         self._check_customer_free(page, slot, partner=partner, customer=customer)
         prepay_full = self._check_no_show_risk(page, partner)
-        Appointment = self.sudo()
+        # the booking is made in its merchant's company (its page's): its defaults (ir.default) apply, and
+        # nothing reads the request's user (a visitor's) to find out which company is current
+        Appointment = self.sudo().with_company(page.company_id)
         # answered first: mail.thread's creation line and subscriptions come with the rest (no tracking on create)
         Creating, intake = (Appointment.with_context(tracking_disable=True), Appointment._intake_values()) \
             if answer_first else (Appointment, {})
@@ -76,7 +78,7 @@ class BookingAppointment(models.Model):
         except SlotUnavailableError:
             # taken between our check and the insert: the constraint decided
             raise Availability._slot_unavailable(page, service, start, provider, duration_minutes=duration) from None
-        return appointment.with_env(Appointment.env)
+        return appointment.with_env(self.sudo().env)
 
     @api.model
     def _check_no_show_risk(self, page, partner):
@@ -122,12 +124,9 @@ class BookingAppointment(models.Model):
             if clash:
                 raise Appointment._customer_busy_error(clash)
             return
-        customer = customer or {}
-        Partner = self.env["res.partner"]
-        # two identical requests at once (a retried request, a double tap) must see each other
-        self.env["booking.serial.lock"].sudo()._serialize(
-            "guest", page.id, *(part or "" for part in Partner._booking_guest_key(page, customer)))
-        guests = Partner._booking_same_guests(page, customer)
+        # two identical requests at once (a retried request, a double tap) must see each other: the search
+        # takes their serialization key in the same statement
+        guests = self.env["res.partner"]._booking_same_guests(page, customer or {}, serialize=True)
         if guests and Appointment.search_count(
                 [*domain, ("source", "in", ONLINE_SOURCES), ("partner_id", "in", guests.ids)], limit=1):
             raise Appointment._customer_busy_error()

@@ -3,6 +3,8 @@ import ipaddress
 import math
 from datetime import timedelta
 
+from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -14,6 +16,10 @@ RETENTION_HOURS = 24
 IPV6_PREFIX_PARAM = "self_serve_booking.rate_limit_ipv6_prefix"
 IPV4_PREFIX_PARAM = "self_serve_booking.rate_limit_ipv4_prefix"
 DEFAULT_PREFIXES = {4: 32, 6: 64}
+# The limit's own transaction commits without waiting for its WAL to reach the disk (in the statement that
+# takes the lock: no statement of its own). Its hits are visible to every other transaction at once, as with
+# any commit; a crash of PostgreSQL may forget the last few, which a limit can afford.
+ASYNC_COMMIT = SQL("set_config('synchronous_commit', 'off', true)")
 
 
 class BookingRateLimit(models.Model):
@@ -24,7 +30,9 @@ class BookingRateLimit(models.Model):
     own, at READ COMMITTED and under an advisory lock on the key, so
     concurrent requests from one client see each other's hits at once and
     cannot all slip under the limit together; the hit is kept even when the
-    request it belongs to fails, which is the point of a limit.
+    request it belongs to fails, which is the point of a limit. Two
+    statements: the lock, then the count and the hit in one (the count is
+    what was committed when the lock was granted, the statement's snapshot).
     """
 
     _name = "booking.rate.limit"
@@ -42,7 +50,9 @@ class BookingRateLimit(models.Model):
                 yield self.env.cr
             return
         with self.env.registry.cursor() as cr:
-            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            # READ COMMITTED from its BEGIN (psycopg sends the level with it: no statement of its own); a
+            # new cursor sets REPEATABLE READ again, so the pooled connection goes back as it came
+            cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
             yield cr
 
     @api.model
@@ -91,34 +101,45 @@ class BookingRateLimit(models.Model):
             return True, 0, None
         attempts_key, writes_key = f"page-attempts:{page.id}:{client}", f"page:{page.id}:{client}"
         window = f"{int(minutes)} minutes"
-        # both counters in one short transaction, four statements (a booking pays for its limit once)
+        max_attempts = limit * ATTEMPTS_FACTOR
+        # both counters in one short transaction, two statements (a booking pays for its limit once): the
+        # locks, then the count and the hits (an attempt within its limit, a write within its own)
         with self._own_cursor() as cr:
-            cr.execute(SQL("SELECT pg_advisory_xact_lock(hashtext(%s)), pg_advisory_xact_lock(hashtext(%s))",
-                           f"booking.rate.limit:{attempts_key}", f"booking.rate.limit:{writes_key}"))
+            cr.execute(SQL("SELECT %s, pg_advisory_xact_lock(hashtext(%s)), pg_advisory_xact_lock(hashtext(%s))",
+                           ASYNC_COMMIT, f"booking.rate.limit:{attempts_key}", f"booking.rate.limit:{writes_key}"))
             cr.execute(SQL(
                 """
-                SELECT key, count(*), EXTRACT(EPOCH FROM MIN(hit_at) + %(window)s::interval
-                                                   - (now() AT TIME ZONE 'UTC'))
-                  FROM booking_rate_limit
-                 WHERE key IN (%(attempts)s, %(writes)s)
-                   AND hit_at > (now() AT TIME ZONE 'UTC') - %(window)s::interval
-              GROUP BY key
+                WITH counted AS (
+                    SELECT key, count(*) AS hits,
+                           EXTRACT(EPOCH FROM MIN(hit_at) + %(window)s::interval - (now() AT TIME ZONE 'UTC'))
+                               AS remaining
+                      FROM booking_rate_limit
+                     WHERE key IN (%(attempts)s, %(writes)s)
+                       AND hit_at > (now() AT TIME ZONE 'UTC') - %(window)s::interval
+                  GROUP BY key
+                ), taken AS (
+                    INSERT INTO booking_rate_limit (key, hit_at)
+                    SELECT wanted.hit_key, now() AT TIME ZONE 'UTC'
+                      FROM (VALUES (%(attempts)s), (%(writes)s)) AS wanted(hit_key)
+                     WHERE COALESCE((SELECT hits FROM counted WHERE key = %(attempts)s), 0) < %(max_attempts)s
+                       AND (wanted.hit_key = %(attempts)s
+                            OR COALESCE((SELECT hits FROM counted WHERE key = %(writes)s), 0) < %(limit)s)
+                 RETURNING id, key
+                )
+                SELECT key, hits, remaining, NULL FROM counted
+                 UNION ALL
+                SELECT key, NULL, NULL, id FROM taken
                 """,
-                attempts=attempts_key, writes=writes_key, window=window,
+                attempts=attempts_key, writes=writes_key, window=window, max_attempts=max_attempts, limit=limit,
             ))
-            counts = {key: (count, remaining) for key, count, remaining in cr.fetchall()}
-            attempts, remaining = counts.get(attempts_key, (0, None))
-            if attempts >= limit * ATTEMPTS_FACTOR:
-                return False, max(1, math.ceil(remaining or 1)), None
-            writes, remaining = counts.get(writes_key, (0, None))
-            allowed = writes < limit
-            keys = [attempts_key, writes_key] if allowed else [attempts_key]
-            cr.execute(SQL(
-                "INSERT INTO booking_rate_limit (key, hit_at) VALUES %s RETURNING id, key",
-                SQL(", ").join(SQL("(%s, now() AT TIME ZONE 'UTC')", key) for key in keys),
-            ))
-            hits = {key: hit_id for hit_id, key in cr.fetchall()}
-        if not allowed:
+            rows = cr.fetchall()
+        counts = {key: (hits, remaining) for key, hits, remaining, hit_id in rows if hit_id is None}
+        hits = {key: hit_id for key, _hits, _remaining, hit_id in rows if hit_id is not None}
+        attempts, remaining = counts.get(attempts_key, (0, None))
+        if attempts >= max_attempts:
+            return False, max(1, math.ceil(remaining or 1)), None
+        writes, remaining = counts.get(writes_key, (0, None))
+        if writes >= limit:
             return False, max(1, math.ceil(remaining or 1)), None
         return True, 0, hits[writes_key]
 
@@ -137,29 +158,29 @@ class BookingRateLimit(models.Model):
             return True, 0, None
         window = f"{int(window_minutes)} minutes"
         with self._own_cursor() as cr:
-            cr.execute(SQL("SELECT pg_advisory_xact_lock(hashtext(%s))", f"booking.rate.limit:{key}"))
-            cr.execute(
-                SQL(
-                    """
-                    SELECT count(*), EXTRACT(EPOCH FROM MIN(hit_at) + %(window)s::interval
-                                                       - (now() AT TIME ZONE 'UTC'))
+            cr.execute(SQL("SELECT %s, pg_advisory_xact_lock(hashtext(%s))", ASYNC_COMMIT, f"booking.rate.limit:{key}"))
+            # the count and the hit (within the limit) in one statement
+            cr.execute(SQL(
+                """
+                WITH counted AS (
+                    SELECT count(*) AS hits,
+                           EXTRACT(EPOCH FROM MIN(hit_at) + %(window)s::interval - (now() AT TIME ZONE 'UTC'))
+                               AS remaining
                       FROM booking_rate_limit
                      WHERE key = %(key)s AND hit_at > (now() AT TIME ZONE 'UTC') - %(window)s::interval
-                    """,
-                    key=key,
-                    window=window,
+                ), taken AS (
+                    INSERT INTO booking_rate_limit (key, hit_at)
+                    SELECT %(key)s, now() AT TIME ZONE 'UTC' FROM counted WHERE hits < %(limit)s
+                 RETURNING id
                 )
-            )
-            count, remaining = cr.fetchone()
-            if count >= limit:
-                return False, max(1, math.ceil(remaining or 1)), None
-            cr.execute(
-                SQL(
-                    "INSERT INTO booking_rate_limit (key, hit_at) VALUES (%s, now() AT TIME ZONE 'UTC') RETURNING id",
-                    key,
-                )
-            )
-            return True, 0, cr.fetchone()[0]
+                SELECT counted.hits, counted.remaining, (SELECT id FROM taken) FROM counted
+                """,
+                key=key, window=window, limit=limit,
+            ))
+            count, remaining, hit_id = cr.fetchone()
+        if count >= limit:
+            return False, max(1, math.ceil(remaining or 1)), None
+        return True, 0, hit_id
 
     @api.model
     def _give_back(self, hit_id):

@@ -26,17 +26,29 @@ class BookingSerialLock(models.Model):
     _sql_constraints = [("key_unique", "UNIQUE(key)", "A serialization key exists once.")]
 
     @api.model
-    def _serialize(self, *parts):
+    def _serialize(self, *parts, then=None):
+        """Take the key of ``parts``; ``then``: a query run by the same statement, whose rows are returned.
+
+        The query sees what the transaction's snapshot sees, as it would
+        after the upsert (at REPEATABLE READ the snapshot is the
+        transaction's, taken at its first statement): one statement instead
+        of two, the same answers.
+        """
         key = hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()
+        upsert = SQL(
+            """
+            INSERT INTO booking_serial_lock (key, touched_at) VALUES (%(key)s, %(now)s)
+            ON CONFLICT (key) DO UPDATE SET touched_at = EXCLUDED.touched_at
+            """,
+            key=key, now=fields.Datetime.now(),
+        )
         # the refused upsert of a concurrent transaction is expected (Odoo retries it): not an error
         with mute_logger("odoo.sql_db"):
-            self.env.cr.execute(SQL(
-                """
-                INSERT INTO booking_serial_lock (key, touched_at) VALUES (%(key)s, %(now)s)
-                ON CONFLICT (key) DO UPDATE SET touched_at = EXCLUDED.touched_at
-                """,
-                key=key, now=fields.Datetime.now(),
-            ))
+            if then is None:
+                self.env.cr.execute(upsert)
+                return None
+            # a data-modifying WITH runs to completion whether or not the query reads it
+            return self.env.execute_query(SQL("WITH serial_lock AS (%s RETURNING 1) %s", upsert, then))
 
     @api.autovacuum
     def _gc_keys(self):

@@ -2,6 +2,8 @@ import logging
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
+from odoo.osv import expression
+from odoo.tools import SQL
 
 from ..booking_api.validator import text_error
 from ..exceptions import BookingInputError
@@ -334,21 +336,32 @@ class ResPartner(models.Model):
                 self._booking_phone_e164(phone, page._get_country()) if phone else False)
 
     @api.model
-    def _booking_same_guests(self, page, customer):
+    def _booking_same_guests(self, page, customer, serialize=False):
         """Contacts made from visitors' input holding exactly these details (a request sent again).
 
         Name (case aside), e-mail and phone must all match, on a contact of
         the page's merchant made from a visitor's input: never someone
         borrowing one detail, nor a real customer.
+
+        :param serialize: take the serialization key of these details
+            (``booking.serial.lock``) first, in the same statement: two
+            identical requests at once run one after the other.
         """
         name, email, phone = self._booking_guest_key(page, customer)
+        SerialLock = self.env["booking.serial.lock"].sudo()
+        lock_key = ("guest", page.id, name or "", email or "", phone or "")
         if not name or not (email or phone):
+            if serialize:
+                SerialLock._serialize(*lock_key)
             return self.browse()
-        guests = self.sudo().search([
+        query = self.sudo()._search([
             ("company_id", "=", page.company_id.id), ("booking_unverified", "=", True),
             ("email_normalized", "=", email), ("phone_sanitized", "=", phone),
-        ])
-        return guests.filtered(lambda partner: (partner.name or "").strip().casefold() == name)
+        ], order="id")
+        select = query.select(SQL.identifier(query.table, "id"), SQL.identifier(query.table, "name"))
+        rows = SerialLock._serialize(*lock_key, then=select) if serialize else self.env.execute_query(select)
+        return self.browse(partner_id for partner_id, partner_name in rows
+                           if (partner_name or "").strip().casefold() == name)
 
     @api.model
     def _booking_create_guest(self, page, customer):
@@ -364,24 +377,113 @@ class ResPartner(models.Model):
         """
         name, email, phone = self._booking_read_guest(page, customer)
         company = page.company_id
-        same_as = self.browse()
-        if email:
-            same_as = self._booking_find_customers(company, email=email)
-        if not same_as and phone:
-            same_as = self._booking_find_customers(company, phone=phone)
+        same_as = self._booking_find_same_as(company, email=email, phone=phone)
         lang = self.env.lang if self.env.lang in dict(self.env["res.lang"].get_installed()) else False
         # no "Contact created" chatter line nor tracking for a contact made by a booking: a booking costs
         # what it must (issue 26); the booking's own chatter tells where it came from
-        return self.sudo().with_context(mail_create_nolog=True, mail_create_nosubscribe=True,
-                                        tracking_disable=True).create({
+        # the merchant's company is the current one: its defaults (ir.default) apply, and nothing reads the
+        # request's user to find out which company is current
+        Partner = self.sudo().with_context(mail_create_nolog=True, mail_create_nosubscribe=True,
+                                           tracking_disable=True, allowed_company_ids=company.ids)
+        partner = Partner.create(Partner._booking_guest_values({
             "name": name,
             "email": email,
             "phone": phone,
             "company_id": company.id,
             "lang": lang,
             "booking_unverified": True,
-            "booking_same_as_id": same_as[:1].id,
-        })
+            "booking_same_as_id": same_as.id,
+            # what their computations would store, known here: a new contact has no user, so it is shared
+            # (_compute_partner_share reads the superuser to say so); the phone is in E.164 already, its
+            # sanitized form (_compute_phone_sanitized reads the current company's country for it)
+            "partner_share": True,
+            "phone_sanitized": phone,
+        }))
+        for name in ("partner_share", "phone_sanitized"):
+            self.env.remove_to_compute(self._fields[name], partner)
+        return partner.with_env(self.sudo().env)
+
+    @api.model
+    def _booking_find_same_as(self, company, email=None, phone=None):
+        """The customer a guest's contact repeats: verified for ``email``, else for ``phone`` (one query).
+
+        What ``_booking_find_customers`` finds for the e-mail, else for the
+        phone (the first by id), looked up together.
+        """
+        email_normalized = tools.email_normalize(email) if email else False
+        by_email = [("booking_verified_email", "=", email_normalized), ("email_normalized", "=", email_normalized)]
+        by_phone = [("booking_verified_phone", "=", phone)]
+        if email_normalized and phone:
+            match = expression.OR([by_email, by_phone])
+        elif email_normalized or phone:
+            match = by_email if email_normalized else by_phone
+        else:
+            return self.browse()
+        found = self.sudo().search(
+            [("active", "=", True), ("company_id", "in", [False, company.id]), *match], order="id")
+        if email_normalized:
+            for partner in found:
+                if partner._booking_is_verified_for(email=email_normalized):
+                    return partner
+        if phone:
+            for partner in found:
+                if partner._booking_is_verified_for(phone=phone):
+                    return partner
+        return self.browse()
+
+    @api.model
+    def _booking_guest_values(self, vals):
+        """``vals`` of a guest's contact completed so that ``create`` reads nothing it need not (issue 26).
+
+        - defaults of fields ``create`` discards (not stored, no inverse),
+          e.g. account's ``show_credit_limit`` (reads the company) and
+          ``display_invoice_template_pdf_report_id`` (counts reports): they
+          are not computed;
+        - editable computed fields (peppol, company registry...) computed in
+          memory by their own methods, as a ``precompute`` field is (their
+          computation after the INSERT reads the row again for their previous
+          values), on a draft holding what they depend on: a guest's values
+          hold none of what they read (country, VAT, registry numbers), and a
+          draft of all the values costs four times as much.
+        """
+        vals = dict.fromkeys(self._booking_discarded_defaults(), False) | vals
+        editable, depends = self._booking_editable_computed()
+        missing = [name for name in editable if name not in vals]
+        if missing:
+            draft = self.new({name: value for name, value in vals.items() if name in depends})
+            for name in missing:
+                vals[name] = self._fields[name].convert_to_write(draft[name], draft)
+        return vals
+
+    @api.model
+    @tools.ormcache()
+    def _booking_discarded_defaults(self):
+        """Fields whose default ``create`` computes and throws away: not stored, no inverse."""
+        return tuple(sorted(
+            name for name, field in self._fields.items()
+            if field.default and not field.store and not field.inverse and not field.inherited and not field.related
+            and field.type not in ("one2many", "many2many", "properties")
+        ))
+
+    @api.model
+    @tools.ormcache()
+    def _booking_editable_computed(self):
+        """Stored computed fields a value in ``create`` protects (editable, not precomputed by Odoo), and
+        the fields they depend on (their declared dependencies, through computed and related fields)."""
+        names = tuple(sorted(
+            name for name, field in self._fields.items()
+            if field.store and field.compute and not field.readonly and not field.precompute
+            and not field.related and field.type not in ("one2many", "many2many", "binary")
+        ))
+        depends, todo = set(), [self._fields[name] for name in names]
+        while todo:
+            for path in self.pool.field_depends[todo.pop()]:
+                field = self._fields.get(path.split(".")[0])
+                if field and field.name not in depends:
+                    depends.add(field.name)
+                    if field.compute or field.related:
+                        todo.append(field)
+        return names, frozenset(depends)
 
     # === ACTIONS === #
 

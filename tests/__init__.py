@@ -10,6 +10,7 @@ from . import test_configuration
 from . import test_constraint
 from . import test_day_sheet
 from . import test_dependants
+from . import test_guest_costs
 from . import test_http_api
 from . import test_http_dependants
 from . import test_http_hostile_input

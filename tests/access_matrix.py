@@ -252,6 +252,12 @@ METHODS = {
         "action_booking_publish": Allow(STAFF, "Booking staff of the review's company publish it"),
         "action_booking_unpublish": Allow(STAFF, "Booking staff of the review's company hide it"),
     },
+    "ir.sequence": {
+        "create": Refused("Odoo's sequences are set up by administrators (Settings), none of these roles; the "
+                          "override clears the cached format of bookings' references"),
+        "unlink": Refused("Odoo's sequences are set up by administrators (Settings), none of these roles; the "
+                          "override clears the cached format of bookings' references"),
+    },
     "res.users": {
         "signup": Refused("Odoo's sign-up (auth_signup), run by its route as sudo; through RPC it needs an "
                           "invitation's token, which is the proof"),
