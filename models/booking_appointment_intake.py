@@ -12,7 +12,7 @@ class BookingAppointment(models.Model):
     exclusion constraint, its reference, its customer) and answers; what the
     answer does not need (``_complete_creation``: the chatter line, the
     followers, the bill when nothing is due yet, the first state's messages,
-    live news) follows right after, in the scheduled action this request
+    live news; the customer a visitor's new contact may repeat) follows right after, in the scheduled action this request
     wakes (DESIGN.md invariant 6: side effects never block a booking). A
     booking is completed once, by whoever comes first: the scheduled action,
     or any change to it (``write``: a cancellation a second later finds its
@@ -67,6 +67,7 @@ class BookingAppointment(models.Model):
         pending = self.filtered("creation_pending")
         if pending:
             claimed = pending._claim_creation()
+            claimed.partner_id._booking_link_same_as()  # a visitor's contact: whom it may repeat, for staff
             claimed._post_creation_line()
             claimed._complete_creation()
 

@@ -55,7 +55,8 @@ class BookingAppointment(models.Model):
             if answer_first else (Appointment, {})
         try:
             with self.env.cr.savepoint():
-                partner = partner or self.env["res.partner"]._booking_create_guest(page, customer or {})
+                partner = partner or self.env["res.partner"]._booking_create_guest(
+                    page, customer or {}, same_as=not answer_first)
                 appointment = Creating.create({
                     **intake,
                     "page_id": page.id,

@@ -364,7 +364,7 @@ class ResPartner(models.Model):
                            if (partner_name or "").strip().casefold() == name)
 
     @api.model
-    def _booking_create_guest(self, page, customer):
+    def _booking_create_guest(self, page, customer, same_as=True):
         """The contact of a visitor's booking, made from what they typed: always a new one.
 
         Anonymous input never acts as an existing customer (DESIGN.md
@@ -374,10 +374,14 @@ class ResPartner(models.Model):
         whose e-mail, else phone, it repeats, for staff to merge after
         checking. Visitors who prove who they are (signed in, or a one-time
         code) book as themselves instead.
+
+        :param same_as: look up the customer it repeats now; else later, with
+            ``_booking_link_same_as`` (a booking answered first: staff merge
+            contacts at their desk, not while the visitor waits).
         """
         name, email, phone = self._booking_read_guest(page, customer)
         company = page.company_id
-        same_as = self._booking_find_same_as(company, email=email, phone=phone)
+        same_as = self._booking_find_same_as(company, email=email, phone=phone) if same_as else self.browse()
         lang = self.env.lang if self.env.lang in dict(self.env["res.lang"].get_installed()) else False
         # no "Contact created" chatter line nor tracking for a contact made by a booking: a booking costs
         # what it must (issue 26); the booking's own chatter tells where it came from
@@ -402,6 +406,13 @@ class ResPartner(models.Model):
         for name in ("partner_share", "phone_sanitized"):
             self.env.remove_to_compute(self._fields[name], partner)
         return partner.with_env(self.sudo().env)
+
+    def _booking_link_same_as(self):
+        """Point guests' contacts made without the look-up at the customer each repeats (see above)."""
+        for partner in self.sudo().filtered(lambda p: p.booking_unverified and not p.booking_same_as_id):
+            same_as = partner._booking_find_same_as(partner.company_id, email=partner.email, phone=partner.phone)
+            if same_as:
+                partner.booking_same_as_id = same_as
 
     @api.model
     def _booking_find_same_as(self, company, email=None, phone=None):

@@ -83,6 +83,19 @@ class TestBookingAnsweredFirst(BookingHttpCommon):
         self.assertEqual(len(self._creation_lines(appointment)), 1)
         self.assertEqual(len(appointment.line_ids), 1)
 
+    def test_the_customer_a_visitor_repeats_is_found_after_the_answer(self):
+        """Invariant 8: the visitor's contact is a new one; whom it may repeat is staff's hint, found a moment
+        later (one query less while the visitor waits)."""
+        known = self.env["res.partner"].create({"name": "Gina Known", "email": "gina@example.com",
+                                                "booking_verified_email": "gina@example.com"})
+        appointment = self._api_book()
+        guest = appointment.partner_id
+        self.assertNotEqual(guest, known)
+        self.assertFalse(guest.booking_same_as_id)
+        self._complete()
+        self.assertEqual(guest.booking_same_as_id, known)
+        self.assertEqual((known.name, known.email), ("Gina Known", "gina@example.com"), "the known one untouched")
+
     def test_a_change_first_completes_the_booking(self):
         """Cancelled a second after booking, before the scheduled action: confirmed, then cancelled, in order."""
         appointment = self._api_book()
