@@ -533,36 +533,23 @@ class BookingAppointment(models.Model):
                 continue
             if not appointment.busy_start or not appointment.busy_stop:
                 continue
-            self.env.cr.execute(
-                SQL(
-                    """
-                    SELECT id, state = 'pending_payment' AND hold_expires_at < %(now)s
-                      FROM booking_appointment
-                     WHERE provider_id = %(provider)s
-                       AND state IN %(states)s
-                       AND tsrange(busy_start, busy_stop, '[)') && tsrange(%(start)s, %(stop)s, '[)')
-                       AND id != ALL(%(exclude)s)
-                    """,
-                    now=fields.Datetime.now(),
-                    provider=appointment.provider_id.id,
-                    states=TIME_HOLDING_STATES,
-                    start=appointment.busy_start,
-                    stop=appointment.busy_stop,
-                    exclude=stored_ids,
-                )
+            # the provider's time, and the customer's when they hold one booking at a time: one round trip
+            query = SQL(
+                """
+                SELECT 'time', id, state = 'pending_payment' AND hold_expires_at < %(now)s, name
+                  FROM booking_appointment
+                 WHERE provider_id = %(provider)s
+                   AND state IN %(states)s
+                   AND tsrange(busy_start, busy_stop, '[)') && tsrange(%(start)s, %(stop)s, '[)')
+                   AND id != ALL(%(exclude)s)
+                """,
+                now=fields.Datetime.now(), provider=appointment.provider_id.id, states=TIME_HOLDING_STATES,
+                start=appointment.busy_start, stop=appointment.busy_stop, exclude=stored_ids,
             )
-            clashes = dict(self.env.cr.fetchall())
-            if release_expired and any(clashes.values()):
-                stale = self.sudo().browse([rid for rid, expired in clashes.items() if expired])
-                released = stale.filtered(lambda a: not a._is_hold_being_paid())
-                released._action_expire(self.env._("The payment hold expired."))
-                clashes = {rid: expired for rid, expired in clashes.items() if rid not in released.ids}
-            if clashes:
-                raise self._slot_taken_error()
             if appointment.customer_exclusive and appointment.partner_id:
-                self.env.cr.execute(SQL(
+                query = SQL("%s UNION ALL %s", query, SQL(
                     """
-                    SELECT name
+                    (SELECT 'customer', id, FALSE, name
                       FROM booking_appointment
                      WHERE page_id = %(page)s
                        AND partner_id = %(partner)s
@@ -570,14 +557,24 @@ class BookingAppointment(models.Model):
                        AND state IN %(states)s
                        AND tsrange(start, stop, '[)') && tsrange(%(start)s, %(stop)s, '[)')
                        AND id != ALL(%(exclude)s)
-                     LIMIT 1
+                     LIMIT 1)
                     """,
                     page=appointment.page_id.id, partner=appointment.partner_id.id, states=TIME_HOLDING_STATES,
                     start=appointment.start, stop=appointment.stop, exclude=stored_ids,
                 ))
-                row = self.env.cr.fetchone()
-                if row:
-                    raise self._customer_busy_error(reference=row[0])
+            self.env.cr.execute(query)
+            rows = self.env.cr.fetchall()
+            clashes = {rid: expired for kind, rid, expired, _name in rows if kind == "time"}
+            if release_expired and any(clashes.values()):
+                stale = self.sudo().browse([rid for rid, expired in clashes.items() if expired])
+                released = stale.filtered(lambda a: not a._is_hold_being_paid())
+                released._action_expire(self.env._("The payment hold expired."))
+                clashes = {rid: expired for rid, expired in clashes.items() if rid not in released.ids}
+                rows = [row for row in rows if row[1] not in released.ids]
+            if clashes:
+                raise self._slot_taken_error()
+            for _kind, _rid, _expired, name in rows:
+                raise self._customer_busy_error(reference=name)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_holding_time(self):
