@@ -18,7 +18,7 @@ class BookingAppointment(models.Model):
     _inherit = ["rating.mixin", "booking.appointment"]
 
     # precomputed: a new booking has no rating, which its INSERT says without asking the ratings table
-    rating_last_value = fields.Float(compute="_compute_rating_last_value", precompute=True)
+    rating_last_value = fields.Float(compute="_compute_rating_last_value", store=True, precompute=True)
 
     def _compute_rating_last_value(self):
         unsaved = self.filtered(lambda appointment: not appointment._origin.id)

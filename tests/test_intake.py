@@ -1,14 +1,18 @@
 import json
+import select
+import time
 from datetime import timedelta
 
 import psycopg2
 from freezegun import freeze_time
 
-from odoo import SUPERUSER_ID, api
+from odoo import SUPERUSER_ID, api, sql_db
 from odoo.exceptions import AccessError
+from odoo.tests import TransactionCase
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..models.booking_scheduler import CronWaker
 from .common import MONDAY
 from .common import NOW
 from .common import BookingHttpCommon
@@ -228,3 +232,64 @@ class TestCompletedOnceAcrossTransactions(TwoTransactionCase):
             cr_a.close()
             cr_b.close()
         self.assertEqual(self._counts(), (1, 1, True))
+
+
+@tagged("post_install", "-at_install")
+class TestCronWakeUp(TransactionCase):
+    """The cron workers are woken through one connection kept per process, not a new one per booking."""
+
+    def _listener(self):
+        _dbname, info = sql_db.connection_info_for("postgres")
+        listener = psycopg2.connect(**info)
+        listener.autocommit = True
+        self.addCleanup(listener.close)
+        with listener.cursor() as cr:
+            cr.execute("LISTEN cron_trigger")
+        return listener
+
+    def _heard(self, listener):
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if select.select([listener], [], [], 0.1)[0]:
+                listener.poll()
+                payloads = [notify.payload for notify in listener.notifies]
+                listener.notifies.clear()
+                return payloads
+        return []
+
+    def test_one_kept_connection_wakes_the_workers(self):
+        listener = self._listener()
+        dbname = self.env.cr.dbname
+        self.assertTrue(CronWaker.notify(dbname))
+        self.assertEqual(self._heard(listener), [dbname])
+        with CronWaker._cnx.cursor() as cr:
+            cr.execute("SELECT pg_backend_pid()")
+            first = cr.fetchone()[0]
+        self.assertTrue(CronWaker.notify(dbname))
+        self.assertEqual(self._heard(listener), [dbname])
+        with CronWaker._cnx.cursor() as cr:
+            cr.execute("SELECT pg_backend_pid()")
+            self.assertEqual(cr.fetchone()[0], first, "the same connection, not a new one per wake-up")
+        # lost (a restart of PostgreSQL, an idle timeout): the next wake-up opens another and is heard
+        with listener.cursor() as cr:
+            cr.execute("SELECT pg_terminate_backend(%s)", [first])
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:  # the backend ends asynchronously
+                cr.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [first])
+                if not cr.fetchone()[0]:
+                    break
+                time.sleep(0.05)
+        self.assertTrue(CronWaker.notify(dbname))
+        self.assertEqual(self._heard(listener), [dbname])
+        with CronWaker._cnx.cursor() as cr:
+            cr.execute("SELECT pg_backend_pid()")
+            self.assertNotEqual(cr.fetchone()[0], first, "a new connection replaced the lost one")
+
+    def test_one_wake_up_per_transaction_whatever_the_actions(self):
+        Scheduler = self.env["booking.scheduler"]
+        Scheduler._wake("self_serve_booking.ir_cron_complete_bookings")
+        Scheduler._wake("self_serve_booking.ir_cron_dispatch_notifications")
+        self.env.cr.flush()  # the commit's precommit hooks: the trigger rows
+        hooks = [hook for hook in self.env.cr.postcommit._funcs
+                 if getattr(hook, "__func__", None) is type(Scheduler)._notify_cron_workers]
+        self.assertEqual(len(hooks), 1)
