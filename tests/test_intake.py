@@ -1,4 +1,5 @@
 import json
+import logging
 import select
 import time
 from datetime import timedelta
@@ -19,6 +20,7 @@ from .common import BookingHttpCommon
 from .common import TwoTransactionCase
 from .common import local_to_utc
 
+_logger = logging.getLogger(__name__)
 API = "/booking/api/v1"
 COMPLETE_CRON = "self_serve_booking.ir_cron_complete_bookings"
 
@@ -86,6 +88,15 @@ class TestBookingAnsweredFirst(BookingHttpCommon):
         self.assertEqual(self._complete(), 0)
         self.assertEqual(len(self._creation_lines(appointment)), 1)
         self.assertEqual(len(appointment.line_ids), 1)
+
+    def test_one_booking_costs_at_most_30_queries(self):
+        """Issue 26 / DESIGN.md section 9: the answer of a booking, once a worker's caches are warm."""
+        self._api_book(9, "warm@example.com")
+        start = self.cr.sql_log_count
+        self._api_book(11, "counted@example.com")
+        count = self.cr.sql_log_count - start
+        _logger.info("one API booking: %s queries", count)
+        self.assertLessEqual(count, 30)
 
     def test_the_customer_a_visitor_repeats_is_found_after_the_answer(self):
         """Invariant 8: the visitor's contact is a new one; whom it may repeat is staff's hint, found a moment
