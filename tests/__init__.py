@@ -35,6 +35,7 @@ from . import test_notification_defaults
 from . import test_notification_preferences
 from . import test_notifications
 from . import test_on_my_way
+from . import test_offer
 from . import test_on_site
 from . import test_onboarding
 from . import test_payments
