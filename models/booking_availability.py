@@ -219,9 +219,10 @@ class BookingAvailability(models.AbstractModel):
 
         What ``resource.calendar._work_intervals_batch`` gives (attendances
         minus time off): the weekly hours from a cache (see
-        ``_get_attendance_blocks``), time off from Odoo's
-        ``_leave_intervals_batch``, one batch per calendar, with the
-        subtraction done on epochs and only for providers who have time off.
+        ``_get_attendance_blocks``), time off in one query
+        (``_get_time_off``; Odoo's ``_leave_intervals_batch`` for flexible
+        hours), with the subtraction done on epochs and only for providers
+        who have time off.
         Providers without time off of one calendar and time zone share the
         same list (nobody mutates it: the engine normalises into new lists).
 
@@ -242,18 +243,62 @@ class BookingAvailability(models.AbstractModel):
                 by_calendar[info.calendar_id].append(info)
         # as _work_intervals_batch: attendances in the context's employee time zone if any, time off without
         attendance_tz = self.env.context.get("employee_timezone")
+        # time off as instants, in one query for all calendars but flexible ones, where it stands for whole days
+        time_off = self._get_time_off(
+            [(info.resource_id, calendar_id) for calendar_id, group in by_calendar.items()
+             if not offer.calendars[calendar_id].flexible for info in group], start, stop)
         for calendar_id, group in by_calendar.items():
             calendar = offer.calendars[calendar_id]
             attendances = self._get_attendance_blocks(calendar, group, start, stop, attendance_tz)
-            # time off as instants: the zone it is expressed in does not matter (no resource read for it), but
-            # for flexible hours, where it stands for whole local days
-            leaves = self.env["resource.calendar"].browse(calendar_id)._leave_intervals_batch(
-                start, stop, self.env["resource.resource"].browse([info.resource_id for info in group]),
-                tz=None if calendar.flexible else pytz.utc)
+            if calendar.flexible:
+                leaves = self.env["resource.calendar"].browse(calendar_id)._leave_intervals_batch(
+                    start, stop, self.env["resource.resource"].browse([info.resource_id for info in group]))
+                leaves = {resource_id: self._intervals_to_epochs(found) for resource_id, found in leaves.items()}
+            else:
+                leaves = time_off
             for info in group:
                 work = attendances[info.resource_id]
-                time_off = leaves[info.resource_id]
-                result[info.id] = engine.subtract(work, self._intervals_to_epochs(time_off)) if time_off else work
+                holes = leaves.get(info.resource_id)
+                result[info.id] = engine.subtract(work, holes) if holes else work
+        return result
+
+    @api.model
+    def _get_time_off(self, resources, start, stop):
+        """Time off of resources between two aware datetimes, as epochs per resource id, in one query.
+
+        What ``resource.calendar._leave_intervals_batch`` finds for a
+        resource of a calendar that is not flexible: the time off
+        (``time_type`` leave) of the resource or of nobody (then of the
+        resource's company), of its calendar or of none, overlapping the
+        range, clipped to it.
+
+        :param resources: ``(resource id, calendar id)`` pairs.
+        """
+        if not resources:
+            return {}
+        self.env["resource.calendar.leaves"].flush_model(
+            ["time_type", "calendar_id", "resource_id", "company_id", "date_from", "date_to"])
+        self.env["resource.resource"].flush_model(["company_id"])
+        start, stop = start.astimezone(pytz.utc).replace(tzinfo=None), stop.astimezone(pytz.utc).replace(tzinfo=None)
+        self.env.cr.execute(SQL(
+            """
+            SELECT r.id, FLOOR(EXTRACT(EPOCH FROM GREATEST(l.date_from, %(start)s)))::bigint,
+                   FLOOR(EXTRACT(EPOCH FROM LEAST(l.date_to, %(stop)s)))::bigint
+              FROM unnest(%(resources)s::int[], %(calendars)s::int[]) AS wanted(resource_id, calendar_id)
+              JOIN resource_resource r ON r.id = wanted.resource_id
+              JOIN resource_calendar_leaves l
+                ON (l.resource_id = r.id OR (l.resource_id IS NULL AND l.company_id IS NOT DISTINCT FROM r.company_id))
+               AND (l.calendar_id = wanted.calendar_id OR l.calendar_id IS NULL)
+             WHERE l.time_type = 'leave' AND l.date_from <= %(stop)s AND l.date_to >= %(start)s
+            """,
+            resources=[resource_id for resource_id, _calendar_id in resources],
+            calendars=[calendar_id for _resource_id, calendar_id in resources],
+            start=start,
+            stop=stop,
+        ))
+        result = defaultdict(list)
+        for resource_id, begin, end in self.env.cr.fetchall():
+            result[resource_id].append((begin, end))
         return result
 
     @api.model

@@ -260,3 +260,42 @@ class TestOffer(BookingCommon):
                 expected = engine.normalize([(to_epoch(begin), to_epoch(end)) for begin, end, _meta in expected])
                 self.assertTrue(expected)
                 self.assertEqual(engine.normalize(work[provider.id]), expected)
+
+    def test_time_off_is_odoos_time_off(self):
+        """The one query of time off finds what Odoo's _leave_intervals_batch finds, and nothing else."""
+        Leave = self.env["resource.calendar.leaves"]
+        other_company = self.env["res.company"].create({"name": "Elsewhere"})
+        other_calendar = self._create_calendar("Other", "Europe/Paris", range(5), [(9, 17)])
+        day = datetime(2025, 6, 2)
+        Leave.create([
+            {"name": "Alice's", "resource_id": self.provider_a.resource_id.id, "calendar_id": self.calendar.id,
+             "date_from": day.replace(hour=7), "date_to": day.replace(hour=8)},
+            {"name": "Alice's, no calendar", "resource_id": self.provider_a.resource_id.id, "calendar_id": False,
+             "date_from": day.replace(hour=12), "date_to": day.replace(hour=13)},
+            {"name": "Holiday", "calendar_id": self.calendar.id, "resource_id": False,
+             "date_from": datetime(2025, 6, 3, 0), "date_to": datetime(2025, 6, 3, 23)},
+            {"name": "Holiday of all calendars", "calendar_id": False, "resource_id": False,
+             "date_from": datetime(2025, 6, 4, 6), "date_to": datetime(2025, 6, 4, 10)},
+            {"name": "Another company's holiday", "calendar_id": False, "resource_id": False,
+             "company_id": other_company.id, "date_from": datetime(2025, 6, 5, 6),
+             "date_to": datetime(2025, 6, 5, 10)},
+            {"name": "Another calendar's", "calendar_id": other_calendar.id, "resource_id": False,
+             "date_from": datetime(2025, 6, 6, 6), "date_to": datetime(2025, 6, 6, 10)},
+            {"name": "Not time off", "resource_id": self.provider_b.resource_id.id, "calendar_id": self.calendar.id,
+             "time_type": "other", "date_from": day.replace(hour=9), "date_to": day.replace(hour=10)},
+            {"name": "Across the range", "resource_id": self.provider_b.resource_id.id,
+             "calendar_id": self.calendar.id, "date_from": datetime(2025, 5, 30, 14),
+             "date_to": datetime(2025, 6, 2, 8, 30)},
+        ])
+        providers = self.provider_a | self.provider_b
+        start, stop = datetime(2025, 6, 1, 22), datetime(2025, 6, 9)
+        work = self.env["booking.availability"]._get_work_intervals(providers, start, stop)
+        for provider in providers:
+            with self.subTest(provider=provider.name):
+                expected = provider.resource_calendar_id._work_intervals_batch(
+                    pytz.utc.localize(start), pytz.utc.localize(stop), resources=provider.resource_id,
+                )[provider.resource_id.id]
+                expected = engine.normalize([(to_epoch(begin), to_epoch(end)) for begin, end, _meta in expected])
+                self.assertEqual(engine.normalize(work[provider.id]), expected)
+        self.assertNotIn("09:00", self.local_times(self.slots(providers=self.provider_a)), "07:00-08:00 UTC off")
+        self.assertIn("11:00", self.local_times(self.slots(providers=self.provider_b)), "'other' is no time off")
