@@ -62,11 +62,13 @@ class BookingAvailability(models.AbstractModel):
 
     It turns records into the plain numbers of ``engine.slots`` and back, with
     a fixed number of SQL queries per request, whatever the number of
-    providers or days: working time comes from
-    ``resource.calendar._work_intervals_batch`` (one batch per calendar), busy
-    time from one query on ``booking_appointment``. Everything that decides
-    whether a time is bookable lives in the engine, so what a customer is
-    shown is exactly what a booking is checked against.
+    providers or days: what the page offers (providers, services, calendars)
+    from one query cached by content (``_get_offer``), working time as
+    ``resource.calendar._work_intervals_batch`` gives it (weekly hours from a
+    cache, time off from one query), busy time from one query on
+    ``booking_appointment``. Everything that decides whether a time is
+    bookable lives in the engine, so what a customer is shown is exactly
+    what a booking is checked against.
     """
 
     _name = "booking.availability"
@@ -81,7 +83,7 @@ class BookingAvailability(models.AbstractModel):
         joins nine tables, and planning it on every request would cost more
         than running it. Recreated on every upgrade, from the code below.
         """
-        super().init()
+        result = super().init()
         body = SQL(
             """
             WITH providers AS (
@@ -128,6 +130,7 @@ class BookingAvailability(models.AbstractModel):
             "LANGUAGE plpgsql STABLE AS %s",
             f"BEGIN {body.code}; END",
         ))
+        return result
 
     @api.model
     def _get_offer(self, page):

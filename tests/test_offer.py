@@ -12,6 +12,7 @@ from odoo.tests import tagged
 from ..engine import slots as engine
 from ..exceptions import BookingInputError
 from ..exceptions import SlotUnavailableError
+from ..models.booking_availability import _CHECKED
 from ..models.booking_availability import BLOCK_DAYS
 from ..models.booking_availability import to_epoch
 from .common import MONDAY
@@ -22,7 +23,7 @@ from .test_write_path import QueryLog
 # the queries of the availability part of a booking, by what they read
 AVAILABILITY_TABLES = (
     "booking_page_offer(", 'FROM "resource_calendar', "FROM resource_calendar", 'FROM "resource_resource"',
-    'FROM "booking_provider"', 'FROM "booking_service"', "FROM booking_appointment a",
+    'FROM "booking_provider"', 'FROM "booking_service"', "FROM booking_appointment a", "resource_calendar_leaves",
 )
 
 RECORD_READS = ('SELECT "booking_provider"."id", "booking_provider"."resource_id"',
@@ -64,7 +65,7 @@ class TestOffer(BookingCommon):
         self.assertEqual(appointment.provider_id, self.provider_a)
         queries = availability_queries(log)
         self.assertEqual(len([q for q in queries if "booking_page_offer(" in q]), 1, queries)
-        self.assertEqual(len([q for q in queries if 'FROM "resource_calendar_leaves"' in q]), 1, queries)
+        self.assertEqual(len([q for q in queries if "resource_calendar_leaves" in q]), 1, queries)
         self.assertEqual(len([q for q in queries if "FROM booking_appointment a" in q]), 1, queries)
         # no relation, calendar, attendance or resource read; the provider's and the service's records are read
         # once, by the appointment itself (its company check, its snapshot of the service)
@@ -124,15 +125,17 @@ class TestOffer(BookingCommon):
             cr.rollback()
             self.assertFalse(Availability._reuse_check(appointment, "offer"), "forgotten at rollback")
             Availability._remember_checked(*key)
-            cr.commit()
-            self.assertFalse(Availability._reuse_check(appointment, "offer"), "forgotten at commit")
-            Availability._remember_checked(*key)
             self.assertFalse(self.env["booking.availability"]._reuse_check(appointment, "offer"),
                              "another transaction")
             self.assertFalse(Availability._reuse_check(other, "offer"), "other values")
             self.assertTrue(Availability._reuse_check(appointment, "offer"))
             self.assertFalse(Availability._reuse_check(appointment, "offer"), "once")
             self.assertTrue(Availability._reuse_check(appointment, "working_time"))
+            Availability._remember_checked(*key)
+            self.assertIn(cr, _CHECKED)
+            committed = cr
+        # leaving the block committed the transaction
+        self.assertNotIn(committed, _CHECKED, "forgotten at commit")
 
     # === THE OFFER SEES EVERY CHANGE AT ONCE === #
 
@@ -282,7 +285,7 @@ class TestOffer(BookingCommon):
             {"name": "Another calendar's", "calendar_id": other_calendar.id, "resource_id": False,
              "date_from": datetime(2025, 6, 6, 6), "date_to": datetime(2025, 6, 6, 10)},
             {"name": "Not time off", "resource_id": self.provider_b.resource_id.id, "calendar_id": self.calendar.id,
-             "time_type": "other", "date_from": day.replace(hour=9), "date_to": day.replace(hour=10)},
+             "time_type": "other", "date_from": datetime(2025, 6, 6, 9), "date_to": datetime(2025, 6, 6, 10)},
             {"name": "Across the range", "resource_id": self.provider_b.resource_id.id,
              "calendar_id": self.calendar.id, "date_from": datetime(2025, 5, 30, 14),
              "date_to": datetime(2025, 6, 2, 8, 30)},
@@ -298,4 +301,7 @@ class TestOffer(BookingCommon):
                 expected = engine.normalize([(to_epoch(begin), to_epoch(end)) for begin, end, _meta in expected])
                 self.assertEqual(engine.normalize(work[provider.id]), expected)
         self.assertNotIn("09:00", self.local_times(self.slots(providers=self.provider_a)), "07:00-08:00 UTC off")
-        self.assertIn("11:00", self.local_times(self.slots(providers=self.provider_b)), "'other' is no time off")
+        self.assertEqual(self.local_times(self.slots(providers=self.provider_b))[0], "10:30", "off until 08:30 UTC")
+        friday = self.local_times(self.slots(providers=self.provider_b, day=date(2025, 6, 6)))
+        self.assertIn("11:00", friday, "'other' is no time off, another calendar's holiday is not this one's")
+        self.assertEqual(self.slots(day=date(2025, 6, 3)), [], "the calendar's holiday")
