@@ -305,3 +305,20 @@ class TestOffer(BookingCommon):
         friday = self.local_times(self.slots(providers=self.provider_b, day=date(2025, 6, 6)))
         self.assertIn("11:00", friday, "'other' is no time off, another calendar's holiday is not this one's")
         self.assertEqual(self.slots(day=date(2025, 6, 3)), [], "the calendar's holiday")
+
+    def test_flexible_hours_are_odoos(self):
+        """Flexible hours are no weekly hours: Odoo's own computation, time off as whole days."""
+        flexible = self._create_calendar("Flexible", "Europe/Paris", range(5), [(9, 17)])
+        flexible.write({"flexible_hours": True, "hours_per_day": 8})
+        free = self.env["booking.provider"].create({"name": "Free", "resource_calendar_id": flexible.id,
+                                                    "tz": "Europe/Paris"})
+        self.env["resource.calendar.leaves"].create({
+            "name": "Off", "resource_id": free.resource_id.id, "calendar_id": flexible.id,
+            "date_from": datetime(2025, 6, 3, 10), "date_to": datetime(2025, 6, 3, 12)})
+        start, stop = datetime(2025, 6, 1, 22), datetime(2025, 6, 9)
+        work = self.env["booking.availability"]._get_work_intervals(free, start, stop)
+        expected = flexible._work_intervals_batch(pytz.utc.localize(start), pytz.utc.localize(stop),
+                                                  resources=free.resource_id)[free.resource_id.id]
+        expected = engine.normalize([(to_epoch(begin), to_epoch(end)) for begin, end, _meta in expected])
+        self.assertTrue(expected)
+        self.assertEqual(engine.normalize(work[free.id]), expected)
