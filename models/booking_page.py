@@ -431,8 +431,9 @@ class BookingPage(models.Model):
             service = self._get_bookable_services().filtered(lambda s: s.id == service_id)
         else:
             offer = offer or self.env["booking.availability"]._get_offer(self)
-            published, provider_ids = offer.services.get(service_id, (False, ()))
-            service = self.env["booking.service"].browse(service_id if published and provider_ids else ())
+            published, provider_ids = offer.services.get(service_id, (False, ())) \
+                if isinstance(service_id, (int, float)) else (False, ())
+            service = self.env["booking.service"].browse(int(service_id) if published and provider_ids else ())
         if not service:
             raise BookingInputError({field: self.env._("is not a service offered on this page")})
         return service
@@ -455,7 +456,8 @@ class BookingPage(models.Model):
         else:
             Availability = self.env["booking.availability"]
             provider_ids = Availability._offer_provider_ids(offer or Availability._get_offer(self), service.id)
-            provider = self.env["booking.provider"].browse(provider_id if provider_id in provider_ids else ())
+            found = isinstance(provider_id, (int, float)) and provider_id in provider_ids
+            provider = self.env["booking.provider"].browse(int(provider_id) if found else ())
         if not provider:
             raise BookingInputError({field: self.env._("does not deliver this service on this page")})
         return provider

@@ -322,3 +322,12 @@ class TestOffer(BookingCommon):
         expected = engine.normalize([(to_epoch(begin), to_epoch(end)) for begin, end, _meta in expected])
         self.assertTrue(expected)
         self.assertEqual(engine.normalize(work[free.id]), expected)
+
+    def test_odd_ids_are_refused_cleanly(self):
+        for odd in ("1", [self.service.id], None, 10**12, -1):
+            with self.subTest(odd=odd), self.assertRaises(BookingInputError):
+                self.page._get_bookable_service(odd)
+        for odd in (str(self.provider_a.id), [self.provider_a.id], 10**12):
+            with self.subTest(odd=odd), self.assertRaises(BookingInputError):
+                self.page._get_bookable_provider(self.service, odd)
+        self.assertEqual(self.page._get_bookable_service(float(self.service.id)), self.service)
