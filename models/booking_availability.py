@@ -118,16 +118,33 @@ class BookingAvailability(models.AbstractModel):
                 )::text AS text
             )
             SELECT md5(text), text FROM doc
-            INTO digest, doc
+            INTO digest, doc;
+            -- the time off of the page's providers in the range, if any (see _get_time_off)
+            IF range_from IS NOT NULL THEN
+                SELECT array_agg(ARRAY[r.id::bigint,
+                                       FLOOR(EXTRACT(EPOCH FROM GREATEST(l.date_from, range_from)))::bigint,
+                                       FLOOR(EXTRACT(EPOCH FROM LEAST(l.date_to, range_to)))::bigint])
+                  FROM booking_page_provider_rel rel
+                  JOIN booking_provider p ON p.id = rel.provider_id
+                  JOIN resource_resource r ON r.id = p.resource_id
+                  JOIN resource_calendar_leaves l
+                    ON (l.resource_id = r.id
+                        OR (l.resource_id IS NULL AND l.company_id IS NOT DISTINCT FROM r.company_id))
+                   AND (l.calendar_id = p.resource_calendar_id OR l.calendar_id IS NULL)
+                 WHERE rel.page_id = the_page AND p.active
+                   AND l.time_type = 'leave' AND l.date_from <= range_to AND l.date_to >= range_from
+                  INTO time_off;
+            END IF
             """,
             page=SQL("the_page"),
             digest=self._attendance_digest_sql(SQL("c.id")),
             lines=self._attendance_lines_sql(SQL("c.id")),
         )
         assert not body.params, "the function's body is plain SQL"
+        self.env.cr.execute("DROP FUNCTION IF EXISTS booking_page_offer(integer)")
         self.env.cr.execute(SQL(
-            "CREATE OR REPLACE FUNCTION booking_page_offer(the_page integer, OUT digest text, OUT doc text) "
-            "LANGUAGE plpgsql STABLE AS %s",
+            "CREATE OR REPLACE FUNCTION booking_page_offer(the_page integer, range_from timestamp, range_to timestamp, "
+            "OUT digest text, OUT doc text, OUT time_off bigint[]) LANGUAGE plpgsql STABLE AS %s",
             f"BEGIN {body.code}; END",
         ))
         return result
@@ -145,15 +162,28 @@ class BookingAvailability(models.AbstractModel):
         and nothing needs invalidating. Read as superuser: what customers
         are offered does not depend on who asks.
         """
+        return self._get_offer_and_time_off(page)[0]
+
+    @api.model
+    def _get_offer_and_time_off(self, page, start=None, stop=None):
+        """``(offer, time off)``: ``_get_offer``, and in the same query the time off of the page's providers
+        between the naive UTC datetimes ``start`` and ``stop`` as ``_get_time_off`` finds it (None without a range).
+        """
         if not isinstance(page.id, int):
             # a page being edited (onchange): its records as they are in the form
-            return self._offer_of_records(page)
+            return self._offer_of_records(page), None
         for model in ("booking.page", "booking.provider", "booking.service", "resource.resource",
-                      "resource.calendar", "resource.calendar.attendance"):
+                      "resource.calendar", "resource.calendar.attendance", "resource.calendar.leaves"):
             self.env[model].flush_model()
-        self.env.cr.execute(SQL("SELECT digest, doc FROM booking_page_offer(%s)", page.id))
-        digest, text = self.env.cr.fetchone()
-        return self._parse_offer(page.id, digest, text)
+        self.env.cr.execute(SQL("SELECT digest, doc, time_off FROM booking_page_offer(%s, %s, %s)",
+                                page.id, start, stop))
+        digest, text, rows = self.env.cr.fetchone()
+        time_off = None
+        if start is not None:
+            time_off = defaultdict(list)
+            for resource_id, begin, end in rows or ():
+                time_off[resource_id].append((begin, end))
+        return self._parse_offer(page.id, digest, text), time_off
 
     @api.model
     def _attendance_digest_sql(self, calendar_id):
@@ -217,7 +247,7 @@ class BookingAvailability(models.AbstractModel):
         return offer.services.get(service_id, (False, ()))[1]
 
     @api.model
-    def _get_work_intervals(self, providers, start, stop, offer=None):
+    def _get_work_intervals(self, providers, start, stop, offer=None, time_off=None):
         """Working intervals (time off removed) per provider id, as epochs.
 
         What ``resource.calendar._work_intervals_batch`` gives (attendances
@@ -232,6 +262,7 @@ class BookingAvailability(models.AbstractModel):
         :param start, stop: naive UTC datetimes bounding the search.
         :param offer: the page's :data:`Offer` holding these providers,
             which spares reading them (else they are read).
+        :param time_off: their time off in the range, if known (``_get_offer_and_time_off``).
         """
         if offer is None:
             offer = self._offer_of_providers(providers)
@@ -247,9 +278,10 @@ class BookingAvailability(models.AbstractModel):
         # as _work_intervals_batch: attendances in the context's employee time zone if any, time off without
         attendance_tz = self.env.context.get("employee_timezone")
         # time off as instants, in one query for all calendars but flexible ones, where it stands for whole days
-        time_off = self._get_time_off(
-            [(info.resource_id, calendar_id) for calendar_id, group in by_calendar.items()
-             if not offer.calendars[calendar_id].flexible for info in group], start, stop)
+        if time_off is None:
+            time_off = self._get_time_off(
+                [(info.resource_id, calendar_id) for calendar_id, group in by_calendar.items()
+                 if not offer.calendars[calendar_id].flexible for info in group], start, stop)
         for calendar_id, group in by_calendar.items():
             calendar = offer.calendars[calendar_id]
             attendances = self._get_attendance_blocks(calendar, group, start, stop, attendance_tz)
@@ -680,18 +712,18 @@ class BookingAvailability(models.AbstractModel):
         """
         now = now or fields.Datetime.now()
         # the page's active providers delivering the service, if the page offers it (as _check_offer demands)
-        offer = self._get_offer(page)
+        begin, end = self._local_day_bounds(page, date_from, date_to)
+        # a day of margin on both sides: the grid starts where a working
+        # interval starts, so intervals must not be clipped by the window
+        fetch_from, fetch_to = begin - timedelta(days=1), end + timedelta(days=1)
+        offer, time_off = self._get_offer_and_time_off(page, fetch_from, fetch_to)
         bookable = self._offer_provider_ids(offer, service.id)
         if providers is not None:
             bookable = [provider_id for provider_id in providers.ids if provider_id in bookable]
         providers = self.env["booking.provider"].browse(bookable)
         if not providers or date_to < date_from:
             return None
-        begin, end = self._local_day_bounds(page, date_from, date_to)
-        # a day of margin on both sides: the grid starts where a working
-        # interval starts, so intervals must not be clipped by the window
-        fetch_from, fetch_to = begin - timedelta(days=1), end + timedelta(days=1)
-        work = self._get_work_intervals(providers, fetch_from, fetch_to, offer=offer)
+        work = self._get_work_intervals(providers, fetch_from, fetch_to, offer=offer, time_off=time_off)
         if ignore_busy:
             busy = {provider.id: [] for provider in providers}
         else:

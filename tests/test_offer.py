@@ -55,7 +55,7 @@ class TestOffer(BookingCommon):
     # === WHAT A BOOKING COSTS === #
 
     @freeze_time(NOW)
-    def test_the_slot_check_and_the_constraints_of_a_booking_cost_three_queries(self):
+    def test_the_slot_check_and_the_constraints_of_a_booking_cost_two_queries(self):
         self.book_checked(self.at(9))  # a worker's caches warm
         self.env.flush_all()
         self.env.invalidate_all()  # a new request: nothing read yet
@@ -64,14 +64,14 @@ class TestOffer(BookingCommon):
             self.env.flush_all()
         self.assertEqual(appointment.provider_id, self.provider_a)
         queries = availability_queries(log)
+        # the offer with the time off of its range, the busy ranges
         self.assertEqual(len([q for q in queries if "booking_page_offer(" in q]), 1, queries)
-        self.assertEqual(len([q for q in queries if "resource_calendar_leaves" in q]), 1, queries)
         self.assertEqual(len([q for q in queries if "FROM booking_appointment a" in q]), 1, queries)
-        # no relation, calendar, attendance or resource read; the provider's and the service's records are read
-        # once, by the appointment itself (its company check, its snapshot of the service)
+        # no relation, calendar, attendance, time off or resource read; the provider's and the service's records
+        # are read once, by the appointment itself (its company check, its snapshot of the service)
         records = [q for q in queries if q.startswith(RECORD_READS)]
         self.assertLessEqual(len(records), 2, records)
-        self.assertEqual(len(queries), 3 + len(records), queries)
+        self.assertEqual(len(queries), 2 + len(records), queries)
 
     @freeze_time(NOW)
     def test_a_checked_slot_spares_the_constraints_once(self):
