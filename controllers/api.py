@@ -345,8 +345,7 @@ class BookingApiBase(http.Controller):
         page = self._page_or_404(slug)
         self._rate_limit(page)
         body = self._validated_body(schema)
-        service = page._get_bookable_service(body["service_id"])
-        provider = page._get_bookable_provider(service, body.get("provider_id"))
+        service, provider = page._get_bookable_service_provider(body["service_id"], body.get("provider_id"))
         partner = self._proven_partner(page)
         if not partner and not body.get("customer"):
             raise BookingInputError({"customer": request.env._("is required")})
@@ -523,8 +522,7 @@ class BookingApiController(BookingApiBase):
     def slots(self, slug, **query):
         page = self._page_or_404(slug)
         values = self._parsed_query("slots", query)
-        service = page._get_bookable_service(values["service_id"])
-        provider = page._get_bookable_provider(service, values.get("provider_id"))
+        service, provider = page._get_bookable_service_provider(values["service_id"], values.get("provider_id"))
         duration = service._duration_for(values.get("dependant_count", 1))
         if values.get("format") == "days":
             days, open_dates = page._get_open_start_days(service, provider, values["date_from"],
@@ -770,8 +768,7 @@ class BookingApiController(BookingApiBase):
         Service and provider as the page offers them; what may be a series,
         the rhythm, the length and the replacements are the series' rules.
         """
-        service = page._get_bookable_service(body["service_id"])
-        provider = page._get_bookable_provider(service, body.get("provider_id"))
+        service, provider = page._get_bookable_service_provider(body["service_id"], body.get("provider_id"))
         replacements = {}
         for item in body.get("replacements") or []:
             if item["index"] in replacements:

@@ -369,7 +369,10 @@ class BookingAppointment(models.Model):
 
     @api.constrains("service_id", "provider_id", "page_id")
     def _check_offer(self):
+        Availability = self.env["booking.availability"]
         for appointment in self:
+            if Availability._reuse_check(appointment, "offer"):
+                continue  # this transaction found this very slot offered (booking.availability._find_slot_or_raise)
             service, provider, page = appointment.service_id, appointment.provider_id, appointment.page_id
             if service not in provider.service_ids:
                 raise ValidationError(
@@ -395,6 +398,8 @@ class BookingAppointment(models.Model):
         """
         Availability = self.env["booking.availability"]
         for appointment in self.filtered(lambda a: a.state in TIME_HOLDING_STATES):
+            if Availability._reuse_check(appointment, "working_time"):
+                continue  # this transaction found this very slot within working time (_find_slot_or_raise)
             if not Availability._fits_working_time(appointment.provider_id, appointment.start, appointment.stop):
                 raise SlotUnavailableError(
                     self.env._(

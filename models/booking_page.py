@@ -420,16 +420,28 @@ class BookingPage(models.Model):
             providers &= service.provider_ids
         return providers
 
-    def _get_bookable_service(self, service_id, field="service_id"):
-        """The service ``service_id`` if customers can book it here; else a 400 on ``field``."""
+    def _get_bookable_service(self, service_id, field="service_id", offer=None):
+        """The service ``service_id`` if customers can book it here; else a 400 on ``field``.
+
+        As ``_get_bookable_services``, from the page's offer
+        (``booking.availability._get_offer``: one query, no record read).
+        """
         self.ensure_one()
-        service = self._get_bookable_services().filtered(lambda s: s.id == service_id)
+        if not isinstance(self.id, int):
+            service = self._get_bookable_services().filtered(lambda s: s.id == service_id)
+        else:
+            offer = offer or self.env["booking.availability"]._get_offer(self)
+            published, provider_ids = offer.services.get(service_id, (False, ())) \
+                if isinstance(service_id, (int, float)) else (False, ())
+            service = self.env["booking.service"].browse(int(service_id) if published and provider_ids else ())
         if not service:
             raise BookingInputError({field: self.env._("is not a service offered on this page")})
         return service
 
-    def _get_bookable_provider(self, service, provider_id, field="provider_id"):
+    def _get_bookable_provider(self, service, provider_id, field="provider_id", offer=None):
         """The provider ``provider_id`` if customers can choose them for ``service`` here.
+
+        As ``_get_bookable_providers(service)``, from the page's offer.
 
         :return: the provider, or an empty recordset for "any available" (no ``provider_id``).
         :raise BookingInputError: a 400 on ``field``.
@@ -439,10 +451,25 @@ class BookingPage(models.Model):
             return self.env["booking.provider"].sudo()
         if not self.show_providers:
             raise BookingInputError({field: self.env._("cannot be chosen on this page: leave it empty")})
-        provider = self._get_bookable_providers(service).filtered(lambda p: p.id == provider_id)
+        if not isinstance(self.id, int):
+            provider = self._get_bookable_providers(service).filtered(lambda p: p.id == provider_id)
+        else:
+            Availability = self.env["booking.availability"]
+            provider_ids = Availability._offer_provider_ids(offer or Availability._get_offer(self), service.id)
+            found = isinstance(provider_id, (int, float)) and provider_id in provider_ids
+            provider = self.env["booking.provider"].browse(int(provider_id) if found else ())
         if not provider:
             raise BookingInputError({field: self.env._("does not deliver this service on this page")})
         return provider
+
+    def _get_bookable_service_provider(self, service_id, provider_id):
+        """``(service, provider)`` of a customer's request: ``_get_bookable_service`` and
+        ``_get_bookable_provider`` on one reading of the page's offer (400s on ``service_id``, ``provider_id``).
+        """
+        self.ensure_one()
+        offer = self.env["booking.availability"]._get_offer(self) if isinstance(self.id, int) else None
+        service = self._get_bookable_service(service_id, offer=offer)
+        return service, self._get_bookable_provider(service, provider_id, offer=offer)
 
     def _get_open_slots(self, service, provider, date_from, date_to=None, duration_minutes=None):
         """What customers may book between two local dates: ``(slots, open_dates)``.

@@ -36,6 +36,7 @@ from . import test_messages_after_visit
 from . import test_notification_defaults
 from . import test_notification_preferences
 from . import test_notifications
+from . import test_offer
 from . import test_on_my_way
 from . import test_on_site
 from . import test_onboarding
