@@ -61,8 +61,10 @@ def complete_pending(bench):
     try:
         while True:
             with registry.cursor() as cr:
-                env = api.Environment(cr, SUPERUSER_ID, {})
-                count = env["booking.scheduler"]._cron_complete_bookings()
+                scheduler = api.Environment(cr, SUPERUSER_ID, {})["booking.scheduler"]
+                if not hasattr(scheduler, "_cron_complete_bookings"):  # --ref of a version that completes at once
+                    break
+                count = scheduler._cron_complete_bookings()
             if not count:
                 break
             done += count
