@@ -7,6 +7,7 @@
     "author": "Self-Serve Booking",
     "website": "https://github.com/self-serve-booking/self_serve_booking",
     "license": "LGPL-3",
+    "uninstall_hook": "uninstall_hook",
     "depends": [
         "mail",
         "calendar",

@@ -331,3 +331,18 @@ class TestOffer(BookingCommon):
             with self.subTest(odd=odd), self.assertRaises(BookingInputError):
                 self.page._get_bookable_provider(self.service, odd)
         self.assertEqual(self.page._get_bookable_service(float(self.service.id)), self.service)
+
+    def test_uninstalling_drops_the_offer_function(self):
+        """The function lives outside Odoo's models: the addon's uninstall hook removes it."""
+        from .. import uninstall_hook  # noqa: PLC0415
+
+        def exists():
+            self.env.cr.execute("SELECT count(*) FROM pg_proc WHERE proname = 'booking_page_offer'")
+            return self.env.cr.fetchone()[0]
+
+        self.assertEqual(exists(), 1)
+        with self.env.cr.savepoint(flush=False) as savepoint:
+            uninstall_hook(self.env)
+            self.assertEqual(exists(), 0)
+            savepoint.rollback()
+        self.assertEqual(exists(), 1)
