@@ -19,6 +19,7 @@ runs it, and its cost per booking printed too (time and queries): a booking
 is cheap to answer, not free.
 
     python3 bench/booking_latency.py [--requests 60] [--workers 4] [--keep]
+    python3 bench/booking_latency.py --phone        # visitors give a mobile number too
 """
 
 import collections
@@ -78,6 +79,7 @@ def complete_pending(bench):
 def main():
     parser = bench_parser(__doc__)
     parser.add_argument("--requests", type=int, default=60, help="bookings (and page requests) measured")
+    parser.add_argument("--phone", action="store_true", help="visitors give a mobile number too (e-mail only else)")
     args = parse_args(parser)
 
     with bench_server(args) as bench:
@@ -85,16 +87,26 @@ def main():
         first = date.today() + timedelta(days=1)
         page_path = f"{API}/pages/{SLUG}"
         free = spread_slots(client.slots(first, first + timedelta(days=30)), WARM_UP + args.requests)
+        def book(slot, number):
+            if not args.phone:
+                return client.book(slot, number)
+            return client.post(f"{API}/pages/{SLUG}/bookings", {
+                "service_id": bench.service_id, "provider_id": slot["provider_id"], "start": slot["start"],
+                "customer": {"name": f"Bench client {number} ({client.run})",
+                             "email": f"client{number}-{client.run}@example.com",
+                             "phone": f"+3361{(number * 10 + client.run % 10) % 10**7:07d}"},
+            }, client=number)
+
         for i, slot in enumerate(free[:WARM_UP]):  # every worker books and serves the page first
             assert client.get(page_path).status == 200
-            answer = client.book(slot, 40000 + i)
+            answer = book(slot, 40000 + i)
             assert answer.status == 201, answer
         page_times, booking_times = [], []
         for i, slot in enumerate(free[WARM_UP:]):
             answer = client.get(page_path)
             assert answer.status == 200, answer
             page_times.append(answer.ms)
-            answer = client.book(slot, 41000 + i)
+            answer = book(slot, 41000 + i)
             assert answer.status == 201, answer
             booking_times.append(answer.ms)
         page_median = statistics.median(page_times)
@@ -112,7 +124,8 @@ def main():
         completed, complete_ms, complete_queries = complete_pending(bench)
 
         print(f"{args.requests} bookings and page requests, alternating, after a warm-up of {WARM_UP} each; "
-              f"{bench.providers} providers, {bench.busy:,} busy ranges")
+              f"{bench.providers} providers, {bench.busy:,} busy ranges; visitors give an e-mail"
+              f"{' and a mobile number' if args.phone else ''}")
         print(f"GET /pages/{SLUG}: {describe_times(page_times)}")
         print(f"POST /pages/{SLUG}/bookings: {describe_times(booking_times)}")
         print(f"ratio booking / page: {ratio:.2f} (target <= {TARGET_RATIO:g})")
