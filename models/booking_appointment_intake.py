@@ -12,8 +12,9 @@ class BookingAppointment(models.Model):
     exclusion constraint, its reference, its customer) and answers; what the
     answer does not need (``_complete_creation``: the chatter line, the
     followers, the bill when nothing is due yet, the first state's messages,
-    live news; the customer a visitor's new contact may repeat) follows right after, in the scheduled action this request
-    wakes (DESIGN.md invariant 6: side effects never block a booking). A
+    live news; the customer a visitor's new contact may repeat) follows
+    right after, in the scheduled action this request wakes (DESIGN.md
+    invariant 6: side effects never block a booking). A
     booking is completed once, by whoever comes first: the scheduled action,
     or any change to it (``write``: a cancellation a second later finds its
     bill and sends its confirmation first), or the customer opening it.

@@ -25,8 +25,8 @@ from . import test_http_slot_answers
 from . import test_http_trust
 from . import test_http_trust_issue22
 from . import test_i18n
-from . import test_intake
 from . import test_idempotency_concurrency
+from . import test_intake
 from . import test_layers
 from . import test_lifecycle
 from . import test_loyalty
