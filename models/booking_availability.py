@@ -541,7 +541,7 @@ class BookingAvailability(models.AbstractModel):
         self.env["calendar.attendee"].flush_model(["event_id", "partner_id", "state"])
         self.env["booking.provider"].flush_model(["user_id"])
         # An unpaid hold past its deadline is free time: the next booking of
-        # that time releases it (booking.appointment._release_expired_holds),
+        # that time releases it (booking.appointment._check_no_overlap),
         # unless its deposit is being processed.
         self.env.cr.execute(
             SQL(
